@@ -1,0 +1,1 @@
+"""Journey Atlas dashboard: router, settings, URL state, cached loaders, chart builders and CLI."""

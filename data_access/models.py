@@ -1,0 +1,335 @@
+"""The Journey Atlas domain model: maps (journeys, stages, steps, lanes), facts, and rollups.
+
+Map content is small and edited by people; facts are large and arrive by import; rollups are built
+from facts at import time and are what the views read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JourneyKind(StrEnum):
+    CURRENT = "current"
+    FUTURE = "future"
+    DAY_IN_THE_LIFE = "day-in-the-life"
+
+
+class ChannelKind(StrEnum):
+    DIGITAL = "digital"
+    HUMAN = "human"
+    PHYSICAL = "physical"
+
+
+class Lane(StrEnum):
+    """Swimlanes of the journey map, in the order they are drawn."""
+
+    ACTION = "action"
+    THOUGHT = "thought"
+    EMOTION = "emotion"
+    PAIN_POINT = "pain_point"
+    OPPORTUNITY = "opportunity"
+    BACKSTAGE = "backstage"
+
+
+class Measure(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+    RATING = "rating"
+    SENTIMENT = "sentiment"
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+
+
+class Journey(Base):
+    __tablename__ = "journeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default=JourneyKind.CURRENT.value)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    improves_id: Mapped[int | None] = mapped_column(ForeignKey("journeys.id", ondelete="SET NULL"))
+
+    improves: Mapped[Journey | None] = relationship(remote_side=[id])
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="journey", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("journey_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    journey: Mapped[Journey] = relationship(back_populates="stages")
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="stage", order_by="Step.position", cascade="all, delete-orphan"
+    )
+    touchpoints: Mapped[list[Touchpoint]] = relationship(
+        back_populates="stage", cascade="all, delete-orphan"
+    )
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default=ChannelKind.DIGITAL.value)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Touchpoint(Base):
+    """A point of contact in one stage through one channel; several may share a stage × channel cell."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (UniqueConstraint("stage_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    moment_of_truth: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    stage: Mapped[Stage] = relationship(back_populates="touchpoints")
+    channel: Mapped[Channel] = relationship()
+
+
+class Step(Base):
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("stage_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
+
+    stage: Mapped[Stage] = relationship(back_populates="steps")
+    touchpoint: Mapped[Touchpoint | None] = relationship()
+    lane_items: Mapped[list[LaneItem]] = relationship(
+        back_populates="step", order_by="LaneItem.position", cascade="all, delete-orphan"
+    )
+
+
+class Persona(Base):
+    __tablename__ = "personas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    frustrations: Mapped[str] = mapped_column(Text, default="")
+    thinks: Mapped[str] = mapped_column(Text, default="")
+    feels: Mapped[str] = mapped_column(Text, default="")
+    says: Mapped[str] = mapped_column(Text, default="")
+    does: Mapped[str] = mapped_column(Text, default="")
+
+
+class LaneItem(Base):
+    """One card in a swimlane of a step; fields that do not apply to its lane stay empty."""
+
+    __tablename__ = "lane_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
+    lane: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    persona_id: Mapped[int | None] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"))
+    # emotion lane: the team's assumption, -2 (very negative) .. +2 (very positive)
+    emotion: Mapped[float | None] = mapped_column(Float)
+    # pain point lane
+    severity: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    # opportunity lane
+    owner: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str | None] = mapped_column(String(20))
+    impact: Mapped[int | None] = mapped_column(Integer)
+    effort: Mapped[int | None] = mapped_column(Integer)
+
+    step: Mapped[Step] = relationship(back_populates="lane_items")
+    persona: Mapped[Persona | None] = relationship()
+
+
+class MetricDefinition(Base):
+    """A metric with its target; linked to a whole journey, one stage, or one touchpoint."""
+
+    __tablename__ = "metric_definitions"
+    __table_args__ = (UniqueConstraint("journey_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(200))
+    formula: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    direction: Mapped[str] = mapped_column(String(10), default=Direction.HIGHER.value)
+    target: Mapped[float | None] = mapped_column(Float)
+    warning: Mapped[float] = mapped_column(Float, default=0.0)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="CASCADE"))
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_journey_time", "journey_id", "occurred_at"),
+        Index("ix_events_customer", "journey_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"))
+    persona_id: Mapped[int | None] = mapped_column(ForeignKey("personas.id", ondelete="SET NULL"))
+    event_type: Mapped[str] = mapped_column(String(80), default="visit")
+    value: Mapped[float | None] = mapped_column(Float)
+    # fingerprint of the source row, so re-importing a file does not count it twice
+    source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_stage_time", "journey_id", "stage_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(120))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"))
+    persona_id: Mapped[int | None] = mapped_column(ForeignKey("personas.id", ondelete="SET NULL"))
+    measure: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+# --- rollups (rebuilt from facts; never edited by hand) ----------------------------------------
+
+
+class EventRollup(Base):
+    """Events per day × stage × channel × step × persona: additive across days."""
+
+    __tablename__ = "rollup_events_daily"
+    __table_args__ = (Index("ix_rollup_events", "journey_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    persona_id: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int] = mapped_column(Integer)
+    value_sum: Mapped[float] = mapped_column(Float)
+
+
+class FeedbackRollup(Base):
+    """Answers per day × stage × channel × touchpoint × persona × measure.
+
+    `good` and `bad` count the answers in the measure's favourable and unfavourable bands (promoters and
+    detractors for NPS, top-2-box for CSAT and ratings, positive and negative for sentiment), so every
+    metric of DESIGN.md is exact over any range of days.
+    """
+
+    __tablename__ = "rollup_feedback_daily"
+    __table_args__ = (Index("ix_rollup_feedback", "journey_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(Integer)
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    persona_id: Mapped[int | None] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    good: Mapped[int] = mapped_column(Integer)
+    bad: Mapped[int] = mapped_column(Integer)
+
+
+class StageEntry(Base):
+    """Each customer's first entry into each stage and step: the base of funnels and time to next stage.
+
+    `step_id` is NULL for the entry into the stage itself. Counting rows whose `entered_at` falls in a
+    window gives the customers who first reached that stage or step in the window, exactly.
+    """
+
+    __tablename__ = "stage_entries"
+    __table_args__ = (
+        Index("ix_stage_entries_stage", "journey_id", "stage_id", "entered_at"),
+        Index("ix_stage_entries_customer", "journey_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(String(120))
+    stage_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    persona_id: Mapped[int | None] = mapped_column(Integer)
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class EntryRollup(Base):
+    """First entries per day × stage × step × persona: additive, so funnels over any window are exact."""
+
+    __tablename__ = "rollup_entries_daily"
+    __table_args__ = (Index("ix_rollup_entries", "journey_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    persona_id: Mapped[int | None] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
