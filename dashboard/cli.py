@@ -1,0 +1,80 @@
+"""The `journey-atlas` command: schema, demo data, import/export and the dashboard server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from dashboard.settings import Settings, get_settings
+from data_access.db import make_engine, upgrade_schema
+
+APP = Path(__file__).with_name("app.py")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    return engine
+
+
+def cmd_init(_args: argparse.Namespace, settings: Settings) -> int:
+    _engine(settings)
+    print(f"Schema is current in {settings.database_url}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.demo import load_demo
+
+    summary = load_demo(_engine(settings), events=args.events, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.demo import ensure_demo
+
+    ensure_demo(_engine(settings), events=settings.demo_events, seed=settings.demo_seed)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(args.port or settings.port),
+        "--server.headless", "true" if args.headless else "false",
+    ]  # fmt: skip
+    return subprocess.call(command, env=os.environ.copy())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journey-atlas", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the schema or upgrade it to this release").set_defaults(run=cmd_init)
+
+    demo = sub.add_parser("demo", help="replace the database's content with the demo company")
+    demo.add_argument("--events", type=int, default=200_000, help="number of events to generate (10k..10M)")
+    demo.add_argument("--seed", type=int, default=7, help="same seed, same data")
+    demo.set_defaults(run=cmd_demo)
+
+    serve = sub.add_parser("serve", help="start the dashboard (fills an empty database with the demo)")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--headless", action="store_true", help="do not open a browser")
+    serve.set_defaults(run=cmd_serve)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    return run(args, get_settings())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

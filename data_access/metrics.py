@@ -1,0 +1,202 @@
+"""Metric maths: the one place where DESIGN.md's metric definitions are written down as code.
+
+Everything here is pure: plain numbers in, plain numbers out, or polars expressions over the rollup
+columns (`answers`, `score_sum`, `good`, `bad`). Every view reuses these, so a number means the same
+thing on every page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import polars as pl
+
+from data_access.models import Direction, Measure
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The answer scale of a measure and the bands its favourable/unfavourable counts use."""
+
+    low: float
+    high: float
+    good_from: float  # score >= good_from counts as favourable
+    bad_to: float  # score <= bad_to counts as unfavourable
+    label: str
+
+
+SCALES: dict[Measure, Scale] = {
+    # NPS: promoters 9–10, detractors 0–6
+    Measure.NPS: Scale(0, 10, 9, 6, "0–10 likelihood to recommend"),
+    # CSAT: top-2-box on 1–5
+    Measure.CSAT: Scale(1, 5, 4, 2, "1–5 satisfaction"),
+    # CES 2.0: 1–7 agreement with "it was easy"; 7 is the least effort
+    Measure.CES: Scale(1, 7, 5, 3, "1–7 ease (7 = very easy)"),
+    Measure.RATING: Scale(1, 5, 4, 2, "1–5 rating"),
+    # sentiment: -1 (negative) .. +1 (positive); neutral is 0 and counts in the total
+    Measure.SENTIMENT: Scale(-1, 1, 1e-9, -1e-9, "-1..+1 sentiment"),
+}
+
+
+class Formula(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+    RATING = "rating"
+    SENTIMENT = "sentiment"
+    CONVERSION = "conversion"
+    DROP_OFF = "drop_off"
+    TIME_TO_NEXT = "time_to_next_stage"
+    VOLUME = "volume"
+
+
+FORMULA_LABELS: dict[str, str] = {
+    Formula.NPS: "NPS: % promoters (9–10) − % detractors (0–6)",
+    Formula.CSAT: "CSAT: % of answers 4 or 5 on 1–5",
+    Formula.CES: "CES: mean of 1–7 ease answers (7 = very easy)",
+    Formula.RATING: "Rating: mean of 1–5 answers",
+    Formula.SENTIMENT: "Sentiment: % positive − % negative",
+    Formula.CONVERSION: "Conversion: customers reaching this stage ÷ customers reaching the one before",
+    Formula.DROP_OFF: "Drop-off: 1 − conversion",
+    Formula.TIME_TO_NEXT: "Time to next stage: median days from entering to entering the next",
+    Formula.VOLUME: "Volume: events or answers in the period",
+}
+
+
+def in_scale(measure: Measure, score: float) -> bool:
+    scale = SCALES[measure]
+    return scale.low <= score <= scale.high
+
+
+# --- scalar formulas ----------------------------------------------------------------------------
+
+
+def nps(promoters: int, detractors: int, answers: int) -> float | None:
+    return None if answers == 0 else 100.0 * (promoters - detractors) / answers
+
+
+def top_box_share(good: int, answers: int) -> float | None:
+    return None if answers == 0 else 100.0 * good / answers
+
+
+def mean_score(score_sum: float, answers: int) -> float | None:
+    return None if answers == 0 else score_sum / answers
+
+
+def net_share(good: int, bad: int, answers: int) -> float | None:
+    """% positive − % negative: NPS and sentiment share this shape."""
+    return nps(good, bad, answers)
+
+
+def measure_value(measure: Measure, *, answers: int, score_sum: float, good: int, bad: int) -> float | None:
+    """The headline value of a measure from its rollup counts."""
+    if measure in (Measure.NPS, Measure.SENTIMENT):
+        return net_share(good, bad, answers)
+    if measure == Measure.CSAT:
+        return top_box_share(good, answers)
+    return mean_score(score_sum, answers)
+
+
+def conversion(reached: int, previous: int) -> float | None:
+    return None if previous == 0 else reached / previous
+
+
+def drop_off(reached: int, previous: int) -> float | None:
+    rate = conversion(reached, previous)
+    return None if rate is None else 1.0 - rate
+
+
+def median(values: Sequence[float]) -> float | None:
+    ordered = sorted(v for v in values if not math.isnan(v))
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def emotion_from_mean(measure: Measure, mean: float) -> float:
+    """Place a measure's mean answer on the map's emotion scale, −2 (very negative) .. +2."""
+    scale = SCALES[measure]
+    return -2.0 + 4.0 * (mean - scale.low) / (scale.high - scale.low)
+
+
+# --- status against target ----------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    NO_DATA = "no data"
+
+
+def status(value: float | None, *, target: float | None, warning: float, direction: str) -> Status:
+    """Green at or better than target, amber within the warning band below it, red beyond."""
+    if value is None or target is None:
+        return Status.NO_DATA
+    shortfall = target - value if direction == Direction.HIGHER else value - target
+    if shortfall <= 0:
+        return Status.GREEN
+    if shortfall <= warning:
+        return Status.AMBER
+    return Status.RED
+
+
+def health(statuses: Sequence[Status]) -> tuple[float | None, Status]:
+    """Share of metrics at or better than target, and the colour of the whole.
+
+    The colour is green when every metric with data meets its target, red when any is beyond its warning
+    band, amber otherwise; with no metric that has data it is 'no data'.
+    """
+    judged = [s for s in statuses if s != Status.NO_DATA]
+    if not judged:
+        return None, Status.NO_DATA
+    share = sum(s == Status.GREEN for s in judged) / len(judged)
+    if Status.RED in judged:
+        return share, Status.RED
+    if Status.AMBER in judged:
+        return share, Status.AMBER
+    return share, Status.GREEN
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+# --- polars expressions over rollup columns -----------------------------------------------------
+
+
+def measure_value_expr(min_answers: int = 1) -> pl.Expr:
+    """Value of the measure in column `measure` from summed rollup columns; null below `min_answers`."""
+    answers = pl.col("answers")
+    net = 100.0 * (pl.col("good") - pl.col("bad")) / answers
+    top_box = 100.0 * pl.col("good") / answers
+    mean = pl.col("score_sum") / answers
+    value = (
+        pl.when(pl.col("measure").is_in([Measure.NPS.value, Measure.SENTIMENT.value]))
+        .then(net)
+        .when(pl.col("measure") == Measure.CSAT.value)
+        .then(top_box)
+        .otherwise(mean)
+    )
+    return pl.when(answers >= min_answers).then(value).otherwise(None).alias("value")
+
+
+def emotion_expr() -> pl.Expr:
+    """Measured emotion (−2..+2) of each row's mean answer, by its measure's scale."""
+    mean = pl.col("score_sum") / pl.col("answers")
+    expr: pl.Expr = pl.lit(None, dtype=pl.Float64)
+    for measure, scale in SCALES.items():
+        expr = (
+            pl.when(pl.col("measure") == measure.value)
+            .then(-2.0 + 4.0 * (mean - scale.low) / (scale.high - scale.low))
+            .otherwise(expr)
+        )
+    return expr.alias("emotion")

@@ -1,0 +1,69 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL tests run when ATLAS_TEST_POSTGRES_URL points at a server (`.ci/run` sets it); each test
+session creates its own throw-away database there, so parallel runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from data_access.db import make_engine, upgrade_schema
+from data_access.models import Base
+
+POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
+SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test session and dropped after it."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    server = make_url(POSTGRES_URL)
+    name = f"atlas_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    migrated = make_engine(url)
+    upgrade_schema(migrated)
+    migrated.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty, migrated database: a SQLite file, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        db = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
+        upgrade_schema(db)
+    else:
+        db = make_engine(request.getfixturevalue("postgres_database"))
+        _empty_all_tables(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    db = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
+    upgrade_schema(db)
+    yield db
+    db.dispose()
