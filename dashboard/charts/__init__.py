@@ -1,0 +1,1 @@
+"""Pure Altair chart builders: polars frames in, `alt.Chart` out, tested through `to_dict()`."""
