@@ -200,3 +200,50 @@ def emotion_expr() -> pl.Expr:
             .otherwise(expr)
         )
     return expr.alias("emotion")
+
+
+# --- journey map: funnel, status and change as expressions --------------------------------------
+
+
+def conversion_expr(reached: str, previous: str) -> pl.Expr:
+    """Customers reaching a step ÷ customers reaching the one before; null when nobody reached that one."""
+    return pl.when(pl.col(previous) > 0).then(pl.col(reached) / pl.col(previous)).otherwise(None)
+
+
+def drop_off_expr(reached: str, previous: str) -> pl.Expr:
+    """1 − conversion; null when nobody reached the step before."""
+    return 1.0 - conversion_expr(reached, previous)
+
+
+def status_expr(value: str = "value") -> pl.Expr:
+    """`status()` over columns `value`, `target`, `warning` and `direction`, as the Status string."""
+    shortfall = (
+        pl.when(pl.col("direction") == Direction.LOWER.value)
+        .then(pl.col(value) - pl.col("target"))
+        .otherwise(pl.col("target") - pl.col(value))
+    )
+    return (
+        pl.when(pl.col(value).is_null() | pl.col("target").is_null())
+        .then(pl.lit(Status.NO_DATA.value))
+        .when(shortfall <= 0)
+        .then(pl.lit(Status.GREEN.value))
+        .when(shortfall <= pl.col("warning"))
+        .then(pl.lit(Status.AMBER.value))
+        .otherwise(pl.lit(Status.RED.value))
+    )
+
+
+def improvement_expr(current: str = "value", previous: str = "previous_value") -> pl.Expr:
+    """Change against the previous period, signed so that positive is better in the metric's direction."""
+    delta = pl.col(current) - pl.col(previous)
+    return pl.when(pl.col("direction") == Direction.LOWER.value).then(-delta).otherwise(delta)
+
+
+def value_span(measure: Measure) -> float:
+    """Width of the range a measure's headline value can take: 200 for net shares, 100 for CSAT, else the scale."""
+    if measure in (Measure.NPS, Measure.SENTIMENT):
+        return 200.0
+    if measure == Measure.CSAT:
+        return 100.0
+    scale = SCALES[measure]
+    return scale.high - scale.low

@@ -6,42 +6,47 @@ caller's transaction, so an import and its rollups land together or not at all.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, null, select, true
+from sqlalchemy import Connection, Table, and_, case, delete, func, insert, null, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.metrics import SCALES
-from data_access.models import EntryRollup, Event, EventRollup, Feedback, FeedbackRollup, StageEntry
+from data_access.models import Base, EntryRollup, Event, EventRollup, Feedback, FeedbackRollup, StageEntry
 
 ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup)
 
 
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _band_count(*, good: bool) -> ColumnElement[int]:
     """1 when the answer falls in its measure's favourable (or unfavourable) band, else 0."""
-    score = Feedback.__table__.c.score
-    measure = Feedback.__table__.c.measure
+    score = _table(Feedback).c.score
+    measure = _table(Feedback).c.measure
     whens = [
-        (and_(measure == m.value, score >= s.good_from if good else score <= s.bad_to), 1)
-        for m, s in SCALES.items()
+        (and_(measure == m.value, score >= s.good_from if good else score <= s.bad_to), 1) for m, s in SCALES.items()
     ]
     return case(*whens, else_=0)
 
 
 def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = None) -> None:
     """Rebuild every rollup of the given journeys (all journeys when None) from events and feedback."""
-    events = Event.__table__
-    feedback = Feedback.__table__
-    entries = StageEntry.__table__
+    events = _table(Event)
+    feedback = _table(Feedback)
+    entries = _table(StageEntry)
 
     def scope(column: ColumnElement[int]) -> ColumnElement[bool]:
         return column.in_(journey_ids) if journey_ids is not None else true()
 
     for model in ROLLUP_TABLES:
-        table = model.__table__
+        table = _table(model)
         connection.execute(delete(table).where(scope(table.c.journey_id)))
 
     day = func.date(events.c.occurred_at)
     connection.execute(
-        insert(EventRollup.__table__).from_select(
+        insert(_table(EventRollup)).from_select(
             ["day", "journey_id", "stage_id", "channel_id", "step_id", "persona_id", "events", "value_sum"],
             select(
                 day,
@@ -77,7 +82,7 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
         feedback.c.measure,
     ]
     connection.execute(
-        insert(FeedbackRollup.__table__).from_select(
+        insert(_table(FeedbackRollup)).from_select(
             [
                 "day",
                 "journey_id",
@@ -131,7 +136,7 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
 
     eday = func.date(entries.c.entered_at)
     connection.execute(
-        insert(EntryRollup.__table__).from_select(
+        insert(_table(EntryRollup)).from_select(
             ["day", "journey_id", "stage_id", "step_id", "persona_id", "customers"],
             select(
                 eday,

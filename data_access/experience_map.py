@@ -1,0 +1,345 @@
+"""Pure assembly of the experience map: the touchpoint grid, the emotional curve and headline metrics.
+
+Inputs are the frames of `data_access.overview`; nothing here touches a database, so each rule of the
+overview (what a cell's health is, when a number is 'not enough data') is tested on crafted frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from data_access import metrics
+from data_access.metrics import Status
+from data_access.models import Measure
+
+FEEDBACK_MEASURES = [m.value for m in Measure]
+GRID_METRICS: dict[str, str] = {
+    "health": "Health: share of the cell's metrics on target",
+    Measure.NPS.value: metrics.FORMULA_LABELS[metrics.Formula.NPS],
+    Measure.CSAT.value: metrics.FORMULA_LABELS[metrics.Formula.CSAT],
+    Measure.CES.value: metrics.FORMULA_LABELS[metrics.Formula.CES],
+    Measure.SENTIMENT.value: metrics.FORMULA_LABELS[metrics.Formula.SENTIMENT],
+    "volume": "Volume: events in the period",
+}
+UNITS = {"nps": "", "csat": "%", "ces": "/7", "sentiment": "", "rating": "/5", "volume": ""}
+SHORT_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "sentiment": "Sentiment", "rating": "Rating"}
+
+
+def format_value(measure: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if measure in ("ces", "rating"):
+        return f"{value:.2f}{UNITS[measure]}"
+    if measure == "nps" or measure == "sentiment":
+        return f"{value:+.0f}"
+    return f"{value:.0f}{UNITS.get(measure, '')}"
+
+
+def _summed(feedback: pl.DataFrame, keys: list[str], min_answers: int) -> pl.DataFrame:
+    return (
+        feedback.group_by([*keys, "measure"])
+        .agg(pl.col("answers").sum(), pl.col("score_sum").sum(), pl.col("good").sum(), pl.col("bad").sum())
+        .with_columns(metrics.measure_value_expr(min_answers))
+    )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    label: str
+    value: float | None
+    target: float | None
+    status: Status
+
+
+def _judge(definitions: pl.DataFrame, values: dict[str, float | None]) -> list[Judgement]:
+    judged = []
+    for definition in definitions.iter_rows(named=True):
+        if definition["formula"] not in values:
+            continue
+        value = values[definition["formula"]]
+        state = metrics.status(
+            value, target=definition["target"], warning=definition["warning"], direction=definition["direction"]
+        )
+        judged.append(Judgement(definition["label"], value, definition["target"], state))
+    return judged
+
+
+def touchpoint_grid(
+    *,
+    stages: pl.DataFrame,
+    channels: pl.DataFrame,
+    touchpoints: pl.DataFrame,
+    feedback: pl.DataFrame,
+    events: pl.DataFrame,
+    definitions: pl.DataFrame,
+    metric: str,
+    min_answers: int,
+) -> pl.DataFrame:
+    """One row per stage × channel cell that holds a touchpoint, with the chosen metric and its status.
+
+    A cell's metrics are the journey-level feedback metrics evaluated on the cell's answers plus the
+    metrics linked to the cell's touchpoints evaluated on that touchpoint's answers. `status` colours the
+    cell: by health, or for a single measure by the journey's target for it ('no data' below
+    `min_answers`). `value_label` is the text drawn in the cell; the `*_label` columns feed the tooltip.
+    """
+    cell_keys = ["stage_id", "channel_id"]
+    cells = (
+        touchpoints.group_by(cell_keys, maintain_order=True)
+        .agg(
+            pl.col("touchpoint").str.join("; ").alias("touchpoints"),
+            pl.col("moment_of_truth").any().alias("moment_of_truth"),
+            pl.col("touchpoint_id"),
+        )
+        .join(stages.select("stage_id", "stage_slug", "stage", "stage_position"), on="stage_id")
+        .join(channels.select("channel_id", "channel_slug", "channel", "channel_position"), on="channel_id")
+    )
+    cell_values = _summed(feedback.filter(pl.col("channel_id").is_not_null()), cell_keys, min_answers)
+    touchpoint_values = _summed(feedback.filter(pl.col("touchpoint_id").is_not_null()), ["touchpoint_id"], min_answers)
+    journey_definitions = definitions.filter(
+        pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_MEASURES)
+    )
+    volume = events.group_by(cell_keys).agg(pl.col("events").sum())
+
+    rows = []
+    for cell in cells.iter_rows(named=True):
+        key = (cell["stage_id"], cell["channel_id"])
+        measured = cell_values.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))
+        values: dict[str, float | None] = dict.fromkeys(FEEDBACK_MEASURES)
+        values.update(zip(measured["measure"], measured["value"], strict=True))
+        answers = dict(zip(measured["measure"], measured["answers"], strict=True))
+        judged = _judge(journey_definitions, values)
+        for touchpoint_id in cell["touchpoint_id"]:
+            own = touchpoint_values.filter(pl.col("touchpoint_id") == touchpoint_id)
+            own_values = dict(zip(own["measure"], own["value"], strict=True))
+            judged += _judge(
+                definitions.filter(pl.col("touchpoint_id") == touchpoint_id),
+                {m: own_values.get(m) for m in FEEDBACK_MEASURES},
+            )
+        share, health_status = metrics.health([j.status for j in judged])
+        events_in_cell = volume.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))["events"]
+        cell_events = int(events_in_cell.sum()) if len(events_in_cell) else 0
+        total_answers = sum(answers.values())
+
+        if metric == "health":
+            value, state = share, health_status
+            label = "too few answers" if share is None else f"{share:.0%} on target"
+        elif metric == "volume":
+            value, state = float(cell_events), Status.GREEN if cell_events else Status.NO_DATA
+            label = f"{cell_events:,}"
+        else:
+            value = values.get(metric)
+            target = next((j for j in _judge(journey_definitions, {metric: value})), None)
+            state = target.status if target else (Status.NO_DATA if value is None else Status.GREEN)
+            label = format_value(metric, value) if value is not None else "too few answers"
+        on_target = sum(j.status == Status.GREEN for j in judged)
+        with_data = sum(j.status != Status.NO_DATA for j in judged)
+        rows.append(
+            {
+                **{k: cell[k] for k in ("stage_id", "stage_slug", "stage", "stage_position")},
+                **{k: cell[k] for k in ("channel_id", "channel_slug", "channel", "channel_position")},
+                "touchpoints": cell["touchpoints"],
+                "moment_of_truth": cell["moment_of_truth"],
+                "value": value,
+                "value_label": ("★ " if cell["moment_of_truth"] else "") + label,
+                "status": state.value,
+                "answers": total_answers,
+                "events": cell_events,
+                "health_label": (
+                    f"{on_target} of {with_data} metrics on target"
+                    if with_data
+                    else f"fewer than {min_answers} answers"
+                ),
+                **{
+                    f"{m}_label": (
+                        f"{format_value(m, values[m])} ({answers[m]:,} answers)"
+                        if values[m] is not None
+                        else f"not enough data ({answers.get(m, 0):,} answers)"
+                    )
+                    for m in ("nps", "csat", "ces")
+                },
+            }
+        )
+    return pl.DataFrame(rows, schema=_GRID_SCHEMA)
+
+
+_GRID_SCHEMA = {
+    "stage_id": pl.Int64,
+    "stage_slug": pl.String,
+    "stage": pl.String,
+    "stage_position": pl.Int64,
+    "channel_id": pl.Int64,
+    "channel_slug": pl.String,
+    "channel": pl.String,
+    "channel_position": pl.Int64,
+    "touchpoints": pl.String,
+    "moment_of_truth": pl.Boolean,
+    "value": pl.Float64,
+    "value_label": pl.String,
+    "status": pl.String,
+    "answers": pl.Int64,
+    "events": pl.Int64,
+    "health_label": pl.String,
+    "nps_label": pl.String,
+    "csat_label": pl.String,
+    "ces_label": pl.String,
+}
+
+
+def emotional_curve(
+    *, stages: pl.DataFrame, feedback: pl.DataFrame, assumed: pl.DataFrame, min_answers: int
+) -> pl.DataFrame:
+    """Measured and assumed emotion (−2..+2) per stage, long: stage, stage_position, source, emotion, answers.
+
+    Measured: each measure's mean answer placed on −2..+2 by its scale, averaged over the stage's measures
+    weighted by answers; null when the stage has fewer than `min_answers` answers.
+    """
+    measured = (
+        feedback.group_by("stage_id", "measure")
+        .agg(pl.col("answers").sum(), pl.col("score_sum").sum())
+        .with_columns(metrics.emotion_expr())
+        .group_by("stage_id")
+        .agg(
+            ((pl.col("emotion") * pl.col("answers")).sum() / pl.col("answers").sum()).alias("emotion"),
+            pl.col("answers").sum(),
+        )
+        .with_columns(pl.when(pl.col("answers") >= min_answers).then(pl.col("emotion")).alias("emotion"))
+    )
+    base = stages.select("stage_id", "stage_slug", "stage", "stage_position")
+    measured_rows = base.join(measured, on="stage_id", how="left").with_columns(
+        pl.lit("measured").alias("source"), pl.col("answers").fill_null(0)
+    )
+    assumed_rows = base.join(assumed.rename({"assumed": "emotion"}), on="stage_id", how="left").with_columns(
+        pl.lit("assumed").alias("source"), pl.lit(None, dtype=pl.Int64).alias("answers")
+    )
+    columns = ["stage_id", "stage_slug", "stage", "stage_position", "source", "emotion", "answers"]
+    return pl.concat([measured_rows.select(columns), assumed_rows.select(columns)]).sort("source", "stage_position")
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    definition: str
+    value: float | None
+    previous: float | None
+    status: Status
+    target: float | None
+    answers: int
+
+    @property
+    def change(self) -> float | None:
+        return metrics.change(self.value, self.previous)
+
+    def shown(self) -> str:
+        return format_value(self.key, self.value) if self.key != "conversion" else _percent(self.value)
+
+    def shown_change(self) -> str | None:
+        if self.change is None:
+            return None
+        if self.key == "conversion":
+            return f"{100 * self.change:+.1f} pts"
+        if self.key in ("ces", "rating"):
+            return f"{self.change:+.2f}"
+        return f"{self.change:+.1f}" + (" pts" if self.key in ("csat",) else "")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _journey_values(feedback: pl.DataFrame, min_answers: int) -> dict[str, tuple[float | None, int]]:
+    summed = _summed(feedback.with_columns(pl.lit(1).alias("all")), ["all"], min_answers)
+    return {row["measure"]: (row["value"], row["answers"]) for row in summed.iter_rows(named=True)}
+
+
+def headline_metrics(
+    *,
+    feedback: pl.DataFrame,
+    previous_feedback: pl.DataFrame,
+    entrants: pl.DataFrame,
+    previous_entrants: pl.DataFrame,
+    stages: pl.DataFrame,
+    definitions: pl.DataFrame,
+    min_answers: int,
+) -> list[Headline]:
+    """NPS, CSAT, CES over the whole journey and the conversion into its key stage, with last period's."""
+    current = _journey_values(feedback, min_answers)
+    previous = _journey_values(previous_feedback, min_answers)
+    journey_definitions = definitions.filter(pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null())
+    headlines = []
+    for measure in ("nps", "csat", "ces"):
+        value, answers = current.get(measure, (None, 0))
+        definition = journey_definitions.filter(pl.col("formula") == measure)
+        target = definition["target"][0] if len(definition) else None
+        state = (
+            metrics.status(value, target=target, warning=definition["warning"][0], direction=definition["direction"][0])
+            if len(definition)
+            else Status.NO_DATA
+        )
+        headlines.append(
+            Headline(
+                key=measure,
+                label=SHORT_LABELS[measure],
+                definition=metrics.FORMULA_LABELS[measure],
+                value=value,
+                previous=previous.get(measure, (None, 0))[0],
+                status=state,
+                target=target,
+                answers=answers,
+            )
+        )
+    headlines.append(_conversion_headline(entrants, previous_entrants, stages, definitions))
+    return headlines
+
+
+def _conversion_headline(
+    entrants: pl.DataFrame, previous_entrants: pl.DataFrame, stages: pl.DataFrame, definitions: pl.DataFrame
+) -> Headline:
+    """Conversion into the stage whose definition has key 'conversion' (else the last stage) from the one before."""
+    ordered = stages.sort("stage_position")
+    chosen = definitions.filter((pl.col("key") == "conversion") & pl.col("stage_id").is_not_null())
+    stage_id = chosen["stage_id"][0] if len(chosen) else (ordered["stage_id"][-1] if len(ordered) else None)
+    ids = ordered["stage_id"].to_list()
+    if stage_id is None or stage_id not in ids or ids.index(stage_id) == 0:
+        return Headline("conversion", "Conversion", "not defined for this journey", None, None, Status.NO_DATA, None, 0)
+    before = ids[ids.index(stage_id) - 1]
+    names = dict(zip(ordered["stage_id"], ordered["stage"], strict=True))
+
+    def rate(frame: pl.DataFrame) -> tuple[float | None, int]:
+        counts = dict(zip(frame["stage_id"], frame["customers"], strict=True))
+        return metrics.conversion(counts.get(stage_id, 0), counts.get(before, 0)), counts.get(before, 0)
+
+    value, base = rate(entrants)
+    target = chosen["target"][0] if len(chosen) else None
+    state = (
+        metrics.status(value, target=target, warning=chosen["warning"][0], direction=chosen["direction"][0])
+        if len(chosen)
+        else Status.NO_DATA
+    )
+    return Headline(
+        key="conversion",
+        label=f"Conversion to {names[stage_id]}",
+        definition=(
+            f"Customers first reaching {names[stage_id]} ÷ customers first reaching {names[before]}, in the period"
+        ),
+        value=value,
+        previous=rate(previous_entrants)[0],
+        status=state,
+        target=target,
+        answers=base,
+    )
+
+
+def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFrame:
+    """The touchpoints flagged as moments of truth, with their cell's status, in journey order."""
+    return (
+        touchpoints.filter(pl.col("moment_of_truth"))
+        .join(
+            grid.select("stage_id", "channel_id", "stage", "stage_position", "channel", "status"),
+            on=["stage_id", "channel_id"],
+        )
+        .sort("stage_position")
+        .select("stage", "channel", "touchpoint", "owner", "status")
+    )  # fmt: skip

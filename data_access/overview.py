@@ -1,0 +1,310 @@
+"""The experience map's data: the map skeleton and the overview's rollup queries, as polars frames.
+
+Every fact-derived query here reads rollups (`rollup_*_daily`), never raw events, so the overview
+costs the same at 10 thousand and at 10 million events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Executable, and_, func, or_, select
+
+from data_access.experience_map import Headline, emotional_curve, headline_metrics, moments_of_truth, touchpoint_grid
+from data_access.models import (
+    Channel,
+    EntryRollup,
+    EventRollup,
+    FeedbackRollup,
+    Journey,
+    Lane,
+    LaneItem,
+    MetricDefinition,
+    Persona,
+    Stage,
+    Step,
+    Touchpoint,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of equal length that ends the day before this one starts."""
+        end = self.start - dt.timedelta(days=1)
+        return Period(end - dt.timedelta(days=self.days - 1), end)
+
+
+def _frame(connection: Connection, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
+    rows = connection.execute(query).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def journeys(connection: Connection) -> pl.DataFrame:
+    """Every journey: slug, name, kind, id — current-state maps first."""
+    query = select(Journey.slug, Journey.name, Journey.kind, Journey.id).order_by(
+        (Journey.kind != "current"), Journey.id
+    )
+    return _frame(connection, query, {"slug": pl.String, "name": pl.String, "kind": pl.String, "id": pl.Int64})
+
+
+def personas(connection: Connection) -> pl.DataFrame:
+    query = select(Persona.slug, Persona.name, Persona.id).order_by(Persona.name)
+    return _frame(connection, query, {"slug": pl.String, "name": pl.String, "id": pl.Int64})
+
+
+def stages(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    query = (
+        select(Stage.id, Stage.slug, Stage.name, Stage.position, Stage.description)
+        .where(Stage.journey_id == journey_id)
+        .order_by(Stage.position)
+    )
+    schema = {
+        "stage_id": pl.Int64,
+        "stage_slug": pl.String,
+        "stage": pl.String,
+        "stage_position": pl.Int64,
+        "stage_description": pl.String,
+    }
+    return _frame(connection, query, schema)
+
+
+def channels(connection: Connection) -> pl.DataFrame:
+    query = select(Channel.id, Channel.slug, Channel.name, Channel.kind, Channel.position).order_by(
+        Channel.position, Channel.id
+    )
+    schema = {
+        "channel_id": pl.Int64,
+        "channel_slug": pl.String,
+        "channel": pl.String,
+        "channel_kind": pl.String,
+        "channel_position": pl.Int64,
+    }
+    return _frame(connection, query, schema)
+
+
+def touchpoints(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    query = (
+        select(
+            Touchpoint.id,
+            Touchpoint.stage_id,
+            Touchpoint.channel_id,
+            Touchpoint.slug,
+            Touchpoint.name,
+            Touchpoint.owner,
+            Touchpoint.moment_of_truth,
+        )
+        .join(Stage, Stage.id == Touchpoint.stage_id)
+        .where(Stage.journey_id == journey_id)
+        .order_by(Stage.position, Touchpoint.id)
+    )
+    schema = {
+        "touchpoint_id": pl.Int64,
+        "stage_id": pl.Int64,
+        "channel_id": pl.Int64,
+        "touchpoint_slug": pl.String,
+        "touchpoint": pl.String,
+        "owner": pl.String,
+        "moment_of_truth": pl.Boolean,
+    }
+    return _frame(connection, query, schema)
+
+
+def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    query = select(
+        MetricDefinition.key,
+        MetricDefinition.label,
+        MetricDefinition.formula,
+        MetricDefinition.unit,
+        MetricDefinition.direction,
+        MetricDefinition.target,
+        MetricDefinition.warning,
+        MetricDefinition.stage_id,
+        MetricDefinition.touchpoint_id,
+    ).where(MetricDefinition.journey_id == journey_id)
+    schema = {
+        "key": pl.String,
+        "label": pl.String,
+        "formula": pl.String,
+        "unit": pl.String,
+        "direction": pl.String,
+        "target": pl.Float64,
+        "warning": pl.Float64,
+        "stage_id": pl.Int64,
+        "touchpoint_id": pl.Int64,
+    }
+    return _frame(connection, query, schema)
+
+
+def data_days(connection: Connection, *, journey_id: int) -> tuple[dt.date, dt.date] | None:
+    """First and last day with events or feedback in the journey's rollups; None when it has no facts."""
+    bounds: list[dt.date] = []
+    for table in (EventRollup, FeedbackRollup):
+        low, high = connection.execute(
+            select(func.min(table.day), func.max(table.day)).where(table.journey_id == journey_id)
+        ).one()
+        bounds += [_as_date(d) for d in (low, high) if d is not None]
+    return (min(bounds), max(bounds)) if bounds else None
+
+
+def _as_date(value: object) -> dt.date:
+    # SQLite hands back dates stored by `date()` as text
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def feedback_by_touchpoint(
+    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
+) -> pl.DataFrame:
+    """Summed answers per stage × channel × touchpoint × measure (channel or touchpoint null if unnamed)."""
+    r = FeedbackRollup
+    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
+    if persona_id is not None:
+        conditions.append(r.persona_id == persona_id)
+    query = (
+        select(
+            r.stage_id, r.channel_id, r.touchpoint_id, r.measure,
+            func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad),
+        )
+        .where(and_(*conditions))
+        .group_by(r.stage_id, r.channel_id, r.touchpoint_id, r.measure)
+    )  # fmt: skip
+    schema = {
+        "stage_id": pl.Int64,
+        "channel_id": pl.Int64,
+        "touchpoint_id": pl.Int64,
+        "measure": pl.String,
+        "answers": pl.Int64,
+        "score_sum": pl.Float64,
+        "good": pl.Int64,
+        "bad": pl.Int64,
+    }
+    return _frame(connection, query, schema)
+
+
+def events_by_cell(
+    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
+) -> pl.DataFrame:
+    r = EventRollup
+    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
+    if persona_id is not None:
+        conditions.append(r.persona_id == persona_id)
+    query = (
+        select(r.stage_id, r.channel_id, func.sum(r.events)).where(and_(*conditions)).group_by(r.stage_id, r.channel_id)
+    )
+    return _frame(connection, query, {"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64})
+
+
+def entrants_by_stage(
+    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
+) -> pl.DataFrame:
+    """Customers whose first entry into each stage fell in the period."""
+    r = EntryRollup
+    conditions = [r.journey_id == journey_id, r.step_id.is_(None), r.day >= period.start, r.day <= period.end]
+    if persona_id is not None:
+        conditions.append(r.persona_id == persona_id)
+    query = select(r.stage_id, func.sum(r.customers)).where(and_(*conditions)).group_by(r.stage_id)
+    return _frame(connection, query, {"stage_id": pl.Int64, "customers": pl.Int64})
+
+
+def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None = None) -> pl.DataFrame:
+    """The team's assumed emotion per stage: the mean of its steps' emotion cards (−2..+2).
+
+    With a persona, that persona's cards replace nothing: general cards and the persona's own both count.
+    """
+    persona_match = (
+        LaneItem.persona_id.is_(None)
+        if persona_id is None
+        else or_(LaneItem.persona_id.is_(None), LaneItem.persona_id == persona_id)
+    )
+    query = (
+        select(Step.stage_id, func.avg(LaneItem.emotion))
+        .join(Step, Step.id == LaneItem.step_id)
+        .join(Stage, Stage.id == Step.stage_id)
+        .where(
+            Stage.journey_id == journey_id,
+            LaneItem.lane == Lane.EMOTION.value,
+            LaneItem.emotion.is_not(None),
+            persona_match,
+        )
+        .group_by(Step.stage_id)
+    )
+    return _frame(connection, query, {"stage_id": pl.Int64, "assumed": pl.Float64})
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    """Everything the experience map page draws, for one journey, persona and period."""
+
+    grid: pl.DataFrame
+    curve: pl.DataFrame
+    headlines: list[Headline]
+    moments_of_truth: pl.DataFrame
+    stages: pl.DataFrame
+
+
+def load_overview(
+    connection: Connection,
+    *,
+    journey_id: int,
+    period: Period,
+    persona_id: int | None,
+    metric: str,
+    min_answers: int,
+) -> OverviewData:
+    stage_frame = stages(connection, journey_id=journey_id)
+    touchpoint_frame = touchpoints(connection, journey_id=journey_id)
+    definitions = metric_definitions(connection, journey_id=journey_id)
+    feedback = feedback_by_touchpoint(connection, period=period, journey_id=journey_id, persona_id=persona_id)
+    grid = touchpoint_grid(
+        stages=stage_frame,
+        channels=channels(connection),
+        touchpoints=touchpoint_frame,
+        feedback=feedback,
+        events=events_by_cell(connection, period=period, journey_id=journey_id, persona_id=persona_id),
+        definitions=definitions,
+        metric=metric,
+        min_answers=min_answers,
+    )
+    curve = emotional_curve(
+        stages=stage_frame,
+        feedback=feedback,
+        assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+        min_answers=min_answers,
+    )
+    headlines = headline_metrics(
+        feedback=feedback,
+        previous_feedback=feedback_by_touchpoint(
+            connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
+        ),
+        entrants=entrants_by_stage(connection, period=period, journey_id=journey_id, persona_id=persona_id),
+        previous_entrants=entrants_by_stage(
+            connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
+        ),
+        stages=stage_frame,
+        definitions=definitions,
+        min_answers=min_answers,
+    )
+    return OverviewData(
+        grid=grid,
+        curve=curve,
+        headlines=headlines,
+        moments_of_truth=moments_of_truth(grid, touchpoint_frame),
+        stages=stage_frame,
+    )
