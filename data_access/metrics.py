@@ -36,8 +36,9 @@ SCALES: dict[Measure, Scale] = {
     # CES 2.0: 1–7 agreement with "it was easy"; 7 is the least effort
     Measure.CES: Scale(1, 7, 5, 3, "1–7 ease (7 = very easy)"),
     Measure.RATING: Scale(1, 5, 4, 2, "1–5 rating"),
-    # sentiment: -1 (negative) .. +1 (positive); neutral is 0 and counts in the total
-    Measure.SENTIMENT: Scale(-1, 1, 1e-9, -1e-9, "-1..+1 sentiment"),
+    # sentiment: -1 (negative) .. +1 (positive); neutral is 0 and counts in the total. The bands are the
+    # smallest floats either side of 0, so `>= good_from` means exactly `> 0` and `<= bad_to` exactly `< 0`.
+    Measure.SENTIMENT: Scale(-1, 1, math.ulp(0.0), -math.ulp(0.0), "-1..+1 sentiment"),
 }
 
 
