@@ -343,3 +343,26 @@ def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFr
         .sort("stage_position")
         .select("stage", "channel", "touchpoint", "owner", "status")
     )  # fmt: skip
+
+
+def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame) -> pl.DataFrame:
+    """Per stage: customers first reaching it in the period and the conversion from the stage before."""
+    return (
+        stages.sort("stage_position")
+        .join(entrants, on="stage_id", how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("customers").shift(1) > 0)
+            .then(pl.col("customers") / pl.col("customers").shift(1))
+            .alias("conversion")
+        )
+        .with_columns(
+            pl.format("{} customers", pl.col("customers").map_batches(_thousands, return_dtype=pl.String)).alias(
+                "summary"
+            )
+        )
+    )
+
+
+def _thousands(counts: pl.Series) -> pl.Series:
+    return pl.Series([f"{c:,}" for c in counts.to_list()], dtype=pl.String)

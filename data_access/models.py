@@ -96,9 +96,7 @@ class Stage(Base):
     steps: Mapped[list[Step]] = relationship(
         back_populates="stage", order_by="Step.position", cascade="all, delete-orphan"
     )
-    touchpoints: Mapped[list[Touchpoint]] = relationship(
-        back_populates="stage", cascade="all, delete-orphan"
-    )
+    touchpoints: Mapped[list[Touchpoint]] = relationship(back_populates="stage", cascade="all, delete-orphan")
 
 
 class Channel(Base):

@@ -14,7 +14,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Executable, and_, func, or_, select
 
-from data_access.experience_map import Headline, emotional_curve, headline_metrics, moments_of_truth, touchpoint_grid
+from data_access.experience_map import (
+    Headline,
+    emotional_curve,
+    headline_metrics,
+    moments_of_truth,
+    stage_summary,
+    touchpoint_grid,
+)
 from data_access.models import (
     Channel,
     EntryRollup,
@@ -256,7 +263,7 @@ class OverviewData:
     curve: pl.DataFrame
     headlines: list[Headline]
     moments_of_truth: pl.DataFrame
-    stages: pl.DataFrame
+    stages: pl.DataFrame  # with customers, conversion and a one-line summary per stage
 
 
 def load_overview(
@@ -288,12 +295,13 @@ def load_overview(
         assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
         min_answers=min_answers,
     )
+    entrants = entrants_by_stage(connection, period=period, journey_id=journey_id, persona_id=persona_id)
     headlines = headline_metrics(
         feedback=feedback,
         previous_feedback=feedback_by_touchpoint(
             connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
         ),
-        entrants=entrants_by_stage(connection, period=period, journey_id=journey_id, persona_id=persona_id),
+        entrants=entrants,
         previous_entrants=entrants_by_stage(
             connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
         ),
@@ -306,5 +314,5 @@ def load_overview(
         curve=curve,
         headlines=headlines,
         moments_of_truth=moments_of_truth(grid, touchpoint_frame),
-        stages=stage_frame,
+        stages=stage_summary(stage_frame, entrants),
     )

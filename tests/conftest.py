@@ -67,3 +67,34 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade_schema(db)
     yield db
     db.dispose()
+
+
+DEMO_EVENTS = 20_000
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file holding a small demo company, made once per test session (pages and browser tests)."""
+    from data_access.demo import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'atlas.db'}"
+    db = make_engine(url)
+    upgrade_schema(db)
+    load_demo(db, events=DEMO_EVENTS, seed=7)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def app_env(demo_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the app's settings at the demo database and start from empty Streamlit caches."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+
+    monkeypatch.setenv("ATLAS_DATABASE_URL", demo_database_url)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield demo_database_url
+    get_settings.cache_clear()

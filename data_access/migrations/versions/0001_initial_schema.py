@@ -126,9 +126,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("stage_entries", schema=None) as batch_op:
         batch_op.create_index("ix_stage_entries_customer", ["journey_id", "customer_id"], unique=False)
-        batch_op.create_index(
-            "ix_stage_entries_stage", ["journey_id", "stage_id", "entered_at"], unique=False
-        )
+        batch_op.create_index("ix_stage_entries_stage", ["journey_id", "stage_id", "entered_at"], unique=False)
 
     op.create_table(
         "stages",
@@ -240,9 +238,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_key"),
     )
     with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_feedback_stage_time", ["journey_id", "stage_id", "occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_feedback_stage_time", ["journey_id", "stage_id", "occurred_at"], unique=False)
 
     op.create_table(
         "lane_items",

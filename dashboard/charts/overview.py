@@ -1,0 +1,135 @@
+"""Chart builders of the experience map: the touchpoint grid, the stage strip and the emotional curve."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from dashboard.charts.palette import (
+    ASSUMED,
+    INK,
+    MEASURED,
+    MUTED_INK,
+    STATUS_COLOURS,
+    STATUS_ORDER,
+)
+
+CELL_SELECTION = "cell"
+STAGE_SELECTION = "stage"
+
+
+def _stage_order(frame: pl.DataFrame) -> list[str]:
+    return frame.sort("stage_position")["stage"].unique(maintain_order=True).to_list()
+
+
+def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, stage_order: list[str]) -> alt.Chart:
+    """Stage × channel grid, one cell per touchpoint cell, coloured by status (or volume) and labelled.
+
+    Cells with too little data are pale grey with a dashed outline, so they never read as bad cells.
+    Clicking a cell selects its stage and channel (`cell` selection).
+    """
+    channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
+    selection = alt.selection_point(name=CELL_SELECTION, fields=["stage_slug", "channel_slug"], on="click")
+    base = alt.Chart(grid).encode(
+        x=alt.X("stage:O", sort=stage_order, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13)),
+        y=alt.Y("channel:O", sort=channel_order, title=None, axis=alt.Axis(labelFontSize=13)),
+    )
+    if metric == "volume":
+        colour = alt.Color(
+            "value:Q", title="Events", scale=alt.Scale(scheme="blues"), legend=alt.Legend(orient="bottom")
+        )
+    else:
+        colour = alt.Color(
+            "status:N",
+            title=metric_label,
+            scale=alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLOURS[s] for s in STATUS_ORDER]),
+            legend=alt.Legend(orient="bottom", labelFontSize=12),
+        )
+    tooltip = [
+        alt.Tooltip("stage:N", title="Stage"),
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("touchpoints:N", title="Touchpoints"),
+        alt.Tooltip("value_label:N", title=metric_label),
+        alt.Tooltip("health_label:N", title="Health"),
+        alt.Tooltip("nps_label:N", title="NPS"),
+        alt.Tooltip("csat_label:N", title="CSAT"),
+        alt.Tooltip("ces_label:N", title="CES"),
+        alt.Tooltip("events:Q", title="Events", format=","),
+    ]
+    no_data = alt.datum.status == "no data"
+    cells = base.mark_rect(cornerRadius=4, stroke="white", strokeWidth=2).encode(
+        color=colour,
+        strokeDash=alt.condition(no_data, alt.value([4, 3]), alt.value([1, 0])),
+        opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
+        tooltip=tooltip,
+    )
+    labels = base.mark_text(fontSize=12, fontWeight="bold").encode(
+        text="value_label:N",
+        color=alt.condition(
+            (alt.datum.status == "green") | (alt.datum.status == "red"), alt.value("white"), alt.value(INK)
+        ),
+        tooltip=tooltip,
+    )
+    return (
+        (cells + labels)
+        .add_params(selection)
+        .properties(height=alt.Step(46), title=alt.Title("Touchpoints by stage and channel", anchor="start"))
+    )
+
+
+def stage_strip(stages: pl.DataFrame) -> alt.Chart:
+    """One clickable box per stage with its customers and conversion: the way into a journey map.
+
+    Expects stage, stage_slug, stage_position, customers_label.
+    """
+    order = _stage_order(stages)
+    selection = alt.selection_point(name=STAGE_SELECTION, fields=["stage_slug"], on="click")
+    base = alt.Chart(stages).encode(
+        x=alt.X("stage:O", sort=order, title=None, axis=None),
+        tooltip=[alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("summary:N", title="In the period")],
+    )
+    boxes = base.mark_rect(cornerRadius=6, color="#e8eef7", stroke="#9fb3d1").encode(
+        opacity=alt.condition(selection, alt.value(1.0), alt.value(0.6))
+    )
+    names = base.mark_text(dy=-8, fontSize=13, fontWeight="bold", color=INK).encode(text="stage:N")
+    details = base.mark_text(dy=10, fontSize=11, color=MUTED_INK).encode(text="summary:N")
+    return (boxes + names + details).add_params(selection).properties(height=56)
+
+
+def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.Chart:
+    """Measured and assumed emotion per stage on −2..+2, with moments of truth flagged above the curve."""
+    order = _stage_order(curve)
+    x = alt.X("stage:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12))
+    y = alt.Y("emotion:Q", title="Emotion (−2 … +2)", scale=alt.Scale(domain=[-2, 2]))
+    source_colour = alt.Color(
+        "source:N",
+        title=None,
+        scale=alt.Scale(domain=["measured", "assumed"], range=[MEASURED, ASSUMED]),
+        legend=alt.Legend(orient="top", labelFontSize=12),
+    )
+    base = alt.Chart(curve).encode(x=x, y=y, color=source_colour)
+    lines = base.mark_line(strokeWidth=3).encode(
+        strokeDash=alt.StrokeDash(
+            "source:N", scale=alt.Scale(domain=["measured", "assumed"], range=[[1, 0], [6, 4]]), legend=None
+        )
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        tooltip=[
+            alt.Tooltip("stage:N", title="Stage"),
+            alt.Tooltip("source:N", title="Curve"),
+            alt.Tooltip("emotion:Q", title="Emotion", format="+.2f"),
+            alt.Tooltip("answers:Q", title="Answers", format=","),
+        ]
+    )
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color="#999", strokeDash=[2, 2]).encode(y="zero:Q")
+    layers = zero + lines + points
+    if moments:
+        flags = pl.DataFrame(
+            {"stage": moments, "emotion": [1.8] * len(moments), "label": ["★ moment of truth"] * len(moments)}
+        )
+        layers += (
+            alt.Chart(flags)
+            .mark_text(fontSize=11, color=MUTED_INK)
+            .encode(x=alt.X("stage:O", sort=order), y=alt.Y("emotion:Q"), text="label:N")
+        )
+    return layers.properties(height=260, title=alt.Title("Emotional curve: measured vs assumed", anchor="start"))

@@ -1,0 +1,82 @@
+"""The one module that caches: the engine as a resource, and loaders keyed by plain values only.
+
+Loaders take slugs and dates (never frames, sessions or engines), so their cache keys are small and the
+same view asked twice costs one query. Every loader has a TTL and a bound on entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+from sqlalchemy import Engine
+
+from dashboard.settings import get_settings
+from data_access import overview
+from data_access.db import make_engine, upgrade_schema
+from data_access.demo import ensure_demo
+
+TTL = get_settings().cache_ttl_seconds
+ENTRIES = 64
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The app's engine; on first use the schema is brought up to date and an empty database gets the demo."""
+    settings = get_settings()
+    db = make_engine(settings.database_url, pool_pre_ping=True)
+    upgrade_schema(db)
+    ensure_demo(db, events=settings.demo_events, seed=settings.demo_seed)
+    return db
+
+
+def forget_cached_data() -> None:
+    """Drop cached query results, e.g. after an import changed the facts."""
+    st.cache_data.clear()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What exists to choose from: journeys, personas, and each journey's days with data."""
+
+    journeys: pl.DataFrame
+    personas: pl.DataFrame
+    days: dict[str, tuple[dt.date, dt.date]]
+
+    def journey_id(self, slug: str) -> int:
+        return int(self.journeys.filter(pl.col("slug") == slug)["id"][0])
+
+    def persona_id(self, slug: str | None) -> int | None:
+        if slug is None:
+            return None
+        return int(self.personas.filter(pl.col("slug") == slug)["id"][0])
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def load_catalogue() -> Catalogue:
+    with engine().connect() as connection:
+        journeys = overview.journeys(connection)
+        days = {}
+        for slug, journey_id in journeys.select("slug", "id").iter_rows():
+            found = overview.data_days(connection, journey_id=journey_id)
+            if found:
+                days[slug] = found
+        return Catalogue(journeys=journeys, personas=overview.personas(connection), days=days)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the experience map…")
+def load_overview(
+    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, metric: str
+) -> overview.OverviewData:
+    catalogue = load_catalogue()
+    with engine().connect() as connection:
+        return overview.load_overview(
+            connection,
+            journey_id=catalogue.journey_id(journey),
+            period=overview.Period(date_from, date_to),
+            persona_id=catalogue.persona_id(persona),
+            metric=metric,
+            min_answers=get_settings().min_responses,
+        )

@@ -1,0 +1,12 @@
+"""The app's pages as `st.Page` objects, shared by the router and by pages that link to each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+OVERVIEW = st.Page(PAGES / "overview.py", title="Experience map", icon=":material/map:", default=True)
+JOURNEY = st.Page(PAGES / "journey.py", title="Journey map", icon=":material/route:", url_path="journey")

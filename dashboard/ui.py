@@ -1,0 +1,123 @@
+"""Reusable UI pieces: reading the view from the URL, the filter sidebar, headline metric cards.
+
+Widgets write their value into the URL (callbacks only set state); the next run reads the view back
+from the URL, so what is on screen and what a pasted link opens are always the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard.loaders import Catalogue, load_catalogue
+from dashboard.state import Choices, ViewState, read_view_state
+from data_access.experience_map import GRID_METRICS, Headline
+
+ALL_PERSONAS = "All customers"
+
+
+def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
+    """The view named by the URL, completed with defaults; notices for bad parameters are shown."""
+    catalogue = load_catalogue()
+    if catalogue.journeys.is_empty():
+        st.info("There is no journey yet. Run `journey-atlas demo` or import a map to start.")
+        st.stop()
+    with_data = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
+    journeys = with_data + [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
+    params = {key: st.query_params.get(key, "") for key in st.query_params}
+    first, last = (
+        catalogue.days[journeys[0]]
+        if journeys[0] in catalogue.days
+        else (dt.date.today() - dt.timedelta(days=89), dt.date.today())
+    )
+    if params.get("journey") in catalogue.days:
+        first, last = catalogue.days[params["journey"]]
+    choices = Choices(
+        journeys=journeys,
+        personas=catalogue.personas["slug"].to_list(),
+        metrics=list(GRID_METRICS),
+        first_day=first,
+        last_day=last,
+        stages=stages,
+    )
+    state, notices = read_view_state(params, choices)
+    for notice in notices:
+        st.warning(notice, icon="⚠️")
+    return state, catalogue
+
+
+def _set_param(name: str, key: str) -> None:
+    value = st.session_state[key]
+    if name == "persona" and value == ALL_PERSONAS:
+        st.query_params.pop("persona", None)
+    elif name == "dates":
+        if isinstance(value, tuple | list) and len(value) == 2:
+            st.query_params["from"], st.query_params["to"] = value[0].isoformat(), value[1].isoformat()
+    else:
+        st.query_params[name] = value
+
+
+def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None:
+    """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL."""
+    journey_names = dict(catalogue.journeys.select("slug", "name").iter_rows())
+    persona_names = {ALL_PERSONAS: ALL_PERSONAS} | dict(catalogue.personas.select("slug", "name").iter_rows())
+    first, last = catalogue.days.get(state.journey, (state.date_from, state.date_to))
+    with st.sidebar:
+        st.selectbox(
+            "Journey",
+            list(journey_names),
+            index=list(journey_names).index(state.journey),
+            format_func=journey_names.__getitem__,
+            key=f"{page}_journey",
+            on_change=_set_param,
+            args=("journey", f"{page}_journey"),
+        )
+        st.selectbox(
+            "Persona",
+            list(persona_names),
+            index=list(persona_names).index(state.persona or ALL_PERSONAS),
+            format_func=persona_names.__getitem__,
+            key=f"{page}_persona",
+            on_change=_set_param,
+            args=("persona", f"{page}_persona"),
+        )
+        st.date_input(
+            "Period",
+            value=(state.date_from, state.date_to),
+            min_value=min(first, state.date_from),
+            max_value=max(last, state.date_to),
+            key=f"{page}_dates",
+            on_change=_set_param,
+            args=("dates", f"{page}_dates"),
+        )
+        if page == "overview":
+            st.selectbox(
+                "Colour cells by",
+                list(GRID_METRICS),
+                index=list(GRID_METRICS).index(state.metric),
+                format_func=lambda key: GRID_METRICS[key].split(":")[0],
+                key="overview_metric",
+                on_change=_set_param,
+                args=("metric", "overview_metric"),
+                help="Health is the share of a cell's metrics at or better than target.",
+            )
+        days = (state.date_to - state.date_from).days + 1
+        st.caption(f"{days} days, compared with the {days} days before. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+
+
+def headline_cards(headlines: Sequence[Headline], *, previous_label: str) -> None:
+    """One metric card per headline, with its change against the previous period and its definition."""
+    for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
+        delta = headline.shown_change()
+        target = "" if headline.target is None else f" Target {headline.target:g}."
+        with column:
+            st.metric(
+                headline.label,
+                headline.shown() if headline.value is not None else "not enough data",
+                delta=f"{delta} vs {previous_label}" if delta else None,
+                delta_color="inverse" if headline.key == "lower" else "normal",
+                help=f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers.",
+                border=True,
+            )

@@ -1,0 +1,58 @@
+"""Experience map: every stage against every channel, the emotional curve, moments of truth, headlines."""
+
+import streamlit as st
+
+from dashboard import routes, ui
+from dashboard.charts import overview as charts
+from dashboard.loaders import load_overview
+from data_access.experience_map import GRID_METRICS
+
+state, catalogue = ui.current_view()
+ui.filter_sidebar(state, catalogue, page="overview")
+st.query_params.from_dict(state.query(page="overview"))
+
+journey_name = dict(catalogue.journeys.select("slug", "name").iter_rows())[state.journey]
+persona_name = dict(catalogue.personas.select("slug", "name").iter_rows()).get(state.persona or "", ui.ALL_PERSONAS)
+st.title("Experience map")
+st.caption(
+    f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
+    "The whole lifecycle at a glance: click a stage or a cell to open its journey map."
+)
+
+data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric)
+ui.headline_cards(data.headlines, previous_label="previous period")
+
+
+def open_stage(selection_event: object, name: str) -> None:
+    points = selection_event.get("selection", {}).get(name) if isinstance(selection_event, dict) else None
+    if isinstance(points, list) and points:
+        st.switch_page(routes.JOURNEY, query_params=state.with_(stage=points[0]["stage_slug"]).query(page="journey"))
+
+
+stage_order = data.stages["stage"].to_list()
+open_stage(
+    st.altair_chart(charts.stage_strip(data.stages), on_select="rerun", key="overview_stages", width="stretch"),
+    charts.STAGE_SELECTION,
+)
+metric_label = GRID_METRICS[state.metric].split(":")[0]
+grid_event = st.altair_chart(
+    charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order),
+    on_select="rerun",
+    key="overview_grid",
+    width="stretch",
+)
+open_stage(grid_event, charts.CELL_SELECTION)
+st.caption(f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have too few answers.")
+
+left, right = st.columns([3, 2])
+with left:
+    moments = data.moments_of_truth["stage"].unique().to_list()
+    st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
+    st.caption("Measured: feedback answers placed on −2..+2 by their scale. Assumed: the team's emotion cards.")
+with right:
+    st.subheader("Moments of truth")
+    st.dataframe(
+        data.moments_of_truth,
+        hide_index=True,
+        column_config={"status": st.column_config.TextColumn("Status", help="Cell health against target")},
+    )

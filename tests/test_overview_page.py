@@ -1,0 +1,101 @@
+"""The experience map page through Streamlit's AppTest: content, filters in the URL, bad parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = "dashboard/app.py"
+JOURNEY = "northwind-current"
+
+
+@pytest.fixture
+def run_overview(app_env: str) -> Callable[..., AppTest]:
+    def run(**params: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=60)
+        for name, value in params.items():
+            app.query_params[name] = value
+        return app.run()
+
+    return run
+
+
+def _texts(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption] + [t.value for t in app.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_title_headlines_and_charts(run_overview: Callable[..., AppTest]) -> None:
+    """A first visit shows the experience map with NPS, CSAT, CES and conversion, and its charts."""
+    app = run_overview()
+    assert not app.exception
+    assert app.title[0].value == "Experience map"
+    labels = [m.label for m in app.metric]
+    assert labels[:3] == ["NPS", "CSAT", "CES"]
+    assert labels[3].startswith("Conversion to")
+    assert len(app.get("arrow_vega_lite_chart")) >= 3
+    assert not app.warning
+
+
+def test_defaults_are_written_into_the_url(run_overview: Callable[..., AppTest]) -> None:
+    """Missing parameters take defaults, and the URL then names them, so the link is complete."""
+    app = run_overview()
+    params = app.query_params
+    assert params["journey"] == [JOURNEY]
+    assert params["metric"] == ["health"]
+    assert params["from"][0] <= params["to"][0]
+
+
+def test_url_parameters_set_the_filters(run_overview: Callable[..., AppTest]) -> None:
+    """A pasted link selects its persona, period and metric in the widgets."""
+    app = run_overview(
+        journey=JOURNEY, persona="remote-worker", metric="csat", **{"from": "2026-06-01", "to": "2026-06-30"}
+    )
+    assert not app.exception and not app.warning
+    assert app.selectbox(key="overview_persona").value == "remote-worker"
+    assert app.selectbox(key="overview_metric").value == "csat"
+    assert [d.isoformat() for d in app.date_input(key="overview_dates").value] == ["2026-06-01", "2026-06-30"]
+    assert "01 Jun 2026 – 30 Jun 2026" in _texts(app)
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"journey": "no-such-journey"}, "`journey`: 'no-such-journey' is unknown"),
+        ({"persona": "martian"}, "`persona`: 'martian' is unknown"),
+        ({"metric": "bogus"}, "`metric`: 'bogus' is unknown"),
+        ({"from": "2026-13-45"}, "`from`: '2026-13-45' is not a date"),
+        ({"to": "yesterday"}, "`to`: 'yesterday' is not a date"),
+        ({"from": "2026-09-01", "to": "2026-08-01"}, "`from` (2026-09-01) is after `to` (2026-08-01)"),
+    ],
+)
+def test_bad_parameters_give_a_notice_and_a_default(
+    run_overview: Callable[..., AppTest], params: dict[str, str], fragment: str
+) -> None:
+    """A bad link shows what is wrong and still draws the map; never a traceback."""
+    app = run_overview(**params)
+    assert not app.exception
+    assert any(fragment in w.value for w in app.warning), [w.value for w in app.warning]
+    assert app.title[0].value == "Experience map"
+
+
+def test_changing_a_filter_updates_the_url(run_overview: Callable[..., AppTest]) -> None:
+    """Choosing a persona in the sidebar puts it in the URL."""
+    app = run_overview()
+    app.selectbox(key="overview_persona").select("budget-family").run()
+    assert app.query_params["persona"] == ["budget-family"]
+
+
+def test_clicking_a_cell_opens_the_journey_map(run_overview: Callable[..., AppTest]) -> None:
+    """Selecting a grid cell switches to that stage's journey map with the filters carried over."""
+    app = run_overview(persona="remote-worker")
+    app.session_state["overview_grid"] = {
+        "selection": {"cell": [{"stage_slug": "onboarding", "channel_slug": "call-centre"}]}
+    }
+    app.run()
+    assert not app.exception
+    assert app.query_params["stage"] == ["onboarding"]
+    assert app.query_params["persona"] == ["remote-worker"]
+    assert "Onboarding" in app.title[0].value
