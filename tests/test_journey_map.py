@@ -1,0 +1,168 @@
+"""Journey-map queries on SQLite and PostgreSQL, against the crafted journey of `journey_fixtures`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine
+
+from data_access import journey_map as jm
+from tests.journey_fixtures import END, START, build_shop
+
+WINDOW = {"journey_slug": "shop", "stage_slug": "buy", "start": START, "end": END}
+
+
+def test_previous_period_has_equal_length() -> None:
+    """The previous period ends the day before the window and is as long."""
+    assert jm.previous_period(dt.date(2024, 3, 1), dt.date(2024, 3, 14)) == (dt.date(2024, 2, 16), dt.date(2024, 2, 29))
+
+
+def test_stages_steps_and_neighbours(engine: Engine) -> None:
+    """Stages come in order, steps carry their touchpoints, and unknown slugs give nothing."""
+    ids = build_shop(engine)
+    with engine.connect() as connection:
+        assert jm.journey_stages(connection, journey_slug="shop")["stage_slug"].to_list() == ["aware", "buy", "use"]
+        assert jm.journey_stages(connection, journey_slug="nope").is_empty()
+        steps = jm.stage_steps(connection, journey_slug="shop", stage_slug="buy")
+        key = jm.stage_key(connection, journey_slug="shop", stage_slug="buy")
+        assert jm.stage_key(connection, journey_slug="shop", stage_slug="nope") is None
+        assert jm.stage_steps(connection, journey_slug="other", stage_slug="nope").is_empty()
+    assert steps["step_slug"].to_list() == ["browse", "cart", "pay"]
+    assert steps["touchpoint_name"].to_list() == ["Web shop", "Web shop", "Till"]
+    assert steps["channel_name"].to_list() == ["Web", "Web", "Store"]
+    assert key is not None and key.stage_id == ids["buy"] and key.previous_stage_id and key.next_stage_id
+
+
+@pytest.mark.parametrize(
+    ("persona", "extra"),
+    [(None, set()), ("bargain", {"Is this the cheapest?"}), ("pro", {"Queue at the till"})],
+)
+def test_lane_items_follow_the_persona(engine: Engine, persona: str | None, extra: set[str]) -> None:
+    """General items always show; a persona's own items only for that persona."""
+    build_shop(engine)
+    general = {
+        "Looks around the catalogue",
+        "Curious",
+        "Hopeful",
+        "Shipping cost appears late",
+        "Show shipping early",
+        "Self-checkout",
+        "Payment provider settles",
+    }
+    with engine.connect() as connection:
+        items = jm.lane_items(connection, journey_slug="shop", stage_slug="buy", persona_slug=persona)
+    assert set(items["text"].to_list()) == general | extra
+
+
+def test_open_findings_by_stage(engine: Engine) -> None:
+    """A pain point on a step with a done opportunity is closed; done opportunities are closed."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        everyone = jm.open_findings_by_stage(connection, journey_slug="shop", persona_slug=None)
+        pro = jm.open_findings_by_stage(connection, journey_slug="shop", persona_slug="pro")
+    assert everyone.rows() == [("aware", 0, 0), ("buy", 0, 1), ("use", 0, 0)]
+    assert pro.rows() == [("aware", 0, 0), ("buy", 1, 1), ("use", 0, 0)]
+
+
+def test_funnel_through_steps_to_next_stage(engine: Engine) -> None:
+    """First entries in the window: 8 → 8 → 6 → 3 → 2, with conversion to the row before."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        funnel = jm.stage_funnel(connection, persona_slug=None, **WINDOW)
+        bargain = jm.stage_funnel(connection, persona_slug="bargain", **WINDOW)
+    assert funnel["kind"].to_list() == ["stage", "step", "step", "step", "next_stage"]
+    assert funnel["label"].to_list() == ["Buy", "Browse", "Cart", "Pay", "Use"]
+    assert funnel["customers"].to_list() == [8, 8, 6, 3, 2]
+    assert funnel["conversion"].to_list() == pytest.approx([None, 1.0, 0.75, 0.5, 2 / 3], nan_ok=True)
+    assert funnel["drop_off"][2] == pytest.approx(0.25)
+    assert bargain["customers"].to_list() == [5, 5, 5, 3, 2]
+
+
+def test_time_to_next_stage_is_the_median_of_those_who_moved(engine: Engine) -> None:
+    """c0 took 3 days and c1 4 days: the median is 3.5 over 2 customers."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        everyone = jm.time_to_next_stage(connection, persona_slug=None, **WINDOW)
+        pro = jm.time_to_next_stage(connection, persona_slug="pro", **WINDOW)
+        last = jm.time_to_next_stage(connection, journey_slug="shop", stage_slug="use", persona_slug=None,
+                                     start=START, end=END)  # fmt: skip
+    assert everyone == jm.TimeToNextStage(next_stage_slug="use", median_days=pytest.approx(3.5), customers=2)
+    assert pro.customers == 0 and pro.median_days is None
+    assert last.next_stage_slug is None
+
+
+def test_stage_metrics_values_status_and_change(engine: Engine) -> None:
+    """Linked metrics: stage, touchpoint and journey feedback ones, conversion and time to next stage."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        metrics = jm.stage_metrics(connection, persona_slug=None, min_answers=5, **WINDOW)
+        loose = jm.stage_metrics(connection, persona_slug=None, min_answers=1, **WINDOW)
+    by_key = {row["key"]: row for row in metrics.iter_rows(named=True)}
+    assert set(by_key) == {"buy_nps", "web_csat", "store_csat", "shop_nps", "buy_conversion", "buy_ttn"}
+    assert by_key["buy_nps"]["value"] == pytest.approx(-25.0)
+    assert by_key["buy_nps"]["previous_value"] == pytest.approx(100.0)
+    assert by_key["buy_nps"]["change"] == pytest.approx(-125.0)
+    assert by_key["buy_nps"]["status"] == "red"
+    assert by_key["shop_nps"]["scope"] == "journey" and by_key["shop_nps"]["value"] == pytest.approx(-25.0)
+    assert by_key["web_csat"]["status"] == "no data" and by_key["web_csat"]["sample"] == 0
+    assert by_key["store_csat"]["value"] == pytest.approx(100.0) and by_key["store_csat"]["status"] == "green"
+    assert by_key["buy_conversion"]["value"] == pytest.approx(0.8) and by_key["buy_conversion"]["status"] == "red"
+    assert by_key["buy_ttn"]["value"] is None and by_key["buy_ttn"]["sample"] == 2
+    ttn = loose.filter(pl.col("key") == "buy_ttn").row(0, named=True)
+    assert ttn["value"] == pytest.approx(3.5) and ttn["status"] == "red"
+
+
+def test_not_enough_answers_gives_no_value(engine: Engine) -> None:
+    """Below the minimum number of answers a metric has no value, so no status."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        metrics = jm.stage_metrics(connection, persona_slug=None, min_answers=41, **WINDOW)
+    nps = metrics.filter(pl.col("key") == "buy_nps").row(0, named=True)
+    assert nps["value"] is None and nps["sample"] == 40 and nps["status"] == "no data"
+
+
+def test_weekly_trend(engine: Engine) -> None:
+    """Weeks start on Monday: 26 Feb (10 promoters) and 4 March (20 detractors, 10 passives)."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        trend = jm.stage_metric_trend(connection, persona_slug=None, min_answers=5, **WINDOW)
+    nps = trend.filter(pl.col("key") == "buy_nps")
+    assert nps["week"].to_list() == [dt.date(2024, 2, 26), dt.date(2024, 3, 4)]
+    assert nps["value"].to_list() == pytest.approx([100.0, -200 / 3])
+    assert nps["target"].to_list() == [20.0, 20.0]
+
+
+def test_step_metrics_and_emotion(engine: Engine) -> None:
+    """Stage and journey NPS evaluated at the cart step; measured emotion per step from mean answers."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        steps = jm.step_metrics(connection, persona_slug=None, min_answers=5, **WINDOW)
+        daily = jm.stage_feedback_daily(connection, persona_slug=None, **WINDOW)
+    assert sorted(steps["key"].to_list()) == ["buy_nps", "shop_nps"]
+    assert steps["value"].to_list() == pytest.approx([-25.0, -25.0])
+    assert steps["previous_value"].to_list() == pytest.approx([100.0, 100.0])
+    emotion = jm.step_emotion(daily, min_answers=5)
+    assert emotion["measured_emotion"].to_list() == pytest.approx([0.4, 2.0])
+    assert emotion["answers"].to_list() == [40, 10]
+
+
+def test_comment_counts_and_pages(engine: Engine) -> None:
+    """Counts per band; pages newest first; filters by band, measure and channel."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        counts = jm.comment_band_counts(connection, persona_slug=None, **WINDOW)
+        nps_counts = jm.comment_band_counts(connection, persona_slug=None, measure="nps", **WINDOW)
+        store_counts = jm.comment_band_counts(connection, persona_slug=None, channel_slug="store", **WINDOW)
+        first = jm.stage_comments(connection, persona_slug=None, limit=5, **WINDOW)
+        second = jm.stage_comments(connection, persona_slug=None, limit=5, offset=5, **WINDOW)
+        low = jm.stage_comments(connection, persona_slug=None, band="low", **WINDOW)
+        evidence = jm.evidence_comments(connection, persona_slug=None, step_ids=(1_000_000,), **WINDOW)
+    assert counts.rows() == [("low", 4), ("middle", 4), ("high", 8)]
+    assert nps_counts.rows() == [("low", 4), ("middle", 4), ("high", 4)]
+    assert store_counts.rows() == [("low", 0), ("middle", 0), ("high", 4)]
+    assert first["comment"].to_list() == ["nps 8 #3", "nps 8 #2", "nps 8 #1", "nps 8 #0", "csat 5 #3"]
+    assert second.height == 5 and set(first["feedback_id"]).isdisjoint(second["feedback_id"])
+    assert set(low["comment"]) == {f"nps 3 #{i}" for i in range(4)} and set(low["band"]) == {"low"}
+    assert evidence.is_empty()
