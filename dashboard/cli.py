@@ -51,6 +51,43 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.call(command, env=os.environ.copy())
 
 
+def cmd_export_map(args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.db import session_scope
+    from data_access.mapfile import export_map
+
+    with session_scope(_engine(settings)) as session:
+        text = export_map(session)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Map written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_import_map(args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.db import session_scope
+    from data_access.mapfile import MapFileError, import_map
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+        with session_scope(_engine(settings)) as session:
+            summary = import_map(session, text, source=args.file)
+    except (MapFileError, OSError, UnicodeDecodeError) as exc:
+        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
+# `journey-atlas import KIND FILE`: one handler per kind of file
+IMPORTERS: dict[str, Command] = {"map": cmd_import_map}
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    return IMPORTERS[args.kind](args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journey-atlas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
     serve.set_defaults(run=cmd_serve)
+
+    export = sub.add_parser("export", help="write the map to a file").add_subparsers(dest="kind", required=True)
+    export_map = export.add_parser("map", help="the map as YAML: journeys, stages, steps, lanes, channels, personas")
+    export_map.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    export_map.set_defaults(run=cmd_export_map)
+
+    import_ = sub.add_parser("import", help="import a file into the database (all or nothing)")
+    import_.add_argument("kind", choices=list(IMPORTERS), help="what the file holds")
+    import_.add_argument("file", help="the file to import")
+    import_.set_defaults(run=cmd_import)
 
     return parser
 
