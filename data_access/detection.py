@@ -1,0 +1,189 @@
+"""Pain points the data points at: pure detection over the journey map's frames.
+
+Three rules, each with its evidence, over one stage and one window (see `DetectionRules` for the numbers):
+
+1. **Misses target** — a step's or a touchpoint's metric is amber or red against its target
+   (`metrics.status`), on at least `min_answers` answers (values below that are null upstream).
+2. **Got worse** — a metric fell against the previous period of equal length, in its own direction, by
+   more than `worsening_share` of the range its value can take (`metrics.value_span`: 5 % is 10 NPS
+   points, 5 CSAT points, 0.3 on a 1–7 CES). Both periods need a value.
+3. **Drop-off stands out** — a step's drop-off (1 − customers reaching it ÷ customers reaching the step
+   before, the stage entry for the first step) is more than `drop_off_margin` (10 percentage points) above
+   the median drop-off of the stage's steps, and at least `min_base` customers reached the step before.
+
+Nothing here touches a database: frames in, one frame out, so every rule is tested on crafted frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from data_access.metrics import value_span
+from data_access.models import Measure
+
+REASONS = ("misses target", "got worse", "drop-off stands out")
+
+FINDING_SCHEMA: dict[str, pl.DataType | type] = {
+    "scope": pl.String,
+    "scope_id": pl.Int64,
+    "scope_name": pl.String,
+    "step_id": pl.Int64,
+    "reason": pl.String,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "target": pl.Float64,
+    "previous_value": pl.Float64,
+    "change": pl.Float64,
+    "evidence": pl.String,
+    "on_map": pl.Boolean,
+}
+
+
+@dataclass(frozen=True)
+class DetectionRules:
+    """Thresholds of the three rules; the defaults are what the journey page uses."""
+
+    drop_off_margin: float = 0.10
+    min_base: int = 30
+    worsening_share: float = 0.05
+
+
+def _span_expr() -> pl.Expr:
+    spans = {m.value: value_span(m) for m in Measure}
+    return pl.col("formula").replace_strict(spans, default=None, return_dtype=pl.Float64)
+
+
+def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFrame:
+    """Rules 1 and 2 over metric rows carrying scope, scope_id, scope_name and step_id."""
+    misses = metrics.filter(pl.col("status").is_in(["amber", "red"])).with_columns(
+        pl.lit("misses target").alias("reason"),
+        pl.format("{} is {} against a target of {}", "label", pl.col("value").round(2), pl.col("target")).alias(
+            "evidence"
+        ),
+    )
+    worse = metrics.filter(
+        pl.col("improvement").is_not_null(),
+        pl.col("improvement") < -rules.worsening_share * _span_expr(),
+    ).with_columns(
+        pl.lit("got worse").alias("reason"),
+        pl.format(
+            "{} went from {} to {} ({})",
+            "label",
+            pl.col("previous_value").round(2),
+            pl.col("value").round(2),
+            pl.col("change").round(2),
+        ).alias("evidence"),
+    )
+    return pl.concat([misses, worse]).select(
+        "scope",
+        "scope_id",
+        "scope_name",
+        "step_id",
+        "reason",
+        pl.col("label").alias("metric"),
+        "value",
+        "target",
+        "previous_value",
+        "change",
+        "evidence",
+    )
+
+
+def drop_off_outliers(funnel: pl.DataFrame, rules: DetectionRules = DetectionRules()) -> pl.DataFrame:
+    """Rule 3: steps whose drop-off is more than the margin above the median step drop-off of the stage.
+
+    `funnel` is `journey_map.stage_funnel`'s frame (kind, step_id, label, customers, drop_off, and
+    previous_customers). Returns the outlying step rows with `median_drop_off` added.
+    """
+    steps = funnel.lazy().filter(pl.col("kind") == "step", pl.col("drop_off").is_not_null())
+    return (
+        steps.with_columns(pl.col("drop_off").median().alias("median_drop_off"))
+        .filter(
+            pl.col("previous_customers") >= rules.min_base,
+            pl.col("drop_off") > pl.col("median_drop_off") + rules.drop_off_margin,
+        )
+        .collect()
+    )
+
+
+def detect_pain_points(
+    *,
+    step_metrics: pl.DataFrame,
+    touchpoint_metrics: pl.DataFrame,
+    funnel: pl.DataFrame,
+    steps: pl.DataFrame,
+    lane_items: pl.DataFrame,
+    rules: DetectionRules = DetectionRules(),
+) -> pl.DataFrame:
+    """Every finding of the three rules, worst first, with whether the team's map already has it.
+
+    - `step_metrics`: `journey_map.step_metrics` (step_id, label, formula, value, target, previous_value,
+      change, improvement, status).
+    - `touchpoint_metrics`: `journey_map.stage_metrics` rows; only scope "touchpoint" is read.
+    - `funnel`: `journey_map.stage_funnel`; `steps`: `journey_map.stage_steps`.
+    - `lane_items`: `journey_map.lane_items`, for `on_map` (a written pain point on the same step, or on a
+      step of the same touchpoint).
+    """
+    step_names = steps.lazy().select("step_id", pl.col("step_name").alias("scope_name"), "touchpoint_id")
+    by_step = (
+        step_metrics.lazy()
+        .join(step_names, on="step_id", how="left")
+        .with_columns(pl.lit("step").alias("scope"), pl.col("step_id").alias("scope_id"))
+    )
+    by_touchpoint = (
+        touchpoint_metrics.lazy()
+        .filter(pl.col("scope") == "touchpoint")
+        .with_columns(
+            pl.col("touchpoint_id").alias("scope_id"),
+            pl.col("touchpoint_name").alias("scope_name"),
+            pl.lit(None, dtype=pl.Int64).alias("step_id"),
+        )
+    )
+    columns = ["scope", "scope_id", "scope_name", "step_id", "label", "formula", "value", "target"]
+    columns += ["previous_value", "change", "improvement", "status"]
+    metrics = pl.concat([by_step.select(columns), by_touchpoint.select(columns)], how="vertical_relaxed")
+    drops = (
+        drop_off_outliers(funnel, rules)
+        .lazy()
+        .select(
+            pl.lit("step").alias("scope"),
+            pl.col("step_id").alias("scope_id"),
+            pl.col("label").alias("scope_name"),
+            "step_id",
+            pl.lit("drop-off stands out").alias("reason"),
+            pl.lit("Drop-off").alias("metric"),
+            pl.col("drop_off").alias("value"),
+            pl.col("median_drop_off").alias("target"),
+            pl.lit(None, dtype=pl.Float64).alias("previous_value"),
+            (pl.col("drop_off") - pl.col("median_drop_off")).alias("change"),
+            pl.format(
+                "{} % of the {} customers who reached the step before did not reach this one; the stage's median "
+                "step drop-off is {} %",
+                (100 * pl.col("drop_off")).round(1),
+                "previous_customers",
+                (100 * pl.col("median_drop_off")).round(1),
+            ).alias("evidence"),
+        )
+    )
+    written = (
+        lane_items.lazy()
+        .filter(pl.col("lane") == "pain_point")
+        .join(steps.lazy().select("step_id", "touchpoint_id"), on="step_id", how="left")
+    )
+    on_step = written.select(pl.col("step_id").alias("scope_id"), pl.lit("step").alias("scope"))
+    on_touchpoint = written.filter(pl.col("touchpoint_id").is_not_null()).select(
+        pl.col("touchpoint_id").alias("scope_id"), pl.lit("touchpoint").alias("scope")
+    )
+    on_map = pl.concat([on_step, on_touchpoint]).unique().with_columns(pl.lit(True).alias("on_map"))
+    reason_rank = pl.col("reason").replace_strict({r: i for i, r in enumerate(REASONS)}, return_dtype=pl.Int64)
+    return (
+        pl.concat([_metric_findings(metrics, rules), drops], how="vertical_relaxed")
+        .join(on_map, on=["scope", "scope_id"], how="left")
+        .with_columns(pl.col("on_map").fill_null(False))
+        .sort(reason_rank, "scope", "scope_id", "metric")
+        .select(list(FINDING_SCHEMA))
+        .cast(pl.Schema(FINDING_SCHEMA))
+        .collect()
+    )

@@ -1,0 +1,154 @@
+"""Pain-point detection on crafted frames whose right answer is known."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from data_access.detection import DetectionRules, detect_pain_points, drop_off_outliers
+from data_access.journey_map import LANE_SCHEMA, STEP_SCHEMA, _with_conversion
+
+STEPS = pl.DataFrame(
+    {
+        "step_id": [1, 2, 3, 4],
+        "step_slug": ["a", "b", "c", "d"],
+        "step_name": ["A", "B", "C", "D"],
+        "position": [0, 1, 2, 3],
+        "touchpoint_id": [10, 10, 20, None],
+    },
+).with_columns(pl.lit(None).cast(STEP_SCHEMA[c]).alias(c) for c in STEP_SCHEMA if c not in {"step_id", "step_slug",
+                "step_name", "position", "touchpoint_id"}).select(list(STEP_SCHEMA))  # fmt: skip
+
+
+def funnel(customers: list[int]) -> pl.DataFrame:
+    """A stage entry row followed by one row per step, as `stage_funnel` returns them."""
+    kinds = ["stage"] + ["step"] * (len(customers) - 1)
+    frame = pl.DataFrame(
+        {
+            "kind": kinds,
+            "step_id": [None, *range(1, len(customers))],
+            "label": ["Stage", *"ABCDEFG"[: len(customers) - 1]],
+            "order": list(range(len(customers))),
+            "customers": customers,
+        },
+        schema={"kind": pl.String, "step_id": pl.Int64, "label": pl.String, "order": pl.Int64, "customers": pl.Int64},
+    )
+    return _with_conversion(frame)
+
+
+def step_metric(step_id: int, *, value: float | None, previous: float | None, target: float = 20.0,
+                formula: str = "nps", status: str = "green") -> dict[str, object]:  # fmt: skip
+    improvement = None if value is None or previous is None else value - previous
+    return {
+        "step_id": step_id,
+        "label": f"{formula.upper()} at {step_id}",
+        "formula": formula,
+        "direction": "higher",
+        "value": value,
+        "target": target,
+        "previous_value": previous,
+        "change": improvement,
+        "improvement": improvement,
+        "status": status,
+    }
+
+
+NO_TOUCHPOINT_METRICS = pl.DataFrame(
+    schema={
+        "scope": pl.String,
+        "touchpoint_id": pl.Int64,
+        "touchpoint_name": pl.String,
+        "label": pl.String,
+        "formula": pl.String,
+        "value": pl.Float64,
+        "target": pl.Float64,
+        "previous_value": pl.Float64,
+        "change": pl.Float64,
+        "improvement": pl.Float64,
+        "status": pl.String,
+    }
+)
+NO_ITEMS = pl.DataFrame(schema=LANE_SCHEMA)
+
+
+def test_drop_off_stands_out_above_median_plus_margin() -> None:
+    """Drop-offs 0, 0.1, 0.5, 0.2: median 0.15, so only C (0.5) is more than 10 points above it."""
+    customers = funnel([1000, 1000, 900, 450, 360])
+    outliers = drop_off_outliers(customers)
+    assert outliers["label"].to_list() == ["C"]
+    assert outliers["median_drop_off"][0] == pytest.approx(0.15)
+
+
+def test_drop_off_needs_enough_customers_before() -> None:
+    """The same shape with 20 customers at the start is too small to call."""
+    assert drop_off_outliers(funnel([20, 20, 18, 9, 7])).is_empty()
+    assert drop_off_outliers(funnel([20, 20, 18, 9, 7]), DetectionRules(min_base=5))["label"].to_list() == ["C"]
+
+
+def test_even_drop_off_finds_nothing() -> None:
+    """Every step losing 10 % is a steady funnel, not a pain point."""
+    assert drop_off_outliers(funnel([1000, 900, 810, 729, 656])).is_empty()
+
+
+def test_metric_rules_and_on_map() -> None:
+    """Step 1 misses target, step 2 got worse by 20 NPS points (> 10), step 3 fell only 5, step 4 is fine."""
+    metrics = pl.DataFrame(
+        [
+            step_metric(1, value=5.0, previous=6.0, status="red"),
+            step_metric(2, value=30.0, previous=50.0),
+            step_metric(3, value=30.0, previous=35.0),
+            step_metric(4, value=None, previous=50.0, status="no data"),
+        ]
+    )
+    touchpoints = pl.concat(
+        [
+            NO_TOUCHPOINT_METRICS,
+            pl.DataFrame(
+                {
+                    "scope": ["touchpoint", "stage"],
+                    "touchpoint_id": [20, None],
+                    "touchpoint_name": ["Till", None],
+                    "label": ["Till CSAT", "Stage CSAT"],
+                    "formula": ["csat", "csat"],
+                    "value": [70.0, 10.0],
+                    "target": [80.0, 80.0],
+                    "previous_value": [None, None],
+                    "change": [None, None],
+                    "improvement": [None, None],
+                    "status": ["amber", "red"],
+                },
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    items = pl.concat(
+        [NO_ITEMS, pl.DataFrame({"item_id": [1], "step_id": [3], "lane": ["pain_point"], "text": ["Queue"]})],
+        how="diagonal_relaxed",
+    )
+    found = detect_pain_points(
+        step_metrics=metrics,
+        touchpoint_metrics=touchpoints,
+        funnel=funnel([1000, 1000, 900, 810, 729]),
+        steps=STEPS,
+        lane_items=items,
+    )
+    assert found.select("scope", "scope_name", "reason", "on_map").rows() == [
+        ("step", "A", "misses target", False),
+        ("touchpoint", "Till", "misses target", True),
+        ("step", "B", "got worse", False),
+    ]
+    assert found["evidence"][2] == "NPS at 2 went from 50.0 to 30.0 (-20.0)"
+
+
+def test_drop_off_finding_carries_its_evidence() -> None:
+    """A drop-off finding names the share lost, the base and the stage's median."""
+    found = detect_pain_points(
+        step_metrics=pl.DataFrame([step_metric(1, value=30.0, previous=30.0)]),
+        touchpoint_metrics=NO_TOUCHPOINT_METRICS,
+        funnel=funnel([1000, 1000, 900, 450, 360]),
+        steps=STEPS,
+        lane_items=NO_ITEMS,
+    )
+    assert found.select("scope_name", "reason").rows() == [("C", "drop-off stands out")]
+    assert found["evidence"][0].startswith("50.0 % of the 900 customers")
+    assert found["change"][0] == pytest.approx(0.35)
