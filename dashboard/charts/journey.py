@@ -1,0 +1,131 @@
+"""Chart builders of the journey map: the emotion curve over steps, metric trends, and the step funnel.
+
+Pure: polars frames in, `alt.Chart` out, colours from `palette` so the journey map and the experience
+map speak the same language.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK
+
+ASSUMED_LABEL = "assumed by the team"
+MEASURED_LABEL = "measured from feedback"
+
+
+def emotion_curve(emotions: pl.DataFrame, *, step_order: list[str], height: int = 170) -> alt.Chart:
+    """Assumed and measured emotion (−2..+2) per step, with a rule showing the gap between the two.
+
+    `emotions`: step_name, assumed_emotion, measured_emotion, answers. The x axis is hidden so the chart
+    lines up under the lanes' step columns; a step without a measure simply has no measured point.
+    """
+    long = emotions.unpivot(
+        index=["step_name", "answers"],
+        on=["assumed_emotion", "measured_emotion"],
+        variable_name="source",
+        value_name="emotion",
+    ).with_columns(
+        pl.col("source").replace_strict({"assumed_emotion": ASSUMED_LABEL, "measured_emotion": MEASURED_LABEL})
+    )
+    x = alt.X("step_name:O", sort=step_order, title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    y = alt.Y(
+        "emotion:Q",
+        title=None,
+        scale=alt.Scale(domain=[-2, 2]),
+        axis=alt.Axis(values=[-2, -1, 0, 1, 2], labels=False, ticks=False, domain=False, gridColor="#eeeeee"),
+    )
+    colour = alt.Color(
+        "source:N",
+        title=None,
+        scale=alt.Scale(domain=[ASSUMED_LABEL, MEASURED_LABEL], range=[ASSUMED, MEASURED]),
+        legend=alt.Legend(orient="bottom", labelFontSize=12),
+    )
+    dash = alt.StrokeDash(
+        "source:N",
+        scale=alt.Scale(domain=[ASSUMED_LABEL, MEASURED_LABEL], range=[[6, 4], [1, 0]]),
+        legend=None,
+    )
+    tooltip = [
+        alt.Tooltip("step_name:N", title="Step"),
+        alt.Tooltip("source:N", title="Emotion"),
+        alt.Tooltip("emotion:Q", title="−2..+2", format="+.2f"),
+        alt.Tooltip("answers:Q", title="Answers", format=","),
+    ]
+    base = alt.Chart(long).encode(x=x, y=y)
+    gap = (
+        alt.Chart(emotions.drop_nulls(["assumed_emotion", "measured_emotion"]))
+        .mark_rule(color=MUTED_INK, strokeWidth=6, opacity=0.25)
+        .encode(x=x, y=alt.Y("assumed_emotion:Q", scale=alt.Scale(domain=[-2, 2])), y2=alt.Y2("measured_emotion:Q"))
+    )
+    zero = alt.Chart(pl.DataFrame({"emotion": [0.0]})).mark_rule(color=MUTED_INK, strokeDash=[2, 2]).encode(y=y)
+    lines = base.mark_line(strokeWidth=2.5).encode(color=colour, strokeDash=dash)
+    points = base.mark_point(filled=True, size=90).encode(
+        color=colour, shape=alt.Shape("source:N", legend=None), tooltip=tooltip
+    )
+    return (zero + gap + lines + points).properties(height=height, width="container")
+
+
+def metric_trend(trend: pl.DataFrame, *, label: str, height: int = 140) -> alt.Chart:
+    """Weekly values of one metric with its target as a dashed line; weeks with too few answers are gaps.
+
+    `trend`: week, value, sample, target (as `journey_map.stage_metric_trend` returns for one metric).
+    """
+    x = alt.X("week:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount="week"))
+    tooltip = [
+        alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
+        alt.Tooltip("value:Q", title=label, format=",.2f"),
+        alt.Tooltip("sample:Q", title="Answers / customers", format=","),
+    ]
+    base = alt.Chart(trend).encode(x=x)
+    line = base.mark_line(color=MEASURED, strokeWidth=2, point=alt.OverlayMarkDef(color=MEASURED, size=40)).encode(
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), tooltip=tooltip
+    )
+    target = base.mark_rule(color=INK, strokeDash=[5, 4], strokeWidth=1.5).encode(
+        y=alt.Y("mean(target):Q"), tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=",.2f")]
+    )
+    return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
+
+
+def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
+    """Customers at the stage entry, each step and the next stage, as bars labelled with conversion.
+
+    `funnel`: `journey_map.stage_funnel`. Steps whose drop-off stands out (`outlier_steps`) are drawn in the
+    'bad' colour and named in the tooltip; the rest in the neutral measured colour.
+    """
+    shown = funnel.with_columns(
+        pl.col("step_id").is_in(outlier_steps).fill_null(False).alias("stands_out"),
+        pl.when(pl.col("conversion").is_null())
+        .then(pl.lit(""))
+        .otherwise(pl.format("{} % from the row above", (100 * pl.col("conversion")).round(1)))
+        .alias("conversion_label"),
+        pl.when(pl.col("kind") == "next_stage")
+        .then(pl.format("→ {}", "label"))
+        .otherwise(pl.col("label"))
+        .alias("row_label"),
+    )
+    order = shown.sort("order")["row_label"].to_list()
+    y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=12, labelLimit=180))
+    tooltip = [
+        alt.Tooltip("row_label:N", title="Reached"),
+        alt.Tooltip("customers:Q", title="Customers", format=","),
+        alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
+        alt.Tooltip("drop_off:Q", title="Drop-off", format=".1%"),
+        alt.Tooltip("stands_out:N", title="Drop-off stands out"),
+    ]
+    base = alt.Chart(shown).encode(y=y)
+    bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("customers:Q", title="Customers who first reached it in the period"),
+        color=alt.Color(
+            "stands_out:N",
+            title="Drop-off stands out",
+            scale=alt.Scale(domain=[False, True], range=[MEASURED, BAD]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=tooltip,
+    )
+    labels = base.mark_text(align="left", dx=4, color=INK, fontSize=12).encode(
+        x=alt.X("customers:Q"), text=alt.Text("conversion_label:N")
+    )
+    return (bars + labels).properties(height=alt.Step(30), width="container")

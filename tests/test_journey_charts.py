@@ -1,0 +1,77 @@
+"""Chart specs of the journey map, checked through `to_dict()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from dashboard.charts import journey as charts
+from dashboard.charts.palette import ASSUMED, BAD, MEASURED
+from data_access.journey_map import _with_conversion
+
+
+def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return spec["layer"]
+
+
+def test_emotion_curve_draws_both_curves_and_the_gap() -> None:
+    """Assumed and measured share one y scale (−2..+2); the gap rule only where both exist."""
+    emotions = pl.DataFrame(
+        {
+            "step_name": ["Browse", "Cart", "Pay"],
+            "assumed_emotion": [1.0, 0.5, None],
+            "measured_emotion": [None, -0.5, 1.5],
+            "answers": [0, 40, 10],
+        }
+    )
+    spec = charts.emotion_curve(emotions, step_order=["Browse", "Cart", "Pay"]).to_dict()
+    _zero, gap, lines, points = layers(spec)
+    assert gap["mark"]["type"] == "rule" and gap["encoding"]["y2"]["field"] == "measured_emotion"
+    gap_rows = spec["datasets"][gap["data"]["name"]]
+    assert [row["step_name"] for row in gap_rows] == ["Cart"]
+    assert lines["encoding"]["x"]["type"] == "ordinal" and lines["encoding"]["x"]["sort"] == ["Browse", "Cart", "Pay"]
+    assert lines["encoding"]["y"]["scale"]["domain"] == [-2, 2]
+    assert lines["encoding"]["color"]["scale"]["range"] == [ASSUMED, MEASURED]
+    assert points["encoding"]["tooltip"][2]["type"] == "quantitative"
+
+
+def test_metric_trend_has_a_target_line() -> None:
+    """Weekly values as a temporal line with the target as a dashed rule."""
+    trend = pl.DataFrame(
+        {
+            "week": [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
+            "value": [100.0, None],
+            "sample": [10, 3],
+            "target": [20.0, 20.0],
+        }
+    )
+    spec = charts.metric_trend(trend, label="Buy NPS").to_dict()
+    line, target = layers(spec)
+    assert line["encoding"]["x"]["type"] == "temporal" and line["encoding"]["y"]["type"] == "quantitative"
+    assert target["mark"]["type"] == "rule" and target["mark"]["strokeDash"] == [5, 4]
+    assert spec["title"]["text"] == "Buy NPS"
+
+
+def test_step_funnel_marks_outlying_steps() -> None:
+    """Rows keep the funnel's order; the outlying step is in the 'bad' colour; conversion labels the bars."""
+    funnel = _with_conversion(
+        pl.DataFrame(
+            {
+                "kind": ["stage", "step", "step", "next_stage"],
+                "step_id": [None, 1, 2, None],
+                "label": ["Buy", "Browse", "Cart", "Use"],
+                "order": [0, 1, 2, 3],
+                "customers": [100, 90, 30, 20],
+            }
+        )
+    )
+    spec = charts.step_funnel(funnel, outlier_steps=[2]).to_dict()
+    bars, labels = layers(spec)
+    assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Cart", "→ Use"]
+    assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert [row["stands_out"] for row in rows] == [False, False, True, False]
+    assert rows[2]["conversion_label"] == "33.3 % from the row above"
+    assert labels["encoding"]["text"]["field"] == "conversion_label"
