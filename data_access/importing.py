@@ -1,0 +1,1092 @@
+"""Import events and feedback from CSV or Parquet exports, through a mapping, into facts and rollups.
+
+The file is streamed in batches through one lazy polars pipeline (reshape, value maps, slug look-ups,
+parsing, checks). Clean rows go to a temporary staging table in the target database; when the whole
+file has passed every check, one `INSERT … SELECT … WHERE NOT EXISTS` moves the new rows into the fact
+table and the rollups of the touched journeys are rebuilt, all in the caller's single transaction. Any
+problem anywhere raises `ImportValidationError` listing every problem found, and nothing is written.
+
+Row numbers in problems are 1-based data rows: row 1 is the first row below the header (in a
+spreadsheet that shows the header on line 1, data row N is on line N + 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    distinct,
+    exists,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from data_access.mapping import (
+    FactKind,
+    Mapping,
+    MappingError,
+    load_mapping,
+    parse_fixed_timestamp,
+)
+from data_access.metrics import SCALES
+from data_access.models import Channel, Event, Feedback, Journey, Measure, Persona, Stage, Step, Touchpoint
+from data_access.rollups import refresh_rollups
+
+BATCH_ROWS = 200_000
+EXAMPLES = 5
+ROW = "__row"
+WIDE_COLUMN = "__wide_column"
+WIDE_VALUE = "__wide_value"
+NOT_APPLICABLE = "__not_applicable"
+DEFAULT_EVENT_TYPE = "visit"
+# SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
+ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+ISO_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+
+EVENT_COLUMNS = (
+    "customer_id",
+    "occurred_at",
+    "journey_id",
+    "stage_id",
+    "channel_id",
+    "step_id",
+    "persona_id",
+    "event_type",
+    "value",
+)
+FEEDBACK_COLUMNS = (
+    "customer_id",
+    "occurred_at",
+    "journey_id",
+    "stage_id",
+    "channel_id",
+    "touchpoint_id",
+    "step_id",
+    "persona_id",
+    "measure",
+    "score",
+    "comment",
+)
+STORED_COLUMNS: dict[FactKind, tuple[str, ...]] = {FactKind.EVENTS: EVENT_COLUMNS, FactKind.FEEDBACK: FEEDBACK_COLUMNS}
+FACT_TABLES: dict[FactKind, Table] = {
+    FactKind.EVENTS: Event.__table__,  # type: ignore[dict-item]
+    FactKind.FEEDBACK: Feedback.__table__,  # type: ignore[dict-item]
+}
+# Longest text each column takes (models.py); longer values are problems, not database errors mid-import.
+TEXT_LIMITS = {"customer": 120, "event_type": 80}
+
+Target = Engine | Connection | Session
+ProgressCallback = Callable[["Progress"], None]
+
+
+# --- what an import reports -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of mistake in one column of a file, with how often it occurs and where first."""
+
+    check: str
+    message: str
+    file: str
+    column: str | None = None
+    count: int = 0
+    rows: tuple[int, ...] = ()
+    examples: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        where = f"{self.file}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        text = f"{where}: {self.check}: {self.message}"
+        if self.count:
+            text += f" ({self.count} row{'s' if self.count != 1 else ''}"
+            if self.rows:
+                text += "; rows " + ", ".join(str(r) for r in self.rows)
+            text += ")"
+        if self.examples:
+            text += "; e.g. " + ", ".join(repr(e) for e in self.examples)
+        return text
+
+
+class ImportValidationError(Exception):
+    """The file did not pass the checks; nothing was written. `problems` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problem.describe() for problem in problems))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an import is: source rows done out of the total (None when the total is unknown)."""
+
+    rows_done: int
+    rows_total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.rows_total:
+            return None
+        return min(1.0, self.rows_done / self.rows_total)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: str
+    kind: FactKind
+    rows_read: int  # data rows in the file
+    facts: int  # facts the rows became (more than rows for wide files)
+    not_applicable: int  # facts dropped because a value meant "not applicable"
+    inserted: int
+    already_present: int  # facts with a source_key already in the database: skipped
+    journeys: tuple[str, ...]
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.file}: {self.rows_read} rows → {self.facts} {self.kind} "
+            f"({self.not_applicable} not applicable dropped); {self.inserted} inserted, "
+            f"{self.already_present} already present; rollups refreshed for {', '.join(self.journeys) or 'none'} "
+            f"in {self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """The first rows exactly as they would be stored (ids and the slugs they stand for), and every problem."""
+
+    rows: pl.DataFrame
+    problems: list[Problem]
+    rows_read: int
+    facts: int
+    not_applicable: int
+    new: int
+    already_present: int
+
+
+# --- public entry points --------------------------------------------------------------------------
+
+
+def import_events(
+    target: Target,
+    *,
+    path: str | Path,
+    mapping: Mapping | str | Path,
+    progress: ProgressCallback | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportReport:
+    """Import an events file; raises `ImportValidationError` (writing nothing) when any problem is found."""
+    return _import(target, FactKind.EVENTS, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows)
+
+
+def import_feedback(
+    target: Target,
+    *,
+    path: str | Path,
+    mapping: Mapping | str | Path,
+    progress: ProgressCallback | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportReport:
+    """Import a feedback file; raises `ImportValidationError` (writing nothing) when any problem is found."""
+    return _import(
+        target, FactKind.FEEDBACK, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows
+    )
+
+
+def preview(
+    target: Target,
+    *,
+    path: str | Path,
+    mapping: Mapping | str | Path,
+    rows: int = 20,
+    progress: ProgressCallback | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportPreview:
+    """Run every check of an import over the whole file and return the first `rows` mapped rows; write nothing.
+
+    The kind (events or feedback) comes from the mapping.
+    """
+    resolved = _resolve_mapping(mapping, None)
+    run = _ImportRun(Path(path), resolved, progress=progress, batch_rows=batch_rows, preview_rows=rows)
+    with _transaction(target, commit=False) as connection:
+        run.execute(connection, write=False)
+    return ImportPreview(
+        rows=run.preview,
+        problems=run.problems,
+        rows_read=run.rows_read,
+        facts=run.facts,
+        not_applicable=run.not_applicable,
+        new=run.facts - run.already_present,
+        already_present=run.already_present,
+    )
+
+
+def refresh(target: Target, *, journey_ids: list[int] | None = None) -> None:
+    """Rebuild rollups from the facts, e.g. after facts were loaded by other means than this importer."""
+    with _transaction(target, commit=True) as connection:
+        refresh_rollups(connection, journey_ids=journey_ids)
+
+
+def _import(
+    target: Target,
+    kind: FactKind,
+    *,
+    path: Path,
+    mapping: Mapping | str | Path,
+    progress: ProgressCallback | None,
+    batch_rows: int,
+) -> ImportReport:
+    started = time.perf_counter()
+    run = _ImportRun(path, _resolve_mapping(mapping, kind), progress=progress, batch_rows=batch_rows)
+    with _transaction(target, commit=True) as connection:
+        run.execute(connection, write=True)
+    return ImportReport(
+        file=str(path),
+        kind=kind,
+        rows_read=run.rows_read,
+        facts=run.facts,
+        not_applicable=run.not_applicable,
+        inserted=run.inserted,
+        already_present=run.already_present,
+        journeys=run.journey_slugs,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _resolve_mapping(mapping: Mapping | str | Path, kind: FactKind | None) -> Mapping:
+    resolved = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    if kind is not None and resolved.kind != kind:
+        raise MappingError([f"this mapping is for {resolved.kind}, not {kind}"])
+    return resolved
+
+
+@contextmanager
+def _transaction(target: Target, *, commit: bool) -> Iterator[Connection]:
+    """The connection to work on: an engine gets its own transaction; a session or connection is the caller's."""
+    if isinstance(target, Session):
+        yield target.connection()
+        return
+    if isinstance(target, Connection):
+        yield target
+        return
+    with target.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        except BaseException:
+            transaction.rollback()
+            raise
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+
+
+# --- reading the file -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    frame: pl.LazyFrame
+    rows_total: int | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _decode_lines(piece: bytes, encoding: str, first_line: int, bad_rows: list[int]) -> str:
+    """Decode a block of whole lines, noting the data rows (line − 1) whose bytes are not in `encoding`."""
+    try:
+        return piece.decode(encoding)
+    except UnicodeDecodeError:
+        lines = piece.split(b"\n")
+        decoded = []
+        for offset, line in enumerate(lines):
+            try:
+                decoded.append(line.decode(encoding))
+            except UnicodeDecodeError:
+                bad_rows.append(first_line + offset - 1)
+                decoded.append(line.decode(encoding, errors="replace"))
+        return "\n".join(decoded)
+
+
+def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, list[int]]:
+    """Check that a text file decodes; return the UTF-8 file to read, its line count and the bad data rows.
+
+    Files in another encoding (the mapping's `encoding`) or with a byte-order mark are transcoded to UTF-8
+    on the way, one block at a time, so memory stays flat.
+    """
+    codec = codecs.lookup(encoding).name
+    with path.open("rb") as probe:
+        has_bom = probe.read(3) == codecs.BOM_UTF8
+    if codec == "utf-8" and has_bom:
+        codec = "utf-8-sig"
+    transcode = codec != "utf-8"
+    bad_rows: list[int] = []
+    lines = 0
+    remainder = b""
+    with ExitStack() as stack:
+        source = stack.enter_context(path.open("rb"))
+        sink = stack.enter_context((workdir / "utf8.csv").open("wb")) if transcode else None
+        decoder_codec = "utf-8" if codec == "utf-8-sig" else codec
+        first_block = True
+        while True:
+            block = source.read(1 << 22)
+            data = remainder + block
+            if first_block and codec == "utf-8-sig":
+                data = data.removeprefix(codecs.BOM_UTF8)
+            first_block = False
+            cut = len(data) if not block else data.rfind(b"\n") + 1
+            piece, remainder = data[:cut], data[cut:]
+            if piece:
+                text = _decode_lines(piece, decoder_codec, lines + 1, bad_rows)
+                if sink is not None:
+                    sink.write(text.encode("utf-8"))
+                lines += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+            if not block:
+                break
+    return (workdir / "utf8.csv" if transcode else path), lines, bad_rows
+
+
+def _open_source(path: Path, mapping: Mapping, workdir: Path) -> _Source:
+    name = str(path)
+    empty = pl.LazyFrame({ROW: []}, schema={ROW: pl.UInt32})
+    if not path.is_file():
+        return _Source(empty, 0, [Problem("unreadable file", "the file does not exist", name)])
+    if mapping.file_format(path) == "parquet":
+        try:
+            frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
+            total = pl.scan_parquet(path).select(pl.len()).collect().item()
+        except (pl.exceptions.PolarsError, OSError) as error:
+            return _Source(empty, 0, [Problem("unreadable file", f"not a readable Parquet file: {error}", name)])
+        return _Source(frame, total)
+    try:
+        readable, lines, bad_rows = _check_text(path, mapping.encoding, workdir)
+    except (LookupError, OSError) as error:
+        return _Source(empty, 0, [Problem("unreadable file", str(error), name)])
+    if bad_rows:
+        problem = Problem(
+            "encoding",
+            f"bytes that are not valid {mapping.encoding}: re-save the file as UTF-8 or set `encoding:` in the "
+            "mapping (for example latin-1 or cp1252)",
+            name,
+            count=len(bad_rows),
+            rows=tuple(bad_rows[:EXAMPLES]),
+        )
+        return _Source(empty, max(lines - 1, 0), [problem])
+    if lines == 0:
+        return _Source(empty, 0, [Problem("empty file", "the file is empty: expected a header and data rows", name)])
+    frame = pl.scan_csv(
+        readable,
+        separator=mapping.delimiter,
+        infer_schema=False,
+        row_index_name=ROW,
+        row_index_offset=1,
+        encoding="utf8",
+    )
+    return _Source(frame, max(lines - 1, 0))
+
+
+# --- the map the file refers to -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The map's slugs and ids as small frames to join against; keys are lower-case slugs."""
+
+    journeys: pl.LazyFrame
+    stages: pl.LazyFrame
+    channels: pl.LazyFrame
+    personas: pl.LazyFrame
+    steps: pl.LazyFrame
+    touchpoints: pl.LazyFrame
+    touchpoints_in_journey: pl.LazyFrame  # only slugs that are unique within their journey
+    stage_slugs: tuple[str, ...]
+    channel_slugs: tuple[str, ...]
+
+    @classmethod
+    def load(cls, connection: Connection) -> _Lookups:
+        def frame(query: object, schema: dict[str, type[pl.DataType]]) -> pl.DataFrame:
+            rows = [tuple(row) for row in connection.execute(query)]  # type: ignore[call-overload]
+            return pl.DataFrame(rows, schema=schema, orient="row")
+
+        journeys = frame(select(Journey.slug, Journey.id), {"journey_key": pl.String, "journey_id": pl.Int64})
+        stages = frame(
+            select(Stage.journey_id, Stage.slug, Stage.id),
+            {"journey_id": pl.Int64, "stage_key": pl.String, "stage_id": pl.Int64},
+        )
+        touchpoints = frame(
+            select(Stage.journey_id, Touchpoint.stage_id, Touchpoint.slug, Touchpoint.id, Touchpoint.channel_id).join(
+                Stage, Stage.id == Touchpoint.stage_id
+            ),
+            {
+                "journey_id": pl.Int64,
+                "stage_id": pl.Int64,
+                "touchpoint_key": pl.String,
+                "touchpoint_id": pl.Int64,
+                "touchpoint_channel_id": pl.Int64,
+            },
+        ).with_columns(pl.col("touchpoint_key").str.to_lowercase())
+        channels = frame(select(Channel.slug, Channel.id), {"channel_key": pl.String, "channel_id": pl.Int64})
+        return cls(
+            journeys=journeys.with_columns(pl.col("journey_key").str.to_lowercase()).lazy(),
+            stages=stages.with_columns(pl.col("stage_key").str.to_lowercase()).lazy(),
+            channels=channels.with_columns(pl.col("channel_key").str.to_lowercase()).lazy(),
+            personas=frame(select(Persona.slug, Persona.id), {"persona_key": pl.String, "persona_id": pl.Int64})
+            .with_columns(pl.col("persona_key").str.to_lowercase())
+            .lazy(),
+            steps=frame(
+                select(Step.stage_id, Step.slug, Step.id),
+                {"stage_id": pl.Int64, "step_key": pl.String, "step_id": pl.Int64},
+            )
+            .with_columns(pl.col("step_key").str.to_lowercase())
+            .lazy(),
+            touchpoints=touchpoints.select(
+                "stage_id", "touchpoint_key", "touchpoint_id", "touchpoint_channel_id"
+            ).lazy(),
+            touchpoints_in_journey=(
+                touchpoints.filter(pl.len().over("journey_id", "touchpoint_key") == 1)
+                .select(
+                    "journey_id",
+                    "touchpoint_key",
+                    pl.col("stage_id").alias("touchpoint_stage_id"),
+                    pl.col("touchpoint_id").alias("journey_touchpoint_id"),
+                    pl.col("touchpoint_channel_id").alias("journey_touchpoint_channel_id"),
+                )
+                .lazy()
+            ),
+            stage_slugs=tuple(sorted(set(stages["stage_key"].to_list()))),
+            channel_slugs=tuple(sorted(set(channels["channel_key"].to_list()))),
+        )
+
+
+# --- the mapping as polars expressions ------------------------------------------------------------
+
+
+def _raw(name: str) -> str:
+    return f"__raw_{name}"
+
+
+def _src(name: str) -> str:
+    return f"__src_{name}"
+
+
+def _label(name: str) -> str:
+    return f"__label_{name}"
+
+
+def _parse_timestamp(text: pl.Expr, timestamp_format: str | None) -> pl.Expr:
+    """Text to a naive UTC datetime: the mapping's strftime format, or any common ISO 8601 form."""
+    if timestamp_format is not None:
+        if "%z" in timestamp_format or "%#z" in timestamp_format or "%:z" in timestamp_format:
+            parsed = text.str.to_datetime(timestamp_format, strict=False, time_zone="UTC", time_unit="us")
+            return parsed.dt.replace_time_zone(None)
+        return text.str.to_datetime(timestamp_format, strict=False, time_unit="us")
+    naive: list[pl.Expr] = [text.str.to_datetime(f, strict=False, time_unit="us") for f in ISO_FORMATS]
+    zoned: list[pl.Expr] = [
+        text.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us").dt.replace_time_zone(None)
+        for f in ISO_ZONED_FORMATS
+    ]
+    return pl.coalesce(*naive, *zoned)
+
+
+def _in_scale() -> pl.Expr:
+    """Whether each answer's score lies on its measure's scale (metrics.SCALES)."""
+    expr = pl.lit(False)
+    for measure, scale in SCALES.items():
+        expr = (
+            pl.when(pl.col("measure") == measure.value)
+            .then(pl.col("score").is_between(scale.low, scale.high))
+            .otherwise(expr)
+        )
+    return expr
+
+
+def _shown(name: str) -> pl.Expr:
+    """The value to quote in a problem: the source value, and what the value map made of it when that differs."""
+    source, mapped = pl.col(_src(name)), pl.col(_raw(name))
+    return (
+        pl.when(source.is_null())
+        .then(pl.lit("(empty)"))
+        .when(source != mapped)
+        .then(pl.format("{} → {}", source, mapped))
+        .otherwise(source)
+    )
+
+
+@dataclass(frozen=True)
+class _Check:
+    check: str
+    message: str
+    column: str  # the field whose label column names the source column
+    condition: pl.Expr
+    shown: pl.Expr
+
+
+class _Pipeline:
+    """Builds the lazy chain from a scanned source to mapped, looked-up, checked rows."""
+
+    def __init__(self, mapping: Mapping, lookups: _Lookups, schema: pl.Schema) -> None:
+        self.mapping = mapping
+        self.lookups = lookups
+        self.schema = schema
+        self.kind = mapping.kind
+
+    # reshape ------------------------------------------------------------------------------------
+
+    def _wide_columns(self) -> list[str]:
+        if self.mapping.stage_columns:
+            return list(self.mapping.stage_columns)
+        return [question.column for question in self.mapping.questions]
+
+    def reshape(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """One row per cell of the wide columns (blank cells are a stage not reached, a question not answered)."""
+        wide = self._wide_columns()
+        if not wide:
+            return frame
+        index = [ROW, *(c for c in self.mapping.source_columns() if c not in wide)]
+        return (
+            frame.with_columns(pl.col(wide).cast(pl.String))
+            .unpivot(on=wide, index=index, variable_name=WIDE_COLUMN, value_name=WIDE_VALUE)
+            .filter(pl.col(WIDE_VALUE).is_not_null() & (pl.col(WIDE_VALUE).str.strip_chars() != ""))
+        )
+
+    # raw field text -----------------------------------------------------------------------------
+
+    def _question_attribute(self, attribute: str) -> pl.Expr | None:
+        values = {q.column: getattr(q, attribute) for q in self.mapping.questions if getattr(q, attribute) is not None}
+        if not values:
+            return None
+        return pl.col(WIDE_COLUMN).replace_strict(
+            {column: str(value) for column, value in values.items()}, default=None, return_dtype=pl.String
+        )
+
+    def _column_text(self, column: str) -> pl.Expr:
+        dtype = self.schema.get(column)
+        if dtype is not None and dtype.is_temporal():
+            return pl.col(column).cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S%.f")
+        return pl.col(column).cast(pl.String).str.strip_chars()
+
+    def source_text(self, name: str) -> tuple[pl.Expr, pl.Expr]:
+        """The field's text before value maps, and the label of the column it came from."""
+        mapping = self.mapping
+        generic: pl.Expr = pl.lit(None, dtype=pl.String)
+        label: pl.Expr = pl.lit(name)
+        if name in mapping.fixed:
+            generic, label = pl.lit(mapping.fixed[name]), pl.lit(f"{name} (fixed)")
+        elif name in mapping.columns:
+            generic, label = self._column_text(mapping.columns[name]), pl.lit(mapping.columns[name])
+        if mapping.stage_columns and name == "stage":
+            stages = {column: stage for column, stage in mapping.stage_columns.items()}
+            return pl.col(WIDE_COLUMN).replace_strict(stages, return_dtype=pl.String), pl.col(WIDE_COLUMN)
+        if mapping.stage_columns and name == "timestamp":
+            return pl.col(WIDE_VALUE).str.strip_chars(), pl.col(WIDE_COLUMN)
+        if mapping.questions and name == "score":
+            return pl.col(WIDE_VALUE).str.strip_chars(), pl.col(WIDE_COLUMN)
+        if mapping.questions and name in ("touchpoint", "stage", "channel", "measure"):
+            from_question = self._question_attribute(name)
+            if from_question is not None:
+                return (
+                    pl.coalesce(from_question, generic),
+                    pl.when(from_question.is_not_null()).then(pl.col(WIDE_COLUMN)).otherwise(label),
+                )
+        return generic, label
+
+    def _persona_rules(self, fallback: pl.Expr) -> pl.Expr:
+        expr = fallback
+        for rule in reversed(self.mapping.personas):
+            matches = pl.all_horizontal(
+                pl.lit(True), *(self._column_text(column).is_in(values) for column, values in rule.when.items())
+            )
+            expr = pl.when(matches).then(pl.lit(rule.persona)).otherwise(expr)
+        return expr
+
+    def _not_applicable(self, name: str, text: pl.Expr) -> pl.Expr:
+        values = self.mapping.not_applicable.get(name, [])
+        if not values:
+            return pl.lit(False)
+        numbers = []
+        for value in values:
+            try:
+                numbers.append(float(value))
+            except ValueError:
+                continue
+        expr = text.is_in(values).fill_null(False)
+        if numbers and name in ("score", "value"):
+            expr = expr | text.cast(pl.Float64, strict=False).is_in(numbers).fill_null(False)
+        return expr
+
+    def fields(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        names = [n for n in ("customer", "timestamp", "journey", "stage", "channel", "step", "persona",
+                             "touchpoint", "event_type", "value", "measure", "score", "comment")
+                 if n in self._field_names()]  # fmt: skip
+        texts = {name: self.source_text(name) for name in names}
+        if self.mapping.personas:
+            texts["persona"] = (self._persona_rules(texts["persona"][0]), pl.lit("persona (rules)"))
+        not_applicable = pl.any_horizontal(pl.lit(False), *(self._not_applicable(n, t) for n, (t, _) in texts.items()))
+        frame = frame.with_columns(
+            *(text.alias(_src(name)) for name, (text, _) in texts.items()),
+            *(label.alias(_label(name)) for name, (_, label) in texts.items()),
+            not_applicable.alias(NOT_APPLICABLE),
+        )
+        return frame.with_columns(
+            pl.col(_src(name)).replace(self.mapping.values.get(name, {})).alias(_raw(name)) for name in names
+        )
+
+    def _field_names(self) -> tuple[str, ...]:
+        from data_access.mapping import FIELDS
+
+        return FIELDS[self.kind]
+
+    # look-ups and parsing -----------------------------------------------------------------------
+
+    def resolve(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        lookups = self.lookups
+        key = {
+            name: pl.col(_raw(name)).str.to_lowercase() for name in ("journey", "stage", "channel", "step", "persona")
+        }
+        frame = (
+            frame.with_columns(
+                key["journey"].alias("journey_key"),
+                key["stage"].alias("stage_key"),
+                key["channel"].alias("channel_key"),
+                key["persona"].alias("persona_key"),
+                key["step"].alias("step_key"),
+            )
+            .join(lookups.journeys, on="journey_key", how="left", maintain_order="left")
+            .join(lookups.stages, on=["journey_id", "stage_key"], how="left", maintain_order="left")
+            .join(lookups.channels, on="channel_key", how="left", maintain_order="left")
+            .join(lookups.personas, on="persona_key", how="left", maintain_order="left")
+        )
+        if self.kind == FactKind.FEEDBACK:
+            frame = (
+                frame.with_columns(pl.col(_raw("touchpoint")).str.to_lowercase().alias("touchpoint_key"))
+                .join(
+                    lookups.touchpoints_in_journey,
+                    on=["journey_id", "touchpoint_key"],
+                    how="left",
+                    maintain_order="left",
+                )
+                .with_columns(
+                    pl.when(pl.col(_raw("stage")).is_null())
+                    .then(pl.col("touchpoint_stage_id"))
+                    .otherwise(pl.col("stage_id"))
+                    .alias("stage_id")
+                )
+                .join(lookups.touchpoints, on=["stage_id", "touchpoint_key"], how="left", maintain_order="left")
+                .with_columns(pl.coalesce("channel_id", "touchpoint_channel_id").alias("channel_id"))
+            )
+        frame = frame.join(lookups.steps, on=["stage_id", "step_key"], how="left", maintain_order="left")
+        return frame.with_columns(*self._typed())
+
+    def _typed(self) -> list[pl.Expr]:
+        mapping = self.mapping
+        if "timestamp" in mapping.fixed:
+            occurred_at = pl.lit(parse_fixed_timestamp(mapping.fixed["timestamp"]), dtype=pl.Datetime("us"))
+        else:
+            occurred_at = _parse_timestamp(pl.col(_raw("timestamp")), mapping.timestamp_format)
+        typed = [occurred_at.alias("occurred_at"), pl.col(_raw("customer")).alias("customer_id")]
+        if self.kind == FactKind.EVENTS:
+            typed += [
+                pl.col(_raw("event_type")).fill_null(DEFAULT_EVENT_TYPE).alias("event_type"),
+                pl.col(_raw("value")).cast(pl.Float64, strict=False).alias("value"),
+            ]
+        else:
+            typed += [
+                pl.col(_raw("measure")).str.to_lowercase().alias("measure"),
+                pl.col(_raw("score")).cast(pl.Float64, strict=False).alias("score"),
+                pl.col(_raw("comment")).alias("comment"),
+            ]
+        return typed
+
+    # checks -------------------------------------------------------------------------------------
+
+    def checks(self) -> list[_Check]:
+        def raw(name: str) -> pl.Expr:
+            return pl.col(_raw(name))
+
+        def missing(name: str, what: str) -> _Check:
+            return _Check("missing value", f"no {what}", name, raw(name).is_null(), _shown(name))
+
+        def unknown(name: str, id_column: str, message: str) -> _Check:
+            return _Check(
+                f"unknown {name}", message, name, raw(name).is_not_null() & pl.col(id_column).is_null(), _shown(name)
+            )
+
+        lookups = self.lookups
+        checks = [
+            missing("timestamp", "timestamp"),
+            missing("journey", "journey"),
+            unknown("journey", "journey_id", "not a journey slug of the map (after value maps)"),
+            unknown(
+                "stage",
+                "stage_id",
+                "not a stage slug of the journey (after value maps); known stages: "
+                + ", ".join(lookups.stage_slugs[:20]),
+            ),
+            unknown(
+                "channel",
+                "channel_id",
+                "not a channel slug of the map (after value maps); known channels: "
+                + ", ".join(lookups.channel_slugs[:20]),
+            ),
+            unknown("persona", "persona_id", "not a persona slug of the map (after value maps)"),
+            unknown("step", "step_id", "not a step slug of the row's stage (after value maps)"),
+            _Check(
+                "unparsable timestamp",
+                f"not a date or time in {self.mapping.timestamp_format or 'ISO 8601 (YYYY-MM-DD[ HH:MM[:SS]])'}",
+                "timestamp",
+                raw("timestamp").is_not_null() & pl.col("occurred_at").is_null(),
+                _shown("timestamp"),
+            ),
+            _Check(
+                "value too long",
+                f"customer ids are at most {TEXT_LIMITS['customer']} characters",
+                "customer",
+                raw("customer").str.len_chars() > TEXT_LIMITS["customer"],
+                raw("customer").str.slice(0, 40),
+            ),
+        ]
+        if self.kind == FactKind.EVENTS:
+            checks += [
+                missing("customer", "customer id"),
+                missing("stage", "stage"),
+                missing("channel", "channel"),
+                _Check(
+                    "not a number",
+                    "event values must be numbers",
+                    "value",
+                    raw("value").is_not_null() & pl.col("value").is_null(),
+                    _shown("value"),
+                ),
+                _Check(
+                    "value too long",
+                    f"event types are at most {TEXT_LIMITS['event_type']} characters",
+                    "event_type",
+                    raw("event_type").str.len_chars() > TEXT_LIMITS["event_type"],
+                    raw("event_type").str.slice(0, 40),
+                ),
+            ]
+        else:
+            measures = [m.value for m in Measure]
+            checks += [
+                _Check(
+                    "missing value",
+                    "no stage and no touchpoint to take it from",
+                    "stage",
+                    raw("stage").is_null() & raw("touchpoint").is_null(),
+                    _shown("stage"),
+                ),
+                unknown("touchpoint", "touchpoint_id", "not a touchpoint slug of the row's stage (after value maps)"),
+                missing("measure", "measure"),
+                _Check(
+                    "unknown measure",
+                    f"measures are {', '.join(measures)}",
+                    "measure",
+                    raw("measure").is_not_null() & ~pl.col("measure").is_in(measures),
+                    _shown("measure"),
+                ),
+                missing("score", "score"),
+                _Check(
+                    "not a number",
+                    "scores must be numbers (map labels to numbers under values: score:)",
+                    "score",
+                    raw("score").is_not_null() & pl.col("score").is_null(),
+                    _shown("score"),
+                ),
+                _Check(
+                    "score out of scale",
+                    "outside its measure's scale ("
+                    + "; ".join(f"{m.value} {s.low:g}..{s.high:g}" for m, s in SCALES.items())
+                    + "); map 'not applicable' codes under not_applicable: score:",
+                    "score",
+                    pl.col("score").is_not_null() & pl.col("measure").is_in(measures) & ~_in_scale(),
+                    pl.format("{} ({})", _shown("score"), pl.col("measure")),
+                ),
+            ]
+        return checks
+
+    def build(self, frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[_Check]]:
+        checks = self.checks()
+        applicable = ~pl.col(NOT_APPLICABLE)
+        mapped = self.resolve(self.fields(self.reshape(frame)))
+        flagged = mapped.with_columns(
+            (applicable & check.condition.fill_null(False)).alias(f"__check_{i}") for i, check in enumerate(checks)
+        )
+        return flagged, checks
+
+
+# --- identity of a fact ---------------------------------------------------------------------------
+
+
+def _identity(kind: FactKind) -> pl.Expr:
+    """The fields that make a fact the same fact again; anonymous feedback also counts its row."""
+    parts = [pl.lit(kind.value), *(pl.col(c).cast(pl.String) for c in STORED_COLUMNS[kind])]
+    if kind == FactKind.FEEDBACK:
+        parts.append(pl.when(pl.col("customer_id").is_null()).then(pl.col(ROW).cast(pl.String)))
+    return pl.concat_str([part.fill_null("") for part in parts], separator="\x1f")
+
+
+def _source_keys(identity: pl.Series) -> pl.Series:
+    """128-bit BLAKE2 of each identity, as hex.
+
+    The keys are stored, so they must not change between polars versions, which rules out
+    `Expr.hash`; hashlib is the stable choice, at about a microsecond a row.
+    """
+    return pl.Series(
+        "source_key",
+        [hashlib.blake2b(text.encode(), digest_size=16).hexdigest() for text in identity.to_list()],
+        dtype=pl.String,
+    )
+
+
+# --- staging in the database ----------------------------------------------------------------------
+
+
+def _staging_table(kind: FactKind) -> Table:
+    """A temporary table shaped like the fact table, plus the source row number; dropped after the import."""
+    columns: list[Column[object]] = [Column("row", Integer), Column("source_key", String(64))]
+    for column in FACT_TABLES[kind].columns:
+        if column.name in STORED_COLUMNS[kind]:
+            columns.append(Column(column.name, column.type))
+    return Table(f"atlas_staging_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _write_staging(connection: Connection, table: Table, rows: pl.DataFrame) -> None:
+    """Bulk-load rows into the staging table on the caller's connection (so inside its transaction)."""
+    dialect = connection.dialect.name
+    names = [column.name for column in table.columns]
+    raw = connection.connection.driver_connection
+    if dialect == "postgresql":
+        statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            copy.write(rows.select(names).write_csv(include_header=False))
+        return
+    if dialect == "sqlite":
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        placeholders = ", ".join("?" for _ in names)
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})',
+            rows.select(names).with_columns(pl.col("occurred_at").dt.strftime(SQLITE_DATETIME)).iter_rows(),
+        )
+        cursor.close()
+        return
+    connection.execute(insert(table), rows.select(names).to_dicts())
+
+
+# --- one run --------------------------------------------------------------------------------------
+
+
+class _ImportRun:
+    """Reads, maps and checks one file; stages it; moves it into the facts when it is clean."""
+
+    def __init__(
+        self,
+        path: Path,
+        mapping: Mapping,
+        *,
+        progress: ProgressCallback | None,
+        batch_rows: int,
+        preview_rows: int = 0,
+    ) -> None:
+        self.path = path
+        self.mapping = mapping
+        self.kind = mapping.kind
+        self.progress = progress
+        self.batch_rows = batch_rows
+        self.preview_rows = preview_rows
+        self.problems: list[Problem] = []
+        self.rows_read = 0
+        self.facts = 0
+        self.not_applicable = 0
+        self.inserted = 0
+        self.already_present = 0
+        self.journey_slugs: tuple[str, ...] = ()
+        self.preview = pl.DataFrame()
+        self._found: dict[tuple[str, str, str], tuple[int, list[int], list[str]]] = {}
+
+    def execute(self, connection: Connection, *, write: bool) -> None:
+        with tempfile.TemporaryDirectory(prefix="atlas-import-") as workdir:
+            source = _open_source(self.path, self.mapping, Path(workdir))
+            self.problems = list(source.problems)
+            if not self.problems:
+                self._run(connection, source, write=write)
+        if self.problems and write:
+            raise ImportValidationError(self.problems)
+
+    def _run(self, connection: Connection, source: _Source, *, write: bool) -> None:
+        name = str(self.path)
+        try:
+            schema = source.frame.collect_schema()
+        except pl.exceptions.PolarsError as error:
+            self.problems.append(Problem("unreadable file", _first_line(error), name))
+            return
+        missing = [c for c in self.mapping.source_columns() if c not in schema]
+        if missing:
+            columns = ", ".join(c for c in schema if c != ROW)
+            self.problems += [
+                Problem("missing column", f"the file has no column {c!r} (its columns: {columns})", name, column=c)
+                for c in missing
+            ]
+            return
+        pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
+        flagged, checks = pipeline.build(source.frame)
+        staging = _staging_table(self.kind)
+        staging.create(connection)
+        try:
+            self._stream(connection, flagged, checks, staging, source.rows_total)
+            if not self.problems and self.rows_read == 0:
+                self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
+            if not self.problems:
+                self._check_duplicates(connection, staging)
+            if not self.problems:
+                self._finish(connection, staging, write=write)
+        finally:
+            staging.drop(connection)
+
+    def _stream(
+        self,
+        connection: Connection,
+        flagged: pl.LazyFrame,
+        checks: list[_Check],
+        staging: Table,
+        rows_total: int | None,
+    ) -> None:
+        stored = list(STORED_COLUMNS[self.kind])
+        wide = max(1, len(self.mapping.stage_columns) + len(self.mapping.questions))
+        flags = [f"__check_{i}" for i in range(len(checks))]
+        seen_rows = 0
+        try:
+            for batch in flagged.collect_batches(chunk_size=self.batch_rows):
+                if batch.height == 0:
+                    continue
+                self.rows_read = max(self.rows_read, int(batch[ROW].max()))  # type: ignore[arg-type]
+                applicable = batch.filter(~pl.col(NOT_APPLICABLE))
+                self.not_applicable += batch.height - applicable.height
+                self.facts += applicable.height
+                failing = applicable.select(pl.any_horizontal(flags).sum()).item() if flags else 0
+                if failing:
+                    self._collect_problems(applicable, checks)
+                elif not self.problems:
+                    rows = applicable.select(ROW, *stored).with_columns(
+                        _source_keys(applicable.select(_identity(self.kind)).to_series())
+                    )
+                    _write_staging(connection, staging, rows.rename({ROW: "row"}))
+                    if self.preview.height < self.preview_rows:
+                        self._keep_preview(applicable)
+                seen_rows += batch.height
+                if self.progress is not None:
+                    self.progress(Progress(min(seen_rows // wide, rows_total or seen_rows), rows_total))
+        except pl.exceptions.PolarsError as error:
+            self.problems.append(Problem("unreadable file", _first_line(error), str(self.path)))
+        self.problems += self._found_problems(checks)
+
+    def _keep_preview(self, applicable: pl.DataFrame) -> None:
+        slugs = [c for c in ("journey", "stage", "channel", "touchpoint", "step", "persona") if c in self._fields()]
+        self.preview = pl.concat(
+            [
+                self.preview,
+                applicable.head(self.preview_rows - self.preview.height).select(
+                    pl.col(ROW).alias("row"),
+                    *STORED_COLUMNS[self.kind],
+                    *(pl.col(_raw(s)).alias(s) for s in slugs),
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
+
+    def _fields(self) -> tuple[str, ...]:
+        from data_access.mapping import FIELDS
+
+        return FIELDS[self.kind]
+
+    def _collect_problems(self, batch: pl.DataFrame, checks: list[_Check]) -> None:
+        for i, check in enumerate(checks):
+            failing = batch.filter(pl.col(f"__check_{i}"))
+            if failing.height == 0:
+                continue
+            grouped = (
+                failing.select(pl.col(_label(check.column)).alias("column"), pl.col(ROW), check.shown.alias("shown"))
+                .group_by("column", maintain_order=True)
+                .agg(
+                    pl.len().alias("count"),
+                    pl.col(ROW).head(EXAMPLES).alias("rows"),
+                    pl.col("shown").unique(maintain_order=True).head(EXAMPLES).alias("shown"),
+                )
+            )
+            for column, count, rows, shown in grouped.iter_rows():
+                key = (check.check, check.message, column)
+                before_count, before_rows, before_shown = self._found.get(key, (0, [], []))
+                self._found[key] = (
+                    before_count + count,
+                    (before_rows + rows)[:EXAMPLES],
+                    list(dict.fromkeys(before_shown + shown))[:EXAMPLES],
+                )
+
+    def _found_problems(self, checks: list[_Check]) -> list[Problem]:
+        return [
+            Problem(check, message, str(self.path), column=column, count=count, rows=tuple(rows), examples=tuple(shown))
+            for (check, message, column), (count, rows, shown) in self._found.items()
+        ]
+
+    def _check_duplicates(self, connection: Connection, staging: Table) -> None:
+        repeated = connection.execute(select(func.count() - func.count(distinct(staging.c.source_key)))).scalar_one()
+        if not repeated:
+            return
+        later, earlier = staging.alias("later"), staging.alias("earlier")
+        pairs = connection.execute(
+            select(later.c.row, func.min(earlier.c.row))
+            .join(earlier, (earlier.c.source_key == later.c.source_key) & (earlier.c.row < later.c.row))
+            .group_by(later.c.row)
+            .order_by(later.c.row)
+            .limit(EXAMPLES)
+        ).all()
+        self.problems.append(
+            Problem(
+                "duplicate row",
+                "the same fact appears more than once in the file (same identifying fields)",
+                str(self.path),
+                count=int(repeated),
+                rows=tuple(row for row, _ in pairs),
+                examples=tuple(f"row {row} repeats row {first}" for row, first in pairs),
+            )
+        )
+
+    def _finish(self, connection: Connection, staging: Table, *, write: bool) -> None:
+        fact_table = FACT_TABLES[self.kind]
+        present = exists().where(fact_table.c.source_key == staging.c.source_key)
+        self.already_present = connection.execute(select(func.count()).select_from(staging).where(present)).scalar_one()
+        journey_ids = sorted(connection.execute(select(staging.c.journey_id).distinct()).scalars())
+        self.journey_slugs = tuple(
+            connection.execute(select(Journey.slug).where(Journey.id.in_(journey_ids)).order_by(Journey.slug)).scalars()
+        )
+        if not write:
+            return
+        columns = [*STORED_COLUMNS[self.kind], "source_key"]
+        result = connection.execute(
+            insert(fact_table).from_select(columns, select(*(staging.c[c] for c in columns)).where(~present))
+        )
+        self.inserted = result.rowcount
+        refresh_rollups(connection, journey_ids=journey_ids)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
