@@ -107,7 +107,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
         st.caption(f"{days} days, compared with the {days} days before. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
 
 
-def headline_cards(headlines: Sequence[Headline], *, previous_label: str) -> None:
+def headline_cards(headlines: Sequence[Headline]) -> None:
     """One metric card per headline, with its change against the previous period and its definition."""
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
         delta = headline.shown_change()
@@ -116,8 +116,10 @@ def headline_cards(headlines: Sequence[Headline], *, previous_label: str) -> Non
             st.metric(
                 headline.label,
                 headline.shown() if headline.value is not None else "not enough data",
-                delta=f"{delta} vs {previous_label}" if delta else None,
-                delta_color="inverse" if headline.key == "lower" else "normal",
-                help=f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers.",
+                delta=delta,
+                help=(
+                    f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers. "
+                    "The arrow shows the change against the previous period of equal length."
+                ),
                 border=True,
             )

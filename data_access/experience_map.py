@@ -121,10 +121,9 @@ def touchpoint_grid(
         events_in_cell = volume.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))["events"]
         cell_events = int(events_in_cell.sum()) if len(events_in_cell) else 0
         total_answers = sum(answers.values())
-
         if metric == "health":
             value, state = share, health_status
-            label = "too few answers" if share is None else f"{share:.0%} on target"
+            label = f"n={max(answers.values(), default=0)}" if share is None else f"{share:.0%}"
         elif metric == "volume":
             value, state = float(cell_events), Status.GREEN if cell_events else Status.NO_DATA
             label = f"{cell_events:,}"
@@ -132,7 +131,7 @@ def touchpoint_grid(
             value = values.get(metric)
             target = next((j for j in _judge(journey_definitions, {metric: value})), None)
             state = target.status if target else (Status.NO_DATA if value is None else Status.GREEN)
-            label = format_value(metric, value) if value is not None else "too few answers"
+            label = format_value(metric, value) if value is not None else f"n={answers.get(metric, 0)}"
         on_target = sum(j.status == Status.GREEN for j in judged)
         with_data = sum(j.status != Status.NO_DATA for j in judged)
         rows.append(

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import routes, ui
 from dashboard.charts import overview as charts
 from dashboard.loaders import load_overview
+from dashboard.settings import get_settings
 from data_access.experience_map import GRID_METRICS
 
 state, catalogue = ui.current_view()
@@ -16,11 +17,12 @@ persona_name = dict(catalogue.personas.select("slug", "name").iter_rows()).get(s
 st.title("Experience map")
 st.caption(
     f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
-    "The whole lifecycle at a glance: click a stage or a cell to open its journey map."
+    "The whole lifecycle at a glance: click a stage or a cell to open its journey map. "
+    f"Arrows compare with the {(state.date_to - state.date_from).days + 1} days before."
 )
 
 data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric)
-ui.headline_cards(data.headlines, previous_label="previous period")
+ui.headline_cards(data.headlines)
 
 
 def open_stage(selection_event: object, name: str) -> None:
@@ -42,17 +44,27 @@ grid_event = st.altair_chart(
     width="stretch",
 )
 open_stage(grid_event, charts.CELL_SELECTION)
-st.caption(f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have too few answers.")
+st.caption(
+    f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have fewer than "
+    f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score."
+)
 
-left, right = st.columns([3, 2])
-with left:
-    moments = data.moments_of_truth["stage"].unique().to_list()
-    st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
-    st.caption("Measured: feedback answers placed on −2..+2 by their scale. Assumed: the team's emotion cards.")
-with right:
-    st.subheader("Moments of truth")
-    st.dataframe(
-        data.moments_of_truth,
-        hide_index=True,
-        column_config={"status": st.column_config.TextColumn("Status", help="Cell health against target")},
-    )
+moments = data.moments_of_truth["stage"].unique().to_list()
+st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
+st.caption(
+    "Measured: feedback answers placed on −2..+2 by their scale. Assumed: the team's emotion cards. "
+    "★ stages with a moment of truth."
+)
+st.subheader("Moments of truth")
+st.dataframe(
+    data.moments_of_truth.select("stage", "touchpoint", "channel", "owner", "status"),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "stage": "Stage",
+        "touchpoint": "Touchpoint",
+        "channel": "Channel",
+        "owner": "Owner",
+        "status": st.column_config.TextColumn("Health", help="The cell's health against target"),
+    },
+)

@@ -12,6 +12,7 @@ from dashboard.charts.palette import (
     MUTED_INK,
     STATUS_COLOURS,
     STATUS_ORDER,
+    STATUS_WORDS,
 )
 
 CELL_SELECTION = "cell"
@@ -29,9 +30,15 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
     Clicking a cell selects its stage and channel (`cell` selection).
     """
     channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
+    grid = grid.with_columns(pl.col("status").replace_strict(STATUS_WORDS, return_dtype=pl.String).alias("status_word"))
     selection = alt.selection_point(name=CELL_SELECTION, fields=["stage_slug", "channel_slug"], on="click")
     base = alt.Chart(grid).encode(
-        x=alt.X("stage:O", sort=stage_order, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13)),
+        x=alt.X(
+            "stage:O",
+            sort=stage_order,
+            title=None,
+            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13, labelOverlap=False, labelLimit=110),
+        ),
         y=alt.Y("channel:O", sort=channel_order, title=None, axis=alt.Axis(labelFontSize=13)),
     )
     if metric == "volume":
@@ -40,9 +47,11 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         )
     else:
         colour = alt.Color(
-            "status:N",
+            "status_word:N",
             title=metric_label,
-            scale=alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLOURS[s] for s in STATUS_ORDER]),
+            scale=alt.Scale(
+                domain=[STATUS_WORDS[s] for s in STATUS_ORDER], range=[STATUS_COLOURS[s] for s in STATUS_ORDER]
+            ),
             legend=alt.Legend(orient="bottom", labelFontSize=12),
         )
     tooltip = [
@@ -50,6 +59,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("touchpoints:N", title="Touchpoints"),
         alt.Tooltip("value_label:N", title=metric_label),
+        alt.Tooltip("status_word:N", title="Status"),
         alt.Tooltip("health_label:N", title="Health"),
         alt.Tooltip("nps_label:N", title="NPS"),
         alt.Tooltip("csat_label:N", title="CSAT"),
@@ -57,13 +67,14 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("events:Q", title="Events", format=","),
     ]
     no_data = alt.datum.status == "no data"
-    cells = base.mark_rect(cornerRadius=4, stroke="white", strokeWidth=2).encode(
+    cells = base.mark_rect(cornerRadius=4, strokeWidth=1.5).encode(
         color=colour,
+        stroke=alt.condition(no_data, alt.value("#8A8A8A"), alt.value("white")),
         strokeDash=alt.condition(no_data, alt.value([4, 3]), alt.value([1, 0])),
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
         tooltip=tooltip,
     )
-    labels = base.mark_text(fontSize=12, fontWeight="bold").encode(
+    labels = base.mark_text(fontSize=13, fontWeight="bold").encode(
         text="value_label:N",
         color=alt.condition(
             (alt.datum.status == "green") | (alt.datum.status == "red"), alt.value("white"), alt.value(INK)
@@ -99,7 +110,12 @@ def stage_strip(stages: pl.DataFrame) -> alt.Chart:
 def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.Chart:
     """Measured and assumed emotion per stage on −2..+2, with moments of truth flagged above the curve."""
     order = _stage_order(curve)
-    x = alt.X("stage:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12))
+    x = alt.X(
+        "stage:O",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False, labelLimit=110),
+    )
     y = alt.Y("emotion:Q", title="Emotion (−2 … +2)", scale=alt.Scale(domain=[-2, 2]))
     source_colour = alt.Color(
         "source:N",
@@ -124,12 +140,10 @@ def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.Chart:
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]})).mark_rule(color="#999", strokeDash=[2, 2]).encode(y="zero:Q")
     layers = zero + lines + points
     if moments:
-        flags = pl.DataFrame(
-            {"stage": moments, "emotion": [1.8] * len(moments), "label": ["★ moment of truth"] * len(moments)}
-        )
+        flags = pl.DataFrame({"stage": moments, "emotion": [1.85] * len(moments), "label": ["★"] * len(moments)})
         layers += (
             alt.Chart(flags)
-            .mark_text(fontSize=11, color=MUTED_INK)
+            .mark_text(fontSize=16, color=MUTED_INK)
             .encode(x=alt.X("stage:O", sort=order), y=alt.Y("emotion:Q"), text="label:N")
         )
     return layers.properties(height=260, title=alt.Title("Emotional curve: measured vs assumed", anchor="start"))
