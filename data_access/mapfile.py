@@ -319,12 +319,13 @@ def _format_path(loc: Sequence[str | int]) -> str:
     return path
 
 
-def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> Iterable[tuple[tuple[str | int, ...], str]]:
+def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> Iterable[MapProblem]:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
             if key.value in seen:
-                yield (*loc, key.value), f"key '{key.value}' appears twice in the same mapping"
+                message = f"key '{key.value}' appears twice in the same mapping"
+                yield MapProblem(_format_path((*loc, key.value)), message, key.start_mark.line + 1)
             seen.add(key.value)
             yield from _duplicate_keys(value, (*loc, key.value))
     elif isinstance(node, yaml.SequenceNode):
@@ -338,9 +339,7 @@ def _load_yaml(text: str, source: str) -> tuple[Any, _Locator]:
         root = loader.get_single_node()
         if root is None:
             raise MapFileError(source, [MapProblem("", "the file is empty: a map starts with 'version: 1'")])
-        duplicates = [
-            MapProblem(_format_path(loc), message, _Locator(root).line(loc)) for loc, message in _duplicate_keys(root)
-        ]
+        duplicates = list(_duplicate_keys(root))
         if duplicates:
             raise MapFileError(source, duplicates)
         return loader.construct_document(root), _Locator(root)
@@ -378,6 +377,8 @@ def _schema_message(error: ErrorDetails) -> str:
         return f"unsupported map file version {given!r}: this release reads version {MAP_FILE_VERSION}"
     if kind == "model_type" and isinstance(given, list):
         return "expected a mapping (key: value), got a list"
+    if kind == "list_type" and isinstance(given, dict):
+        return "expected a list (lines starting with '- '), got a mapping"
     return f"{error['msg']}, got {given!r}" if not isinstance(given, dict | list) else error["msg"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,7 @@ from data_access.models import (
     Channel,
     ChannelKind,
     Direction,
+    Event,
     Journey,
     JourneyKind,
     MetricDefinition,
@@ -251,6 +253,19 @@ def test_update_in_place_keeps_ids_and_removes_what_the_file_dropped(engine: Eng
         ids_before = {(s.journey.slug, s.slug): s.id for s in session.scalars(select(Stage))}
         checkout_before = session.scalars(select(Touchpoint.id).where(Touchpoint.slug == "checkout")).one()
         basket_before = session.scalars(select(Step.id).where(Step.slug == "basket")).one()
+        purchase = session.scalars(
+            select(Stage).where(Stage.slug == "purchase", Stage.journey.has(slug="retail"))
+        ).one()
+        session.add(
+            Event(
+                customer_id="c1",
+                occurred_at=dt.datetime(2025, 3, 1, 12),
+                journey_id=purchase.journey_id,
+                stage_id=purchase.id,
+                channel_id=session.scalars(select(Channel.id).where(Channel.slug == "web")).one(),
+                step_id=basket_before,
+            )
+        )
     edited = _without_item(RICH_MAP, "- slug: till")
     edited = _without_item(edited, "- slug: support")
     edited = _without_item(edited, "- key: support-effort")
@@ -265,6 +280,8 @@ def test_update_in_place_keeps_ids_and_removes_what_the_file_dropped(engine: Eng
         assert session.scalars(select(Step.id).where(Step.slug == "basket")).one() == basket_before
         assert session.scalar(select(func.count()).select_from(Touchpoint).where(Touchpoint.slug == "till")) == 0
         assert session.scalars(select(Stage.name).where(Stage.slug == "awareness")).all() == ["Discovery"]
+        event = session.scalars(select(Event)).one()
+        assert (event.stage_id, event.step_id) == (purchase.id, basket_before)
 
 
 def test_channels_and_personas_are_upserted_and_others_kept(engine: Engine) -> None:
@@ -421,6 +438,13 @@ def test_error_lines_point_at_the_offending_line() -> None:
         parse_map(text, source="retail.yaml")
     assert caught.value.problems[0].line == _line_of(text, "severity: 7")
     assert str(caught.value).startswith(f"retail.yaml:{_line_of(text, 'severity: 7')}: journeys[0]")
+
+
+def test_a_repeated_key_is_reported_where_it_repeats() -> None:
+    text, _path, _words = ERROR_CASES["duplicate key"]
+    with pytest.raises(MapFileError) as caught:
+        parse_map(text)
+    assert caught.value.problems[0].line == _line_of(text, "name: Again")
 
 
 def test_error_in_an_empty_database_leaves_it_empty(engine: Engine) -> None:
