@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.settings import get_settings
-from data_access import overview
+from data_access import journey_map, overview
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import ensure_demo
 
@@ -80,3 +80,67 @@ def load_overview(
             metric=metric,
             min_answers=get_settings().min_responses,
         )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_journey_stages(journey: str) -> pl.DataFrame:
+    """The journey's stages in order (empty for an unknown journey)."""
+    with engine().connect() as connection:
+        return journey_map.journey_stages(connection, journey_slug=journey)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
+def load_journey_map(
+    journey: str, stage: str, persona: str | None, date_from: dt.date, date_to: dt.date
+) -> journey_map.JourneyMapData:
+    with engine().connect() as connection:
+        return journey_map.load_journey_map(
+            connection,
+            journey_slug=journey,
+            stage_slug=stage,
+            persona_slug=persona,
+            start=date_from,
+            end=date_to,
+            min_answers=get_settings().min_responses,
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_stage_comments(
+    journey: str,
+    stage: str,
+    persona: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    band: str | None,
+    measure: str | None,
+    channel: str | None,
+    page: int,
+    page_size: int = 20,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Comment counts per score band, and one page of comments newest first, for the filters given."""
+    with engine().connect() as connection:
+        counts = journey_map.comment_band_counts(
+            connection,
+            journey_slug=journey,
+            stage_slug=stage,
+            persona_slug=persona,
+            start=date_from,
+            end=date_to,
+            measure=measure,
+            channel_slug=channel,
+        )
+        comments = journey_map.stage_comments(
+            connection,
+            journey_slug=journey,
+            stage_slug=stage,
+            persona_slug=persona,
+            start=date_from,
+            end=date_to,
+            band=band,
+            measure=measure,
+            channel_slug=channel,
+            limit=page_size,
+            offset=page * page_size,
+        )
+    return counts, comments

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypedDict
 
 import polars as pl
 from sqlalchemy import Connection, Select, and_, case, func, literal, null, or_, select
@@ -407,11 +408,18 @@ def stage_funnel(
 def _with_conversion(funnel: pl.DataFrame) -> pl.DataFrame:
     return (
         funnel.lazy()
-        .with_columns(pl.col("customers").shift(1).alias("previous_customers"))
+        .with_columns(
+            pl.col("customers").shift(1).alias("previous_customers"),
+            pl.col("customers").first().alias("entered"),
+        )
         .with_columns(
             conversion_expr("customers", "previous_customers").alias("conversion"),
         )
-        .with_columns((1.0 - pl.col("conversion")).alias("drop_off"))
+        .with_columns(
+            (1.0 - pl.col("conversion")).alias("drop_off"),
+            conversion_expr("customers", "entered").alias("share_of_entry"),
+        )
+        .drop("entered")
         .collect()
     )
 
@@ -1157,4 +1165,91 @@ def stage_comment_channels(connection: Connection, *, journey_slug: str) -> pl.D
         connection,
         select(Channel.slug, Channel.name).order_by(Channel.position, Channel.name),
         {"channel_slug": pl.String, "channel_name": pl.String},
+    )
+
+
+# --- everything the journey page shows, in one call -----------------------------------------------
+
+
+class _Window(TypedDict):
+    journey_slug: str
+    stage_slug: str
+    persona_slug: str | None
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class JourneyMapData:
+    """The journey map of one stage, persona and window: lanes, numbers and findings."""
+
+    stages: pl.DataFrame
+    steps: pl.DataFrame
+    lane_items: pl.DataFrame
+    emotions: pl.DataFrame
+    funnel: pl.DataFrame
+    time_to_next: TimeToNextStage
+    metrics: pl.DataFrame
+    trend: pl.DataFrame
+    findings: pl.DataFrame
+    evidence: pl.DataFrame
+    channels: pl.DataFrame
+
+
+def load_journey_map(
+    connection: Connection,
+    *,
+    journey_slug: str,
+    stage_slug: str,
+    persona_slug: str | None,
+    start: dt.date,
+    end: dt.date,
+    min_answers: int,
+) -> JourneyMapData:
+    """Every frame of the journey page for one stage; detection uses `DetectionRules(min_base=min_answers)`."""
+    from data_access.detection import DetectionRules, detect_pain_points
+
+    window = _Window(journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug, start=start, end=end)
+    steps = stage_steps(connection, journey_slug=journey_slug, stage_slug=stage_slug)
+    items = lane_items(connection, journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug)
+    funnel = stage_funnel(connection, **window)
+    metrics = stage_metrics(connection, **window, min_answers=min_answers)
+    by_step = step_metrics(connection, **window, min_answers=min_answers)
+    measured = step_emotion(stage_feedback_daily(connection, **window), min_answers=min_answers)
+    assumed = (
+        items.lazy()
+        .filter(pl.col("lane") == Lane.EMOTION.value, pl.col("emotion").is_not_null())
+        .group_by("step_id")
+        .agg(pl.col("emotion").mean().alias("assumed_emotion"))
+    )
+    emotions = (
+        steps.lazy()
+        .select("step_id", "step_name", "position")
+        .join(assumed, on="step_id", how="left")
+        .join(measured.lazy(), on="step_id", how="left")
+        .with_columns(pl.col("answers").fill_null(0))
+        .sort("position")
+        .collect()
+    )
+    findings = detect_pain_points(
+        step_metrics=by_step,
+        touchpoint_metrics=metrics,
+        funnel=funnel,
+        steps=steps,
+        lane_items=items,
+        rules=DetectionRules(min_base=min_answers),
+    )
+    flagged = tuple(findings.filter(pl.col("step_id").is_not_null())["step_id"].unique().sort().to_list())
+    return JourneyMapData(
+        stages=journey_stages(connection, journey_slug=journey_slug),
+        steps=steps,
+        lane_items=items,
+        emotions=emotions,
+        funnel=funnel,
+        time_to_next=time_to_next_stage(connection, **window),
+        metrics=metrics,
+        trend=stage_metric_trend(connection, **window, min_answers=min_answers),
+        findings=findings,
+        evidence=evidence_comments(connection, **window, step_ids=flagged),
+        channels=stage_comment_channels(connection, journey_slug=journey_slug),
     )
