@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, delete, insert
 
 from data_access.experience_map import Headline, emotional_curve, touchpoint_grid
 from data_access.metrics import Status
@@ -23,7 +23,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
-from data_access.overview import OverviewData, Period, load_overview
+from data_access.overview import OverviewData, Period, data_days, load_overview
 from data_access.rollups import refresh_rollups
 
 SHOP = 1
@@ -274,6 +274,15 @@ def test_grid_volume_counts_events_in_the_period(shop: Engine) -> None:
     }
 
 
+def test_grid_judges_a_single_measure_against_the_journeys_target(shop: Engine) -> None:
+    """CSAT target 80 with a 10-point band: 80 % green, 60 % red; CES from 2 answers is not enough data."""
+    csat = _cells(_overview(shop, metric="csat").grid, "value", "status")
+    assert csat[("awareness", "web")] == (pytest.approx(80.0), "green")
+    assert csat[("purchase", "store")] == (pytest.approx(60.0), "red")
+    ces = _cells(_overview(shop, metric="ces").grid, "value", "status")
+    assert ces[("awareness", "web")] == (None, "no data")
+
+
 def test_moments_of_truth_carry_their_cells_status(shop: Engine) -> None:
     moments = _overview(shop, metric="nps").moments_of_truth
     assert moments.rows() == [("Purchase", "Store", "Till", "Stores", "red")]
@@ -353,6 +362,21 @@ def test_a_period_without_data_shows_no_data_everywhere(shop: Engine) -> None:
     assert overview.curve.filter(pl.col("source") == "measured")["emotion"].null_count() == 3
     for headline in overview.headlines:
         assert (headline.value, headline.previous, headline.status) == (None, None, Status.NO_DATA)
+
+
+def test_conversion_headline_defaults_to_the_last_stage(shop: Engine) -> None:
+    """Without a 'conversion' definition the headline is support ÷ purchase: nobody reached support."""
+    with shop.begin() as connection:
+        connection.execute(delete(MetricDefinition).where(MetricDefinition.key == "conversion"))
+    conversion = _headlines(_overview(shop))["conversion"]
+    assert conversion.label == "Conversion to Support"
+    assert (conversion.value, conversion.answers, conversion.status) == (0.0, 2, Status.NO_DATA)
+
+
+def test_data_days_span_events_and_feedback(shop: Engine) -> None:
+    with shop.connect() as connection:
+        assert data_days(connection, journey_id=SHOP) == (dt.date(2024, 2, 20), dt.date(2024, 3, 14))
+        assert data_days(connection, journey_id=SHOP + 1) is None
 
 
 def test_a_journey_with_no_facts_at_all_loads(engine: Engine) -> None:
