@@ -296,20 +296,21 @@ class _Locator:
     def __init__(self, root: yaml.Node) -> None:
         self.root = root
 
-    def line(self, loc: Sequence[str | int]) -> int | None:
-        node = self.root
+    def line(self, loc: Sequence[str | int]) -> int:
+        """The line of the deepest node on `loc` that exists: a key's own line, a list item's first line."""
+        node, line = self.root, self.root.start_mark.line
         for part in loc:
-            child: yaml.Node | None = None
             if isinstance(node, yaml.MappingNode):
-                child = next((value for key, value in node.value if key.value == part), None)
-                if child is not None and isinstance(child, yaml.ScalarNode) and child.value == "":
-                    child = next(key for key, value in node.value if key.value == part)
+                entry = next(((key, value) for key, value in node.value if key.value == part), None)
+                if entry is None:
+                    break
+                line, node = entry[0].start_mark.line, entry[1]
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                child = node.value[part]
-            if child is None:
+                node = node.value[part]
+                line = node.start_mark.line
+            else:
                 break
-            node = child
-        return node.start_mark.line + 1
+        return line + 1
 
 
 def _format_path(loc: Sequence[str | int]) -> str:
@@ -679,7 +680,9 @@ def export_map(session: Session) -> str:
 def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImportSummary:
     """Upsert a map file's content by slug inside the caller's transaction; all or nothing.
 
-    Everything is checked before the first write; a `MapFileError` leaves the session as it was.
+    Everything is checked before the first write, so a `MapFileError` about the file leaves the session as it
+    was. Should the database still refuse a write, that error is a `MapFileError` too, and the caller's
+    transaction must be rolled back (`session_scope` does).
     """
     map_file, locator = _parse(text, source)
     stored_channels = {c.slug: c for c in session.scalars(select(Channel))}
@@ -705,7 +708,8 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
             summary = _write_map(session, map_file, stored_channels, stored_personas, stored_journeys)
         session.flush()
     except SQLAlchemyError as exc:
-        raise MapFileError(source, [MapProblem("", f"the database refused the map: {exc}")]) from exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc
     return summary
 
 
