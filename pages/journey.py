@@ -1,27 +1,116 @@
-"""Journey map of one stage (first slice: the stage and its metrics; the full lanes follow)."""
+"""Journey map: one stage in depth — lanes over its steps, its metrics, funnel, findings and comments."""
 
+import polars as pl
 import streamlit as st
 
-from dashboard import routes, ui
-from dashboard.loaders import load_overview
+from dashboard import journey_ui, routes, ui
+from dashboard.charts import journey as charts
+from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
+from data_access.journey_map import BANDS
+from data_access.models import Measure
 
 state, catalogue = ui.current_view()
 ui.filter_sidebar(state, catalogue, page="journey")
-data = load_overview(state.journey, state.persona, state.date_from, state.date_to, "health")
-stage_slugs = data.stages["stage_slug"].to_list()
-if state.stage not in stage_slugs:
-    st.warning(f"Stage '{state.stage}' is not in this journey. Pick one below.")
-    for slug, name in data.stages.select("stage_slug", "stage").iter_rows():
+stages = load_journey_stages(state.journey)
+slugs = stages["stage_slug"].to_list()
+if state.stage not in slugs:
+    if state.stage:
+        st.warning(f"Stage '{state.stage}' is not in journey '{state.journey}'. Pick one of its stages:", icon="⚠️")
+    else:
+        st.info("Which stage? Pick one of the journey's stages:")
+    for slug, name in stages.select("stage_slug", "stage_name").iter_rows():
         st.page_link(routes.JOURNEY, label=name, query_params=state.with_(stage=slug).query(page="journey"))
+    st.page_link(routes.OVERVIEW, label="← Back to the experience map", query_params=state.query(page="overview"))
     st.stop()
+
 st.query_params.from_dict(state.query(page="journey"))
-stage = data.stages.filter(data.stages["stage_slug"] == state.stage).row(0, named=True)
-st.title(f"Journey map: {stage['stage']}")
-st.caption(stage["stage_description"])
-st.page_link(routes.OVERVIEW, label="← Back to the experience map", query_params=state.query(page="overview"))
-st.dataframe(
-    data.grid.filter(data.grid["stage_slug"] == state.stage).select(
-        "channel", "touchpoints", "value_label", "nps_label", "csat_label", "ces_label"
-    ),
-    hide_index=True,
+index = slugs.index(state.stage)
+stage_slug: str = slugs[index]
+data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+stage = stages.row(index, named=True)
+days = (state.date_to - state.date_from).days + 1
+previous_label = f"the {days} days before"
+
+st.title(f"{stage['stage_name']} — journey map")
+st.caption(stage["description"])
+back, previous, following = st.columns([2, 1, 1])
+back.page_link(routes.OVERVIEW, label="← Experience map", query_params=state.query(page="overview"))
+if index > 0:
+    before = stages.row(index - 1, named=True)
+    previous.page_link(
+        routes.JOURNEY,
+        label=f"← {before['stage_name']}",
+        query_params=state.with_(stage=before["stage_slug"]).query(page="journey"),
+    )
+if index + 1 < len(slugs):
+    after = stages.row(index + 1, named=True)
+    following.page_link(
+        routes.JOURNEY,
+        label=f"{after['stage_name']} →",
+        query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
+    )
+persona = state.persona or "all customers"
+st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
+
+if data.steps.is_empty():
+    st.info("This stage has no steps yet, so there are no lanes to draw. Add steps to its map.")
+else:
+    journey_ui.lane_grid(data)
+
+st.header("What the numbers say")
+if data.metrics.is_empty():
+    st.caption("No metric is linked to this stage or its touchpoints.")
+journey_ui.metric_cards(data, previous_label=previous_label)
+
+st.header("Funnel through the steps")
+funnel_column, timing_column = st.columns([3, 1])
+outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
+timing = data.time_to_next
+timing_column.metric(
+    "Median time to next stage",
+    "last stage"
+    if timing.next_stage_slug is None
+    else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
+    help="Median days between entering this stage in the period and first entering the next one afterwards.",
 )
+timing_column.caption(f"Over {timing.customers:,} customers who moved on. Drop-off stands out when it is more than "
+                      "10 points above the median drop-off of the stage's steps.")  # fmt: skip
+
+st.header("Where it hurts")
+journey_ui.findings(data)
+
+st.header("In the customers' words")
+measure_column, channel_column = st.columns(2)
+measures = [None, *(m.value for m in Measure)]
+measure = measure_column.selectbox(
+    "Measure", measures, format_func=lambda m: "All measures" if m is None else m.upper(), key="journey_measure"
+)
+channels = dict(data.channels.iter_rows())
+channel = channel_column.selectbox(
+    "Channel", [None, *channels], format_func=lambda c: "All channels" if c is None else channels[c],
+    key="journey_channel",
+)  # fmt: skip
+band = st.session_state.get("journey_band")
+page = int(st.session_state.get("journey_comment_page", 1)) - 1
+comment_args = (state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+counts, comments = load_stage_comments(*comment_args, band, measure, channel, page)
+per_band = dict(counts.iter_rows())
+st.segmented_control(
+    "Score band",
+    list(BANDS),
+    format_func=lambda b: f"{journey_ui.band_label(b, measure)} ({per_band.get(b, 0):,})",
+    key="journey_band",
+    help="Detractors 0–6, passives 7–8, promoters 9–10 for NPS; low and high by each measure's scale.",
+)
+shown_total = per_band.get(band, 0) if band else sum(per_band.values())
+st.number_input("Page", min_value=1, max_value=max(1, -(-shown_total // 20)), key="journey_comment_page")
+if comments.is_empty():
+    st.caption("No comment matches these filters in the period.")
+else:
+    st.dataframe(
+        comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
+        hide_index=True,
+        column_config={"occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm")},
+        width="stretch",
+    )

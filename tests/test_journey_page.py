@@ -1,0 +1,92 @@
+"""The journey map page through Streamlit's AppTest: every lane, the numbers, and bad parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.journey_ui import LANES
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+JOURNEY = "northwind-current"
+
+
+@pytest.fixture
+def run_journey(app_env: str) -> Callable[..., AppTest]:
+    def run(**params: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=90)
+        app.switch_page("../pages/journey.py")
+        for name, value in params.items():
+            app.query_params[name] = value
+        return app.run()
+
+    return run
+
+
+def _param(app: AppTest, name: str) -> str | None:
+    value = app.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def _texts(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption] + [t.value for t in app.title]
+    parts += [h.value for h in app.header] + [w.value for w in app.warning] + [i.value for i in app.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_lane_and_section_is_drawn(run_journey: Callable[..., AppTest]) -> None:
+    """A known stage shows all seven lanes, the linked metrics, funnel, findings and comments."""
+    app = run_journey(journey=JOURNEY, stage="onboarding")
+    assert not app.exception
+    text = _texts(app)
+    assert "Onboarding" in app.title[0].value
+    for title in LANES.values():
+        assert f"**{title}**" in text
+    for header in ("What the numbers say", "Funnel through the steps", "Where it hurts", "In the customers' words"):
+        assert header in text
+    assert len(app.metric) >= 2
+    assert _param(app, "stage") == "onboarding" and _param(app, "journey") == JOURNEY
+    assert _param(app, "from") and _param(app, "to")
+
+
+def test_persona_keeps_the_url_complete(run_journey: Callable[..., AppTest]) -> None:
+    """Choosing a persona in the sidebar writes it into the URL beside the stage."""
+    app = run_journey(journey=JOURNEY, stage="onboarding")
+    app.selectbox(key="journey_persona").select("budget-family").run()
+    assert not app.exception
+    assert _param(app, "persona") == "budget-family" and _param(app, "stage") == "onboarding"
+
+
+def test_comment_filters_page_through_comments(run_journey: Callable[..., AppTest]) -> None:
+    """Band and channel filters narrow the comments without errors."""
+    app = run_journey(journey=JOURNEY, stage="support")
+    assert app.dataframe, "the support stage of the demo has comments"
+    app.session_state["journey_band"] = "low"
+    app.selectbox(key="journey_measure").select("nps").run()
+    assert not app.exception
+    shown = app.dataframe[0].value if app.dataframe else None
+    if shown is not None and len(shown):
+        assert set(shown["band"]) == {"low"} and set(shown["measure"]) == {"nps"}
+
+
+@pytest.mark.parametrize(
+    ("params", "notice"),
+    [
+        ({"journey": JOURNEY, "stage": "nowhere"}, "Stage 'nowhere' is not in journey"),
+        ({"journey": JOURNEY}, "Which stage?"),
+        ({"journey": "atlantis", "stage": "onboarding"}, "'atlantis' is unknown"),
+        ({"journey": JOURNEY, "stage": "support", "from": "yesterday"}, "is not a date"),
+        ({"journey": JOURNEY, "stage": "support", "persona": "ghost"}, "'ghost' is unknown"),
+        ({"journey": JOURNEY, "stage": "support", "from": "2026-10-01", "to": "2026-01-01"}, "is after `to`"),
+    ],
+)
+def test_bad_parameters_give_notices_not_tracebacks(
+    run_journey: Callable[..., AppTest], params: dict[str, str], notice: str
+) -> None:
+    """Unknown or malformed parameters explain themselves; unknown stages list the valid ones."""
+    app = run_journey(**params)
+    assert not app.exception
+    assert notice in _texts(app)
