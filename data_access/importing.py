@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import (
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 
 from data_access.mapping import (
     FactKind,
@@ -228,8 +230,8 @@ def preview(
     """
     resolved = _resolve_mapping(mapping, None)
     run = _ImportRun(Path(path), resolved, progress=progress, batch_rows=batch_rows, preview_rows=rows)
-    with _transaction(target, commit=False) as connection:
-        run.execute(connection, write=False)
+    with _transaction(target, commit=False) as (connection, after):
+        run.execute(connection, write=False, after=after)
     return ImportPreview(
         rows=run.preview,
         problems=run.problems,
@@ -243,7 +245,7 @@ def preview(
 
 def refresh(target: Target, *, journey_ids: list[int] | None = None) -> None:
     """Rebuild rollups from the facts, e.g. after facts were loaded by other means than this importer."""
-    with _transaction(target, commit=True) as connection:
+    with _transaction(target, commit=True) as (connection, _after):
         refresh_rollups(connection, journey_ids=journey_ids)
 
 
@@ -258,8 +260,8 @@ def _import(
 ) -> ImportReport:
     started = time.perf_counter()
     run = _ImportRun(path, _resolve_mapping(mapping, kind), progress=progress, batch_rows=batch_rows)
-    with _transaction(target, commit=True) as connection:
-        run.execute(connection, write=True)
+    with _transaction(target, commit=True) as (connection, after):
+        run.execute(connection, write=True, after=after)
     return ImportReport(
         file=str(path),
         kind=kind,
@@ -281,18 +283,22 @@ def _resolve_mapping(mapping: Mapping | str | Path, kind: FactKind | None) -> Ma
 
 
 @contextmanager
-def _transaction(target: Target, *, commit: bool) -> Iterator[Connection]:
-    """The connection to work on: an engine gets its own transaction; a session or connection is the caller's."""
+def _transaction(target: Target, *, commit: bool) -> Iterator[tuple[Connection, ExitStack | None]]:
+    """The connection to work on, and a stack of clean-ups to run once its transaction is over.
+
+    An engine gets a transaction of its own (so the clean-up stack); a session or a connection is the
+    caller's, whose transaction the caller ends (so no stack).
+    """
     if isinstance(target, Session):
-        yield target.connection()
+        yield target.connection(), None
         return
     if isinstance(target, Connection):
-        yield target
+        yield target, None
         return
-    with target.connect() as connection:
+    with target.connect() as connection, ExitStack() as after:
         transaction = connection.begin()
         try:
-            yield connection
+            yield connection, after
         except BaseException:
             transaction.rollback()
             raise
@@ -727,9 +733,12 @@ class _Pipeline:
             return _Check("missing value", f"no {what}", name, raw(name).is_null(), _shown(name))
 
         def unknown(name: str, id_column: str, message: str) -> _Check:
-            return _Check(
-                f"unknown {name}", message, name, raw(name).is_not_null() & pl.col(id_column).is_null(), _shown(name)
-            )
+            # a stage is only unknown within a known journey, a step or touchpoint within a known stage
+            within = {"journey": None, "channel": None, "persona": None, "step": "stage_id"}.get(name, "journey_id")
+            condition = raw(name).is_not_null() & pl.col(id_column).is_null()
+            if within is not None:
+                condition = condition & pl.col(within).is_not_null()
+            return _Check(f"unknown {name}", message, name, condition, _shown(name))
 
         lookups = self.lookups
         checks = [
@@ -861,35 +870,107 @@ def _source_keys(identity: pl.Series) -> pl.Series:
 # --- staging in the database ----------------------------------------------------------------------
 
 
-def _staging_table(kind: FactKind) -> Table:
-    """A temporary table shaped like the fact table, plus the source row number; dropped after the import."""
-    columns: list[Column[object]] = [Column("row", Integer), Column("source_key", String(64))]
-    for column in FACT_TABLES[kind].columns:
-        if column.name in STORED_COLUMNS[kind]:
-            columns.append(Column(column.name, column.type))
-    return Table(f"atlas_staging_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+def _staging_columns(kind: FactKind) -> list[Column[Any]]:
+    columns: list[Column[Any]] = [Column("row", Integer), Column("source_key", String(64))]
+    columns += [Column(c.name, c.type) for c in FACT_TABLES[kind].columns if c.name in STORED_COLUMNS[kind]]
+    return columns
 
 
-def _write_staging(connection: Connection, table: Table, rows: pl.DataFrame) -> None:
-    """Bulk-load rows into the staging table on the caller's connection (so inside its transaction)."""
-    dialect = connection.dialect.name
-    names = [column.name for column in table.columns]
-    raw = connection.connection.driver_connection
-    if dialect == "postgresql":
-        statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-            copy.write(rows.select(names).write_csv(include_header=False))
-        return
-    if dialect == "sqlite":
-        cursor = raw.cursor()  # type: ignore[union-attr]
-        placeholders = ", ".join("?" for _ in names)
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})',
-            rows.select(names).with_columns(pl.col("occurred_at").dt.strftime(SQLITE_DATETIME)).iter_rows(),
-        )
-        cursor.close()
-        return
-    connection.execute(insert(table), rows.select(names).to_dicts())
+def _sqlite_text_times(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(pl.col("occurred_at").dt.strftime(SQLITE_DATETIME))
+
+
+class _Staging:
+    """Where checked rows wait until the whole file has passed: `table` is readable on the import's connection."""
+
+    table: Table
+
+    def write(self, rows: pl.DataFrame) -> None:
+        raise NotImplementedError
+
+    def finish_writing(self) -> None:
+        """Called once all rows are written, before the staging table is queried."""
+
+    def drop(self) -> None:
+        """Remove the staging rows (the clean-up stack may do the rest after the transaction)."""
+
+
+class _TempTableStaging(_Staging):
+    """A temporary table on the import's own connection: COPY on PostgreSQL, executemany elsewhere."""
+
+    def __init__(self, connection: Connection, kind: FactKind) -> None:
+        self.connection = connection
+        name = f"atlas_staging_{uuid.uuid4().hex[:12]}"
+        self.table = Table(name, MetaData(), *_staging_columns(kind), prefixes=["TEMPORARY"])
+        self.table.create(connection)
+
+    def write(self, rows: pl.DataFrame) -> None:
+        names = [column.name for column in self.table.columns]
+        rows = rows.select(names)
+        dialect = self.connection.dialect.name
+        raw: Any = self.connection.connection.driver_connection
+        if dialect == "postgresql":
+            statement = f'COPY "{self.table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                copy.write(rows.write_csv(include_header=False))
+        elif dialect == "sqlite":
+            cursor = raw.cursor()
+            placeholders = ", ".join("?" for _ in names)
+            statement = f'INSERT INTO "{self.table.name}" ({", ".join(names)}) VALUES ({placeholders})'
+            cursor.executemany(statement, _sqlite_text_times(rows).iter_rows())
+            cursor.close()
+        else:
+            self.connection.execute(insert(self.table), rows.to_dicts())
+
+    def drop(self) -> None:
+        self.table.drop(self.connection)
+
+
+class _ScratchFileStaging(_Staging):
+    """SQLite: rows bulk-loaded with ADBC into a scratch database file, attached to the import's connection.
+
+    ADBC writes several times faster than executemany, and the scratch file is not part of the target
+    database, so a failure leaves nothing behind. ATTACH and DETACH only work outside a transaction, so
+    this is used when the import owns its transaction; the file is detached once that transaction ends.
+    """
+
+    def __init__(self, connection: Connection, kind: FactKind, workdir: Path, after: ExitStack) -> None:
+        from adbc_driver_sqlite import dbapi as adbc_sqlite
+
+        raw: Any = connection.connection.driver_connection
+        if raw.in_transaction:
+            raise RuntimeError("cannot attach a scratch database inside a transaction")
+        alias = f"atlas_staging_{uuid.uuid4().hex[:12]}"
+        path = workdir / f"{alias}.db"
+        self.writer = adbc_sqlite.connect(str(path))
+        after.callback(self.writer.close)
+        plain = Table("staging", MetaData(), *_staging_columns(kind))
+        with self.writer.cursor() as cursor:
+            cursor.execute(str(CreateTable(plain).compile(dialect=connection.dialect)))
+        self.writer.commit()
+        raw.execute(f"ATTACH DATABASE '{path}' AS {alias}")
+        after.callback(raw.execute, f"DETACH DATABASE {alias}")
+        self.table = Table("staging", MetaData(schema=alias), *_staging_columns(kind))
+
+    def write(self, rows: pl.DataFrame) -> None:
+        names = [column.name for column in self.table.columns]
+        with self.writer.cursor() as cursor:
+            cursor.adbc_ingest("staging", _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
+        self.writer.commit()
+
+    def finish_writing(self) -> None:
+        with self.writer.cursor() as cursor:
+            cursor.execute("CREATE INDEX staging_source_key ON staging (source_key)")
+        self.writer.commit()
+
+
+def _open_staging(connection: Connection, kind: FactKind, workdir: Path, after: ExitStack | None) -> _Staging:
+    if connection.dialect.name == "sqlite" and after is not None:
+        try:
+            return _ScratchFileStaging(connection, kind, workdir, after)
+        except (ImportError, RuntimeError):
+            pass
+    return _TempTableStaging(connection, kind)
 
 
 # --- one run --------------------------------------------------------------------------------------
@@ -923,16 +1004,20 @@ class _ImportRun:
         self.preview = pl.DataFrame()
         self._found: dict[tuple[str, str, str], tuple[int, list[int], list[str]]] = {}
 
-    def execute(self, connection: Connection, *, write: bool) -> None:
-        with tempfile.TemporaryDirectory(prefix="atlas-import-") as workdir:
-            source = _open_source(self.path, self.mapping, Path(workdir))
+    def execute(self, connection: Connection, *, write: bool, after: ExitStack | None) -> None:
+        with ExitStack() as local:
+            stack = after if after is not None else local
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
+            source = _open_source(self.path, self.mapping, workdir)
             self.problems = list(source.problems)
             if not self.problems:
-                self._run(connection, source, write=write)
+                self._run(connection, source, write=write, workdir=workdir, after=after)
         if self.problems and write:
             raise ImportValidationError(self.problems)
 
-    def _run(self, connection: Connection, source: _Source, *, write: bool) -> None:
+    def _run(
+        self, connection: Connection, source: _Source, *, write: bool, workdir: Path, after: ExitStack | None
+    ) -> None:
         name = str(self.path)
         try:
             schema = source.frame.collect_schema()
@@ -949,25 +1034,24 @@ class _ImportRun:
             return
         pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
         flagged, checks = pipeline.build(source.frame)
-        staging = _staging_table(self.kind)
-        staging.create(connection)
+        staging = _open_staging(connection, self.kind, workdir, after)
         try:
-            self._stream(connection, flagged, checks, staging, source.rows_total)
+            self._stream(flagged, checks, staging, source.rows_total)
             if not self.problems and self.rows_read == 0:
                 self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
             if not self.problems:
-                self._check_duplicates(connection, staging)
+                staging.finish_writing()
+                self._check_duplicates(connection, staging.table)
             if not self.problems:
-                self._finish(connection, staging, write=write)
+                self._finish(connection, staging.table, write=write)
         finally:
-            staging.drop(connection)
+            staging.drop()
 
     def _stream(
         self,
-        connection: Connection,
         flagged: pl.LazyFrame,
         checks: list[_Check],
-        staging: Table,
+        staging: _Staging,
         rows_total: int | None,
     ) -> None:
         stored = list(STORED_COLUMNS[self.kind])
@@ -989,7 +1073,7 @@ class _ImportRun:
                     rows = applicable.select(ROW, *stored).with_columns(
                         _source_keys(applicable.select(_identity(self.kind)).to_series())
                     )
-                    _write_staging(connection, staging, rows.rename({ROW: "row"}))
+                    staging.write(rows.rename({ROW: "row"}))
                     if self.preview.height < self.preview_rows:
                         self._keep_preview(applicable)
                 seen_rows += batch.height
@@ -1027,8 +1111,8 @@ class _ImportRun:
                 failing.select(pl.col(_label(check.column)).alias("column"), pl.col(ROW), check.shown.alias("shown"))
                 .group_by("column", maintain_order=True)
                 .agg(
-                    pl.len().alias("count"),
-                    pl.col(ROW).head(EXAMPLES).alias("rows"),
+                    pl.col(ROW).n_unique().alias("count"),
+                    pl.col(ROW).unique(maintain_order=True).head(EXAMPLES).alias("rows"),
                     pl.col("shown").unique(maintain_order=True).head(EXAMPLES).alias("shown"),
                 )
             )
