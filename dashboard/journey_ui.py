@@ -24,7 +24,7 @@ LANES = {
     "opportunity": "Opportunities",
     "backstage": "Backstage",
 }
-LABEL_WIDTH, STEP_WIDTH = 1.1, 2.0
+LABEL_WIDTH, STEP_WIDTH = 1.5, 2.0
 BadgeColour = Literal["green", "orange", "red", "gray"]
 STATUS_BADGES: dict[str, tuple[str, BadgeColour]] = {
     "green": ("on target", "green"),
@@ -46,7 +46,7 @@ def lane_cards(data: JourneyMapData) -> pl.DataFrame:
     reach = data.funnel.filter(pl.col("kind") == "step").select("step_id", "customers")
     items = data.lane_items.join(reach, on="step_id", how="left").with_columns(
         pl.when(pl.col("lane") == "thought")
-        .then(pl.format("_“{}”_", escaped("text")))
+        .then(pl.format("_“{}”_", escaped(pl.col("text").str.strip_chars('"“” '))))
         .when(pl.col("lane") == "pain_point")
         .then(
             pl.format(
@@ -116,7 +116,7 @@ def lane_grid(data: JourneyMapData) -> None:
 
 def _shown(value: float | None, formula: str, unit: str) -> str:
     if value is None:
-        return "not enough data"
+        return "—"
     if formula in ("conversion", "drop_off"):
         return f"{100 * value:.1f} %"
     if formula == "time_to_next_stage":
@@ -125,6 +125,8 @@ def _shown(value: float | None, formula: str, unit: str) -> str:
         return f"{value:+.0f}"
     if formula == "volume":
         return f"{value:,.0f}"
+    if formula in ("ces", "rating"):
+        return f"{value:.2f}"  # the scale is in the label; two decimals show a real move
     return f"{value:.1f}{(' ' + unit) if unit else ''}"
 
 
@@ -172,12 +174,16 @@ def findings(data: JourneyMapData) -> None:
             st.caption("None for this view.")
     with detected:
         st.subheader("Detected from data")
-        for finding in data.findings.to_dicts():
-            on_map = " (already on the map)" if finding["on_map"] else ""
+        by_scope = data.findings.group_by("scope", "scope_id", maintain_order=True).agg(
+            pl.col("scope_name", "step_id", "on_map").first(), pl.format("{}: {}", "reason", "evidence").alias("lines")
+        )
+        for finding in by_scope.to_dicts():
+            on_map = " · already on the map" if finding["on_map"] else " · not on the map yet"
             with st.container(border=True):
-                st.markdown(f"**{finding['scope_name']}** · {finding['reason']}{on_map}")
-                st.caption(finding["evidence"])
-                words = data.evidence.filter(pl.col("step_id") == finding["step_id"]).head(3)
+                st.markdown(f"**{finding['scope_name']}** ({finding['scope']}){on_map}")
+                for line in finding["lines"]:
+                    st.caption(line)
+                words = data.evidence.filter(pl.col("step_id").eq_missing(finding["step_id"])).head(3)
                 for quote in words.select(escaped("comment"))["comment"]:
                     st.markdown(f"> {quote}")
         if data.findings.is_empty():

@@ -73,5 +73,5 @@ def test_step_funnel_marks_outlying_steps() -> None:
     assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
     rows = spec["datasets"][spec["data"]["name"]]
     assert [row["stands_out"] for row in rows] == [False, False, True, False]
-    assert rows[2]["conversion_label"] == "33.3 % from the row above"
+    assert rows[2]["conversion_label"] == "30 % of entrants · 33 % of the row above"
     assert labels["encoding"]["text"]["field"] == "conversion_label"

@@ -82,8 +82,10 @@ def metric_trend(trend: pl.DataFrame, *, label: str, height: int = 140) -> alt.C
     line = base.mark_line(color=MEASURED, strokeWidth=2, point=alt.OverlayMarkDef(color=MEASURED, size=40)).encode(
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), tooltip=tooltip
     )
-    target = base.mark_rule(color=INK, strokeDash=[5, 4], strokeWidth=1.5).encode(
-        y=alt.Y("mean(target):Q"), tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=",.2f")]
+    target = (
+        alt.Chart(trend)
+        .mark_rule(color=INK, strokeDash=[5, 4], strokeWidth=1.5)
+        .encode(y=alt.Y("mean(target):Q"), tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=",.2f")])
     )
     return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
 
@@ -98,7 +100,13 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         pl.col("step_id").is_in(outlier_steps).fill_null(False).alias("stands_out"),
         pl.when(pl.col("conversion").is_null())
         .then(pl.lit(""))
-        .otherwise(pl.format("{} % from the row above", (100 * pl.col("conversion")).round(1)))
+        .otherwise(
+            pl.format(
+                "{} % of entrants · {} % of the row above",
+                (100 * pl.col("share_of_entry")).round(0).cast(pl.Int64),
+                (100 * pl.col("conversion")).round(0).cast(pl.Int64),
+            )
+        )
         .alias("conversion_label"),
         pl.when(pl.col("kind") == "next_stage")
         .then(pl.format("→ {}", "label"))
