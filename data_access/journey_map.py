@@ -452,7 +452,9 @@ def time_to_next_stage(
             and_(
                 there.journey_id == here.journey_id,
                 there.customer_id == here.customer_id,
-                there.stage_id == key.next_stage_id,
+                # `+ 0` keeps SQLite off the (journey, stage, entered_at) index here: that index turns the
+                # join into a range scan per customer; the customer index makes it one lookup each.
+                there.stage_id + 0 == key.next_stage_id,
                 there.step_id.is_(None),
                 there.entered_at >= here.entered_at,
             ),

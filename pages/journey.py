@@ -111,6 +111,11 @@ else:
     st.dataframe(
         comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
         hide_index=True,
-        column_config={"occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm")},
+        column_config={
+            "occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY", width="small"),
+            "channel_name": st.column_config.TextColumn("Channel", width="small"),
+            "step_name": st.column_config.TextColumn("Step", width="small"),
+            "comment": st.column_config.TextColumn("Comment", width="large"),
+        },
         width="stretch",
     )
