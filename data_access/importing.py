@@ -1165,10 +1165,11 @@ class _ImportRun:
         if not write:
             return
         columns = [*STORED_COLUMNS[self.kind], "source_key"]
-        result = connection.execute(
+        connection.execute(
             insert(fact_table).from_select(columns, select(*(staging.c[c] for c in columns)).where(~present))
         )
-        self.inserted = result.rowcount
+        # not `rowcount`: psycopg reports -1 for INSERT … SELECT; the staging rows are all distinct here
+        self.inserted = self.facts - self.already_present
         refresh_rollups(connection, journey_ids=journey_ids)
 
 
