@@ -37,7 +37,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
             "stage:O",
             sort=stage_order,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13, labelOverlap=False, labelLimit=110),
+            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelOverlap=False, labelLimit=84),
         ),
         y=alt.Y("channel:O", sort=channel_order, title=None, axis=alt.Axis(labelFontSize=13)),
     )
@@ -67,25 +67,26 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("events:Q", title="Events", format=","),
     ]
     no_data = alt.datum.status == "no data"
-    cells = base.mark_rect(cornerRadius=4, strokeWidth=1.5).encode(
+    cells = base.mark_rect(cornerRadius=4, strokeWidth=1.5, aria=False).encode(
         color=colour,
         stroke=alt.condition(no_data, alt.value("#8A8A8A"), alt.value("white")),
         strokeDash=alt.condition(no_data, alt.value([4, 3]), alt.value([1, 0])),
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
-        tooltip=tooltip,
     )
-    labels = base.mark_text(fontSize=13, fontWeight="bold").encode(
+    labels = base.mark_text(fontSize=13, fontWeight="bold", aria=False).encode(
         text="value_label:N",
         color=alt.condition(
             (alt.datum.status == "green") | (alt.datum.status == "red"), alt.value("white"), alt.value(INK)
         ),
-        tooltip=tooltip,
     )
-    return (
-        (cells + labels)
-        .add_params(selection)
-        .properties(height=alt.Step(46), title=alt.Title("Touchpoints by stage and channel", anchor="start"))
+    return alt.layer(cells, labels, _click_target(base, tooltip, selection)).properties(
+        height=alt.Step(46), title=alt.Title("Touchpoints by stage and channel", anchor="start")
     )
+
+
+def _click_target(base: alt.Chart, tooltip: list[alt.Tooltip], selection: alt.Parameter) -> alt.Chart:
+    """A transparent box over each mark that takes clicks and tooltips, so clicking a label works too."""
+    return base.mark_rect(fill="transparent", cursor="pointer").encode(tooltip=tooltip).add_params(selection)
 
 
 def stage_strip(stages: pl.DataFrame) -> alt.Chart:
@@ -95,16 +96,14 @@ def stage_strip(stages: pl.DataFrame) -> alt.Chart:
     """
     order = _stage_order(stages)
     selection = alt.selection_point(name=STAGE_SELECTION, fields=["stage_slug"], on="click")
-    base = alt.Chart(stages).encode(
-        x=alt.X("stage:O", sort=order, title=None, axis=None),
-        tooltip=[alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("summary:N", title="In the period")],
-    )
-    boxes = base.mark_rect(cornerRadius=6, color="#e8eef7", stroke="#9fb3d1").encode(
+    base = alt.Chart(stages).encode(x=alt.X("stage:O", sort=order, title=None, axis=None))
+    tooltip = [alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("summary:N", title="In the period")]
+    boxes = base.mark_rect(cornerRadius=6, color="#e8eef7", stroke="#9fb3d1", aria=False).encode(
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.6))
     )
-    names = base.mark_text(dy=-8, fontSize=13, fontWeight="bold", color=INK).encode(text="stage:N")
-    details = base.mark_text(dy=10, fontSize=11, color=MUTED_INK).encode(text="summary:N")
-    return (boxes + names + details).add_params(selection).properties(height=56)
+    names = base.mark_text(dy=-8, fontSize=13, fontWeight="bold", color=INK, aria=False).encode(text="stage:N")
+    details = base.mark_text(dy=10, fontSize=11, color=MUTED_INK, aria=False).encode(text="summary:N")
+    return alt.layer(boxes, names, details, _click_target(base, tooltip, selection)).properties(height=56)
 
 
 def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.Chart:

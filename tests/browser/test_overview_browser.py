@@ -1,0 +1,81 @@
+"""The experience map in a real browser: a cell click opens the journey map, and links reopen views."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import wait_for_app_run
+
+
+def _params(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
+
+
+def test_overview_shows_the_map(app_url: str, page: Page) -> None:
+    """A first visit shows the title, the headline metrics and the touchpoint grid."""
+    page.goto(app_url)
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Experience map")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_contain_text("NPS")
+    expect(
+        page.locator('path[aria-roledescription="rect mark"][aria-label*="channel: Call centre"]').first
+    ).to_be_visible()
+    assert _params(page.url)["journey"] == "northwind-current"
+
+
+def test_clicking_a_cell_opens_its_journey_map(app_url: str, page: Page) -> None:
+    """Clicking the onboarding × call centre cell lands on that stage's journey URL with the filters kept."""
+    page.goto(f"{app_url}/?journey=northwind-current&persona=remote-worker&from=2026-05-01&to=2026-10-31&metric=csat")
+    wait_for_app_run(page)
+    cell = page.locator(
+        'path[aria-roledescription="rect mark"][aria-label*="stage: Onboarding"][aria-label*="channel: Call centre"]'
+    )
+    cell.click()
+    expect(page).to_have_url(re.compile(r"/journey\?"))
+    wait_for_app_run(page)
+    params = _params(page.url)
+    assert params == {
+        "journey": "northwind-current",
+        "stage": "onboarding",
+        "persona": "remote-worker",
+        "from": "2026-05-01",
+        "to": "2026-10-31",
+    }
+    expect(page.get_by_role("heading", name=re.compile("Onboarding"))).to_be_visible()
+
+
+def test_clicking_a_stage_opens_its_journey_map(app_url: str, page: Page) -> None:
+    """The stage strip above the grid opens the stage's journey map."""
+    page.goto(f"{app_url}/?journey=northwind-current")
+    wait_for_app_run(page)
+    page.locator(
+        'path[aria-roledescription="rect mark"][aria-label^="stage: Support; Stage: Support; In the period"]'
+    ).click()
+    expect(page).to_have_url(re.compile(r"/journey\?.*stage=support"))
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name=re.compile("Support"))).to_be_visible()
+
+
+def test_a_pasted_link_reopens_the_same_view(app_url: str, browser: Browser) -> None:
+    """A link copied from one browser opens the same filters in a fresh one, on both pages."""
+    link = f"{app_url}/?journey=northwind-current&persona=budget-family&from=2026-07-01&to=2026-09-30&metric=ces"
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        fresh = context.new_page()
+        fresh.goto(link)
+        wait_for_app_run(fresh)
+        assert _params(fresh.url) == _params(link)
+        expect(fresh.get_by_text("Budget-conscious family · 01 Jul 2026 – 30 Sep 2026")).to_be_visible()
+        context.close()
+    journey_link = f"{app_url}/journey?journey=northwind-current&stage=support&from=2026-07-01&to=2026-09-30"
+    context = browser.new_context()
+    fresh = context.new_page()
+    fresh.goto(journey_link)
+    wait_for_app_run(fresh)
+    assert urlparse(fresh.url).path == "/journey"
+    assert _params(fresh.url) == _params(journey_link)
+    expect(fresh.get_by_role("heading", name=re.compile("Support"))).to_be_visible()
+    context.close()
