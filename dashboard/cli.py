@@ -80,8 +80,54 @@ def cmd_import_map(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _facts_importer(kind: str) -> Command:
+    """`import events|feedback FILE --mapping M`: problems go to stderr with exit status 2, progress too."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        from data_access.importing import ImportValidationError, Progress, import_events, import_feedback
+        from data_access.mapping import MappingError
+
+        def show(progress: Progress) -> None:
+            share = f" ({progress.fraction:.0%})" if progress.fraction is not None else ""
+            print(f"\r{kind}: {progress.rows_done:,} rows{share}", end="", file=sys.stderr, flush=True)
+
+        if args.mapping is None:
+            print(f"journey-atlas: error: import {kind} needs --mapping MAPPING.yaml", file=sys.stderr)
+            return 2
+        importer = import_events if kind == "events" else import_feedback
+        try:
+            report = importer(_engine(settings), path=args.file, mapping=args.mapping, progress=show)
+        except ImportValidationError as error:
+            print(f"\njourney-atlas: error: {len(error.problems)} problem(s), nothing imported:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem.describe()}", file=sys.stderr)
+            return 2
+        except MappingError as error:
+            print(f"\njourney-atlas: error: mapping {error.source}:", file=sys.stderr)
+            for message in error.messages:
+                print(f"  {message}", file=sys.stderr)
+            return 2
+        print(file=sys.stderr)
+        print(report.describe())
+        return 0
+
+    return run
+
+
+def cmd_refresh(_args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.importing import refresh
+
+    refresh(_engine(settings))
+    print("Rollups rebuilt from events and feedback")
+    return 0
+
+
 # `journey-atlas import KIND FILE`: one handler per kind of file
-IMPORTERS: dict[str, Command] = {"map": cmd_import_map}
+IMPORTERS: dict[str, Command] = {
+    "map": cmd_import_map,
+    "events": _facts_importer("events"),
+    "feedback": _facts_importer("feedback"),
+}
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -112,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     import_ = sub.add_parser("import", help="import a file into the database (all or nothing)")
     import_.add_argument("kind", choices=list(IMPORTERS), help="what the file holds")
     import_.add_argument("file", help="the file to import")
+    import_.add_argument("--mapping", "-m", default=None, help="events and feedback: the mapping file (YAML)")
     import_.set_defaults(run=cmd_import)
+
+    refresh = sub.add_parser("refresh", help="rebuild rollups after facts were loaded by other means")
+    refresh.set_defaults(run=cmd_refresh)
 
     return parser
 
