@@ -756,7 +756,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("sentiment", "Comment sentiment", Formula.SENTIMENT, 20, 10, unit="points"),
     MetricSpec("conversion_consideration", "Aware → considering", Formula.CONVERSION, 0.75, 0.05,
                unit="share", stage="consideration"),
-    MetricSpec("conversion_purchase", "Considering → ordering", Formula.CONVERSION, 0.30, 0.05,
+    MetricSpec("conversion", "Considering → ordering", Formula.CONVERSION, 0.30, 0.05,
                unit="share", stage="purchase"),
     MetricSpec("conversion_onboarding", "Ordered → installing", Formula.CONVERSION, 0.97, 0.02,
                unit="share", stage="onboarding"),

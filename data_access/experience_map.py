@@ -363,5 +363,21 @@ def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_open_findings(stage_rows: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """Add each stage's open pain points and opportunities from its journey map (the roll-up of findings)."""
+    return (
+        stage_rows.join(findings, on="stage_slug", how="left")
+        .with_columns(pl.col("open_pain_points", "open_opportunities").fill_null(0))
+        .with_columns(
+            pl.format("{} pain · {} opp. open", "open_pain_points", "open_opportunities").alias("findings"),
+            pl.format(
+                "{} open pain points, {} open opportunities on the journey map",
+                "open_pain_points",
+                "open_opportunities",
+            ).alias("findings_detail"),
+        )
+    )
+
+
 def _thousands(counts: pl.Series) -> pl.Series:
     return pl.Series([f"{c:,}" for c in counts.to_list()], dtype=pl.String)

@@ -21,7 +21,9 @@ from data_access.experience_map import (
     moments_of_truth,
     stage_summary,
     touchpoint_grid,
+    with_open_findings,
 )
+from data_access.journey_map import open_findings_by_stage
 from data_access.models import (
     Channel,
     EntryRollup,
@@ -275,6 +277,7 @@ def load_overview(
     metric: str,
     min_answers: int,
 ) -> OverviewData:
+    """The experience map of one journey, persona and period; stages carry their journey map's open findings."""
     stage_frame = stages(connection, journey_id=journey_id)
     touchpoint_frame = touchpoints(connection, journey_id=journey_id)
     definitions = metric_definitions(connection, journey_id=journey_id)
@@ -314,5 +317,22 @@ def load_overview(
         curve=curve,
         headlines=headlines,
         moments_of_truth=moments_of_truth(grid, touchpoint_frame),
-        stages=stage_summary(stage_frame, entrants),
+        stages=with_open_findings(
+            stage_summary(stage_frame, entrants),
+            open_findings_by_stage(
+                connection,
+                journey_slug=_journey_slug(connection, journey_id),
+                persona_slug=_persona_slug(connection, persona_id),
+            ),
+        ),
     )
+
+
+def _journey_slug(connection: Connection, journey_id: int) -> str:
+    return str(connection.execute(select(Journey.slug).where(Journey.id == journey_id)).scalar_one())
+
+
+def _persona_slug(connection: Connection, persona_id: int | None) -> str | None:
+    if persona_id is None:
+        return None
+    return connection.execute(select(Persona.slug).where(Persona.id == persona_id)).scalar_one_or_none()

@@ -7,6 +7,7 @@ import polars as pl
 
 from dashboard.charts.palette import (
     ASSUMED,
+    BAD,
     INK,
     MEASURED,
     MUTED_INK,
@@ -23,7 +24,7 @@ def _stage_order(frame: pl.DataFrame) -> list[str]:
     return frame.sort("stage_position")["stage"].unique(maintain_order=True).to_list()
 
 
-def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, stage_order: list[str]) -> alt.Chart:
+def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, stage_order: list[str]) -> alt.LayerChart:
     """Stage × channel grid, one cell per touchpoint cell, coloured by status (or volume) and labelled.
 
     Cells with too little data are pale grey with a dashed outline, so they never read as bad cells.
@@ -79,7 +80,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
             (alt.datum.status == "green") | (alt.datum.status == "red"), alt.value("white"), alt.value(INK)
         ),
     )
-    return alt.layer(cells, labels, _click_target(base, tooltip, selection)).properties(
+    return alt.layer(cells, labels, _click_target(base, tooltip, selection)).properties(  # type: ignore[return-value]
         height=alt.Step(46), title=alt.Title("Touchpoints by stage and channel", anchor="start")
     )
 
@@ -89,24 +90,30 @@ def _click_target(base: alt.Chart, tooltip: list[alt.Tooltip], selection: alt.Pa
     return base.mark_rect(fill="transparent", cursor="pointer").encode(tooltip=tooltip).add_params(selection)
 
 
-def stage_strip(stages: pl.DataFrame) -> alt.Chart:
+def stage_strip(stages: pl.DataFrame) -> alt.LayerChart:
     """One clickable box per stage with its customers and conversion: the way into a journey map.
 
-    Expects stage, stage_slug, stage_position, customers_label.
+    Expects stage, stage_slug, stage_position, summary, findings and findings_detail.
     """
     order = _stage_order(stages)
     selection = alt.selection_point(name=STAGE_SELECTION, fields=["stage_slug"], on="click")
     base = alt.Chart(stages).encode(x=alt.X("stage:O", sort=order, title=None, axis=None))
-    tooltip = [alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("summary:N", title="In the period")]
+    tooltip = [
+        alt.Tooltip("stage:N", title="Stage"),
+        alt.Tooltip("summary:N", title="In the period"),
+        alt.Tooltip("findings_detail:N", title="Findings"),
+    ]
     boxes = base.mark_rect(cornerRadius=6, color="#e8eef7", stroke="#9fb3d1", aria=False).encode(
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.6))
     )
-    names = base.mark_text(dy=-8, fontSize=13, fontWeight="bold", color=INK, aria=False).encode(text="stage:N")
-    details = base.mark_text(dy=10, fontSize=11, color=MUTED_INK, aria=False).encode(text="summary:N")
-    return alt.layer(boxes, names, details, _click_target(base, tooltip, selection)).properties(height=56)
+    names = base.mark_text(dy=-16, fontSize=13, fontWeight="bold", color=INK, aria=False).encode(text="stage:N")
+    details = base.mark_text(dy=1, fontSize=11, color=MUTED_INK, aria=False).encode(text="summary:N")
+    findings = base.mark_text(dy=16, fontSize=11, color=BAD, aria=False).encode(text="findings:N")
+    layers = alt.layer(boxes, names, details, findings, _click_target(base, tooltip, selection))
+    return layers.properties(height=64)  # type: ignore[return-value]
 
 
-def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.Chart:
+def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.LayerChart:
     """Measured and assumed emotion per stage on −2..+2, with moments of truth flagged above the curve."""
     order = _stage_order(curve)
     x = alt.X(

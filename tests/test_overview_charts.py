@@ -1,0 +1,129 @@
+"""Chart specs of the experience map, checked through `to_dict()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from dashboard.charts import overview as charts
+from dashboard.charts.palette import STATUS_COLOURS, STATUS_WORDS
+
+STAGES = ["Awareness", "Purchase"]
+
+
+def _grid() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "stage": ["Awareness", "Purchase", "Purchase"],
+            "stage_slug": ["awareness", "purchase", "purchase"],
+            "stage_position": [1, 2, 2],
+            "channel": ["Web", "Web", "Store"],
+            "channel_slug": ["web", "web", "store"],
+            "channel_position": [1, 1, 2],
+            "touchpoints": ["Ads", "Checkout", "Till"],
+            "moment_of_truth": [False, True, False],
+            "value": [1.0, 0.5, None],
+            "value_label": ["100%", "★ 50%", "n=3"],
+            "status": ["green", "red", "no data"],
+            "answers": [40, 50, 3],
+            "events": [100, 80, 5],
+            "health_label": ["2 of 2 metrics on target", "1 of 2 metrics on target", "fewer than 30 answers"],
+            "nps_label": ["+20 (40 answers)", "-5 (50 answers)", "not enough data (3 answers)"],
+            "csat_label": ["80% (40 answers)", "60% (50 answers)", "not enough data (0 answers)"],
+            "ces_label": ["5.20/7 (40 answers)", "4.00/7 (50 answers)", "not enough data (0 answers)"],
+        }
+    )
+
+
+def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(spec["layer"])
+
+
+def _data(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return next(iter(spec["datasets"].values()))
+
+
+def test_heatmap_colours_cells_by_status_in_words_with_a_fixed_palette() -> None:
+    """Status colours are fixed (same colour = same meaning everywhere) and the legend uses words."""
+    spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
+    colour = _layers(spec)[0]["encoding"]["color"]
+    assert colour["field"] == "status_word"
+    assert colour["scale"]["domain"] == ["on target", "near target", "off target", "not enough data"]
+    assert colour["scale"]["range"] == [STATUS_COLOURS[s] for s in ("green", "amber", "red", "no data")]
+    words = {row["status"]: row["status_word"] for row in _data(spec)}
+    assert words == {s: STATUS_WORDS[s] for s in ("green", "red", "no data")}
+
+
+def test_heatmap_draws_too_little_data_dashed_not_as_bad() -> None:
+    """A cell with too few answers gets a dashed grey outline, a red cell a plain one."""
+    spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
+    encoding = _layers(spec)[0]["encoding"]
+    assert encoding["strokeDash"]["condition"]["value"] == [4, 3]
+    assert "no data" in encoding["strokeDash"]["condition"]["test"]
+    assert STATUS_COLOURS["no data"] != STATUS_COLOURS["red"]
+
+
+def test_heatmap_keeps_stage_order_and_labels_each_cell() -> None:
+    spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
+    cells, labels, target = _layers(spec)
+    assert cells["encoding"]["x"]["sort"] == STAGES
+    assert cells["encoding"]["y"]["sort"] == ["Web", "Store"]
+    assert labels["encoding"]["text"]["field"] == "value_label"
+    tooltip_titles = [t["title"] for t in target["encoding"]["tooltip"]]
+    assert tooltip_titles[:4] == ["Stage", "Channel", "Touchpoints", "Health"]
+    assert {"NPS", "CSAT", "CES", "Events"} <= set(tooltip_titles)
+
+
+def test_a_click_on_a_cell_or_its_label_selects_stage_and_channel() -> None:
+    """The click target is the top layer, so clicking the number in a cell selects the cell."""
+    spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
+    (param,) = spec["params"]
+    assert param["name"] == charts.CELL_SELECTION
+    assert param["select"] == {"type": "point", "fields": ["stage_slug", "channel_slug"], "on": "click"}
+    target = _layers(spec)[-1]
+    assert target["mark"]["fill"] == "transparent"
+    assert param["views"] == [target["name"]]
+
+
+def test_volume_uses_a_sequential_scale() -> None:
+    spec = charts.touchpoint_heatmap(_grid(), metric="volume", metric_label="Volume", stage_order=STAGES).to_dict()
+    colour = _layers(spec)[0]["encoding"]["color"]
+    assert colour["field"] == "value" and colour["type"] == "quantitative"
+
+
+def test_stage_strip_selects_a_stage_and_shows_findings() -> None:
+    stages = pl.DataFrame(
+        {
+            "stage": STAGES,
+            "stage_slug": ["awareness", "purchase"],
+            "stage_position": [1, 2],
+            "summary": ["1,000 customers", "300 customers · 30%"],
+            "findings": ["0 pain · 1 opp. open", "2 pain · 1 opp. open"],
+            "findings_detail": ["0 open pain points, 1 open opportunities", "2 open pain points, 1 open opportunities"],
+        }
+    )
+    spec = charts.stage_strip(stages).to_dict()
+    (param,) = spec["params"]
+    assert param["select"]["fields"] == ["stage_slug"]
+    texts = [layer["encoding"]["text"]["field"] for layer in _layers(spec) if "text" in layer.get("encoding", {})]
+    assert texts == ["stage", "summary", "findings"]
+
+
+def test_emotional_curve_draws_measured_solid_and_assumed_dashed_on_the_emotion_scale() -> None:
+    curve = pl.DataFrame(
+        {
+            "stage": STAGES * 2,
+            "stage_position": [1, 2, 1, 2],
+            "source": ["measured", "measured", "assumed", "assumed"],
+            "emotion": [0.5, -1.0, 1.0, 0.0],
+            "answers": [40, 50, None, None],
+        }
+    )
+    spec = charts.emotional_curve(curve, moments=["Purchase"]).to_dict()
+    _zero, lines, _points, _flags = _layers(spec)
+    assert lines["encoding"]["y"]["scale"]["domain"] == [-2, 2]
+    assert lines["encoding"]["strokeDash"]["scale"] == {"domain": ["measured", "assumed"], "range": [[1, 0], [6, 4]]}
+    assert lines["encoding"]["x"]["sort"] == STAGES
+    flagged = next(v for k, v in spec["datasets"].items() if any(row.get("label") == "★" for row in v))
+    assert [row["stage"] for row in flagged] == ["Purchase"]
