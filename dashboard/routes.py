@@ -10,3 +10,4 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 OVERVIEW = st.Page(PAGES / "overview.py", title="Experience map", icon=":material/map:", default=True)
 JOURNEY = st.Page(PAGES / "journey.py", title="Journey map", icon=":material/route:", url_path="journey")
+IMPORT = st.Page(PAGES / "import_data.py", title="Import data", icon=":material/upload_file:", url_path="import")

@@ -1,0 +1,109 @@
+"""The Import page's logic, free of Streamlit: an uploaded file and a mapping text in, a preview or an import out."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine
+
+from data_access.importing import (
+    ImportPreview,
+    ImportReport,
+    ImportValidationError,
+    Problem,
+    Progress,
+    import_events,
+    import_feedback,
+    preview,
+)
+from data_access.mapping import FactKind, Mapping, MappingError, parse_mapping
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mappings"
+BLANK_MAPPING = """kind: events
+fixed: {journey: my-journey}
+columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel}
+"""
+
+
+def example_mappings() -> dict[str, str]:
+    """Mapping texts to start from: a blank one and the shipped examples, by name."""
+    shipped = {path.stem: path.read_text(encoding="utf-8") for path in sorted(EXAMPLES.glob("*.yaml"))}
+    return {"blank events mapping": BLANK_MAPPING, **shipped}
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    """What the page shows before the import: mapping errors, or the preview and its problems."""
+
+    mapping_errors: list[str] = field(default_factory=list)
+    preview: ImportPreview | None = None
+
+    @property
+    def importable(self) -> bool:
+        return not self.mapping_errors and self.preview is not None and not self.preview.problems
+
+
+def problems_table(problems: list[Problem]) -> pl.DataFrame:
+    """Problems as a table: check, column, count, first rows (1-based data rows), examples, message."""
+    return pl.DataFrame(
+        {
+            "check": [p.check for p in problems],
+            "column": [p.column or "" for p in problems],
+            "rows affected": [p.count for p in problems],
+            "first rows": [", ".join(str(r) for r in p.rows) for p in problems],
+            "examples": [", ".join(p.examples) for p in problems],
+            "message": [p.message for p in problems],
+        },
+        schema={
+            "check": pl.String,
+            "column": pl.String,
+            "rows affected": pl.Int64,
+            "first rows": pl.String,
+            "examples": pl.String,
+            "message": pl.String,
+        },
+    )
+
+
+def _saved(directory: str, name: str, data: bytes) -> Path:
+    path = Path(directory) / Path(name).name
+    path.write_bytes(data)
+    return path
+
+
+def check_upload(engine: Engine, *, name: str, data: bytes, mapping_text: str, rows: int = 20) -> UploadCheck:
+    """Validate the mapping, then run every check of the import over the file without writing."""
+    try:
+        mapping = parse_mapping(mapping_text, source="mapping")
+    except MappingError as error:
+        return UploadCheck(mapping_errors=error.messages)
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
+        return UploadCheck(preview=preview(engine, path=_saved(directory, name, data), mapping=mapping, rows=rows))
+
+
+def import_upload(
+    engine: Engine,
+    *,
+    name: str,
+    data: bytes,
+    mapping: Mapping,
+    progress: Callable[[Progress], None] | None = None,
+) -> ImportReport:
+    """Import the uploaded file; raises `ImportValidationError` and writes nothing when a problem is found."""
+    importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
+        return importer(engine, path=_saved(directory, name, data), mapping=mapping, progress=progress)
+
+
+__all__ = [
+    "ImportValidationError",
+    "UploadCheck",
+    "check_upload",
+    "example_mappings",
+    "import_upload",
+    "problems_table",
+]

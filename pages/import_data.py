@@ -1,0 +1,63 @@
+"""Import: upload events or feedback, choose or edit the mapping, preview the rows as stored, confirm."""
+
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.import_upload import (
+    ImportValidationError,
+    check_upload,
+    example_mappings,
+    import_upload,
+    problems_table,
+)
+from data_access.mapping import parse_mapping
+
+st.title("Import data")
+st.caption(
+    "Bring events or survey answers from a CSV or Parquet export. A mapping (YAML) says which column is "
+    "which field; see docs/import-format.md. Nothing is written until the whole file passes every check."
+)
+
+examples = example_mappings()
+example = st.selectbox("Start from a mapping", list(examples), key="import_example")
+mapping_text = st.text_area("Mapping (YAML)", value=examples[example], height=320, key=f"import_mapping_{example}")
+upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
+if upload is None:
+    st.info("Upload a file to see its first rows as they will be stored, and any problems.")
+    st.stop()
+
+with st.spinner("Checking the whole file…"):
+    checked = check_upload(loaders.engine(), name=upload.name, data=upload.getvalue(), mapping_text=mapping_text)
+if checked.mapping_errors:
+    st.error("The mapping cannot be used:\n\n" + "\n".join(f"- {m}" for m in checked.mapping_errors))
+    st.stop()
+assert checked.preview is not None
+shown = checked.preview
+st.write(
+    f"**{shown.rows_read:,}** rows → **{shown.facts:,}** facts "
+    f"({shown.not_applicable:,} not applicable dropped); **{shown.new:,}** new, "
+    f"{shown.already_present:,} already in the database."
+)
+if shown.problems:
+    st.error(f"{len(shown.problems)} problem(s): fix the file or the mapping. Rows are 1-based data rows.")
+    st.dataframe(problems_table(shown.problems), hide_index=True, key="import_problems")
+st.subheader("First rows as they will be stored")
+st.dataframe(shown.rows, hide_index=True, key="import_preview")
+
+if st.button("Import", type="primary", disabled=not checked.importable, key="import_confirm"):
+    bar = st.progress(0.0, text="Importing…")
+    try:
+        report = import_upload(
+            loaders.engine(),
+            name=upload.name,
+            data=upload.getvalue(),
+            mapping=parse_mapping(mapping_text),
+            progress=lambda p: bar.progress(p.fraction or 0.0, text=f"{p.rows_done:,} rows"),
+        )
+    except ImportValidationError as error:
+        st.error("Nothing imported:")
+        st.dataframe(problems_table(error.problems), hide_index=True)
+    else:
+        bar.progress(1.0, text="Done")
+        loaders.forget_cached_data()
+        st.success(report.describe())

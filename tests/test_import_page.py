@@ -1,0 +1,103 @@
+"""The Import page through Streamlit's AppTest, and its logic module without Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from streamlit.testing.v1 import AppTest
+
+from dashboard.import_upload import check_upload, example_mappings, problems_table
+from data_access.db import make_engine, session_scope, upgrade_schema
+from data_access.mapfile import import_map
+from data_access.models import Event
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+ORDERS = (ROOT / "examples" / "data" / "orders.csv").read_bytes()
+BAD_ORDERS = (Path(__file__).parent / "data" / "bad" / "orders_bad_timestamp.csv").read_bytes()
+
+
+@pytest.fixture
+def orders_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A SQLite file holding only the orders map, with the app's settings and caches pointed at it."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    db = make_engine(url)
+    upgrade_schema(db)
+    with session_scope(db) as session:
+        import_map(session, (ROOT / "examples" / "maps" / "orders.yaml").read_text(), source="orders.yaml")
+    monkeypatch.setenv("ATLAS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield db
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    db.dispose()
+
+
+def _events(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(Event)).scalar_one()
+
+
+def _import_page(mapping: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()  # registers the navigation's pages, so switch_page finds the one at url_path "import"
+    app.switch_page("../pages/import_data.py")
+    app.run()
+    app.selectbox(key="import_example").set_value(mapping).run()
+    return app
+
+
+def test_the_page_asks_for_a_file_first(orders_database: Engine) -> None:
+    """Without an upload the page shows the mapping editor and a hint, and no exception."""
+    app = _import_page("orders")
+    assert not app.exception
+    assert "kind: events" in app.text_area(key="import_mapping_orders").value
+    assert "Upload a file" in app.info[0].value
+
+
+def test_preview_then_import_the_orders_example(orders_database: Engine) -> None:
+    """Upload, see the rows as stored, press Import: the events are in the database."""
+    app = _import_page("orders")
+    app.get("file_uploader")[0].upload("orders.csv", ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    assert not app.exception
+    assert not app.error
+    preview = app.dataframe[-1].value  # AppTest does not expose dataframe keys
+    assert {"stage", "stage_id", "occurred_at", "customer_id"} <= set(preview.columns)
+    assert _events(orders_database) == 0
+    app.button(key="import_confirm").click().run()
+    assert not app.exception
+    assert "26 inserted" in app.success[0].value
+    assert _events(orders_database) == 26
+
+
+def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: Engine) -> None:
+    """Problems are listed with column and row; the Import button is disabled."""
+    mapping = (ROOT / "examples" / "mappings" / "orders.yaml").read_text()
+    fixed_mapping = mapping.replace("  customer: customer_id\n  value: order_total", "  customer: order_id")
+    app = _import_page("orders")
+    app.text_area(key="import_mapping_orders").set_value(fixed_mapping).run()
+    app.get("file_uploader")[0].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    assert not app.exception
+    problems = app.dataframe[0].value
+    assert problems["check"].tolist() == ["unparsable timestamp"]
+    assert problems["column"].tolist() == ["shipped_at"]
+    assert app.button(key="import_confirm").disabled
+    assert _events(orders_database) == 0
+
+
+def test_check_upload_reports_mapping_errors(orders_database: Engine) -> None:
+    """A mapping that does not validate comes back as messages, not an exception."""
+    checked = check_upload(orders_database, name="orders.csv", data=ORDERS, mapping_text="kind: events\n")
+    assert not checked.importable
+    assert any("'customer' is required" in m for m in checked.mapping_errors)
+    assert set(example_mappings()) >= {"orders", "airline_passenger_satisfaction"}
+    assert problems_table([]).height == 0
