@@ -279,7 +279,10 @@ class FeedbackRollup(Base):
     """
 
     __tablename__ = "rollup_feedback_daily"
-    __table_args__ = (Index("ix_rollup_feedback", "journey_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_feedback", "journey_id", "day"),
+        Index("ix_rollup_feedback_stage", "journey_id", "stage_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date)
@@ -322,7 +325,10 @@ class EntryRollup(Base):
     """First entries per day × stage × step × persona: additive, so funnels over any window are exact."""
 
     __tablename__ = "rollup_entries_daily"
-    __table_args__ = (Index("ix_rollup_entries", "journey_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_entries", "journey_id", "day"),
+        Index("ix_rollup_entries_stage", "journey_id", "stage_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
-from data_access.db import upgrade_schema
+from data_access.db import alembic_config, upgrade_schema
 from data_access.models import Base
 
 
@@ -27,3 +28,17 @@ def test_upgrade_is_repeatable(engine: Engine) -> None:
     upgrade_schema(engine)
     with engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() is not None
+
+
+def test_a_database_made_by_the_first_release_opens_in_this_one(engine: Engine) -> None:
+    """Data written under revision 0001 survives the upgrade to the newest schema."""
+    config = alembic_config(engine)
+    command.downgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO channels (slug, name, kind, position) VALUES ('web', 'Website', 'digital', 1)")
+        )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM channels WHERE slug = 'web'")).scalar_one() == "Website"
+        assert MigrationContext.configure(connection).get_current_revision() == "0002"

@@ -1,0 +1,79 @@
+"""Time the experience map's data loads on the demo company at scale (default 1M events, SQLite).
+
+    python benchmarks/overview_page.py --events 1000000 --runs 7
+    python benchmarks/overview_page.py --database /tmp/atlas-1m.db   # reuse a filled SQLite file
+
+Times `load_overview` (everything the overview page draws: grid, emotional curve, headlines with the
+previous period, moments of truth, stage strip with open findings) for several views, median of `--runs`,
+and prints each against the one-second budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from data_access import overview
+from data_access.db import make_engine, upgrade_schema
+from data_access.demo import load_demo
+from data_access.models import Event
+
+BUDGET_SECONDS = 1.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database", help="reuse this SQLite file instead of building a new demo")
+    args = parser.parse_args()
+
+    path = Path(args.database) if args.database else Path(tempfile.mkdtemp()) / "atlas.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    if not args.database:
+        started = time.perf_counter()
+        load_demo(engine, events=args.events, seed=args.seed)
+        print(f"demo with {args.events:,} events loaded in {time.perf_counter() - started:.1f} s into {path}")
+    with engine.connect() as connection:
+        events = connection.execute(select(func.count()).select_from(Event)).scalar_one()
+        journeys = overview.journeys(connection)
+        journey_id = int(journeys["id"][0])
+        first, last = overview.data_days(connection, journey_id=journey_id) or (dt.date.today(), dt.date.today())
+        persona_id = int(overview.personas(connection)["id"][0])
+        views = {
+            "last 90 days, all customers, health": (
+                overview.Period(last - dt.timedelta(days=89), last),
+                None,
+                "health",
+            ),
+            "last 90 days, one persona, CSAT": (
+                overview.Period(last - dt.timedelta(days=89), last),
+                persona_id,
+                "csat",
+            ),
+            "whole year, all customers, health": (overview.Period(first, last), None, "health"),
+        }
+        print(f"{events:,} events in the database; data from {first} to {last}")
+        for name, (period, persona, metric) in views.items():
+            timings = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                overview.load_overview(
+                    connection, journey_id=journey_id, period=period, persona_id=persona, metric=metric, min_answers=30
+                )
+                timings.append(time.perf_counter() - started)
+            median = statistics.median(timings)
+            print(f"{name:<40} {1000 * median:8.1f} ms   {median / BUDGET_SECONDS:5.2f} of the 1 s budget")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
