@@ -42,13 +42,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from data_access.demo import ensure_demo
 
-    ensure_demo(_engine(settings), events=settings.demo_events, seed=settings.demo_seed)
+    engine = _engine(settings)
+    if ensure_demo(engine, events=settings.demo_events, seed=settings.demo_seed):
+        print(f"The database was empty: filled it with the demo company ({settings.demo_events:,} events).")
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(args.port or settings.port),
         "--server.headless", "true" if args.headless else "false",
     ]  # fmt: skip
-    return subprocess.call(command, env=os.environ.copy())
+    # The server runs from the project folder so it finds .streamlit/config.toml (the theme); the database
+    # URL is handed over resolved, so a relative SQLite path still means the file just filled.
+    env = os.environ | {"ATLAS_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    cwd = APP.parent.parent if (APP.parent.parent / ".streamlit").is_dir() else None
+    return subprocess.call(command, env=env, cwd=cwd)
 
 
 def cmd_export_map(args: argparse.Namespace, settings: Settings) -> int:
