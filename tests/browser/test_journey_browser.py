@@ -1,0 +1,129 @@
+"""The journey map in a real browser: deep links, the persona switch, stage links and the unknown-stage notice."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import wait_for_app_run
+
+LANES = (
+    "Customer actions",
+    "Touchpoints & channels",
+    "Thoughts",
+    "Emotion",
+    "Pain points",
+    "Opportunities",
+    "Backstage",
+)
+VIEW = {
+    "journey": "northwind-current",
+    "stage": "onboarding",
+    "persona": "budget-family",
+    "from": "2026-07-01",
+    "to": "2026-09-30",
+}
+REMOTE_WORKER_CARD = "Upload is half of what they promised"  # an onboarding thought written for remote-worker only
+
+
+def _params(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
+
+
+def _open(page: Page, base: str, **params: str) -> None:
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    page.goto(f"{base}/journey?{query}")
+    wait_for_app_run(page)
+
+
+def _heading(page: Page, stage: str) -> None:
+    expect(page.get_by_role("heading", level=1, name=f"{stage} — journey map")).to_be_visible()
+
+
+def test_deep_link_shows_the_stage_with_every_lane(app_url: str, page: Page) -> None:
+    """A link to onboarding names the stage, shows all seven lanes and keeps its parameters in the URL."""
+    _open(page, app_url, **VIEW)
+    _heading(page, "Onboarding")
+    main = page.get_by_test_id("stMain")
+    for lane in LANES:
+        expect(main.get_by_test_id("stMarkdownContainer").get_by_text(lane, exact=True)).to_be_visible()
+    expect(main.get_by_text("Books the installation", exact=True).first).to_be_visible()
+    expect(main.get_by_text("Only all-day (8am–6pm) installation windows").first).to_be_visible()
+    expect(main.get_by_text("Persona: Budget-conscious family. 01 Jul 2026 – 30 Sep 2026")).to_be_visible()
+    assert urlparse(page.url).path == "/journey"
+    assert _params(page.url) == VIEW
+
+
+def test_switching_persona_in_the_sidebar_updates_url_and_lanes(app_url: str, page: Page) -> None:
+    """Picking another persona rewrites `persona` only, and that persona's own lane items appear."""
+    _open(page, app_url, **VIEW)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Books the installation", exact=True).first).to_be_visible()
+    expect(main.get_by_text(REMOTE_WORKER_CARD)).to_have_count(0)
+
+    persona = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Persona")
+    expect(persona).to_have_value("Budget-conscious family")
+    persona.click()
+    page.get_by_role("option", name="Remote worker", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"persona=remote-worker"))
+    wait_for_app_run(page)
+    assert _params(page.url) == VIEW | {"persona": "remote-worker"}
+    _heading(page, "Onboarding")
+    expect(persona).to_have_value("Remote worker")
+    expect(main.get_by_text(REMOTE_WORKER_CARD).first).to_be_visible()
+    expect(main.get_by_text("Persona: Remote worker. 01 Jul 2026 – 30 Sep 2026")).to_be_visible()
+
+
+def test_next_stage_link_opens_the_following_stage(app_url: str, page: Page) -> None:
+    """The "Usage →" link on onboarding opens usage with journey, persona and period kept."""
+    _open(page, app_url, **VIEW)
+    _heading(page, "Onboarding")
+    expect(page.get_by_role("link", name="← Purchase")).to_be_visible()
+    page.get_by_role("link", name="Usage →").click()
+
+    expect(page).to_have_url(re.compile(r"stage=usage"))
+    wait_for_app_run(page)
+    assert urlparse(page.url).path == "/journey"
+    assert _params(page.url) == VIEW | {"stage": "usage"}
+    _heading(page, "Usage")
+    expect(page.get_by_role("heading", name=re.compile("Onboarding"))).to_have_count(0)
+    expect(page.get_by_role("link", name="← Onboarding")).to_be_visible()
+    expect(page.get_by_role("link", name="Support →")).to_be_visible()
+
+
+def test_back_link_returns_to_the_overview_with_the_filters(app_url: str, page: Page) -> None:
+    """The "← Experience map" link opens the overview with journey, persona and period kept and no stage."""
+    _open(page, app_url, **VIEW)
+    _heading(page, "Onboarding")
+    page.get_by_role("link", name="← Experience map").click()
+
+    expect(page).to_have_url(re.compile(r"/\?journey="))
+    wait_for_app_run(page)
+    assert urlparse(page.url).path == "/"
+    params = _params(page.url)
+    assert "stage" not in params
+    assert {key: params[key] for key in ("journey", "persona", "from", "to")} == {
+        key: VIEW[key] for key in ("journey", "persona", "from", "to")
+    }
+    expect(page.get_by_role("heading", level=1, name="Experience map")).to_be_visible()
+    expect(page.get_by_text("Budget-conscious family · 01 Jul 2026 – 30 Sep 2026")).to_be_visible()
+
+
+def test_unknown_stage_offers_links_to_the_valid_stages(app_url: str, page: Page) -> None:
+    """`stage=nowhere` shows a notice listing the stages as links, and one of them opens that stage."""
+    _open(page, app_url, **(VIEW | {"stage": "nowhere"}))
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_test_id("stAlert")).to_contain_text("Stage 'nowhere' is not in journey 'northwind-current'")
+    expect(page.get_by_role("heading", name=re.compile("journey map"))).to_have_count(0)
+    for name in ("Awareness", "Consideration", "Purchase", "Onboarding", "Usage", "Support", "Retention", "Advocacy"):
+        expect(main.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+    main.get_by_role("link", name="Support", exact=True).click()
+    expect(page).to_have_url(re.compile(r"stage=support"))
+    wait_for_app_run(page)
+    assert _params(page.url) == VIEW | {"stage": "support"}
+    _heading(page, "Support")
+    expect(main.get_by_test_id("stAlert").filter(has_text="nowhere")).to_have_count(0)
