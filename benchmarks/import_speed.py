@@ -1,0 +1,206 @@
+"""How fast the events importer is, against reading the file and a bare bulk insert of the same rows.
+
+    python benchmarks/import_speed.py                  # 1M events, SQLite (+ PostgreSQL when configured)
+    python benchmarks/import_speed.py --events 3000000 # compare peak memory with the 1M run
+    python benchmarks/import_speed.py --ten-million    # 10M events
+
+Each size runs in a fresh child process so that peak RSS (resource.getrusage) belongs to that run alone.
+PostgreSQL runs when ATLAS_TEST_POSTGRES_URL points at a server; a throw-away database is created there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data_access.db import make_engine, session_scope, upgrade_schema
+from data_access.importing import import_events
+from data_access.mapping import parse_mapping
+from data_access.models import Channel, Journey, Stage
+
+STAGES = ("awareness", "consideration", "purchase", "onboarding", "usage", "support", "retention", "advocacy")
+CHANNELS = ("web", "mobile-app", "email", "social", "store", "call-centre", "chat")
+MAPPING = parse_mapping(
+    """
+kind: events
+fixed: {journey: bench}
+columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel, event_type: event_type,
+          value: value}
+"""
+)
+
+
+def synthetic_events(path: Path, events: int, *, seed: int = 7) -> None:
+    """`events` rows of customer, timestamp, stage, channel, event type and value, as Parquet."""
+    rng = np.random.default_rng(seed)
+    frame = pl.DataFrame(
+        {
+            "customer": pl.Series(rng.integers(0, max(events // 20, 1), events)).cast(pl.String),
+            "offset": rng.integers(0, 365 * 86_400, events),
+            "stage": pl.Series(rng.integers(0, len(STAGES), events)).replace_strict(dict(enumerate(STAGES))),
+            "channel": pl.Series(rng.integers(0, len(CHANNELS), events)).replace_strict(dict(enumerate(CHANNELS))),
+            "event_type": pl.Series(rng.integers(0, 3, events)).replace_strict({0: "visit", 1: "click", 2: "order"}),
+            "value": rng.random(events) * 100,
+        }
+    ).with_row_index("sequence")
+    # identical rows would be refused as duplicates; the sequence makes each event distinct in time
+    frame = frame.select(
+        "customer",
+        (
+            pl.lit(dt.datetime(2024, 1, 1))
+            + pl.duration(seconds=pl.col("offset"), microseconds=pl.col("sequence").cast(pl.Int64))
+        ).alias("timestamp"),
+        "stage",
+        "channel",
+        "event_type",
+        "value",
+    )
+    frame.write_parquet(path, row_group_size=250_000)
+
+
+def add_bench_map(url: str) -> None:
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        session.add_all(Channel(slug=slug, name=slug, position=i) for i, slug in enumerate(CHANNELS))
+        journey = Journey(slug="bench", name="Benchmark")
+        journey.stages = [Stage(slug=slug, name=slug, position=i) for i, slug in enumerate(STAGES)]
+        session.add(journey)
+    engine.dispose()
+
+
+def bare_insert_seconds(url: str, path: Path) -> float:
+    """Write the file's rows straight into `events` with ids already resolved: the floor of any import."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stage_ids = dict(connection.execute(text("SELECT slug, id FROM stages")).all())
+        channel_ids = dict(connection.execute(text("SELECT slug, id FROM channels")).all())
+        journey_id = connection.execute(text("SELECT id FROM journeys")).scalar_one()
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        for batch in pl.scan_parquet(path).collect_batches(chunk_size=200_000):
+            rows = batch.select(
+                pl.col("customer").alias("customer_id"),
+                pl.col("timestamp").alias("occurred_at"),
+                pl.lit(journey_id).alias("journey_id"),
+                pl.col("stage").replace_strict(stage_ids).alias("stage_id"),
+                pl.col("channel").replace_strict(channel_ids).alias("channel_id"),
+                "event_type",
+                "value",
+            )
+            if engine.dialect.name == "postgresql":
+                raw = connection.connection.driver_connection
+                names = ", ".join(rows.columns)
+                with raw.cursor() as cursor, cursor.copy(f"COPY events ({names}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(rows.write_csv(include_header=False))
+            else:
+                cursor = connection.connection.driver_connection.cursor()
+                cursor.executemany(
+                    f"INSERT INTO events ({', '.join(rows.columns)}) VALUES ({', '.join('?' * rows.width)})",
+                    rows.with_columns(pl.col("occurred_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f")).iter_rows(),
+                )
+        seconds = time.perf_counter() - started
+        connection.rollback()
+    engine.dispose()
+    return seconds
+
+
+def one_run(path: Path, url: str) -> dict[str, float | int | str]:
+    """Read, bare write and full import of one file into one database (run in a child process)."""
+    started = time.perf_counter()
+    rows = pl.read_parquet(path).height
+    read = time.perf_counter() - started
+    add_bench_map(url)
+    write = bare_insert_seconds(url, path)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    report = import_events(engine, path=path, mapping=MAPPING)
+    full = time.perf_counter() - started
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
+    engine.dispose()
+    assert stored == rows == report.inserted, (stored, rows, report.inserted)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"rows": rows, "read_s": read, "write_s": write, "import_s": full, "peak_rss_mib": peak_mib}
+
+
+def _postgres_database(server_url: str) -> tuple[str, str]:
+    server = make_url(server_url)
+    name = f"atlas_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, nargs="*", default=None, help="sizes to run (default: 1M)")
+    parser.add_argument("--ten-million", action="store_true", help="also run 10M events")
+    parser.add_argument("--child", nargs=2, metavar=("PARQUET", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_run(Path(args.child[0]), args.child[1])))
+        return
+
+    sizes = args.events or [1_000_000]
+    if args.ten_million:
+        sizes.append(10_000_000)
+    postgres = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
+    print(
+        f"{'database':<11}{'events':>11}{'read s':>8}{'write s':>9}{'import s':>10}{'÷ read+write':>14}{'peak MiB':>10}"
+    )
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as workdir:
+        for size in sizes:
+            parquet = Path(workdir) / f"events_{size}.parquet"
+            synthetic_events(parquet, size)
+            targets = [("sqlite", f"sqlite:///{Path(workdir) / f'bench_{size}.db'}", None)]
+            if postgres:
+                url, name = _postgres_database(postgres)
+                targets.append(("postgresql", url, name))
+            for label, url, name in targets:
+                try:
+                    output = subprocess.run(
+                        [sys.executable, __file__, "--child", str(parquet), url],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                finally:
+                    if name is not None:
+                        _drop_postgres_database(postgres, name)
+                result = json.loads(output.strip().splitlines()[-1])
+                ratio = result["import_s"] / (result["read_s"] + result["write_s"])
+                print(
+                    f"{label:<11}{result['rows']:>11,}{result['read_s']:>8.2f}{result['write_s']:>9.2f}"
+                    f"{result['import_s']:>10.2f}{ratio:>14.2f}{result['peak_rss_mib']:>10.0f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
