@@ -1,4 +1,4 @@
-"""Reusable UI pieces: reading the view from the URL, the filter sidebar, headline metric cards.
+"""Reusable UI pieces: reading the view from the URL, the filter sidebar, headline cards, share and export.
 
 Widgets write their value into the URL (callbacks only set state); the next run reads the view back
 from the URL, so what is on screen and what a pasted link opens are always the same thing.
@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
+import altair as alt
+import polars as pl
 import streamlit as st
 
+from dashboard import exports
 from dashboard.loaders import Catalogue, load_catalogue
 from dashboard.state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
@@ -123,3 +127,49 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                 ),
                 border=True,
             )
+
+
+def share_link(state: ViewState, *, page: str) -> None:
+    """The full link of the current view in the sidebar, with Streamlit's copy button."""
+    link = exports.view_link(st.context.url, page=page, query=state.query(page=page))
+    with st.sidebar:
+        st.caption("Share this view: the link opens exactly what is on screen.")
+        st.code(link, language=None)
+
+
+def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
+    """A sidebar popover with the view's numbers as CSV and its main chart as PNG and SVG.
+
+    Images are rendered only when their button is clicked (vl-convert takes a second or two).
+    """
+    name = partial(
+        exports.file_name, journey=state.journey, scope=scope, date_from=state.date_from, date_to=state.date_to
+    )
+    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
+        st.download_button(
+            "Numbers (CSV)",
+            exports.csv_bytes(table),
+            file_name=name(extension="csv"),
+            mime="text/csv",
+            on_click="ignore",
+            key=f"{page}_export_csv",
+            width="stretch",
+        )
+        st.download_button(
+            "Chart (PNG)",
+            partial(exports.chart_png, chart),
+            file_name=name(extension="png"),
+            mime="image/png",
+            on_click="ignore",
+            key=f"{page}_export_png",
+            width="stretch",
+        )
+        st.download_button(
+            "Chart (SVG)",
+            partial(exports.chart_svg, chart),
+            file_name=name(extension="svg"),
+            mime="image/svg+xml",
+            on_click="ignore",
+            key=f"{page}_export_svg",
+            width="stretch",
+        )

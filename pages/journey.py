@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import journey_ui, routes, ui
+from dashboard import exports, journey_ui, routes, ui
 from dashboard.charts import journey as charts
 from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
 from data_access.journey_map import BANDS
@@ -51,6 +51,11 @@ if index + 1 < len(slugs):
     )
 persona = dict(catalogue.personas.select("slug", "name").iter_rows()).get(state.persona or "", "all customers")
 st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
+
+ui.share_link(state, page="journey")
+step_order = data.steps.sort("position")["step_name"].to_list()
+emotion = exports.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
+ui.export_menu(state, page="journey", scope=stage_slug, table=exports.stage_metric_table(data.metrics), chart=emotion)
 
 if data.steps.is_empty():
     st.info("This stage has no steps yet, so there are no lanes to draw. Add steps to its map.")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import routes, ui
+from dashboard import exports, routes, ui
 from dashboard.charts import overview as charts
 from dashboard.loaders import load_overview
 from dashboard.settings import get_settings
@@ -37,13 +37,10 @@ open_stage(
     charts.STAGE_SELECTION,
 )
 metric_label = GRID_METRICS[state.metric].split(":")[0]
-grid_event = st.altair_chart(
-    charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order),
-    on_select="rerun",
-    key="overview_grid",
-    width="stretch",
-)
-open_stage(grid_event, charts.CELL_SELECTION)
+grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
+open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
+ui.share_link(state, page="overview")
+ui.export_menu(state, page="overview", scope="overview", table=exports.touchpoint_table(data.grid), chart=grid)
 st.caption(
     f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have fewer than "
     f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score."

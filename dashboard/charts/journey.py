@@ -15,11 +15,14 @@ ASSUMED_LABEL = "assumed by the team"
 MEASURED_LABEL = "measured from feedback"
 
 
-def emotion_curve(emotions: pl.DataFrame, *, step_order: list[str], height: int = 170) -> alt.Chart:
+def emotion_curve(
+    emotions: pl.DataFrame, *, step_order: list[str], height: int = 170, standalone: bool = False
+) -> alt.Chart:
     """Assumed and measured emotion (−2..+2) per step, with a rule showing the gap between the two.
 
     `emotions`: step_name, assumed_emotion, measured_emotion, answers. The x axis is hidden so the chart
     lines up under the lanes' step columns; a step without a measure simply has no measured point.
+    `standalone` (an exported image, away from the lanes) names the steps and labels the −2..+2 scale.
     """
     long = emotions.unpivot(
         index=["step_name", "answers"],
@@ -29,12 +32,15 @@ def emotion_curve(emotions: pl.DataFrame, *, step_order: list[str], height: int 
     ).with_columns(
         pl.col("source").replace_strict({"assumed_emotion": ASSUMED_LABEL, "measured_emotion": MEASURED_LABEL})
     )
-    x = alt.X("step_name:O", sort=step_order, title=None, axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    step_axis = alt.Axis(labelAngle=0, labelFontSize=12, labelLimit=180) if standalone else None
+    x = alt.X(
+        "step_name:O", sort=step_order, title=None, axis=step_axis, scale=alt.Scale(paddingInner=0, paddingOuter=0)
+    )
     y = alt.Y(
         "emotion:Q",
         title=None,
         scale=alt.Scale(domain=[-2, 2]),
-        axis=alt.Axis(values=[-2, -1, 0, 1, 2], labels=False, ticks=False, domain=False, gridColor="#eeeeee"),
+        axis=alt.Axis(values=[-2, -1, 0, 1, 2], labels=standalone, ticks=False, domain=False, gridColor="#eeeeee"),
     )
     colour = alt.Color(
         "source:N",
