@@ -38,7 +38,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
             "stage:O",
             sort=stage_order,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelOverlap=False, labelLimit=84),
+            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=11, labelOverlap=False, labelLimit=80),
         ),
         y=alt.Y("channel:O", sort=channel_order, title=None, axis=alt.Axis(labelFontSize=13)),
     )
