@@ -48,6 +48,14 @@ class Catalogue:
     def journey_id(self, slug: str) -> int:
         return int(self.journeys.filter(pl.col("slug") == slug)["id"][0])
 
+    def journey_name(self, slug: str) -> str:
+        return str(self.journeys.filter(pl.col("slug") == slug)["name"][0])
+
+    def persona_name(self, slug: str | None, *, default: str) -> str:
+        """The persona's name, or `default` when the view is of all customers."""
+        names = self.personas.filter(pl.col("slug") == slug)["name"]
+        return str(names[0]) if slug is not None and len(names) else default
+
     def persona_id(self, slug: str | None) -> int | None:
         if slug is None:
             return None

@@ -49,7 +49,7 @@ if index + 1 < len(slugs):
         label=f"{after['stage_name']} →",
         query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
     )
-persona = dict(catalogue.personas.select("slug", "name").iter_rows()).get(state.persona or "", "all customers")
+persona = catalogue.persona_name(state.persona, default="all customers")
 st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
 
 ui.share_link(state, page="journey")

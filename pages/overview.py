@@ -12,8 +12,8 @@ state, catalogue = ui.current_view()
 ui.filter_sidebar(state, catalogue, page="overview")
 st.query_params.from_dict(state.query(page="overview"))
 
-journey_name = dict(catalogue.journeys.select("slug", "name").iter_rows())[state.journey]
-persona_name = dict(catalogue.personas.select("slug", "name").iter_rows()).get(state.persona or "", ui.ALL_PERSONAS)
+journey_name = catalogue.journey_name(state.journey)
+persona_name = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
 st.title("Experience map")
 st.caption(
     f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "

@@ -39,15 +39,17 @@ def _free_port() -> int:
 def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the dashboard exited with code {server.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             pass
-        time.sleep(0.25)  # polling a server that is starting up; not a test wait
+        try:  # wait a moment for the server, noticing at once if it exits instead of starting
+            server.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"the dashboard exited with code {server.returncode}")
     raise TimeoutError(f"the dashboard did not answer at {url} within {timeout:.0f} s")
 
 
