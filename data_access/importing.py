@@ -13,6 +13,7 @@ spreadsheet that shows the header on line 1, data row N is on line N + 1).
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import tempfile
 import time
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 from sqlalchemy import (
     Column,
     Connection,
@@ -314,9 +318,58 @@ def _transaction(target: Target, *, commit: bool) -> Iterator[tuple[Connection, 
 
 @dataclass
 class _Source:
-    frame: pl.LazyFrame
+    """A file's columns and a reader of its rows in bounded batches, each with its 1-based data row number.
+
+    Batches come from pyarrow's streaming readers: each is read when asked for, so memory stays flat
+    (polars' `collect_batches` reads ahead of a slow consumer, here the database, without bound).
+    """
+
+    schema: pl.Schema
     rows_total: int | None
+    read: Callable[[int], Iterator[pl.DataFrame]] = lambda _rows: iter(())
     problems: list[Problem] = field(default_factory=list)
+
+
+def _numbered(batches: Iterator[pa.RecordBatch]) -> Iterator[pl.DataFrame]:
+    first = 1
+    for record_batch in batches:
+        frame = pl.DataFrame(pl.from_arrow(record_batch)).with_row_index(ROW, offset=first)
+        first += frame.height
+        yield frame
+
+
+def _parquet_batches(path: Path) -> Callable[[int], Iterator[pl.DataFrame]]:
+    def read(rows: int) -> Iterator[pl.DataFrame]:
+        with pq.ParquetFile(path) as parquet:
+            yield from _numbered(parquet.iter_batches(batch_size=rows))
+
+    return read
+
+
+def _csv_batches(path: Path, delimiter: str, names: list[str]) -> Callable[[int], Iterator[pl.DataFrame]]:
+    """Every column as text (values are parsed by the mapping's rules, with errors reported per row)."""
+
+    def read(rows: int) -> Iterator[pl.DataFrame]:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=max(1 << 20, rows * 64)),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=True, null_values=[""]
+            ),
+        )
+        with reader:
+            yield from _numbered(_until_end(reader))
+
+    return read
+
+
+def _until_end(reader: pa_csv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
 
 
 def _decode_lines(piece: bytes, encoding: str, first_line: int, bad_rows: list[int]) -> str:
@@ -375,20 +428,22 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
 
 def _open_source(path: Path, mapping: Mapping, workdir: Path) -> _Source:
     name = str(path)
-    empty = pl.LazyFrame({ROW: []}, schema={ROW: pl.UInt32})
+    empty = pl.Schema()
     if not path.is_file():
-        return _Source(empty, 0, [Problem("unreadable file", "the file does not exist", name)])
+        return _Source(empty, 0, problems=[Problem("unreadable file", "the file does not exist", name)])
     if mapping.file_format(path) == "parquet":
         try:
-            frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
-            total = pl.scan_parquet(path).select(pl.len()).collect().item()
-        except (pl.exceptions.PolarsError, OSError) as error:
-            return _Source(empty, 0, [Problem("unreadable file", f"not a readable Parquet file: {error}", name)])
-        return _Source(frame, total)
+            schema = pl.read_parquet_schema(path)
+            with pq.ParquetFile(path) as parquet:
+                total = parquet.metadata.num_rows
+        except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as error:
+            problem = Problem("unreadable file", f"not a readable Parquet file: {_first_line(error)}", name)
+            return _Source(empty, 0, problems=[problem])
+        return _Source(pl.Schema(schema), total, _parquet_batches(path))
     try:
         readable, lines, bad_rows = _check_text(path, mapping.encoding, workdir)
     except (LookupError, OSError) as error:
-        return _Source(empty, 0, [Problem("unreadable file", str(error), name)])
+        return _Source(empty, 0, problems=[Problem("unreadable file", str(error), name)])
     if bad_rows:
         problem = Problem(
             "encoding",
@@ -398,18 +453,14 @@ def _open_source(path: Path, mapping: Mapping, workdir: Path) -> _Source:
             count=len(bad_rows),
             rows=tuple(bad_rows[:EXAMPLES]),
         )
-        return _Source(empty, max(lines - 1, 0), [problem])
+        return _Source(empty, max(lines - 1, 0), problems=[problem])
     if lines == 0:
-        return _Source(empty, 0, [Problem("empty file", "the file is empty: expected a header and data rows", name)])
-    frame = pl.scan_csv(
-        readable,
-        separator=mapping.delimiter,
-        infer_schema=False,
-        row_index_name=ROW,
-        row_index_offset=1,
-        encoding="utf8",
-    )
-    return _Source(frame, max(lines - 1, 0))
+        problem = Problem("empty file", "the file is empty: expected a header and data rows", name)
+        return _Source(empty, 0, problems=[problem])
+    with readable.open(encoding="utf-8", newline="") as text:
+        names = next(csv.reader(text, delimiter=mapping.delimiter), [])
+    schema = pl.Schema(dict.fromkeys(names, pl.String()))
+    return _Source(schema, max(lines - 1, 0), _csv_batches(readable, mapping.delimiter, names))
 
 
 # --- the map the file refers to -------------------------------------------------------------------
@@ -1034,11 +1085,7 @@ class _ImportRun:
         self, connection: Connection, source: _Source, *, write: bool, workdir: Path, after: ExitStack | None
     ) -> None:
         name = str(self.path)
-        try:
-            schema = source.frame.collect_schema()
-        except pl.exceptions.PolarsError as error:
-            self.problems.append(Problem("unreadable file", _first_line(error), name))
-            return
+        schema = source.schema
         missing = [c for c in self.mapping.source_columns() if c not in schema]
         if missing:
             columns = ", ".join(c for c in schema if c != ROW)
@@ -1048,11 +1095,10 @@ class _ImportRun:
             ]
             return
         pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
-        flagged, checks = pipeline.build(source.frame)
         staging = _open_staging(connection, self.kind, workdir, after)
         restore_cache = _larger_sqlite_cache(connection)
         try:
-            self._stream(flagged, checks, staging, source.rows_total)
+            self._stream(source, pipeline, staging)
             if not self.problems and self.rows_read == 0:
                 self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
             if not self.problems:
@@ -1060,26 +1106,25 @@ class _ImportRun:
                 self._check_duplicates(connection, staging.table)
             if not self.problems:
                 self._finish(connection, staging.table, write=write)
-        finally:
+        except BaseException:
+            # a failed statement may have aborted the transaction (PostgreSQL): the caller's rollback
+            # removes the staging table then, and a clean-up attempt here would hide the real error
+            restore_cache()  # a no-op but on SQLite, where it cannot fail
+            raise
+        else:
             staging.drop()
             restore_cache()
 
-    def _stream(
-        self,
-        flagged: pl.LazyFrame,
-        checks: list[_Check],
-        staging: _Staging,
-        rows_total: int | None,
-    ) -> None:
+    def _stream(self, source: _Source, pipeline: _Pipeline, staging: _Staging) -> None:
         stored = list(STORED_COLUMNS[self.kind])
-        wide = max(1, len(self.mapping.stage_columns) + len(self.mapping.questions))
+        checks = pipeline.checks()
         flags = [f"__check_{i}" for i in range(len(checks))]
-        seen_rows = 0
         try:
-            for batch in flagged.collect_batches(chunk_size=self.batch_rows):
-                if batch.height == 0:
+            for raw in source.read(self.batch_rows):
+                if raw.height == 0:
                     continue
-                self.rows_read = max(self.rows_read, int(batch[ROW].max()))  # type: ignore[arg-type]
+                batch = pipeline.build(raw.lazy())[0].collect()
+                self.rows_read = max(self.rows_read, int(raw[ROW].max()))  # type: ignore[arg-type]
                 applicable = batch.filter(~pl.col(NOT_APPLICABLE))
                 self.not_applicable += batch.height - applicable.height
                 self.facts += applicable.height
@@ -1093,10 +1138,10 @@ class _ImportRun:
                     staging.write(rows.rename({ROW: "row"}))
                     if self.preview.height < self.preview_rows:
                         self._keep_preview(applicable)
-                seen_rows += batch.height
                 if self.progress is not None:
-                    self.progress(Progress(min(seen_rows // wide, rows_total or seen_rows), rows_total))
-        except pl.exceptions.PolarsError as error:
+                    total = source.rows_total
+                    self.progress(Progress(min(self.rows_read, total or self.rows_read), total))
+        except (pl.exceptions.PolarsError, pa.ArrowException) as error:
             self.problems.append(Problem("unreadable file", _first_line(error), str(self.path)))
         self.problems += self._found_problems(checks)
 

@@ -33,7 +33,7 @@ CORPUS: list[tuple[str, str, str, str | None, int | None, str]] = [
     ("events_customer_too_long.csv", "events.yaml", "value too long", "customer", 2, "at most 120"),
     ("events_empty.csv", "events.yaml", "empty file", None, None, "empty"),
     ("events_header_only.csv", "events.yaml", "empty file", None, None, "no data rows"),
-    ("events_ragged.csv", "events.yaml", "unreadable file", None, None, "more fields"),
+    ("events_ragged.csv", "events.yaml", "unreadable file", None, None, "Expected 8 columns, got 10"),
     ("events_format_mismatch.csv", "events_dayfirst.yaml", "unparsable timestamp", "timestamp", 2, "%d/%m/%Y"),
     ("events_unknown_journey.csv", "events_journey_column.yaml", "unknown journey", "journey", 2, "shpo"),
     ("events_value_map_typo.csv", "events_values.yaml", "unknown stage", "stage", 2, "Purchsed"),
