@@ -1,0 +1,84 @@
+"""The Import page in a real browser: upload a file, see the preview, import, see the overview change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from data_access.db import make_engine, session_scope, upgrade_schema
+from data_access.mapfile import import_map
+from tests.browser.conftest import start_server, wait_for_app_run
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS_VIEW = "/?journey=orders&from=2024-03-01&to=2024-03-31&metric=volume"
+
+
+@pytest.fixture(scope="module")
+def orders_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dashboard on a database that holds the orders map and no facts yet."""
+    folder = tmp_path_factory.mktemp("orders")
+    url = f"sqlite:///{folder / 'orders.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        import_map(session, (ROOT / "examples" / "maps" / "orders.yaml").read_text(), source="orders.yaml")
+    engine.dispose()
+    server, base = start_server(url, folder / "streamlit.log")
+    yield base
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def _purchase_box(page: Page) -> str:
+    box = page.locator('path[aria-roledescription="rect mark"][aria-label^="stage: Purchase; Stage: Purchase"]')
+    return box.get_attribute("aria-label") or ""
+
+
+def test_upload_preview_import_and_the_overview_changes(orders_app_url: str, page: Page) -> None:
+    """An order table goes in through its mapping, and the experience map then counts its customers."""
+    page.goto(orders_app_url + ORDERS_VIEW)
+    wait_for_app_run(page)
+    assert "In the period: 0 customers" in _purchase_box(page)
+
+    page.goto(f"{orders_app_url}/import")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Import data")).to_be_visible()
+    page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
+    page.get_by_role("option", name="orders").click()
+    wait_for_app_run(page)
+    expect(page.get_by_role("textbox", name="Mapping (YAML)")).to_have_value(re.compile("purchased_at"))
+
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').set_input_files(
+        str(ROOT / "examples" / "data" / "orders.csv")
+    )
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"8 rows → \d+ facts"))).to_be_visible()
+    expect(page.get_by_role("heading", name="First rows as they will be stored")).to_be_visible()
+
+    page.get_by_role("button", name="Import").click()
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
+
+    page.goto(orders_app_url + ORDERS_VIEW)
+    wait_for_app_run(page)
+    # eight orders from seven customers (ada ordered twice): the map counts customers, not orders
+    assert "In the period: 7 customers" in _purchase_box(page)
+
+
+def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_app_url: str, page: Page) -> None:
+    """A file with an unparsable date lists the problem with its row and column, and Import stays disabled."""
+    page.goto(f"{orders_app_url}/import")
+    wait_for_app_run(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
+    page.get_by_role("option", name="orders").click()
+    wait_for_app_run(page)
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').set_input_files(
+        str(ROOT / "tests" / "data" / "bad" / "orders_bad_timestamp.csv")
+    )
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"problem\(s\): fix the file or the mapping"))).to_be_visible()
+    expect(page.get_by_role("button", name="Import")).to_be_disabled()
