@@ -337,3 +337,38 @@ class EntryRollup(Base):
     step_id: Mapped[int | None] = mapped_column(Integer)
     persona_id: Mapped[int | None] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
+
+
+# --- review meetings ---------------------------------------------------------------------------
+
+
+class Review(Base):
+    """A labelled version of a journey: the date of a review meeting and the map as it stood then.
+
+    `map_snapshot` holds the journey's map file (YAML, see `mapfile`) at the time of the review, so
+    "what changed since the last review" can list pain points and opportunities added or resolved since.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("journey_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(200))
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    map_snapshot: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class StageNote(Base):
+    """A short note on a stage from someone who meets customers every day."""
+
+    __tablename__ = "stage_notes"
+    __table_args__ = (Index("ix_stage_notes_stage", "stage_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

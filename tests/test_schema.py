@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from data_access.db import alembic_config, upgrade_schema
@@ -41,4 +42,7 @@ def test_a_database_made_by_the_first_release_opens_in_this_one(engine: Engine) 
     upgrade_schema(engine)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM channels WHERE slug = 'web'")).scalar_one() == "Website"
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert (
+            MigrationContext.configure(connection).get_current_revision()
+            == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        )
