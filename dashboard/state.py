@@ -22,6 +22,12 @@ class ViewState:
     persona: str | None = None
     metric: str = METRIC_DEFAULT
     stage: str | None = None
+    # the period compared against; None means the period of equal length just before
+    compare_from: dt.date | None = None
+    compare_to: dt.date | None = None
+    # a labelled version (review) of the journey: "what changed since" that review
+    review: str | None = None
+    present: bool = False
 
     def query(self, *, page: str = "overview") -> dict[str, str]:
         """Query parameters that reproduce this view on `page` ('overview' or 'journey')."""
@@ -32,9 +38,24 @@ class ViewState:
             params["persona"] = self.persona
         params["from"] = self.date_from.isoformat()
         params["to"] = self.date_to.isoformat()
+        if self.compare_from and self.compare_to:
+            params["compare_from"] = self.compare_from.isoformat()
+            params["compare_to"] = self.compare_to.isoformat()
+        if self.review:
+            params["review"] = self.review
         if page == "overview":
             params["metric"] = self.metric
+        if self.present:
+            params["present"] = "1"
         return params
+
+    @property
+    def compared_period(self) -> tuple[dt.date, dt.date]:
+        """The period the view compares with: the one chosen, or the equal-length one just before."""
+        if self.compare_from and self.compare_to:
+            return self.compare_from, self.compare_to
+        end = self.date_from - dt.timedelta(days=1)
+        return end - (self.date_to - self.date_from), end
 
     def with_(self, **changes: object) -> ViewState:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -50,6 +71,7 @@ class Choices:
     first_day: dt.date
     last_day: dt.date
     stages: Sequence[str] = ()
+    reviews: Sequence[str] = ()
 
 
 def _date(params: Mapping[str, str], name: str, notices: list[str]) -> dt.date | None:
@@ -89,7 +111,31 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
             f"Parameter `from` ({date_from}) is after `to` ({date_to}); showing the {DEFAULT_DAYS} days up to `to`."
         )
         date_from = date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+    compare_from = _date(params, "compare_from", notices)
+    compare_to = _date(params, "compare_to", notices)
+    if (compare_from is None) != (compare_to is None):
+        notices.append("Parameters `compare_from` and `compare_to` go together; comparing with the period before.")
+        compare_from = compare_to = None
+    elif compare_from and compare_to and compare_from > compare_to:
+        notices.append(
+            f"Parameter `compare_from` ({compare_from}) is after `compare_to` ({compare_to}); "
+            "comparing with the period before."
+        )
+        compare_from = compare_to = None
+    review = _choice(params, "review", choices.reviews, notices)
+    present_raw = params.get("present", "")
+    if present_raw not in ("", "0", "1"):
+        notices.append(f"Parameter `present`: '{present_raw}' is not 0 or 1; showing the normal view.")
     state = ViewState(
-        journey=journey, date_from=date_from, date_to=date_to, persona=persona, metric=metric, stage=stage
+        journey=journey,
+        date_from=date_from,
+        date_to=date_to,
+        persona=persona,
+        metric=metric,
+        stage=stage,
+        compare_from=compare_from,
+        compare_to=compare_to,
+        review=review,
+        present=present_raw == "1",
     )
     return state, notices
