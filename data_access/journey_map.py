@@ -508,6 +508,12 @@ def stage_feedback_daily(
     key = stage_key(connection, journey_slug=journey_slug, stage_slug=stage_slug)
     if key is None:
         return pl.DataFrame(schema=FEEDBACK_DAILY_SCHEMA)
+    return _feedback_daily(connection, key, persona_slug, start, end)
+
+
+def _feedback_daily(
+    connection: Connection, key: StageKey, persona_slug: str | None, start: dt.date, end: dt.date
+) -> pl.DataFrame:
     r = FeedbackRollup
     groups = (r.day, r.step_id, r.touchpoint_id, r.channel_id, r.measure)
     return _frame(
@@ -716,20 +722,7 @@ def _stage_components(
     start: dt.date,
     end: dt.date,
 ) -> pl.LazyFrame:
-    r = FeedbackRollup
-    groups = (r.day, r.step_id, r.touchpoint_id, r.channel_id, r.measure)
-    feedback_daily = _frame(
-        connection,
-        select(*groups, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .where(
-            r.journey_id == key.journey_id,
-            r.day.between(start, end),
-            r.stage_id == key.stage_id,
-            _persona_filter(r.persona_id, persona_slug),
-        )
-        .group_by(*groups),
-        FEEDBACK_DAILY_SCHEMA,
-    )
+    feedback_daily = _feedback_daily(connection, key, persona_slug, start, end)
     return metric_components(
         definitions,
         feedback_daily,
