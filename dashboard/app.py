@@ -4,5 +4,12 @@ import streamlit as st
 
 from dashboard import routes
 
-st.set_page_config(page_title="Journey Atlas", page_icon=":material/map:", layout="wide")
-st.navigation([routes.OVERVIEW, routes.JOURNEY, routes.IMPORT]).run()
+# Presentation mode (`&present=1`) hides the navigation and the sidebar; the pages draw slides instead.
+present = st.query_params.get("present") == "1"
+st.set_page_config(
+    page_title="Journey Atlas",
+    page_icon=":material/map:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if present else "auto",
+)
+st.navigation([routes.OVERVIEW, routes.JOURNEY, routes.IMPORT], position="hidden" if present else "sidebar").run()

@@ -1,4 +1,4 @@
-"""UI pieces of the journey map: the swimlane grid, metric cards, findings and the comments browser.
+"""UI pieces of the journey map: the swimlane grid, metric cards, findings, comments and front-line notes.
 
 Lane text written by people goes through `st.markdown` with markdown characters escaped (never
 `unsafe_allow_html`), so a card reads exactly as it was typed.
@@ -6,14 +6,19 @@ Lane text written by people goes through `st.markdown` with markdown characters 
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import polars as pl
 import streamlit as st
 
 from dashboard.charts import journey as charts
+from dashboard.loaders import add_stage_note, load_stage_notes
+from dashboard.settings import get_settings
+from dashboard.state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
 from data_access.metrics import FORMULA_LABELS
+from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError
 
 LANES = {
     "action": "Customer actions",
@@ -193,3 +198,40 @@ def findings(data: JourneyMapData) -> None:
 def band_label(band: str, measure: str | None) -> str:
     """'detractors' etc. for NPS, 'low' / 'middle' / 'high' for other measures."""
     return NPS_BAND_LABELS[band] if measure == "nps" else f"{band} scores"
+
+
+def stage_notes(state: ViewState, stage_slug: str) -> None:
+    """Notes from the front line, newest first, and (outside presentation mode) a form to add one.
+
+    Off when the deployment sets ATLAS_STAGE_NOTES=false. Note text is shown with `st.text`: plain text,
+    never markdown or HTML.
+    """
+    if not get_settings().stage_notes:
+        return
+    st.header("Notes from the front line")
+    shown = st.container()
+    if not state.present:
+        with st.form("journey_note_form", clear_on_submit=True):
+            author = st.text_input("Your name", max_chars=MAX_AUTHOR, key="journey_note_author")
+            body = st.text_area("Note", max_chars=MAX_BODY, key="journey_note_body",
+                                placeholder="What do you hear from customers at this stage?")  # fmt: skip
+            if st.form_submit_button("Add note"):
+                try:
+                    add_stage_note(state.journey, stage_slug, author=author, body=body)
+                except NoteError as problem:
+                    st.error(str(problem), icon="⚠️")
+                else:
+                    st.success("Note added.", icon="✅")
+    notes = load_stage_notes(state.journey, stage_slug)
+    with shown:
+        if notes.is_empty():
+            st.caption("No notes on this stage yet.")
+        for author, body, created_at in notes.select("author", "body", "created_at").iter_rows():
+            with st.container(border=True):
+                st.caption(f"**{_plain(author)}** · {created_at:%d %b %Y, %H:%M} UTC")
+                st.text(body)
+
+
+def _plain(text: str) -> str:
+    """One string with markdown's special characters escaped, as `escaped` does for a column."""
+    return re.sub(MARKDOWN_SPECIALS, r"\\\1", text)

@@ -14,8 +14,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.settings import get_settings
-from data_access import journey_map, overview
-from data_access.db import make_engine, upgrade_schema
+from data_access import journey_map, overview, stage_notes
+from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.demo import ensure_demo
 
 TTL = get_settings().cache_ttl_seconds
@@ -152,3 +152,17 @@ def load_stage_comments(
             offset=page * page_size,
         )
     return counts, comments
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
+    """The stage's notes from the front line, newest first."""
+    with engine().connect() as connection:
+        return stage_notes.list_notes(connection, journey_slug=journey, stage_slug=stage)
+
+
+def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
+    """Save a note (raises `stage_notes.NoteError` for a bad field) and drop the cached notes so it shows."""
+    with session_scope(engine()) as session:
+        stage_notes.add_note(session, journey_slug=journey, stage_slug=stage, author=author, body=body)
+    load_stage_notes.clear()

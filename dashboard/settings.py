@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     demo_seed: int = Field(default=7, description="Seed of the demo data set.")
     cache_ttl_seconds: int = Field(default=300, ge=0)
     port: int = Field(default=8501)
+    stage_notes: bool = Field(
+        default=True, description="Show notes from the front line on each stage, and let people add them."
+    )
 
 
 @lru_cache(maxsize=1)

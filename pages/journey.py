@@ -3,13 +3,16 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, journey_ui, routes, ui
+from dashboard import exports, journey_ui, presentation, routes, ui
 from dashboard.charts import journey as charts
 from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 
 state, catalogue = ui.current_view()
+if state.present:
+    presentation.stage_slide(state, catalogue)
+    st.stop()
 ui.filter_sidebar(state, catalogue, page="journey")
 stages = load_journey_stages(state.journey)
 slugs = stages["stage_slug"].to_list()
@@ -124,3 +127,5 @@ else:
         },
         width="stretch",
     )
+
+journey_ui.stage_notes(state, stage_slug)

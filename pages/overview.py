@@ -2,13 +2,16 @@
 
 import streamlit as st
 
-from dashboard import exports, routes, ui
+from dashboard import exports, presentation, routes, ui
 from dashboard.charts import overview as charts
 from dashboard.loaders import load_overview
 from dashboard.settings import get_settings
 from data_access.experience_map import GRID_METRICS
 
 state, catalogue = ui.current_view()
+if state.present:
+    presentation.overview_slide(state, catalogue)
+    st.stop()
 ui.filter_sidebar(state, catalogue, page="overview")
 st.query_params.from_dict(state.query(page="overview"))
 
