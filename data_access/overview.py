@@ -276,8 +276,13 @@ def load_overview(
     persona_id: int | None,
     metric: str,
     min_answers: int,
+    compared: Period | None = None,
 ) -> OverviewData:
-    """The experience map of one journey, persona and period; stages carry their journey map's open findings."""
+    """The experience map of one journey, persona and period; stages carry their journey map's open findings.
+
+    Headlines compare with `compared`, by default the period of equal length just before.
+    """
+    compared = compared or period.previous()
     stage_frame = stages(connection, journey_id=journey_id)
     touchpoint_frame = touchpoints(connection, journey_id=journey_id)
     definitions = metric_definitions(connection, journey_id=journey_id)
@@ -302,12 +307,10 @@ def load_overview(
     headlines = headline_metrics(
         feedback=feedback,
         previous_feedback=feedback_by_touchpoint(
-            connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
+            connection, period=compared, journey_id=journey_id, persona_id=persona_id
         ),
         entrants=entrants,
-        previous_entrants=entrants_by_stage(
-            connection, period=period.previous(), journey_id=journey_id, persona_id=persona_id
-        ),
+        previous_entrants=entrants_by_stage(connection, period=compared, journey_id=journey_id, persona_id=persona_id),
         stages=stage_frame,
         definitions=definitions,
         min_answers=min_answers,

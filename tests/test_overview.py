@@ -468,3 +468,21 @@ def test_emotional_curve_weights_measures_by_answers() -> None:
         ("assumed", "a"): (None, None),
         ("assumed", "b"): (-1.5, None),
     }
+
+
+def test_headlines_compare_with_the_chosen_period(shop: Engine) -> None:
+    """`compared` replaces the period before: compared with itself, every headline's change is zero."""
+    with shop.connect() as connection:
+        chosen = load_overview(
+            connection,
+            journey_id=SHOP,
+            period=CURRENT,
+            persona_id=None,
+            metric="nps",
+            min_answers=MIN_ANSWERS,
+            compared=CURRENT,
+        )
+    default, explicit = _headlines(_overview(shop)), _headlines(chosen)
+    assert explicit["nps"].previous == pytest.approx(200 / 13) and explicit["nps"].change == 0.0
+    assert explicit["csat"].previous == 70.0
+    assert (explicit["conversion"].previous, default["conversion"].previous) == (0.5, 0.25)

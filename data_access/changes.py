@@ -1,0 +1,220 @@
+"""What changed between two periods: every metric of a journey now and then, biggest movers first.
+
+One row per metric: the journey-level feedback metrics (NPS, CSAT, CES, sentiment over the whole journey)
+and every metric linked to a stage or to one of its touchpoints (conversion, drop-off, CSAT, CES, time to
+next stage…), each with its value in the period shown (`value`), in the period compared with
+(`compared_value`), the change, and its status against target now.
+
+**Biggest movers first.** Metrics live on different scales (NPS spans 200 points, CES 6, a conversion
+share 1), so raw changes cannot be compared. Each change is divided by the width of its metric's scale
+(`metric_span`, from `metrics.value_span`): `movement = |change| / span`, so 20 NPS points (0.10) and
+0.6 on CES (0.10) move equally. Time to next stage and volume have no bounded scale; their change is taken
+relative to the larger of the two values (2 days on 10 = 0.20). Rows with no change (a value missing on
+either side) come last; ties keep the journey first, then stages in order.
+
+The assembly is pure (tested on crafted frames); `load_changes` fetches its inputs through the existing
+rollup queries of `overview` and `journey_map`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from sqlalchemy import Connection
+
+from data_access import journey_map, overview
+from data_access.metrics import Formula, measure_value_expr, status_expr, value_span
+from data_access.models import Measure
+
+JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
+WHOLE_JOURNEY = "Whole journey"
+# formulas whose value is a share (0..1): their scale is 1
+SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
+
+CHANGES_SCHEMA: dict[str, pl.DataType | type] = {
+    "stage_position": pl.Int64,  # -1 for the whole journey
+    "stage_slug": pl.String,
+    "stage": pl.String,
+    "key": pl.String,
+    "label": pl.String,
+    "formula": pl.String,
+    "unit": pl.String,
+    "direction": pl.String,
+    "target": pl.Float64,
+    "warning": pl.Float64,
+    "value": pl.Float64,
+    "compared_value": pl.Float64,
+}
+
+
+def metric_span(formula: str) -> float | None:
+    """Width of the scale a formula's value lives on; None when it has no bounded scale (time, volume)."""
+    if formula in SHARE_FORMULAS:
+        return 1.0
+    if formula in {m.value for m in Measure}:
+        return value_span(Measure(formula))
+    return None
+
+
+def movement_expr() -> pl.Expr:
+    """|change| over the metric's scale width, or relative to the larger value when unbounded (see module)."""
+    span = pl.lit(None, dtype=pl.Float64)
+    for formula in (*SHARE_FORMULAS, *(m.value for m in Measure)):
+        span = pl.when(pl.col("formula") == formula).then(pl.lit(metric_span(formula))).otherwise(span)
+    unbounded = pl.max_horizontal(pl.col("value").abs(), pl.col("compared_value").abs())
+    span = pl.coalesce(span, pl.when(unbounded > 0).then(unbounded))
+    return (pl.col("change").abs() / span).alias("movement")
+
+
+def journey_values(feedback: pl.DataFrame, *, min_answers: int) -> pl.DataFrame:
+    """Each measure's value over the whole journey from `feedback_by_touchpoint` rows: measure, value."""
+    return (
+        feedback.lazy()
+        .group_by("measure")
+        .agg(pl.col("answers", "score_sum", "good", "bad").sum())
+        .with_columns(measure_value_expr(min_answers))
+        .select("measure", "value")
+        .collect()
+    )
+
+
+def journey_changes(
+    *, feedback: pl.DataFrame, compared_feedback: pl.DataFrame, definitions: pl.DataFrame, min_answers: int
+) -> pl.DataFrame:
+    """NPS, CSAT, CES and sentiment over the whole journey in both periods, with the journey's targets.
+
+    `definitions` are `overview.metric_definitions` rows; a measure without a journey-level definition is
+    still listed (no target, status "no data").
+    """
+    measures = pl.DataFrame({"formula": [m.value for m in JOURNEY_MEASURES]})
+    journey_definitions = (
+        definitions.filter(pl.col("stage_id").is_null(), pl.col("touchpoint_id").is_null())
+        .unique("formula", keep="first", maintain_order=True)
+        .select("formula", "key", "label", "unit", "direction", "target", "warning")
+    )
+    now = journey_values(feedback, min_answers=min_answers).rename({"measure": "formula"})
+    then = journey_values(compared_feedback, min_answers=min_answers).rename(
+        {"measure": "formula", "value": "compared_value"}
+    )
+    return (
+        measures.join(journey_definitions, on="formula", how="left")
+        .join(now, on="formula", how="left")
+        .join(then, on="formula", how="left")
+        .with_columns(
+            pl.lit(-1, dtype=pl.Int64).alias("stage_position"),
+            pl.lit(None, dtype=pl.String).alias("stage_slug"),
+            pl.lit(WHOLE_JOURNEY).alias("stage"),
+            pl.col("key").fill_null(pl.col("formula")),
+            pl.col("label").fill_null(pl.col("formula").str.to_uppercase()),
+            pl.col("unit").fill_null(""),
+            pl.col("direction").fill_null("higher"),
+            pl.col("warning").fill_null(0.0),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in CHANGES_SCHEMA.items())
+    )
+
+
+def stage_changes(
+    *, stage_slug: str, stage: str, position: int, metrics: pl.DataFrame, compared_metrics: pl.DataFrame
+) -> pl.DataFrame:
+    """One stage's own and touchpoint metrics from two `journey_map.stage_metrics` frames (now, then).
+
+    Journey-level feedback metrics evaluated on the stage are left out: the whole journey's rows carry them.
+    """
+    own = metrics.filter(pl.col("scope") != "journey")
+    then = compared_metrics.select("metric_id", pl.col("value").alias("compared_value"))
+    return (
+        own.join(then, on="metric_id", how="left")
+        .with_columns(
+            pl.lit(position, dtype=pl.Int64).alias("stage_position"),
+            pl.lit(stage_slug).alias("stage_slug"),
+            pl.lit(stage).alias("stage"),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in CHANGES_SCHEMA.items())
+    )
+
+
+def biggest_movers(changes: pl.DataFrame) -> pl.DataFrame:
+    """Every metric with its change, status and movement, biggest movers first (rule in the module doc).
+
+    Adds `change` (value − compared value), `improvement` (change signed so that positive is better),
+    `status` (against target, now) and `movement`.
+    """
+    return (
+        changes.lazy()
+        .with_columns((pl.col("value") - pl.col("compared_value")).alias("change"))
+        .with_columns(
+            pl.when(pl.col("direction") == "lower")
+            .then(-pl.col("change"))
+            .otherwise(pl.col("change"))
+            .alias("improvement"),
+            status_expr().alias("status"),
+            movement_expr(),
+        )
+        .sort(["movement", "stage_position", "key"], descending=[True, False, False], nulls_last=True)
+        .collect()
+    )
+
+
+def load_changes(
+    connection: Connection,
+    *,
+    journey_slug: str,
+    period: overview.Period,
+    compared: overview.Period,
+    persona_slug: str | None,
+    min_answers: int,
+) -> pl.DataFrame:
+    """Every metric of the journey in `period` and in `compared`, biggest movers first (see `biggest_movers`)."""
+    journeys = overview.journeys(connection).filter(pl.col("slug") == journey_slug)
+    if journeys.is_empty():
+        return biggest_movers(pl.DataFrame(schema=CHANGES_SCHEMA))
+    journey_id = int(journeys["id"][0])
+    persona_id = _persona_id(connection, persona_slug)
+
+    def feedback(p: overview.Period) -> pl.DataFrame:
+        return overview.feedback_by_touchpoint(connection, journey_id=journey_id, period=p, persona_id=persona_id)
+
+    parts = [
+        journey_changes(
+            feedback=feedback(period),
+            compared_feedback=feedback(compared),
+            definitions=overview.metric_definitions(connection, journey_id=journey_id),
+            min_answers=min_answers,
+        )
+    ]
+    # stage_metrics compares with the period just before; a call over `compared` gives any other period
+    just_before = compared == period.previous()
+    for slug, name, position in (
+        journey_map.journey_stages(connection, journey_slug=journey_slug)
+        .select("stage_slug", "stage_name", "position")
+        .iter_rows()
+    ):
+
+        def stage_metrics(start: dt.date, end: dt.date, stage_slug: str = slug) -> pl.DataFrame:
+            return journey_map.stage_metrics(
+                connection,
+                journey_slug=journey_slug,
+                stage_slug=stage_slug,
+                persona_slug=persona_slug,
+                start=start,
+                end=end,
+                min_answers=min_answers,
+            )
+
+        now = stage_metrics(period.start, period.end)
+        then = (
+            now.select("metric_id", pl.col("previous_value").alias("value"))
+            if just_before
+            else stage_metrics(compared.start, compared.end)
+        )
+        parts.append(stage_changes(stage_slug=slug, stage=name, position=position, metrics=now, compared_metrics=then))
+    return biggest_movers(pl.concat(parts, how="vertical"))
+
+
+def _persona_id(connection: Connection, persona_slug: str | None) -> int | None:
+    if persona_slug is None:
+        return None
+    found = overview.personas(connection).filter(pl.col("slug") == persona_slug)
+    return int(found["id"][0]) if len(found) else None
