@@ -128,6 +128,36 @@ def cmd_refresh(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_review_create(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from data_access.db import session_scope
+    from data_access.reviews import ReviewError, create_review
+
+    try:
+        reviewed_on = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+        with session_scope(_engine(settings)) as session:
+            review = create_review(session, journey_slug=args.journey, label=args.label, reviewed_on=reviewed_on)
+            slug = review.slug
+    except (ReviewError, ValueError) as exc:
+        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Review '{slug}' of {args.journey} on {reviewed_on.isoformat()}: the map as it stands is kept.")
+    return 0
+
+
+def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
+    from data_access.reviews import list_reviews
+
+    with _engine(settings).connect() as connection:
+        found = list_reviews(connection, journey_slug=args.journey)
+    for slug, label, reviewed_on in found.select("slug", "label", "reviewed_on").iter_rows():
+        print(f"{reviewed_on.isoformat()}  {slug}  {label}")
+    if found.is_empty():
+        print(f"No review of {args.journey} yet.", file=sys.stderr)
+    return 0
+
+
 # `journey-atlas import KIND FILE`: one handler per kind of file
 IMPORTERS: dict[str, Command] = {
     "map": cmd_import_map,
@@ -169,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = sub.add_parser("refresh", help="rebuild rollups after facts were loaded by other means")
     refresh.set_defaults(run=cmd_refresh)
+
+    review = sub.add_parser("review", help="label the map as a review meeting's version, and list them")
+    review_sub = review.add_subparsers(dest="action", required=True)
+    review_create = review_sub.add_parser("create", help="keep the map as it stands under a label and a date")
+    review_create.add_argument("--journey", required=True, help="the journey's slug")
+    review_create.add_argument("--label", required=True, help='e.g. "Q3 review"; the slug is made from it')
+    review_create.add_argument("--date", default=None, help="day of the review, YYYY-MM-DD (default: today)")
+    review_create.set_defaults(run=cmd_review_create)
+    review_list = review_sub.add_parser("list", help="the journey's reviews, latest first")
+    review_list.add_argument("--journey", required=True, help="the journey's slug")
+    review_list.set_defaults(run=cmd_review_list)
 
     return parser
 

@@ -151,3 +151,29 @@ def test_map_changes_on_crafted_maps() -> None:
     ]
     assert map_changes(before, before, journey_slug="shop").is_empty()
     assert map_changes(before, after, journey_slug="nope").is_empty()
+
+
+def test_cli_creates_and_lists_reviews(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review create` keeps the map under a label and a date; `review list` shows it; bad input exits 2."""
+    from dashboard import cli
+    from dashboard.settings import get_settings
+
+    with session_scope(sqlite_engine) as session:
+        import_map(session, MAP)
+    monkeypatch.setenv("ATLAS_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["review", "create", "--journey", "shop", "--label", "Q3 review", "--date", "2026-09-30"]) == 0
+        assert "q3-review" in capsys.readouterr().out
+        assert cli.main(["review", "list", "--journey", "shop"]) == 0
+        assert capsys.readouterr().out.splitlines() == ["2026-09-30  q3-review  Q3 review"]
+        assert cli.main(["review", "create", "--journey", "nope", "--label", "Q3"]) == 2
+        assert "nope" in capsys.readouterr().err
+        assert cli.main(["review", "create", "--journey", "shop", "--label", "Q3", "--date", "30/09"]) == 2
+    finally:
+        get_settings.cache_clear()
+    with session_scope(sqlite_engine) as session:
+        _, snapshot = review_snapshot(session, journey_slug="shop", review_slug="q3-review")
+    assert [j.slug for j in snapshot.journeys] == ["other", "shop"]
