@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.settings import get_settings
-from data_access import journey_map, overview, stage_notes
+from data_access import changes, journey_map, overview, reviews, stage_notes
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.demo import ensure_demo
 
@@ -76,9 +76,17 @@ def load_catalogue() -> Catalogue:
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the experience map…")
 def load_overview(
-    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, metric: str
+    journey: str,
+    persona: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    metric: str,
+    compare_from: dt.date | None = None,
+    compare_to: dt.date | None = None,
 ) -> overview.OverviewData:
+    """The experience map; headlines compare with compare_from..compare_to, by default the period before."""
     catalogue = load_catalogue()
+    compared = overview.Period(compare_from, compare_to) if compare_from and compare_to else None
     with engine().connect() as connection:
         return overview.load_overview(
             connection,
@@ -87,7 +95,47 @@ def load_overview(
             persona_id=catalogue.persona_id(persona),
             metric=metric,
             min_answers=get_settings().min_responses,
+            compared=compared,
         )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing the two periods…")
+def load_changes(
+    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, compare_from: dt.date, compare_to: dt.date
+) -> pl.DataFrame:
+    """Every metric of the journey now and in the compared period, biggest movers first."""
+    with engine().connect() as connection:
+        return changes.load_changes(
+            connection,
+            journey_slug=journey,
+            period=overview.Period(date_from, date_to),
+            compared=overview.Period(compare_from, compare_to),
+            persona_slug=persona,
+            min_answers=get_settings().min_responses,
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_reviews(journey: str) -> pl.DataFrame:
+    """The journey's reviews, latest first: slug, label, reviewed_on, created_at."""
+    with engine().connect() as connection:
+        return reviews.list_reviews(connection, journey_slug=journey)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_map_changes(journey: str, review: str) -> pl.DataFrame:
+    """Pain points and opportunities added or resolved on the journey's map since the review."""
+    with session_scope(engine()) as session:
+        return reviews.map_changes_since(session, journey_slug=journey, review_slug=review)
+
+
+def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
+    """Label the journey's current map as a review; returns its slug. Not cached: it writes."""
+    with session_scope(engine()) as session:
+        slug = reviews.create_review(session, journey_slug=journey, label=label, reviewed_on=reviewed_on).slug
+    load_reviews.clear()
+    load_map_changes.clear()
+    return slug
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
