@@ -93,6 +93,24 @@ def stage_metric_table(metrics: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = False) -> str:
+    """A metric's value as the journey page and the report show it; `signed` for a change (+/−)."""
+    if value is None:
+        return "—"
+    sign = "+" if signed else ""
+    if formula in ("conversion", "drop_off"):
+        return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f} %"
+    if formula == "time_to_next_stage":
+        return f"{value:{sign}.1f} days"
+    if formula in ("nps", "sentiment"):
+        return f"{value:+.0f}"
+    if formula == "volume":
+        return f"{value:{sign},.0f}"
+    if formula in ("ces", "rating"):
+        return f"{value:{sign}.2f}"  # the scale is in the label; two decimals show a real move
+    return f"{value:{sign}.1f}{(' ' + unit) if unit else ''}"
+
+
 def stage_emotion_chart(emotions: pl.DataFrame, *, step_order: list[str], stage_name: str) -> alt.Chart:
     """The journey map's emotion curve on its own: steps named, scale labelled, titled with the stage."""
     curve = journey_charts.emotion_curve(emotions, step_order=step_order, height=260, standalone=True)

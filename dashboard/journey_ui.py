@@ -12,6 +12,7 @@ from typing import Literal
 import polars as pl
 import streamlit as st
 
+from dashboard import exports
 from dashboard.charts import journey as charts
 from dashboard.loaders import add_stage_note, load_stage_notes
 from dashboard.settings import get_settings
@@ -120,19 +121,7 @@ def lane_grid(data: JourneyMapData) -> None:
 
 
 def _shown(value: float | None, formula: str, unit: str) -> str:
-    if value is None:
-        return "—"
-    if formula in ("conversion", "drop_off"):
-        return f"{100 * value:.1f} %"
-    if formula == "time_to_next_stage":
-        return f"{value:.1f} days"
-    if formula in ("nps", "sentiment"):
-        return f"{value:+.0f}"
-    if formula == "volume":
-        return f"{value:,.0f}"
-    if formula in ("ces", "rating"):
-        return f"{value:.2f}"  # the scale is in the label; two decimals show a real move
-    return f"{value:.1f}{(' ' + unit) if unit else ''}"
+    return exports.metric_text(value, formula, unit)
 
 
 def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3) -> None:

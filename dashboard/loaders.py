@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboard import report
 from dashboard.settings import get_settings
 from data_access import changes, journey_map, overview, reviews, stage_notes
 from data_access.db import make_engine, session_scope, upgrade_schema
@@ -214,3 +215,24 @@ def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
     with session_scope(engine()) as session:
         stage_notes.add_note(session, journey_slug=journey, stage_slug=stage, author=author, body=body)
     load_stage_notes.clear()
+    load_report_pdf.clear()
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def load_report_pdf(
+    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, metric: str, stage: str | None
+) -> bytes:
+    """The view's PDF report: the experience map, then `stage` in depth, or every stage when it is None."""
+    settings = get_settings()
+    with engine().connect() as connection:
+        return report.build_report(
+            connection,
+            journey_slug=journey,
+            persona_slug=persona,
+            start=date_from,
+            end=date_to,
+            metric=metric,
+            stage_slug=stage,
+            min_answers=settings.min_responses,
+            notes=settings.stage_notes,
+        )

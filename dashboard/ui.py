@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import exports
-from dashboard.loaders import Catalogue, load_catalogue
+from dashboard.loaders import Catalogue, load_catalogue, load_report_pdf
 from dashboard.state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
 
@@ -138,9 +138,9 @@ def share_link(state: ViewState, *, page: str) -> None:
 
 
 def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
-    """A sidebar popover with the view's numbers as CSV and its main chart as PNG and SVG.
+    """A sidebar popover with the view's numbers as CSV, its main chart as PNG and SVG, and a PDF report.
 
-    Images are rendered only when their button is clicked (vl-convert takes a second or two).
+    Images and the report are rendered only when their button is clicked (vl-convert takes a second or two).
     """
     name = partial(
         exports.file_name, journey=state.journey, scope=scope, date_from=state.date_from, date_to=state.date_to
@@ -173,3 +173,14 @@ def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame,
             key=f"{page}_export_svg",
             width="stretch",
         )
+        st.download_button(
+            "Report (PDF)",
+            partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
+                    state.stage if page == "journey" else None),
+            file_name=name(extension="pdf"),
+            mime="application/pdf",
+            on_click="ignore",
+            key=f"{page}_export_pdf",
+            width="stretch",
+            help="The experience map and " + ("this stage in depth" if page == "journey" else "one page per stage"),
+        )  # fmt: skip

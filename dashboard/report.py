@@ -1,0 +1,462 @@
+"""The PDF report of a view, for a review meeting's minutes: one file, readable on paper.
+
+Page 1 is the experience map (headlines with their change, the touchpoint grid as an image rendered offline
+by `exports.chart_png`, the moments of truth). A journey-page view then adds its stage in depth: every
+lane per step, the linked metrics, a handful of comments and the notes from the front line. An overview
+view adds one page per stage with its key lanes and metrics instead.
+
+Pure of streamlit: a connection and plain values in, PDF bytes out. Text is set in DejaVu Sans (Debian's
+fonts-dejavu-core) so quotes, dashes, ★, € and the minus sign print as typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from PIL import Image
+from sqlalchemy import Connection, select
+
+from dashboard import exports
+from dashboard.charts import overview as overview_charts
+from dashboard.charts.palette import STATUS_COLOURS, STATUS_WORDS
+from data_access import journey_map, overview, stage_notes
+from data_access.experience_map import GRID_METRICS, Headline
+from data_access.models import Persona
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+FONT = "DejaVu"
+INK = (31, 41, 51)
+MUTED = (82, 96, 109)
+HEADING_FILL = (236, 239, 243)
+# landscape A4 in millimetres, margins included
+PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 12.0
+MAX_STEP_COLUMNS = 5  # beyond this, lanes are listed per step instead of drawn as columns
+
+DETAIL_LANES = {
+    "action": "Customer actions",
+    "touchpoint": "Touchpoint",
+    "thought": "Thoughts",
+    "emotion": "Emotion (assumed / measured)",
+    "pain_point": "Pain points",
+    "opportunity": "Opportunities",
+    "backstage": "Backstage",
+}
+KEY_LANES = ("action", "touchpoint", "pain_point", "opportunity")
+
+
+def font_dir() -> Path:
+    """Where DejaVu Sans lives; a clear error when the font package is missing."""
+    for folder in FONT_DIRS:
+        if all((folder / name).is_file() for name in FONT_FILES.values()):
+            return folder
+    raise FileNotFoundError(
+        "The PDF report needs the DejaVu Sans font: install it with `apt-get install -y fonts-dejavu-core`."
+    )
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    value = hex_colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+@dataclass(frozen=True)
+class ReportTitle:
+    journey: str
+    persona: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def subtitle(self) -> str:
+        days = (self.end - self.start).days + 1
+        return (
+            f"{self.journey} · {self.persona} · {self.start:%d %b %Y} – {self.end:%d %b %Y} "
+            f"({days} days, compared with the {days} days before)"
+        )
+
+
+class _Report(FPDF):
+    def __init__(self, title: ReportTitle) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.report_title = title
+        folder = font_dir()
+        for style, name in FONT_FILES.items():
+            self.add_font(FONT, style, str(folder / name))
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(auto=True, margin=MARGIN + 4)
+        self.set_text_color(*INK)
+        self.set_title(f"Journey Atlas — {title.journey}")
+        self.set_creator("Journey Atlas")
+
+    def footer(self) -> None:
+        self.set_y(-MARGIN)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(*MUTED)
+        self.cell(0, 5, f"Journey Atlas · {self.report_title.subtitle}", align="L")
+        self.set_x(MARGIN)
+        self.cell(0, 5, f"page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(*INK)
+
+    def heading(self, text: str, *, size: float = 18) -> None:
+        self.set_font(FONT, "B", size)
+        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def section(self, text: str) -> None:
+        if self.get_y() > PAGE_HEIGHT - MARGIN - 30:
+            self.add_page()
+        self.ln(2)
+        self.set_font(FONT, "B", 12)
+        self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    def line_of_text(self, text: str, *, size: float = 9, style: str = "", muted: bool = False) -> None:
+        self.set_font(FONT, style, size)
+        if muted:
+            self.set_text_color(*MUTED)
+        self.multi_cell(0, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(*INK)
+
+    @property
+    def body_width(self) -> float:
+        return PAGE_WIDTH - 2 * MARGIN
+
+
+# --- page 1: the experience map --------------------------------------------------------------------
+
+
+def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
+    if not headlines:
+        return
+    gap = 3.0
+    width = (pdf.body_width - gap * (len(headlines) - 1)) / len(headlines)
+    top = pdf.get_y()
+    for index, headline in enumerate(headlines):
+        x = MARGIN + index * (width + gap)
+        pdf.set_draw_color(*_rgb(STATUS_COLOURS.get(headline.status.value, STATUS_COLOURS["no data"])))
+        pdf.set_line_width(0.6)
+        pdf.rect(x, top, width, 19)
+        pdf.set_xy(x + 2, top + 1.5)
+        pdf.set_font(FONT, "", 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(width - 4, 4, headline.label)
+        pdf.set_xy(x + 2, top + 5.5)
+        pdf.set_text_color(*INK)
+        pdf.set_font(FONT, "B", 14)
+        pdf.cell(width - 4, 7, headline.shown() if headline.value is not None else "not enough data")
+        pdf.set_xy(x + 2, top + 12.5)
+        pdf.set_font(FONT, "", 7)
+        change = headline.shown_change()
+        target = "" if headline.target is None else f" · target {_headline_number(headline.key, headline.target)}"
+        pdf.cell(width - 4, 4, f"{change + ' vs before' if change else 'no change to show'}{target}")
+    pdf.set_line_width(0.2)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_xy(MARGIN, top + 22)
+
+
+def _headline_number(key: str, value: float) -> str:
+    return f"{100 * value:.0f}%" if key == "conversion" else f"{value:g}"
+
+
+def _marker_style(cell: str) -> FontFace | None:
+    """Status words led by ● print in their status colour (the word stays, so colour is never the only cue)."""
+    if not cell.startswith("● "):
+        return None
+    status = {word: key for key, word in STATUS_WORDS.items()}.get(cell[2:])
+    return FontFace(color=_rgb(STATUS_COLOURS[status])) if status in ("green", "amber", "red") else None
+
+
+def _table(
+    pdf: _Report, header: list[str], rows: list[list[str]], widths: tuple[float, ...], *, size: float = 8
+) -> None:
+    pdf.set_font(FONT, "", size)
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.body_width,
+        text_align="LEFT",
+        line_height=size * 0.5,
+        padding=1,
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+        repeat_headings=1,
+    ) as table:
+        for cells in [header, *rows]:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell, style=_marker_style(cell))
+
+
+def _experience_map_page(pdf: _Report, data: overview.OverviewData, *, metric: str) -> None:
+    pdf.add_page()
+    pdf.heading("Experience map")
+    pdf.line_of_text(pdf.report_title.subtitle, size=10, muted=True)
+    pdf.ln(3)
+    _headline_boxes(pdf, data.headlines)
+    metric_label = GRID_METRICS[metric].split(":")[0]
+    grid = overview_charts.touchpoint_heatmap(
+        data.grid, metric=metric, metric_label=metric_label, stage_order=data.stages["stage"].to_list()
+    )
+    png = exports.chart_png(grid, width=exports.EXPORT_WIDTH, scale=1.5)
+    moments = data.moments_of_truth
+    reserved = 12 + 5.5 * (moments.height + 1) if moments.height else 8
+    room = PAGE_HEIGHT - MARGIN - 6 - pdf.get_y() - reserved
+    _fit_image(pdf, png, max_height=max(room, 60))
+    pdf.line_of_text(
+        f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Grey dashed cells have too few answers: "
+        "not enough data, not a bad score.",
+        size=7,
+        muted=True,
+    )
+    if moments.height:
+        pdf.section("Moments of truth")
+        _table(
+            pdf,
+            ["Stage", "Touchpoint", "Channel", "Owner", "Health"],
+            [
+                [stage, touchpoint, channel, owner or "—", f"● {STATUS_WORDS.get(status, status)}"]
+                for stage, touchpoint, channel, owner, status in moments.select(
+                    "stage", "touchpoint", "channel", "owner", "status"
+                ).iter_rows()
+            ],
+            (1, 1.6, 1.2, 1.2, 1),
+        )
+
+
+def _fit_image(pdf: _Report, png: bytes, *, max_height: float) -> None:
+    """The image as wide as the page allows, but no taller than `max_height`, centred."""
+    with Image.open(io.BytesIO(png)) as image:
+        ratio = image.height / image.width
+    width = min(pdf.body_width, max_height / ratio)
+    pdf.image(io.BytesIO(png), x=MARGIN + (pdf.body_width - width) / 2, w=width, h=width * ratio)
+
+
+# --- a stage in depth ----------------------------------------------------------------------------
+
+
+def _lane_texts(data: journey_map.JourneyMapData, lanes: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    """Plain-text card lines per lane × step (touchpoints and measured emotion included)."""
+    items = data.lane_items.with_columns(
+        pl.when(pl.col("lane") == "thought")
+        .then(pl.format("“{}”", pl.col("text").str.strip_chars('"“” ')))
+        .when(pl.col("lane") == "pain_point")
+        .then(pl.format("[{}/5] {}", pl.col("severity").fill_null(0), "text"))
+        .when(pl.col("lane") == "opportunity")
+        .then(
+            pl.format("{} ({}, owner {})", "text", pl.col("status").fill_null("idea"), pl.col("owner").fill_null("—"))
+        )
+        .when(pl.col("lane") == "emotion")
+        .then(pl.format("{} ({})", "text", pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
+        .otherwise(pl.col("text"))
+        .alias("line")
+    ).select("step_id", "lane", "line")
+    touchpoints = data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
+        "step_id",
+        pl.lit("touchpoint").alias("lane"),
+        pl.format(
+            "{} · {}{}",
+            "touchpoint_name",
+            "channel_name",
+            pl.when(pl.col("moment_of_truth")).then(pl.lit(" ★")).otherwise(pl.lit("")),
+        ).alias("line"),
+    )
+    measured = data.emotions.filter(pl.col("measured_emotion").is_not_null()).select(
+        "step_id",
+        pl.lit("emotion").alias("lane"),
+        pl.format("measured {} (n = {})", pl.col("measured_emotion").round(1), "answers").alias("line"),
+    )
+    return (
+        pl.concat([items, touchpoints, measured])
+        .filter(pl.col("lane").is_in(list(lanes)))
+        .group_by("lane", "step_id", maintain_order=True)
+        .agg("line")
+    )
+
+
+def _lanes(pdf: _Report, data: journey_map.JourneyMapData, lanes: dict[str, str], *, size: float) -> None:
+    steps = data.steps.sort("position")
+    if steps.is_empty():
+        pdf.line_of_text("This stage has no steps yet, so there are no lanes.", muted=True)
+        return
+    cards = {(lane, step): lines for lane, step, lines in _lane_texts(data, list(lanes)).iter_rows()}
+    step_ids, step_names = steps["step_id"].to_list(), steps["step_name"].to_list()
+    if len(step_ids) <= MAX_STEP_COLUMNS:
+        rows = [
+            [title, *("\n".join(f"• {line}" for line in cards.get((lane, step), [])) for step in step_ids)]
+            for lane, title in lanes.items()
+        ]
+        _table(pdf, ["", *step_names], rows, (1.0, *([2.0] * len(step_ids))), size=size)
+        return
+    for step_id, name in zip(step_ids, step_names, strict=True):
+        pdf.line_of_text(name, size=size + 1, style="B")
+        for lane, title in lanes.items():
+            for line in cards.get((lane, step_id), []):
+                pdf.line_of_text(f"{title}: {line}", size=size)
+
+
+def _metric_rows(metrics: pl.DataFrame) -> list[list[str]]:
+    rows = []
+    for metric in metrics.to_dicts():
+        formula, unit = metric["formula"], metric["unit"] or ""
+        change = metric["change"]
+        rows.append(
+            [
+                metric["label"],
+                exports.metric_text(metric["value"], formula, unit),
+                "—" if metric["target"] is None else exports.metric_text(metric["target"], formula, unit),
+                f"● {STATUS_WORDS.get(metric['status'], metric['status'] or 'not enough data')}",
+                "—" if change is None else exports.metric_text(change, formula, unit, signed=True),
+                f"{metric['sample']:,}",
+                metric["touchpoint_name"] or metric["scope"],
+            ]
+        )
+    return rows
+
+
+def _metrics(pdf: _Report, metrics: pl.DataFrame) -> None:
+    if metrics.is_empty():
+        pdf.line_of_text("No metric is linked to this stage or its touchpoints.", muted=True)
+        return
+    _table(
+        pdf,
+        ["Metric", "Value", "Target", "Status", "Change vs before", "Base", "Linked to"],
+        _metric_rows(metrics),
+        (2.4, 0.9, 0.9, 1.1, 1.1, 0.7, 1.5),
+    )
+
+
+def _comments(pdf: _Report, comments: pl.DataFrame, *, title: str) -> None:
+    if comments.is_empty():
+        return
+    pdf.section(title)
+    _table(
+        pdf,
+        ["When", "Measure", "Score", "Step", "Comment"],
+        [
+            [f"{when:%d %b %Y}", measure.upper(), f"{score:g}", step or "—", comment]
+            for when, measure, score, step, comment in comments.select(
+                "occurred_at", "measure", "score", "step_name", "comment"
+            ).iter_rows()
+        ],
+        (0.9, 0.7, 0.5, 1.3, 6.0),
+    )
+
+
+def _notes(pdf: _Report, notes: pl.DataFrame) -> None:
+    pdf.section("Notes from the front line")
+    if notes.is_empty():
+        pdf.line_of_text("No notes on this stage yet.", muted=True)
+        return
+    _table(
+        pdf,
+        ["Who", "When (UTC)", "Note"],
+        [
+            [author, f"{created_at:%d %b %Y %H:%M}", body]
+            for author, body, created_at in notes.select("author", "body", "created_at").iter_rows()
+        ],
+        (1.2, 1.1, 7.0),
+    )
+
+
+def _stage_heading(pdf: _Report, stage: dict, *, detail: bool) -> None:
+    pdf.add_page()
+    pdf.heading(f"{stage['stage']} — journey map" if detail else f"Stage {stage['number']}: {stage['stage']}")
+    conversion = "" if stage["conversion"] is None else f" · {100 * stage['conversion']:.0f}% of the stage before"
+    reached = f"{stage['customers']:,} customers first reached this stage in the period{conversion}"
+    pdf.line_of_text(
+        f"{reached} · {stage['findings_detail']}",
+        size=9,
+        muted=True,
+    )
+    if stage["stage_description"]:
+        pdf.line_of_text(stage["stage_description"], size=9, style="I")
+    pdf.ln(2)
+
+
+def _stage_pages(
+    pdf: _Report,
+    connection: Connection,
+    stage: dict,
+    window: journey_map._Window,
+    *,
+    detail: bool,
+    min_answers: int,
+    notes: bool,
+) -> None:
+    """The stage in depth (`detail`, from the journey page) or its key lanes and metrics (from the overview)."""
+    data = journey_map.load_journey_map(connection, **window, min_answers=min_answers)
+    _stage_heading(pdf, stage, detail=detail)
+    _lanes(pdf, data, DETAIL_LANES if detail else {k: DETAIL_LANES[k] for k in KEY_LANES}, size=7.5)
+    pdf.section("What the numbers say")
+    _metrics(pdf, data.metrics)
+    if detail:
+        low = journey_map.stage_comments(connection, **window, band="low", limit=5)
+        newest = journey_map.stage_comments(connection, **window, limit=8)
+        _comments(pdf, low, title="In the customers' words: newest low scores")
+        seen = low["feedback_id"].implode()
+        _comments(
+            pdf, newest.filter(~pl.col("feedback_id").is_in(seen)).head(4), title="In the customers' words: newest"
+        )
+    if notes:
+        slugs = {"journey_slug": window["journey_slug"], "stage_slug": window["stage_slug"]}
+        _notes(pdf, stage_notes.list_notes(connection, **slugs, limit=20 if detail else 5))
+
+
+# --- the whole report ----------------------------------------------------------------------------
+
+
+def build_report(
+    connection: Connection,
+    *,
+    journey_slug: str,
+    persona_slug: str | None,
+    start: dt.date,
+    end: dt.date,
+    metric: str = "health",
+    stage_slug: str | None = None,
+    min_answers: int = 30,
+    notes: bool = True,
+) -> bytes:
+    """The PDF of a view: the experience map, then the stage in depth (journey page) or every stage (overview)."""
+    journeys = overview.journeys(connection).filter(pl.col("slug") == journey_slug)
+    if journeys.is_empty():
+        raise ValueError(f"Journey '{journey_slug}' does not exist.")
+    persona_id = (
+        None
+        if persona_slug is None
+        else connection.execute(select(Persona.id).where(Persona.slug == persona_slug)).scalar_one_or_none()
+    )
+    persona_name = (
+        "All customers"
+        if persona_id is None
+        else str(connection.execute(select(Persona.name).where(Persona.id == persona_id)).scalar_one())
+    )
+    title = ReportTitle(journey=str(journeys["name"][0]), persona=persona_name, start=start, end=end)
+    experience_map = overview.load_overview(
+        connection,
+        journey_id=int(journeys["id"][0]),
+        period=overview.Period(start, end),
+        persona_id=persona_id,
+        metric=metric,
+        min_answers=min_answers,
+    )
+    pdf = _Report(title)
+    _experience_map_page(pdf, experience_map, metric=metric)
+    for number, stage in enumerate(experience_map.stages.to_dicts(), start=1):
+        stage["number"] = number
+        if stage_slug is None or stage["stage_slug"] == stage_slug:
+            window = journey_map._Window(
+                journey_slug=journey_slug,
+                stage_slug=stage["stage_slug"],
+                persona_slug=persona_slug,
+                start=start,
+                end=end,
+            )
+            _stage_pages(
+                pdf, connection, stage, window, detail=stage_slug is not None, min_answers=min_answers, notes=notes
+            )
+    return bytes(pdf.output())

@@ -1,0 +1,91 @@
+"""The PDF report on the demo: it opens, has the expected pages, and says what the view shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Iterator
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine
+
+from dashboard.report import build_report
+from data_access.db import make_engine, session_scope
+from data_access.journey_map import journey_stages
+from data_access.stage_notes import add_note
+
+JOURNEY = "northwind-current"
+END = dt.date(2026, 10, 31)
+START = END - dt.timedelta(days=89)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_database_url: str) -> Iterator[Engine]:
+    db = make_engine(demo_database_url)
+    yield db
+    db.dispose()
+
+
+def _pages(pdf: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed (table cells wrap their lines)."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _stage_names(demo: Engine) -> list[str]:
+    with demo.connect() as connection:
+        return journey_stages(connection, journey_slug=JOURNEY)["stage_name"].to_list()
+
+
+def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
+    """From the overview: the experience map, then one page per stage with its lanes and metrics, fast."""
+    started = time.perf_counter()
+    with demo.connect() as connection:
+        pdf = build_report(connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END)
+    assert time.perf_counter() - started < 20  # about 5 s on two shared cores, vl-convert warm-up included
+    pages = _pages(pdf)
+    stages = _stage_names(demo)
+    assert pdf.startswith(b"%PDF")
+    assert len(pages) == 1 + len(stages)
+    assert "Experience map" in pages[0] and "Moments of truth" in pages[0] and "NPS" in pages[0]
+    assert "03 Aug 2026 – 31 Oct 2026" in pages[0]
+    for number, (name, text) in enumerate(zip(stages, pages[1:], strict=True), start=1):
+        assert f"Stage {number}: {name}" in text
+        assert "What the numbers say" in text and "Customer actions" in text
+        assert f"page {number + 1} of {len(pages)}" in text
+
+
+def test_journey_report_has_the_stage_in_depth_with_its_notes(demo: Engine) -> None:
+    """From a journey page: the map, then the stage's lanes, metrics, comments and notes, Unicode intact."""
+    body = "Customers quote “20 € for 40 minutes on hold” ★ — and ask for a callback"
+    with session_scope(demo) as session:
+        add_note(session, journey_slug=JOURNEY, stage_slug="support", author="Zoë at the front desk", body=body)
+    with demo.connect() as connection:
+        pdf = build_report(
+            connection, journey_slug=JOURNEY, persona_slug="budget-family", start=START, end=END, stage_slug="support"
+        )
+    pages = _pages(pdf)
+    text = " ".join(pages[1:])
+    assert "Experience map" in pages[0] and "Budget" in pages[0]
+    assert pages[1].startswith("Support — journey map")
+    for section in ("Thoughts", "Pain points", "Opportunities", "Backstage", "What the numbers say"):
+        assert section in text
+    assert "In the customers' words" in text and "Notes from the front line" in text
+    assert "Zoë at the front desk" in text
+    assert "“20 € for 40 minutes on hold” ★" in text
+    assert "Onboarding — journey map" not in text
+
+
+def test_notes_can_be_left_out(demo: Engine) -> None:
+    """A deployment without stage notes gets a report without them."""
+    with demo.connect() as connection:
+        pdf = build_report(
+            connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END, stage_slug="onboarding", notes=False
+        )
+    assert "Notes from the front line" not in "\n".join(_pages(pdf))
+
+
+def test_unknown_journey_is_refused(demo: Engine) -> None:
+    with pytest.raises(ValueError, match="atlantis"), demo.connect() as connection:
+        build_report(connection, journey_slug="atlantis", persona_slug=None, start=START, end=END)
