@@ -14,7 +14,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import exports
+from dashboard import changes_ui, exports
 from dashboard.loaders import Catalogue, load_catalogue, load_report_pdf
 from dashboard.state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
@@ -38,6 +38,7 @@ def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
     )
     if params.get("journey") in catalogue.days:
         first, last = catalogue.days[params["journey"]]
+    journey = params["journey"] if params.get("journey") in journeys else journeys[0]
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),
@@ -45,6 +46,7 @@ def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
         first_day=first,
         last_day=last,
         stages=stages,
+        reviews=changes_ui.review_slugs(journey),
     )
     state, notices = read_view_state(params, choices)
     for notice in notices:
@@ -107,8 +109,11 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
                 args=("metric", "overview_metric"),
                 help="Health is the share of a cell's metrics at or better than target.",
             )
+        if page == "overview":
+            changes_ui.compare_control(state, page=page)
         days = (state.date_to - state.date_from).days + 1
-        st.caption(f"{days} days, compared with the {days} days before. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+        compared = "" if page == "overview" else f", compared with the {days} days before"
+        st.caption(f"{days} days{compared}. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
 
 
 def headline_cards(headlines: Sequence[Headline]) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import exports, presentation, routes, ui
+from dashboard import changes_ui, exports, presentation, routes, ui
 from dashboard.charts import overview as charts
 from dashboard.loaders import load_overview
 from dashboard.settings import get_settings
@@ -15,16 +15,17 @@ if state.present:
 ui.filter_sidebar(state, catalogue, page="overview")
 st.query_params.from_dict(state.query(page="overview"))
 
+compared = changes_ui.compared_period(state)
 journey_name = catalogue.journey_name(state.journey)
 persona_name = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
 st.title("Experience map")
 st.caption(
     f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
     "The whole lifecycle at a glance: click a stage or a cell to open its journey map. "
-    f"Arrows compare with the {(state.date_to - state.date_from).days + 1} days before."
+    f"Arrows compare with {compared[0]:%d %b %Y} – {compared[1]:%d %b %Y}."
 )
 
-data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric)
+data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
 ui.headline_cards(data.headlines)
 
 
@@ -68,3 +69,5 @@ st.dataframe(
         "status": st.column_config.TextColumn("Health", help="The cell's health against target"),
     },
 )
+changes_ui.what_changed(state, compared)
+changes_ui.review_form(state)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,3 +103,49 @@ def test_clicking_a_cell_opens_the_journey_map(run_overview: Callable[..., AppTe
     assert app.query_params["stage"] == "onboarding"
     assert app.query_params["persona"] == "remote-worker"
     assert "Onboarding" in app.title[0].value
+
+
+def test_what_changed_compares_with_a_chosen_period(run_overview: Callable[..., AppTest]) -> None:
+    """compare_from/compare_to in the URL: the sidebar says so and every metric lists now, then and change."""
+    app = run_overview(
+        journey=JOURNEY,
+        **{"from": "2026-06-01", "to": "2026-06-30", "compare_from": "2026-01-01", "compare_to": "2026-01-31"},
+    )
+    assert not app.exception and not app.warning
+    assert app.selectbox(key="overview_compare").value == "period"
+    assert [d.isoformat() for d in app.date_input(key="overview_compare_dates").value] == ["2026-01-01", "2026-01-31"]
+    assert app.query_params["compare_from"] == "2026-01-01"
+    assert "Arrows compare with 01 Jan 2026 – 31 Jan 2026" in _texts(app)
+    changes = next(d.value for d in app.dataframe if "compared_value" in d.value.columns)
+    assert list(changes.columns) == ["stage", "label", "value", "compared_value", "change", "status"]
+    assert {"Whole journey", "Onboarding"} <= set(changes["stage"])
+    assert len(changes) >= 10
+
+
+def test_what_changed_since_a_review(run_overview: Callable[..., AppTest]) -> None:
+    """review=<slug>: the period ending on the review's date, and the map's changes since it."""
+
+    from data_access.db import make_engine, session_scope
+    from data_access.reviews import create_review, list_reviews
+
+    engine = make_engine(os.environ["ATLAS_DATABASE_URL"])
+    with session_scope(engine) as session:
+        slug = create_review(
+            session, journey_slug=JOURNEY, label=f"Review {uuid.uuid4().hex[:8]}", reviewed_on=dt.date(2026, 5, 31)
+        ).slug
+    with engine.connect() as connection:
+        assert slug in list_reviews(connection, journey_slug=JOURNEY)["slug"].to_list()
+    engine.dispose()
+    app = run_overview(journey=JOURNEY, review=slug, **{"from": "2026-06-01", "to": "2026-06-30"})
+    assert not app.exception and not app.warning
+    assert app.selectbox(key="overview_compare").value == slug
+    assert app.query_params["review"] == slug
+    assert "Arrows compare with 02 May 2026 – 31 May 2026" in _texts(app)
+    assert "No pain point or opportunity was added or resolved since this review." in _texts(app)
+
+
+def test_an_unknown_review_gives_a_notice_and_the_previous_period(run_overview: Callable[..., AppTest]) -> None:
+    app = run_overview(journey=JOURNEY, review="no-such-review")
+    assert not app.exception
+    assert any("review" in w.value for w in app.warning)
+    assert app.selectbox(key="overview_compare").value == "previous"

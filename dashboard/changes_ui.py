@@ -1,0 +1,182 @@
+"""What changed, on screen: the "Compare with" control, the biggest movers table, map changes since a review.
+
+The comparison lives in the URL: nothing (the period before), `compare_from`/`compare_to` (a chosen
+period) or `review=<slug>` (the period of equal length ending on the review's date, plus the pain points
+and opportunities added or resolved on the map since that review).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.state import ViewState
+from data_access.changes import SHARE_FORMULAS
+
+PREVIOUS = "previous"
+CHOSEN = "period"
+
+
+def review_slugs(journey: str) -> list[str]:
+    return loaders.load_reviews(journey)["slug"].to_list()
+
+
+def compared_period(state: ViewState) -> tuple[dt.date, dt.date]:
+    """The period the view compares with; for a review, the equal-length period ending on its date."""
+    if state.review and not (state.compare_from and state.compare_to):
+        found = loaders.load_reviews(state.journey).filter(pl.col("slug") == state.review)
+        if len(found):
+            end: dt.date = found["reviewed_on"][0]
+            return end - (state.date_to - state.date_from), end
+    return state.compared_period
+
+
+def _set_comparison(page: str) -> None:
+    choice = st.session_state[f"{page}_compare"]
+    for name in ("compare_from", "compare_to", "review"):
+        st.query_params.pop(name, None)
+    if choice == CHOSEN:
+        start, end = st.session_state.get(f"{page}_compare_default", (None, None))
+        if start and end:
+            st.query_params["compare_from"], st.query_params["compare_to"] = start.isoformat(), end.isoformat()
+    elif choice != PREVIOUS:
+        st.query_params["review"] = choice
+
+
+def _set_compared_dates(key: str) -> None:
+    value = st.session_state[key]
+    if isinstance(value, tuple | list) and len(value) == 2:
+        st.query_params["compare_from"], st.query_params["compare_to"] = value[0].isoformat(), value[1].isoformat()
+
+
+def compare_control(state: ViewState, *, page: str) -> None:
+    """'Compare with': the period before, a chosen period, or one of the journey's reviews (call in the sidebar)."""
+    reviews = loaders.load_reviews(state.journey)
+    labels = {PREVIOUS: "the previous period", CHOSEN: "a chosen period"} | {
+        slug: f"review: {label} ({day:%d %b %Y})"
+        for slug, label, day in reviews.select("slug", "label", "reviewed_on").iter_rows()
+    }
+    current = state.review or (CHOSEN if state.compare_from and state.compare_to else PREVIOUS)
+    st.session_state[f"{page}_compare_default"] = state.compared_period
+    st.selectbox(
+        "Compare with",
+        list(labels),
+        index=list(labels).index(current),
+        format_func=labels.__getitem__,
+        key=f"{page}_compare",
+        on_change=_set_comparison,
+        args=(page,),
+        help="Every number's change is against this period. A review compares with the period of equal "
+        "length ending on the review's date, and lists the map's changes since.",
+    )
+    if current == CHOSEN:
+        st.date_input(
+            "Compared period",
+            value=compared_period(state),
+            key=f"{page}_compare_dates",
+            on_change=_set_compared_dates,
+            args=(f"{page}_compare_dates",),
+        )
+
+
+def _shown(column: str) -> pl.Expr:
+    """A value as people read it: shares as %, CES and ratings to 2 decimals, days to 1, points signed."""
+    value = pl.col(column)
+    formula = pl.col("formula")
+    return (
+        pl.when(value.is_null())
+        .then(pl.lit("not enough data"))
+        .when(formula.is_in(SHARE_FORMULAS))
+        .then((value * 100).round(1).cast(pl.String) + "%")
+        .when(formula.is_in(["ces", "rating"]))
+        .then(value.round(2).cast(pl.String))
+        .when(formula == "time_to_next_stage")
+        .then(value.round(1).cast(pl.String) + " days")
+        .when(formula == "csat")
+        .then(value.round(1).cast(pl.String) + "%")
+        .otherwise(value.round(1).cast(pl.String))
+        .alias(column)
+    )
+
+
+def _shown_change() -> pl.Expr:
+    change = pl.col("change")
+    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+    amount = (
+        pl.when(pl.col("formula").is_in(SHARE_FORMULAS))
+        .then((change * 100).round(1).cast(pl.String) + " pts")
+        .when(pl.col("formula").is_in(["ces", "rating"]))
+        .then(change.round(2).cast(pl.String))
+        .when(pl.col("formula") == "time_to_next_stage")
+        .then(change.round(1).cast(pl.String) + " days")
+        .otherwise(change.round(1).cast(pl.String))
+    )
+    return pl.when(change.is_null()).then(pl.lit("–")).otherwise(sign + amount).alias("change")
+
+
+def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
+    """Every metric now and then, biggest movers first; since a review, the map's new and resolved findings."""
+    st.subheader("What changed")
+    movers = loaders.load_changes(state.journey, state.persona, state.date_from, state.date_to, *compared)
+    review = loaders.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
+    since = f" (the period ending on review *{review['label'][0]}*)" if len(review) else ""
+    st.caption(
+        f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared[0]:%d %b %Y} – "
+        f"{compared[1]:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
+        "metric's scale (200 NPS or sentiment points, 100 CSAT points, 6 on CES, 1 for a share); time to "
+        "next stage relative to its larger value. Status is against target, now."
+    )
+    st.dataframe(
+        movers.select("stage", "label", _shown("value"), _shown("compared_value"), _shown_change(), "status"),
+        hide_index=True,
+        width="stretch",
+        key="overview_changes",
+        column_config={
+            "stage": "Stage",
+            "label": "Metric",
+            "value": "Now",
+            "compared_value": "Then",
+            "change": "Change",
+            "status": "Status",
+        },
+    )
+    if len(review):
+        map_changes_since(state, label=str(review["label"][0]))
+
+
+def map_changes_since(state: ViewState, *, label: str) -> None:
+    st.markdown(f"**On the map since {label}**")
+    found = loaders.load_map_changes(state.journey, state.review or "")
+    if found.is_empty():
+        st.caption("No pain point or opportunity was added or resolved since this review.")
+        return
+    st.dataframe(
+        found.select("change", "stage", "step", "text", "status_then", "status_now"),
+        hide_index=True,
+        width="stretch",
+        key="overview_map_changes",
+        column_config={
+            "change": "Change",
+            "stage": "Stage",
+            "step": "Step",
+            "text": "Pain point or opportunity",
+            "status_then": "Status then",
+            "status_now": "Status now",
+        },
+    )
+
+
+def review_form(state: ViewState) -> None:
+    """A small form to label the map as it stands as a review (not shown in presentation mode)."""
+    if state.present:
+        return
+    with st.expander("Label this map as a review"), st.form("overview_review_form", border=False):
+        label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
+        day = st.date_input("Review date", value=dt.date.today(), key="overview_review_date")
+        if st.form_submit_button("Save review") and label.strip():
+            slug = loaders.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
+            st.query_params["review"] = slug
+            st.rerun()
