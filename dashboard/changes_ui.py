@@ -112,6 +112,8 @@ def _shown_change() -> pl.Expr:
         .then(change.round(2).cast(pl.String))
         .when(pl.col("formula") == "time_to_next_stage")
         .then(change.round(1).cast(pl.String) + " days")
+        .when(pl.col("formula") == "csat")
+        .then(change.round(1).cast(pl.String) + " pts")
         .otherwise(change.round(1).cast(pl.String))
     )
     return pl.when(change.is_null()).then(pl.lit("–")).otherwise(sign + amount).alias("change")
