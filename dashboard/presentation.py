@@ -8,7 +8,9 @@ map → first stage → … → last stage, and every slide writes its full URL,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -22,29 +24,55 @@ from data_access.journey_map import JourneyMapData
 # Constant CSS only: no user or data text is ever formatted into it.
 LARGE_TYPE = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 1600px; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2.8rem; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; max-width: 1600px; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem; padding-top: 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.45rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; line-height: 1.45; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.8rem; }
-[data-testid="stMetricDelta"] { font-size: 1.1rem; }
+[data-testid="stMetricValue"] p { font-size: 2.8rem !important; line-height: 1.2; }
+[data-testid="stMetricDelta"] p { font-size: 1.1rem !important; }
+[data-testid="stCaptionContainer"] p { font-size: 1.05rem !important; }
+[data-testid="stPageLink"] p { font-size: 1rem !important; }
 </style>
 """
+# Font sizes in a chart's spec, scaled up for the room: axis and legend labels, titles and text marks.
+FONT_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "labelLimit")
+CHART_SCALE = 1.4
 SLIDE_LANES = {
     "action": "Customers do",
     "thought": "Customers think",
     "pain_point": "Pain points",
     "opportunity": "Opportunities",
 }
-ITEMS_PER_LANE = 4
-WORDS_PER_ITEM = 14
+ITEMS_PER_LANE = 3
+WORDS_PER_ITEM = 12
 METRICS_PER_ROW = 4
 
 
 def _large_type() -> None:
     st.html(LARGE_TYPE)
+
+
+def _enlarged(spec: Any) -> Any:
+    """A chart spec (`chart.to_dict()`) with every font size and label limit scaled by CHART_SCALE."""
+    if isinstance(spec, dict):
+        return {
+            key: round(value * CHART_SCALE) if key in FONT_KEYS and isinstance(value, int | float) else _enlarged(value)
+            for key, value in spec.items()
+        }
+    if isinstance(spec, list):
+        return [_enlarged(item) for item in spec]
+    return spec
+
+
+def _big_chart(chart: alt.TopLevelMixin) -> None:
+    """Draw a chart from the usual builders with larger type, and a base size for labels that set none."""
+    spec = _enlarged(chart.to_dict())
+    spec.setdefault("config", {}).setdefault("axis", {}).update(labelFontSize=16, titleFontSize=16)
+    spec["config"].setdefault("legend", {}).update(labelFontSize=16, titleFontSize=16)
+    spec["config"].setdefault("title", {}).update(fontSize=20)
+    st.vega_lite_chart(spec, width="stretch")
 
 
 def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
@@ -55,16 +83,20 @@ def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
     st.switch_page(routes.JOURNEY, query_params=state.with_(stage=stage).query(page="journey"))
 
 
-def slide_controls(state: ViewState, *, position: int, stage_names: dict[str, str]) -> None:
-    """Progress, previous / next (also ← / → keys) and the way out, on one row above the slide."""
+def slide_controls(
+    state: ViewState, *, position: int, stage_names: dict[str, str], title: str, catalogue: Catalogue
+) -> None:
+    """The slide's title and progress, previous / next (also the ← / → keys) and the way out, on one row."""
     slugs = list(stage_names)
     progress = "Experience map" if position == 0 else f"Stage {position} of {len(slugs)}"
-    where, previous, following, leave = st.columns([3, 1.3, 1.3, 1.4], vertical_alignment="center")
-    where.markdown(f"**{progress}**")
+    persona = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
+    period = f"{state.date_from:%d %b} – {state.date_to:%d %b %Y}"
+    where, previous, following, leave = st.columns([4.4, 1.2, 1.2, 1.5], vertical_alignment="bottom")
+    where.caption(f"{progress} · {persona} · {period}")
+    where.title(title)
     before = "Experience map" if position <= 1 else stage_names[slugs[position - 2]]
     if previous.button(
         f"{before}" if position > 0 else "Previous",
-        icon=":material/arrow_back:",
         key="present_previous",
         shortcut="Left",
         disabled=position == 0,
@@ -74,8 +106,6 @@ def slide_controls(state: ViewState, *, position: int, stage_names: dict[str, st
     after = stage_names[slugs[position]] if position < len(slugs) else "Next"
     if following.button(
         after,
-        icon=":material/arrow_forward:",
-        icon_position="right",
         key="present_next",
         shortcut="Right",
         disabled=position >= len(slugs),
@@ -97,19 +127,19 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
     st.query_params.from_dict(state.query(page="overview"))
     _large_type()
     stages = load_journey_stages(state.journey)
-    slide_controls(state, position=0, stage_names=dict(stages.select("stage_slug", "stage_name").iter_rows()))
-    persona = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
-    st.title(catalogue.journey_name(state.journey))
-    st.caption(f"{persona} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against the period before")
+    names = dict(stages.select("stage_slug", "stage_name").iter_rows())
+    slide_controls(
+        state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
+    )
     data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric)
     ui.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = overview_charts.touchpoint_heatmap(
         data.grid, metric=state.metric, metric_label=metric_label, stage_order=data.stages["stage"].to_list()
     )
-    st.altair_chart(grid, width="stretch")
+    _big_chart(grid)
     moments = data.moments_of_truth["stage"].unique().to_list()
-    st.altair_chart(overview_charts.emotional_curve(data.curve, moments=moments), width="stretch")
+    _big_chart(overview_charts.emotional_curve(data.curve, moments=moments))
 
 
 def slide_lanes(data: JourneyMapData) -> pl.DataFrame:
@@ -182,12 +212,7 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     st.query_params.from_dict(state.query(page="journey"))
     _large_type()
     position = list(names).index(stage_slug) + 1
-    slide_controls(state, position=position, stage_names=names)
-    st.title(names[stage_slug])
-    persona = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
-    st.caption(
-        f"{catalogue.journey_name(state.journey)} · {persona} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}"
-    )
+    slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
     data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
@@ -200,5 +225,5 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
                 st.caption(f"and {len(shown) - ITEMS_PER_LANE} more on the journey map")
             if not shown:
                 st.caption("None written down yet.")
-    st.subheader("Key metrics, against the period before")
+    st.markdown("**Key metrics**, with their change against the period before")
     _metric_row(data)
