@@ -108,6 +108,8 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
         return f"{value:{sign},.0f}"
     if formula in ("ces", "rating"):
         return f"{value:{sign}.2f}"  # the scale is in the label; two decimals show a real move
+    if signed and unit == "%":
+        return f"{value:+.1f} pts"  # a change of a percentage is in points
     return f"{value:{sign}.1f}{(' ' + unit) if unit else ''}"
 
 

@@ -175,7 +175,7 @@ def run_page(app_env: str) -> Callable[..., AppTest]:
 def test_pages_offer_the_link_and_the_downloads(
     run_page: Callable[..., AppTest], page: str, params: dict[str, str], path: str
 ) -> None:
-    """Both pages show the view's link (with the whole query) and the CSV, PNG and SVG downloads."""
+    """Both pages show the view's link (with the whole query) and the CSV, PNG, SVG and PDF downloads."""
     app = run_page(page, **params)
     assert not app.exception
     links = [code.value for code in app.code if code.value.startswith(path)]
@@ -184,6 +184,6 @@ def test_pages_offer_the_link_and_the_downloads(
         assert f"{name}={value}" in links[0]
     assert "from=" in links[0] and "to=" in links[0]
     buttons = app.get("download_button")
-    assert [button.label for button in buttons] == ["Numbers (CSV)", "Chart (PNG)", "Chart (SVG)"]
-    assert buttons[0].proto.url  # the CSV is ready; the images are made when clicked
+    assert [button.label for button in buttons] == ["Numbers (CSV)", "Chart (PNG)", "Chart (SVG)", "Report (PDF)"]
+    assert buttons[0].proto.url  # the CSV is ready; the images and the report are made when clicked
     assert all(button.proto.deferred_file_id for button in buttons[1:])

@@ -43,7 +43,7 @@ def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
     started = time.perf_counter()
     with demo.connect() as connection:
         pdf = build_report(connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END)
-    assert time.perf_counter() - started < 20  # about 5 s on two shared cores, vl-convert warm-up included
+    assert time.perf_counter() - started < 60  # about 5 s on an idle 2-core machine, vl-convert warm-up included
     pages = _pages(pdf)
     stages = _stage_names(demo)
     assert pdf.startswith(b"%PDF")
@@ -81,7 +81,13 @@ def test_notes_can_be_left_out(demo: Engine) -> None:
     """A deployment without stage notes gets a report without them."""
     with demo.connect() as connection:
         pdf = build_report(
-            connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END, stage_slug="onboarding", notes=False
+            connection,
+            journey_slug=JOURNEY,
+            persona_slug=None,
+            start=START,
+            end=END,
+            stage_slug="onboarding",
+            notes=False,
         )
     assert "Notes from the front line" not in "\n".join(_pages(pdf))
 
