@@ -2,9 +2,10 @@
 
 The file is read in bounded batches (pyarrow's streaming CSV and Parquet readers), and each batch goes
 through one lazy polars pipeline (reshape, value maps, slug look-ups, parsing, checks). Clean rows go to
-a temporary staging table in the target database; when the whole file has passed every check, one `INSERT … SELECT … WHERE NOT EXISTS` moves the new rows into the fact
-table and the rollups of the touched journeys are rebuilt, all in the caller's single transaction. Any
-problem anywhere raises `ImportValidationError` listing every problem found, and nothing is written.
+a temporary staging table in the target database; when the whole file has passed every check, one
+`INSERT … SELECT … WHERE NOT EXISTS` moves the new rows into the fact table and the rollups of the
+touched journeys are rebuilt, all in the caller's single transaction. Any problem anywhere raises
+`ImportValidationError` listing every problem found, and nothing is written.
 
 Row numbers in problems are 1-based data rows: row 1 is the first row below the header (in a
 spreadsheet that shows the header on line 1, data row N is on line N + 1).
