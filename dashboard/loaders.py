@@ -148,8 +148,15 @@ def load_journey_stages(journey: str) -> pl.DataFrame:
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
 def load_journey_map(
-    journey: str, stage: str, persona: str | None, date_from: dt.date, date_to: dt.date
+    journey: str,
+    stage: str,
+    persona: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    compare_from: dt.date | None = None,
+    compare_to: dt.date | None = None,
 ) -> journey_map.JourneyMapData:
+    """The journey map of a stage; metrics compare with compare_from..compare_to, else the period before."""
     with engine().connect() as connection:
         return journey_map.load_journey_map(
             connection,
@@ -159,6 +166,7 @@ def load_journey_map(
             start=date_from,
             end=date_to,
             min_answers=get_settings().min_responses,
+            compared=(compare_from, compare_to) if compare_from and compare_to else None,
         )
 
 

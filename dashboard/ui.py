@@ -109,11 +109,9 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
                 args=("metric", "overview_metric"),
                 help="Health is the share of a cell's metrics at or better than target.",
             )
-        if page == "overview":
-            changes_ui.compare_control(state, page=page)
+        changes_ui.compare_control(state, page=page)
         days = (state.date_to - state.date_from).days + 1
-        compared = "" if page == "overview" else f", compared with the {days} days before"
-        st.caption(f"{days} days{compared}. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+        st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
 
 
 def headline_cards(headlines: Sequence[Headline]) -> None:

@@ -740,8 +740,11 @@ def stage_metrics(
     start: dt.date,
     end: dt.date,
     min_answers: int,
+    compared: tuple[dt.date, dt.date] | None = None,
 ) -> pl.DataFrame:
-    """Every metric linked to the stage: value, target, status, and change against the previous period.
+    """Every metric linked to the stage: value, target, status, and change against the compared period.
+
+    `compared` is the period to compare with (first and last day); by default the one just before.
 
     Columns: the definition's (see `stage_metric_definitions`), value, sample, previous_value,
     previous_sample, change, improvement (change signed so that positive is better), status
@@ -753,15 +756,24 @@ def stage_metrics(
     columns = ["value", "sample", "previous_value", "previous_sample", "change", "improvement", "status"]
     if key is None or definitions.is_empty():
         return definitions.with_columns(pl.lit(None).alias(c) for c in columns)
-    previous_start, _ = previous_period(start, end)
-    components = _stage_components(connection, key, definitions, persona_slug, previous_start, end)
-    period = pl.when(pl.col("day") >= start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
-    values = _summed(components.with_columns(period), ["metric_id", "period"], min_answers).collect()
+    before = compared or previous_period(start, end)
+    components = pl.concat(
+        [
+            _stage_components(connection, key, definitions, persona_slug, start, end).with_columns(
+                pl.lit("current").alias("period")
+            ),
+            _stage_components(connection, key, definitions, persona_slug, *before).with_columns(
+                pl.lit("previous").alias("period")
+            ),
+        ]
+    )
+    values = _summed(components, ["metric_id", "period"], min_answers).collect()
     current = values.filter(pl.col("period") == "current").drop("period")
     previous = values.filter(pl.col("period") == "previous").drop("period")
-    timing = _time_to_next_values(connection, journey_slug, stage_slug, persona_slug, start, end, min_answers)
+    timing = _time_to_next_values(connection, journey_slug, stage_slug, persona_slug, start, end, min_answers, before)
     return (
         definitions.lazy()
+        .with_row_index("definition_order")
         .join(current.lazy(), on="metric_id", how="left")
         .join(previous.lazy(), on="metric_id", how="left", suffix="_previous")
         .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
@@ -777,6 +789,7 @@ def stage_metrics(
             improvement_expr().alias("improvement"),
             status_expr().alias("status"),
         )
+        .sort("definition_order")
         .select(*DEFINITION_SCHEMA, *columns)
         .collect()
     )
@@ -790,9 +803,10 @@ def _time_to_next_values(
     start: dt.date,
     end: dt.date,
     min_answers: int,
+    compared: tuple[dt.date, dt.date],
 ) -> pl.DataFrame:
-    """Time to next stage now and in the previous period, as one row keyed by formula."""
-    previous_start, previous_end = previous_period(start, end)
+    """Time to next stage now and in the compared period, as one row keyed by formula."""
+    previous_start, previous_end = compared
     now, before = (
         time_to_next_stage(
             connection, journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug, start=a, end=b
@@ -869,8 +883,9 @@ def step_metrics(
     start: dt.date,
     end: dt.date,
     min_answers: int,
+    compared: tuple[dt.date, dt.date] | None = None,
 ) -> pl.DataFrame:
-    """The stage's and journey's feedback metrics evaluated on each step, with the previous period.
+    """The stage's and journey's feedback metrics evaluated on each step, with the compared period.
 
     Columns: step_id, metric_id, key, label, formula, direction, target, warning, value, sample,
     previous_value, previous_sample, change, improvement, status. Detection reads these.
@@ -878,14 +893,14 @@ def step_metrics(
     definitions = stage_metric_definitions(connection, journey_slug=journey_slug, stage_slug=stage_slug).filter(
         pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null()
     )
-    previous_start, _ = previous_period(start, end)
-    feedback_daily = stage_feedback_daily(
-        connection,
-        journey_slug=journey_slug,
-        stage_slug=stage_slug,
-        persona_slug=persona_slug,
-        start=previous_start,
-        end=end,
+    before = compared or previous_period(start, end)
+    feedback_daily = pl.concat(
+        [
+            stage_feedback_daily(
+                connection, journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug, start=a, end=b
+            ).with_columns(pl.lit(label).alias("period"))
+            for label, (a, b) in (("current", (start, end)), ("previous", before))
+        ]
     )
     return evaluate_step_metrics(definitions, feedback_daily, start=start, min_answers=min_answers)
 
@@ -893,12 +908,18 @@ def step_metrics(
 def evaluate_step_metrics(
     definitions: pl.DataFrame, feedback_daily: pl.DataFrame, *, start: dt.date, min_answers: int
 ) -> pl.DataFrame:
-    """Pure part of `step_metrics`: feedback definitions × steps, current period from `start` on."""
-    period = pl.when(pl.col("day") >= start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
+    """Pure part of `step_metrics`: feedback definitions × steps.
+
+    Rows carry their `period` ("current" or "previous"); without that column, days from `start` on are
+    the current period and earlier days the previous one.
+    """
+    if "period" not in feedback_daily.columns:
+        feedback_daily = feedback_daily.with_columns(
+            pl.when(pl.col("day") >= start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
+        )
     per_step = (
         feedback_daily.lazy()
         .filter(pl.col("step_id").is_not_null())
-        .with_columns(period)
         .group_by("step_id", "measure", "period")
         .agg(pl.col("answers", "score_sum", "good", "bad").sum())
         .with_columns(measure_value_expr(min_answers), pl.col("answers").alias("sample"))
@@ -1200,16 +1221,20 @@ def load_journey_map(
     start: dt.date,
     end: dt.date,
     min_answers: int,
+    compared: tuple[dt.date, dt.date] | None = None,
 ) -> JourneyMapData:
-    """Every frame of the journey page for one stage; detection uses `DetectionRules(min_base=min_answers)`."""
+    """Every frame of the journey page for one stage; detection uses `DetectionRules(min_base=min_answers)`.
+
+    Metrics compare with `compared` (first and last day), by default the period of equal length before.
+    """
     from data_access.detection import DetectionRules, detect_pain_points
 
     window = _Window(journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug, start=start, end=end)
     steps = stage_steps(connection, journey_slug=journey_slug, stage_slug=stage_slug)
     items = lane_items(connection, journey_slug=journey_slug, stage_slug=stage_slug, persona_slug=persona_slug)
     funnel = stage_funnel(connection, **window)
-    metrics = stage_metrics(connection, **window, min_answers=min_answers)
-    by_step = step_metrics(connection, **window, min_answers=min_answers)
+    metrics = stage_metrics(connection, **window, min_answers=min_answers, compared=compared)
+    by_step = step_metrics(connection, **window, min_answers=min_answers, compared=compared)
     measured = step_emotion(stage_feedback_daily(connection, **window), min_answers=min_answers)
     assumed = (
         items.lazy()

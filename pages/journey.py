@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, journey_ui, presentation, routes, ui
+from dashboard import changes_ui, exports, journey_ui, presentation, routes, ui
 from dashboard.charts import journey as charts
 from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
 from data_access.journey_map import BANDS
@@ -29,10 +29,10 @@ if state.stage not in slugs:
 st.query_params.from_dict(state.query(page="journey"))
 index = slugs.index(state.stage)
 stage_slug: str = slugs[index]
-data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+compared = changes_ui.compared_period(state)
+data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
 stage = stages.row(index, named=True)
-days = (state.date_to - state.date_from).days + 1
-previous_label = f"the {days} days before"
+previous_label = f"{compared[0]:%d %b} – {compared[1]:%d %b %Y}"
 
 st.title(f"{stage['stage_name']} — journey map")
 st.caption(stage["description"])

@@ -166,3 +166,25 @@ def test_comment_counts_and_pages(engine: Engine) -> None:
     assert second.height == 5 and set(first["feedback_id"]).isdisjoint(second["feedback_id"])
     assert set(low["comment"]) == {f"nps 3 #{i}" for i in range(4)} and set(low["band"]) == {"low"}
     assert evidence.is_empty()
+
+
+def test_metrics_compare_with_a_chosen_period(engine: Engine) -> None:
+    """With a chosen comparison, 'then' is exactly what the metrics show when that period is the window."""
+    build_shop(engine)
+    chosen = jm.previous_period(START, END)
+    default_window = {**WINDOW, "persona_slug": None, "min_answers": 5}
+    with engine.connect() as connection:
+        default = jm.stage_metrics(connection, **default_window)
+        explicit = jm.stage_metrics(connection, **default_window, compared=chosen)
+        swapped = jm.stage_metrics(
+            connection, **{**default_window, "start": chosen[0], "end": chosen[1]}, compared=(START, END)
+        )
+        steps = jm.step_metrics(connection, **default_window, compared=(START, END))
+    assert explicit.equals(default)
+    by_key = {row["key"]: row for row in swapped.iter_rows(named=True)}
+    assert by_key["buy_nps"]["value"] == pytest.approx(100.0)
+    assert by_key["buy_nps"]["previous_value"] == pytest.approx(-25.0)
+    assert by_key["buy_nps"]["change"] == pytest.approx(125.0)
+    # comparing the window with itself: every step metric with data is unchanged
+    assert steps["previous_value"].to_list() == pytest.approx(steps["value"].to_list())
+    assert steps["change"].to_list() == pytest.approx([0.0, 0.0])
