@@ -228,7 +228,14 @@ def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def load_report_pdf(
-    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, metric: str, stage: str | None
+    journey: str,
+    persona: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    metric: str,
+    stage: str | None,
+    compare_from: dt.date,
+    compare_to: dt.date,
 ) -> bytes:
     """The view's PDF report: the experience map, then `stage` in depth, or every stage when it is None."""
     settings = get_settings()
@@ -243,4 +250,5 @@ def load_report_pdf(
             stage_slug=stage,
             min_answers=settings.min_responses,
             notes=settings.stage_notes,
+            compared=(compare_from, compare_to),
         )

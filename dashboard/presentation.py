@@ -14,7 +14,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import journey_ui, routes, ui
+from dashboard import changes_ui, journey_ui, routes, ui
 from dashboard.charts import overview as overview_charts
 from dashboard.loaders import Catalogue, load_journey_map, load_journey_stages, load_overview
 from dashboard.state import ViewState
@@ -131,7 +131,8 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
     slide_controls(
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
-    data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric)
+    compared = changes_ui.compared_period(state)
+    data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
     ui.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = overview_charts.touchpoint_heatmap(
@@ -213,7 +214,8 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     _large_type()
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
-    data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+    compared = changes_ui.compared_period(state)
+    data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

@@ -72,13 +72,13 @@ class ReportTitle:
     persona: str
     start: dt.date
     end: dt.date
+    compared: tuple[dt.date, dt.date]
 
     @property
     def subtitle(self) -> str:
-        days = (self.end - self.start).days + 1
         return (
-            f"{self.journey} · {self.persona} · {self.start:%d %b %Y} – {self.end:%d %b %Y} "
-            f"({days} days, compared with the {days} days before)"
+            f"{self.journey} · {self.persona} · {self.start:%d %b %Y} – {self.end:%d %b %Y}, "
+            f"compared with {self.compared[0]:%d %b %Y} – {self.compared[1]:%d %b %Y}"
         )
 
 
@@ -386,9 +386,10 @@ def _stage_pages(
     detail: bool,
     min_answers: int,
     notes: bool,
+    compared: tuple[dt.date, dt.date],
 ) -> None:
     """The stage in depth (`detail`, from the journey page) or its key lanes and metrics (from the overview)."""
-    data = journey_map.load_journey_map(connection, **window, min_answers=min_answers)
+    data = journey_map.load_journey_map(connection, **window, min_answers=min_answers, compared=compared)
     _stage_heading(pdf, stage, detail=detail)
     _lanes(pdf, data, DETAIL_LANES if detail else {k: DETAIL_LANES[k] for k in KEY_LANES}, size=7.5)
     pdf.section("What the numbers say")
@@ -420,8 +421,12 @@ def build_report(
     stage_slug: str | None = None,
     min_answers: int = 30,
     notes: bool = True,
+    compared: tuple[dt.date, dt.date] | None = None,
 ) -> bytes:
-    """The PDF of a view: the experience map, then the stage in depth (journey page) or every stage (overview)."""
+    """The PDF of a view: the experience map, then the stage in depth (journey page) or every stage (overview).
+
+    Changes are against `compared` (first and last day), by default the period of equal length before.
+    """
     journeys = overview.journeys(connection).filter(pl.col("slug") == journey_slug)
     if journeys.is_empty():
         raise ValueError(f"Journey '{journey_slug}' does not exist.")
@@ -435,11 +440,14 @@ def build_report(
         if persona_id is None
         else str(connection.execute(select(Persona.name).where(Persona.id == persona_id)).scalar_one())
     )
-    title = ReportTitle(journey=str(journeys["name"][0]), persona=persona_name, start=start, end=end)
+    period = overview.Period(start, end)
+    before = compared or (period.previous().start, period.previous().end)
+    title = ReportTitle(journey=str(journeys["name"][0]), persona=persona_name, start=start, end=end, compared=before)
     experience_map = overview.load_overview(
         connection,
         journey_id=int(journeys["id"][0]),
-        period=overview.Period(start, end),
+        period=period,
+        compared=overview.Period(*before),
         persona_id=persona_id,
         metric=metric,
         min_answers=min_answers,
@@ -457,6 +465,13 @@ def build_report(
                 end=end,
             )
             _stage_pages(
-                pdf, connection, stage, window, detail=stage_slug is not None, min_answers=min_answers, notes=notes
+                pdf,
+                connection,
+                stage,
+                window,
+                detail=stage_slug is not None,
+                min_answers=min_answers,
+                notes=notes,
+                compared=before,
             )
     return bytes(pdf.output())

@@ -179,7 +179,7 @@ def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame,
         st.download_button(
             "Report (PDF)",
             partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
-                    state.stage if page == "journey" else None),
+                    state.stage if page == "journey" else None, *changes_ui.compared_period(state)),
             file_name=name(extension="pdf"),
             mime="application/pdf",
             on_click="ignore",
