@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import wait_for_app_run
 
@@ -127,3 +127,28 @@ def test_unknown_stage_offers_links_to_the_valid_stages(app_url: str, page: Page
     assert _params(page.url) == VIEW | {"stage": "support"}
     _heading(page, "Support")
     expect(main.get_by_test_id("stAlert").filter(has_text="nowhere")).to_have_count(0)
+
+
+def test_the_share_link_opens_the_same_view_in_another_browser(app_url: str, browser: Browser) -> None:
+    """The link in 'Share this view', copied from one browser, opens the same stage, filters and comparison."""
+    first = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = first.new_page()
+    page.goto(
+        f"{app_url}/journey?journey=northwind-current&stage=support&persona=small-business"
+        "&from=2026-08-01&to=2026-10-31&compare_from=2026-02-01&compare_to=2026-04-30"
+    )
+    wait_for_app_run(page)
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text().strip()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    first.close()
+
+    second = browser.new_context(viewport={"width": 1280, "height": 1000})
+    fresh = second.new_page()
+    fresh.goto(link)
+    wait_for_app_run(fresh)
+    assert urlparse(fresh.url).path == "/journey"
+    assert parse_qs(urlparse(fresh.url).query) == parse_qs(urlparse(link).query)
+    assert parse_qs(urlparse(link).query)["compare_from"] == ["2026-02-01"]
+    expect(fresh.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(fresh.get_by_text(re.compile("Small business owner"))).to_be_visible()
+    second.close()
