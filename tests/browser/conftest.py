@@ -53,8 +53,8 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"the dashboard did not answer at {url} within {timeout:.0f} s")
 
 
-def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def start_server(database_url: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or _free_port()
     env = os.environ | {"ATLAS_DATABASE_URL": database_url}
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",

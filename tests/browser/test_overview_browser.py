@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import wait_for_app_run
+from tests.browser.conftest import start_server, wait_for_app_run
 
 
 def _params(url: str) -> dict[str, str]:
@@ -79,3 +80,35 @@ def test_a_pasted_link_reopens_the_same_view(app_url: str, browser: Browser) -> 
     assert _params(fresh.url) == _params(journey_link)
     expect(fresh.get_by_role("heading", name=re.compile("Support"))).to_be_visible()
     context.close()
+
+
+def _what_a_person_sees(browser: Browser, link: str) -> tuple[str, str, str]:
+    """URL, heading and persona line of a link opened in a fresh browser context."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(link)
+    wait_for_app_run(page)
+    seen = (page.url, page.get_by_role("heading", level=1).inner_text(), page.get_by_text("Persona:").inner_text())
+    context.close()
+    return seen
+
+
+def test_a_link_still_opens_the_same_view_after_a_server_restart(
+    demo_database_url: str, browser: Browser, tmp_path: Path
+) -> None:
+    """The view lives in the URL and the database, so a restarted server reopens a shared link exactly."""
+    server, url = start_server(demo_database_url, tmp_path / "before.log")
+    query = "journey=northwind-current&stage=onboarding&persona=digital-native&from=2026-06-01&to=2026-08-31"
+    link = f"{url}/journey?{query}"
+    try:
+        before = _what_a_person_sees(browser, link)
+        server.terminate()
+        server.wait(timeout=20)
+        server, _ = start_server(demo_database_url, tmp_path / "after.log", port=urlparse(url).port)
+        after = _what_a_person_sees(browser, link)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert before == after
+    assert _params(after[0])["persona"] == "digital-native"
+    assert after[2].startswith("Persona: Digital native")
