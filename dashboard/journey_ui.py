@@ -224,3 +224,18 @@ def stage_notes(state: ViewState, stage_slug: str) -> None:
 def _plain(text: str) -> str:
     """One string with markdown's special characters escaped, as `escaped` does for a column."""
     return re.sub(MARKDOWN_SPECIALS, r"\\\1", text)
+
+
+def comments_table(comments: pl.DataFrame) -> None:
+    """One page of the customers' own words, newest first."""
+    st.dataframe(
+        comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
+        hide_index=True,
+        column_config={
+            "occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY", width="small"),
+            "channel_name": st.column_config.TextColumn("Channel", width="small"),
+            "step_name": st.column_config.TextColumn("Step", width="small"),
+            "comment": st.column_config.TextColumn("Comment", width="large"),
+        },
+        width="stretch",
+    )

@@ -187,3 +187,20 @@ def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame,
             width="stretch",
             help="The experience map and " + ("this stage in depth" if page == "journey" else "one page per stage"),
         )  # fmt: skip
+
+
+def moments_of_truth_table(moments: pl.DataFrame) -> None:
+    """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
+    st.subheader("Moments of truth")
+    st.dataframe(
+        moments.select("stage", "touchpoint", "channel", "owner", "status"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "stage": "Stage",
+            "touchpoint": "Touchpoint",
+            "channel": "Channel",
+            "owner": "Owner",
+            "status": st.column_config.TextColumn("Health", help="The cell's health against target"),
+        },
+    )

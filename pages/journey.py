@@ -21,7 +21,7 @@ if state.stage not in slugs:
         st.warning(f"Stage '{state.stage}' is not in journey '{state.journey}'. Pick one of its stages:", icon="⚠️")
     else:
         st.info("Which stage? Pick one of the journey's stages:")
-    for slug, name in stages.select("stage_slug", "stage_name").iter_rows():
+    for slug, name in zip(slugs, stages["stage_name"], strict=True):
         st.page_link(routes.JOURNEY, label=name, query_params=state.with_(stage=slug).query(page="journey"))
     st.page_link(routes.OVERVIEW, label="← Back to the experience map", query_params=state.query(page="overview"))
     st.stop()
@@ -116,16 +116,6 @@ st.number_input("Page", min_value=1, max_value=max(1, -(-shown_total // 20)), ke
 if comments.is_empty():
     st.caption("No comment matches these filters in the period.")
 else:
-    st.dataframe(
-        comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
-        hide_index=True,
-        column_config={
-            "occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY", width="small"),
-            "channel_name": st.column_config.TextColumn("Channel", width="small"),
-            "step_name": st.column_config.TextColumn("Step", width="small"),
-            "comment": st.column_config.TextColumn("Comment", width="large"),
-        },
-        width="stretch",
-    )
+    journey_ui.comments_table(comments)
 
 journey_ui.stage_notes(state, stage_slug)

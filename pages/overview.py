@@ -56,18 +56,6 @@ st.caption(
     "Measured: feedback answers placed on −2..+2 by their scale. Assumed: the team's emotion cards. "
     "★ stages with a moment of truth."
 )
-st.subheader("Moments of truth")
-st.dataframe(
-    data.moments_of_truth.select("stage", "touchpoint", "channel", "owner", "status"),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "stage": "Stage",
-        "touchpoint": "Touchpoint",
-        "channel": "Channel",
-        "owner": "Owner",
-        "status": st.column_config.TextColumn("Health", help="The cell's health against target"),
-    },
-)
+ui.moments_of_truth_table(data.moments_of_truth)
 changes_ui.what_changed(state, compared)
 changes_ui.review_form(state)
