@@ -134,7 +134,11 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
 
 def share_link(state: ViewState, *, page: str) -> None:
     """The full link of the current view in the sidebar, with Streamlit's copy button."""
-    link = exports.view_link(st.context.url, page=page, query=state.query(page=page))
+    show_link(exports.view_link(st.context.url, page=page, query=state.query(page=page)))
+
+
+def show_link(link: str) -> None:
+    """A link to copy, in the sidebar, with Streamlit's copy button."""
     with st.sidebar:
         st.caption("Share this view: the link opens exactly what is on screen.")
         st.code(link, language=None)

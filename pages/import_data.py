@@ -1,8 +1,10 @@
 """Import: upload events or feedback, choose or edit the mapping, preview the rows as stored, confirm."""
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import loaders, ui
 from dashboard.import_upload import (
     ImportValidationError,
     check_upload,
@@ -12,6 +14,11 @@ from dashboard.import_upload import (
 )
 from data_access.mapping import parse_mapping
 
+
+def remember_example() -> None:
+    st.query_params["mapping"] = st.session_state["import_example"]
+
+
 st.title("Import data")
 st.caption(
     "Bring events or survey answers from a CSV or Parquet export. A mapping (YAML) says which column is "
@@ -19,7 +26,18 @@ st.caption(
 )
 
 examples = example_mappings()
-example = st.selectbox("Start from a mapping", list(examples), key="import_example")
+chosen = st.query_params.get("mapping", "")
+if chosen and chosen not in examples:
+    st.warning(f"Parameter `mapping`: '{chosen}' is unknown (known: {', '.join(examples)}); using the blank one.")
+example = st.selectbox(
+    "Start from a mapping",
+    list(examples),
+    index=list(examples).index(chosen) if chosen in examples else 0,
+    key="import_example",
+    on_change=remember_example,
+)
+st.query_params.from_dict({"mapping": example})
+ui.show_link(f"{st.context.url or '/import'}?{urlencode({'mapping': example})}")
 mapping_text = st.text_area("Mapping (YAML)", value=examples[example], height=320, key=f"import_mapping_{example}")
 upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
 if upload is None:

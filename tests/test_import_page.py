@@ -101,3 +101,25 @@ def test_check_upload_reports_mapping_errors(orders_database: Engine) -> None:
     assert any("'customer' is required" in m for m in checked.mapping_errors)
     assert set(example_mappings()) >= {"orders", "airline_passenger_satisfaction"}
     assert problems_table([]).height == 0
+
+
+def test_the_chosen_mapping_is_in_the_url_and_in_the_share_link(orders_database: Engine) -> None:
+    """A link naming an example mapping opens the page with it; an unknown one gives a notice."""
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("../pages/import_data.py")
+    app.query_params["mapping"] = "orders"
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="import_example").value == "orders"
+    assert "purchased_at" in app.text_area[0].value
+    assert app.query_params["mapping"] == "orders"
+    assert any("mapping=orders" in code.value for code in app.sidebar.code)
+
+    pasted = AppTest.from_file(APP, default_timeout=90)
+    pasted.run()
+    pasted.switch_page("../pages/import_data.py")
+    pasted.query_params["mapping"] = "nowhere"
+    pasted.run()
+    assert any("`mapping`: 'nowhere' is unknown" in w.value for w in pasted.warning)
+    assert pasted.selectbox(key="import_example").value == "blank events mapping"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import polars as pl
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import start_server, wait_for_app_run
@@ -112,3 +113,19 @@ def test_a_link_still_opens_the_same_view_after_a_server_restart(
     assert before == after
     assert _params(after[0])["persona"] == "digital-native"
     assert after[2].startswith("Persona: Digital native")
+
+
+def test_exports_download_from_the_export_menu(app_url: str, page: Page) -> None:
+    """The Export menu hands a person the grid's numbers as CSV and the grid as a PNG image."""
+    page.goto(f"{app_url}/?journey=northwind-current&from=2026-08-03&to=2026-10-31&metric=health")
+    wait_for_app_run(page)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Export").click()
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="Numbers (CSV)").click()
+    assert csv_download.value.suggested_filename == "journey-atlas_northwind-current_overview_2026-08-03_2026-10-31.csv"
+    cells = pl.read_csv(csv_download.value.path())
+    assert {"stage", "channel", "touchpoints", "value_label", "status"} <= set(cells.columns)
+    assert "Onboarding" in cells["stage"].to_list()
+    with page.expect_download() as png_download:
+        page.get_by_role("button", name="Chart (PNG)").click()
+    assert Path(png_download.value.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
