@@ -54,8 +54,10 @@ class Catalogue:
 
     def persona_name(self, slug: str | None, *, default: str) -> str:
         """The persona's name, or `default` when the view is of all customers."""
+        if slug is None:
+            return default
         names = self.personas.filter(pl.col("slug") == slug)["name"]
-        return str(names[0]) if slug is not None and len(names) else default
+        return str(names[0]) if len(names) else default
 
     def persona_id(self, slug: str | None) -> int | None:
         if slug is None:
