@@ -134,7 +134,7 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
                 change = metric["change"]
                 delta = None
                 if change is not None and metric["value"] is not None:
-                    delta = f"{_shown(change, formula, unit)} vs {previous_label}".replace("+-", "-")
+                    delta = f"{exports.metric_text(change, formula, unit, signed=True)} vs {previous_label}"
                 target = (
                     "no target" if metric["target"] is None else f"target {_shown(metric['target'], formula, unit)}"
                 )
