@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,3 +59,52 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def bulk_load(connection: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Drop the secondary indexes (and on PostgreSQL the foreign keys) of `tables`, and rebuild them after.
+
+    Checking five foreign keys and updating three indexes row by row is what makes a million-row load
+    slow; rebuilding them once at the end validates the same constraints in one pass. It all happens
+    inside the caller's transaction, so a failure leaves the schema as it was. On PostgreSQL the dropped
+    indexes lock `tables` against readers until that transaction ends: this is for loads that are large
+    next to the table (a first import, the demo), not for a trickle into a big table.
+    """
+    restore: list[str] = []
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL work_mem = '256MB'"))
+        connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for table in tables:
+            for name, definition in connection.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                ),
+                {"t": table},
+            ).all():
+                connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+                restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            for name, definition in connection.execute(
+                text(
+                    "SELECT CAST(indexrelid AS regclass)::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                    "WHERE indrelid = CAST(:t AS regclass) AND NOT indisprimary AND NOT indisunique"
+                ),
+                {"t": table},
+            ).all():
+                connection.execute(text(f"DROP INDEX {name}"))
+                restore.append(definition)
+    elif connection.dialect.name == "sqlite":
+        for table in tables:
+            for name, definition in connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+                {"t": table},
+            ).all():
+                connection.execute(text(f'DROP INDEX "{name}"'))
+                restore.append(definition)
+    yield
+    for statement in restore:
+        connection.execute(text(statement))
+    if connection.dialect.name == "postgresql":
+        # fresh statistics, so the rollup queries that follow get sensible plans
+        connection.execute(text(f"ANALYZE {', '.join(tables)}"))

@@ -16,7 +16,6 @@ import datetime as dt
 import math
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +23,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from data_access.db import bulk_load
 from data_access.metrics import SCALES, Formula
 from data_access.models import (
     Base,
@@ -1344,53 +1344,6 @@ def _write_facts(connection: Connection, table: str, frame: pl.DataFrame) -> Non
     connection.execute(Base.metadata.tables[table].insert(), frame.to_dicts())
 
 
-@contextmanager
-def _bulk_load(connection: Connection, tables: Sequence[str]) -> Iterator[None]:
-    """Drop the secondary indexes (and on PostgreSQL the foreign keys) of `tables`, and rebuild them after.
-
-    Checking five foreign keys and updating three indexes row by row is what makes a million-row load
-    slow; rebuilding them once at the end validates the same constraints in one pass. It all happens
-    inside the caller's transaction, so a failure leaves the schema as it was.
-    """
-    restore: list[str] = []
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL work_mem = '256MB'"))
-        connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-        for table in tables:
-            for name, definition in connection.execute(
-                text(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
-                ),
-                {"t": table},
-            ).all():
-                connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-                restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            for name, definition in connection.execute(
-                text(
-                    "SELECT CAST(indexrelid AS regclass)::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                    "WHERE indrelid = CAST(:t AS regclass) AND NOT indisprimary AND NOT indisunique"
-                ),
-                {"t": table},
-            ).all():
-                connection.execute(text(f"DROP INDEX {name}"))
-                restore.append(definition)
-    elif connection.dialect.name == "sqlite":
-        for table in tables:
-            for name, definition in connection.execute(
-                text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
-                {"t": table},
-            ).all():
-                connection.execute(text(f'DROP INDEX "{name}"'))
-                restore.append(definition)
-    yield
-    for statement in restore:
-        connection.execute(text(statement))
-    if connection.dialect.name == "postgresql":
-        # fresh statistics, so the rollup queries that follow get sensible plans
-        connection.execute(text(f"ANALYZE {', '.join(tables)}"))
-
-
 # --- loading -------------------------------------------------------------------------------------
 
 
@@ -1621,7 +1574,7 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
     with engine.begin() as connection:
         _empty_database(connection)
         ids = _write_map(connection)
-        with _bulk_load(connection, [Event.__tablename__, Feedback.__tablename__]):
+        with bulk_load(connection, [Event.__tablename__, Feedback.__tablename__]):
             for event_batch, feedback_batch, batch_customers in _fact_batches(rng, shape, events=events):
                 _write_facts(connection, Event.__tablename__, _event_frame(event_batch, shape, ids))
                 _write_facts(connection, Feedback.__tablename__, _feedback_frame(feedback_batch, shape, ids))

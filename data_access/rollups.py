@@ -1,14 +1,44 @@
-"""Rebuild rollups from facts inside the database (SQLAlchemy Core `INSERT … SELECT … GROUP BY`).
+"""Rollups from facts inside the database (SQLAlchemy Core `INSERT … SELECT … GROUP BY`).
 
 The facts never leave the database: the same statements run on SQLite and on PostgreSQL, inside the
 caller's transaction, so an import and its rollups land together or not at all.
+
+Two ways in: `refresh_rollups` rebuilds whole journeys from the fact tables (after facts arrived by
+other means, or to repair), and `add_to_rollups` folds in only new facts, touching only the days and
+customers they concern, so an import into a big database costs what the import holds, not what the
+database holds. Both give the same rollups; tests hold them to that.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, case, delete, func, insert, null, select, true
-from sqlalchemy.sql.elements import ColumnElement
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from data_access.db import bulk_load
 from data_access.metrics import SCALES
 from data_access.models import Base, EntryRollup, Event, EventRollup, Feedback, FeedbackRollup, StageEntry
 
@@ -21,14 +51,74 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _band_count(*, good: bool) -> ColumnElement[int]:
+def _band_count(facts: FromClause, *, good: bool) -> ColumnElement[int]:
     """1 when the answer falls in its measure's favourable (or unfavourable) band, else 0."""
-    score = _table(Feedback).c.score
-    measure = _table(Feedback).c.measure
+    score = facts.c.score
+    measure = facts.c.measure
     whens = [
         (and_(measure == m.value, score >= s.good_from if good else score <= s.bad_to), 1) for m, s in SCALES.items()
     ]
     return case(*whens, else_=0)
+
+
+EVENT_KEYS = ["day", "journey_id", "stage_id", "channel_id", "step_id", "persona_id"]
+EVENT_SUMS = ["events", "value_sum"]
+FEEDBACK_KEYS = ["day", "journey_id", "stage_id", "channel_id", "touchpoint_id", "step_id", "persona_id", "measure"]
+FEEDBACK_SUMS = ["answers", "score_sum", "good", "bad"]
+ENTRY_COLUMNS = ["journey_id", "customer_id", "stage_id", "step_id", "persona_id", "entered_at"]
+ENTRY_KEYS = ["day", "journey_id", "stage_id", "step_id", "persona_id"]
+ENTRY_SUMS = ["customers"]
+
+
+def _event_rollup_rows(events: FromClause, where: ColumnElement[bool]) -> Select[tuple[object, ...]]:
+    """Events per day and key, in EVENT_KEYS + EVENT_SUMS order."""
+    day = func.date(events.c.occurred_at)
+    keys = [day, *(events.c[k] for k in EVENT_KEYS[1:])]
+    return select(*keys, func.count(), func.coalesce(func.sum(events.c.value), 0.0)).where(where).group_by(*keys)
+
+
+def _feedback_rollup_rows(feedback: FromClause, where: ColumnElement[bool]) -> Select[tuple[object, ...]]:
+    """Answers per day and key, in FEEDBACK_KEYS + FEEDBACK_SUMS order."""
+    day = func.date(feedback.c.occurred_at)
+    keys = [day, *(feedback.c[k] for k in FEEDBACK_KEYS[1:])]
+    return (
+        select(
+            *keys,
+            func.count(),
+            func.sum(feedback.c.score),
+            func.sum(_band_count(feedback, good=True)),
+            func.sum(_band_count(feedback, good=False)),
+        )
+        .where(where)
+        .group_by(*keys)
+    )
+
+
+def _first_entries(events: FromClause, where: ColumnElement[bool], *, by_step: bool) -> Select[tuple[object, ...]]:
+    """First entry of each customer into each stage (step_id NULL) or each step, in ENTRY_COLUMNS order."""
+    group = [events.c.journey_id, events.c.customer_id, events.c.stage_id]
+    if by_step:
+        group.append(events.c.step_id)
+        where = and_(where, events.c.step_id.is_not(None))
+    return (
+        select(
+            *group[:3],
+            events.c.step_id if by_step else null(),
+            func.min(events.c.persona_id),
+            func.min(events.c.occurred_at),
+        )
+        .where(where)
+        .group_by(*group)
+    )
+
+
+def _entry_rollup_rows(
+    entries: FromClause, where: ColumnElement[bool], *, weight: int = 1
+) -> Select[tuple[object, ...]]:
+    """Entries per day and key, in ENTRY_KEYS + ENTRY_SUMS order, each counting `weight`."""
+    day = func.date(entries.c.entered_at)
+    keys = [day, *(entries.c[k] for k in ENTRY_KEYS[1:])]
+    return select(*keys, func.count() * literal(weight, Integer)).where(where).group_by(*keys)
 
 
 def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = None) -> None:
@@ -43,110 +133,144 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
     for model in ROLLUP_TABLES:
         table = _table(model)
         connection.execute(delete(table).where(scope(table.c.journey_id)))
-
-    day = func.date(events.c.occurred_at)
     connection.execute(
         insert(_table(EventRollup)).from_select(
-            ["day", "journey_id", "stage_id", "channel_id", "step_id", "persona_id", "events", "value_sum"],
-            select(
-                day,
-                events.c.journey_id,
-                events.c.stage_id,
-                events.c.channel_id,
-                events.c.step_id,
-                events.c.persona_id,
-                func.count(),
-                func.coalesce(func.sum(events.c.value), 0.0),
-            )
-            .where(scope(events.c.journey_id))
-            .group_by(
-                day,
-                events.c.journey_id,
-                events.c.stage_id,
-                events.c.channel_id,
-                events.c.step_id,
-                events.c.persona_id,
-            ),
+            EVENT_KEYS + EVENT_SUMS, _event_rollup_rows(events, scope(events.c.journey_id))
         )
     )
-
-    fday = func.date(feedback.c.occurred_at)
-    keys = [
-        fday,
-        feedback.c.journey_id,
-        feedback.c.stage_id,
-        feedback.c.channel_id,
-        feedback.c.touchpoint_id,
-        feedback.c.step_id,
-        feedback.c.persona_id,
-        feedback.c.measure,
-    ]
     connection.execute(
         insert(_table(FeedbackRollup)).from_select(
-            [
-                "day",
-                "journey_id",
-                "stage_id",
-                "channel_id",
-                "touchpoint_id",
-                "step_id",
-                "persona_id",
-                "measure",
-                "answers",
-                "score_sum",
-                "good",
-                "bad",
-            ],
-            select(
-                *keys,
-                func.count(),
-                func.sum(feedback.c.score),
-                func.sum(_band_count(good=True)),
-                func.sum(_band_count(good=False)),
-            )
-            .where(scope(feedback.c.journey_id))
-            .group_by(*keys),
+            FEEDBACK_KEYS + FEEDBACK_SUMS, _feedback_rollup_rows(feedback, scope(feedback.c.journey_id))
         )
     )
-
-    # First entry of each customer into each stage (step_id NULL) and into each step.
-    for by_step in (False, True):
-        group = [events.c.journey_id, events.c.customer_id, events.c.stage_id]
-        if by_step:
-            group.append(events.c.step_id)
-        query = (
-            select(
-                events.c.journey_id,
-                events.c.customer_id,
-                events.c.stage_id,
-                events.c.step_id if by_step else null(),
-                func.min(events.c.persona_id),
-                func.min(events.c.occurred_at),
+    # a rebuild writes every entry of the journeys again: cheaper with the indexes built once at the end
+    with bulk_load(connection, [entries.name]):
+        for by_step in (False, True):
+            connection.execute(
+                insert(entries).from_select(
+                    ENTRY_COLUMNS, _first_entries(events, scope(events.c.journey_id), by_step=by_step)
+                )
             )
-            .where(scope(events.c.journey_id))
-            .group_by(*group)
-        )
-        if by_step:
-            query = query.where(events.c.step_id.is_not(None))
-        connection.execute(
-            insert(entries).from_select(
-                ["journey_id", "customer_id", "stage_id", "step_id", "persona_id", "entered_at"], query
-            )
-        )
-
-    eday = func.date(entries.c.entered_at)
     connection.execute(
         insert(_table(EntryRollup)).from_select(
-            ["day", "journey_id", "stage_id", "step_id", "persona_id", "customers"],
-            select(
-                eday,
-                entries.c.journey_id,
-                entries.c.stage_id,
-                entries.c.step_id,
-                entries.c.persona_id,
-                func.count(),
-            )
-            .where(scope(entries.c.journey_id))
-            .group_by(eday, entries.c.journey_id, entries.c.stage_id, entries.c.step_id, entries.c.persona_id),
+            ENTRY_KEYS + ENTRY_SUMS, _entry_rollup_rows(entries, scope(entries.c.journey_id))
         )
     )
+
+
+def add_to_rollups(
+    connection: Connection,
+    *,
+    events: FromClause | None = None,
+    feedback: FromClause | None = None,
+    bulk: bool = False,
+) -> None:
+    """Fold facts that no rollup counts yet into the rollups: `events` and `feedback` hold those facts only.
+
+    Call it once per batch of new facts, before or after they are written to the fact tables; facts
+    already counted would be counted twice. Only the (journey, day) rows and the customers' first
+    entries the new facts concern are read and rewritten. `bulk` rebuilds the first-entry indexes once
+    at the end instead of row by row (see `bulk_load`): for batches large next to the table.
+    """
+    if events is not None:
+        _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, _event_rollup_rows(events, true()))
+        _merge_first_entries(connection, events, bulk=bulk)
+    if feedback is not None:
+        _merge_additive(
+            connection, _table(FeedbackRollup), FEEDBACK_KEYS, FEEDBACK_SUMS, _feedback_rollup_rows(feedback, true())
+        )
+
+
+@contextmanager
+def _scratch(connection: Connection, like: Table, columns: Sequence[str]) -> Iterator[Table]:
+    """A temporary table with `like`'s columns of those names, dropped after use.
+
+    On an error it is left to the transaction's rollback, which removes it on both databases.
+    """
+    table = Table(
+        f"atlas_scratch_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        *(Column(name, like.c[name].type) for name in columns),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(connection)
+    yield table
+    table.drop(connection)
+
+
+def _merge_additive(
+    connection: Connection, rollup: Table, keys: list[str], sums: list[str], changes: Select[tuple[object, ...]]
+) -> None:
+    """Add `changes` (rows of keys and sums, in that order; sums may be negative) into `rollup`.
+
+    The rollup rows of every (journey, day) that `changes` touches are summed with the changes by key
+    and written back; a key whose first sum comes to zero disappears.
+    """
+    columns = keys + sums
+    with _scratch(connection, rollup, columns) as change:
+        connection.execute(insert(change).from_select(columns, changes))
+        touched = tuple_(rollup.c.journey_id, rollup.c.day).in_(select(change.c.journey_id, change.c.day).distinct())
+        both = union_all(
+            select(*(change.c[c] for c in columns)), select(*(rollup.c[c] for c in columns)).where(touched)
+        ).subquery()
+        with _scratch(connection, rollup, columns) as merged:
+            connection.execute(
+                insert(merged).from_select(
+                    columns,
+                    select(*(both.c[k] for k in keys), *(func.sum(both.c[s]) for s in sums))
+                    .group_by(*(both.c[k] for k in keys))
+                    .having(func.sum(both.c[sums[0]]) != 0),
+                )
+            )
+            connection.execute(delete(rollup).where(touched))
+            connection.execute(insert(rollup).from_select(columns, select(*(merged.c[c] for c in columns))))
+
+
+def _merge_first_entries(connection: Connection, events: FromClause, *, bulk: bool) -> None:
+    """First entries of the customers in `events`: the earlier of what is stored and what the new events say.
+
+    Every stored entry of those customers is replaced by the merged one, and the entry rollup moves by
+    -1 for each replaced entry and +1 for each merged one, so its counts stay exact.
+    """
+    entries = _table(StageEntry)
+    with _scratch(connection, entries, ENTRY_COLUMNS) as arriving:
+        for by_step in (False, True):
+            connection.execute(
+                insert(arriving).from_select(ENTRY_COLUMNS, _first_entries(events, true(), by_step=by_step))
+            )
+        customers = select(arriving.c.journey_id, arriving.c.customer_id).distinct()
+        with _scratch(connection, entries, ["id", *ENTRY_COLUMNS]) as stored:
+            connection.execute(
+                insert(stored).from_select(
+                    ["id", *ENTRY_COLUMNS],
+                    select(entries.c.id, *(entries.c[c] for c in ENTRY_COLUMNS)).where(
+                        tuple_(entries.c.journey_id, entries.c.customer_id).in_(customers)
+                    ),
+                )
+            )
+            if connection.execute(select(exists().select_from(stored))).scalar():
+                with _scratch(connection, entries, ENTRY_COLUMNS) as merged:
+                    both = union_all(
+                        select(*(arriving.c[c] for c in ENTRY_COLUMNS)), select(*(stored.c[c] for c in ENTRY_COLUMNS))
+                    ).subquery()
+                    group = [both.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id")]
+                    connection.execute(
+                        insert(merged).from_select(
+                            ENTRY_COLUMNS,
+                            select(*group, func.min(both.c.persona_id), func.min(both.c.entered_at)).group_by(*group),
+                        )
+                    )
+                    _replace_entries(connection, stored, merged, bulk=bulk)
+            else:
+                _replace_entries(connection, stored, arriving, bulk=bulk)
+
+
+def _replace_entries(connection: Connection, stored: Table, merged: Table, *, bulk: bool) -> None:
+    entries = _table(StageEntry)
+    changes = union_all(
+        _entry_rollup_rows(stored, true(), weight=-1), _entry_rollup_rows(merged, true(), weight=1)
+    ).subquery()
+    _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, select(*changes.c))
+    connection.execute(delete(entries).where(entries.c.id.in_(select(stored.c.id))))
+    with bulk_load(connection, [entries.name]) if bulk else nullcontext():
+        connection.execute(insert(entries).from_select(ENTRY_COLUMNS, select(*(merged.c[c] for c in ENTRY_COLUMNS))))

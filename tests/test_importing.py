@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -262,6 +263,83 @@ def test_random_feedback_gives_the_directly_computed_nps_csat_ces(
 def _has_shop(engine: Engine) -> bool:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(Stage)).scalar_one() > 0
+
+
+# --- importing in pieces gives the rollups of one rebuild -------------------------------------------
+
+PIECES_MAPPING = parse_mapping(
+    """
+kind: events
+fixed: {journey: shop}
+columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel, step: step, persona: persona,
+          value: value}
+"""
+)
+piece_rows = st.lists(
+    st.tuples(
+        st.sampled_from([f"c{i}" for i in range(5)]),
+        st.integers(0, 6),
+        st.integers(0, 23 * 60),
+        st.sampled_from([("awareness", None), ("purchase", None), ("purchase", "pay"), ("delivery", None)]),
+        st.sampled_from(SHOP_CHANNELS),
+        st.sampled_from([None, "bargain-hunter", "loyal"]),
+        st.integers(0, 40),
+    ),
+    min_size=1,
+    max_size=40,
+    unique_by=lambda r: (r[0], r[1], r[2], r[3], r[4]),
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=piece_rows, cuts=st.lists(st.integers(0, 40), max_size=3), overlap=st.integers(0, 5))
+def test_importing_in_overlapping_pieces_gives_the_rollups_of_a_full_rebuild(
+    engine: Engine,
+    tmp_path: Path,
+    rows: list[tuple[str, int, int, tuple[str, str | None], str, str | None, int]],
+    cuts: list[int],
+    overlap: int,
+) -> None:
+    """Files imported one after another (repeating rows already stored, moving first entries earlier and
+    changing their personas) leave every rollup and first entry exactly as `refresh` rebuilds them."""
+    if not _has_shop(engine):
+        add_shop_map(engine)
+        with session_scope(engine) as session:
+            session.add(Persona(slug="loyal", name="Loyal"))
+    _empty_facts(engine)
+    bounds = [0, *sorted(min(c, len(rows)) for c in cuts), len(rows)]
+    # the last piece first: later files then bring earlier first entries and repeat rows already stored
+    for i, (start, end) in reversed(list(enumerate(itertools.pairwise(bounds)))):
+        piece = rows[start : end + overlap]
+        if not piece:
+            continue
+        path = tmp_path / f"piece_{i}.csv"
+        pl.DataFrame(
+            {
+                "customer": [r[0] for r in piece],
+                "timestamp": [_moment(r[1], r[2]) for r in piece],
+                "stage": [r[3][0] for r in piece],
+                "step": [r[3][1] for r in piece],
+                "channel": [r[4] for r in piece],
+                "persona": [r[5] for r in piece],
+                "value": [r[6] / 4 for r in piece],
+            },
+            schema={
+                "customer": pl.String,
+                "timestamp": pl.String,
+                "stage": pl.String,
+                "step": pl.String,
+                "channel": pl.String,
+                "persona": pl.String,
+                "value": pl.Float64,
+            },
+        ).write_csv(path)
+        import_events(engine, path=path, mapping=PIECES_MAPPING)
+
+    imported = rollup_rows(engine)
+    refresh(engine)
+    assert imported == rollup_rows(engine)
+    assert imported["stage_entries"]
 
 
 # --- idempotence, refresh, preview ----------------------------------------------------------------
