@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from data_access.importing import (
     ImportReport,
     ImportValidationError,
     Problem,
-    Progress,
+    ProgressCallback,
     import_events,
     import_feedback,
     preview,
@@ -91,7 +90,7 @@ def import_upload(
     name: str,
     data: bytes,
     mapping: Mapping,
-    progress: Callable[[Progress], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import the uploaded file; raises `ImportValidationError` and writes nothing when a problem is found."""
     importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback

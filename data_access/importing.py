@@ -107,7 +107,7 @@ FACT_TABLES: dict[FactKind, Table] = {
 TEXT_LIMITS = {"customer": 120, "event_type": 80}
 
 Target = Engine | Connection | Session
-ProgressCallback = Callable[["Progress"], None]
+ProgressCallback = Callable[["Progress"], object]
 
 
 # --- what an import reports -----------------------------------------------------------------------
