@@ -62,8 +62,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def bulk_load(connection: Connection, tables: Sequence[str]) -> Iterator[None]:
+def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = False) -> Iterator[None]:
     """Drop the secondary indexes (and on PostgreSQL the foreign keys) of `tables`, and rebuild them after.
+
+    `unique` drops PostgreSQL's unique constraints too, for loads already known to be free of clashes
+    (re-adding them checks again). SQLite's unique columns keep their index: it cannot be dropped.
 
     Checking five foreign keys and updating three indexes row by row is what makes a million-row load
     slow; rebuilding them once at the end validates the same constraints in one pass. It all happens
@@ -79,9 +82,9 @@ def bulk_load(connection: Connection, tables: Sequence[str]) -> Iterator[None]:
             for name, definition in connection.execute(
                 text(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                    "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('f', :u)"
                 ),
-                {"t": table},
+                {"t": table, "u": "u" if unique else "f"},
             ).all():
                 connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
                 restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

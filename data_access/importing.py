@@ -764,21 +764,45 @@ class _Pipeline:
         mapping = self.mapping
         if "timestamp" in mapping.fixed:
             occurred_at = pl.lit(parse_fixed_timestamp(mapping.fixed["timestamp"]), dtype=pl.Datetime("us"))
+        elif (column := self._native_column("timestamp", (pl.Datetime, pl.Date))) is not None:
+            occurred_at = pl.col(column)
+            dtype = self.schema[column]
+            if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+                occurred_at = occurred_at.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            occurred_at = occurred_at.cast(pl.Datetime("us"))
         else:
             occurred_at = _parse_timestamp(pl.col(_raw("timestamp")), mapping.timestamp_format)
         typed = [occurred_at.alias("occurred_at"), pl.col(_raw("customer")).alias("customer_id")]
         if self.kind == FactKind.EVENTS:
             typed += [
                 pl.col(_raw("event_type")).fill_null(DEFAULT_EVENT_TYPE).alias("event_type"),
-                pl.col(_raw("value")).cast(pl.Float64, strict=False).alias("value"),
+                self._number("value").alias("value"),
             ]
         else:
             typed += [
                 pl.col(_raw("measure")).str.to_lowercase().alias("measure"),
-                pl.col(_raw("score")).cast(pl.Float64, strict=False).alias("score"),
+                self._number("score").alias("score"),
                 pl.col(_raw("comment")).alias("comment"),
             ]
         return typed
+
+    def _number(self, name: str) -> pl.Expr:
+        column = self._native_column(name, (pl.Float64, pl.Float32, pl.Int64, pl.Int32, pl.Int16, pl.Int8))
+        if column is not None:
+            return pl.col(column).cast(pl.Float64)
+        return pl.col(_raw(name)).cast(pl.Float64, strict=False)
+
+    def _native_column(self, name: str, dtypes: tuple[type[pl.DataType], ...]) -> str | None:
+        """The source column of a field that is already typed (Parquet), taken as is: parsing its text is slow.
+
+        Only a plain one-to-one column qualifies: no value map, no fixed value, no reshaping.
+        """
+        mapping = self.mapping
+        column = mapping.columns.get(name)
+        if column is None or name in mapping.values or mapping.stage_columns or mapping.questions:
+            return None
+        dtype = self.schema.get(column)
+        return column if dtype is not None and isinstance(dtype, dtypes) else None
 
     # checks -------------------------------------------------------------------------------------
 
@@ -1242,13 +1266,12 @@ class _ImportRun:
         else:
             add_to_rollups(connection, feedback=staging, bulk=bulk)
         columns = [*STORED_COLUMNS[self.kind], "source_key"]
-        with bulk_load(connection, [fact_table.name]) if bulk else nullcontext():
-            # in key order, the unique source_key index (kept: it cannot be dropped on SQLite) grows at its end
-            connection.execute(
-                insert(fact_table).from_select(
-                    columns, select(*(staging.c[c] for c in columns)).order_by(staging.c.source_key)
-                )
-            )
+        new_rows = select(*(staging.c[c] for c in columns))
+        if connection.dialect.name == "sqlite":
+            # in key order, the unique source_key index (SQLite cannot drop it) grows at its end
+            new_rows = new_rows.order_by(staging.c.source_key)
+        with bulk_load(connection, [fact_table.name], unique=True) if bulk else nullcontext():
+            connection.execute(insert(fact_table).from_select(columns, new_rows))
 
 
 def _first_line(error: BaseException) -> str:

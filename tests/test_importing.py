@@ -342,6 +342,42 @@ def test_importing_in_overlapping_pieces_gives_the_rollups_of_a_full_rebuild(
     assert imported["stage_entries"]
 
 
+def test_typed_parquet_columns_are_stored_as_their_values(engine: Engine, tmp_path: Path) -> None:
+    """Zoned datetimes land as UTC, dates as midnight, integer values as numbers: as their text would."""
+    add_shop_map(engine)
+    zoned, dated = tmp_path / "zoned.parquet", tmp_path / "dated.parquet"
+    pl.DataFrame(
+        {
+            "customer": ["ada", "bob"],
+            "timestamp": [dt.datetime(2024, 3, 1, 9, 30), dt.datetime(2024, 7, 1, 0, 15)],
+            "stage": ["awareness", "purchase"],
+            "channel": ["web", "store"],
+            "value": [12, 7],
+        }
+    ).with_columns(pl.col("timestamp").dt.replace_time_zone("Europe/Paris")).write_parquet(zoned)
+    pl.DataFrame(
+        {"customer": ["cy"], "timestamp": [dt.date(2024, 3, 5)], "stage": ["delivery"], "channel": ["email"]}
+    ).write_parquet(dated)
+    with_value = parse_mapping(
+        """
+kind: events
+fixed: {journey: shop}
+columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel, value: value}
+"""
+    )
+
+    import_events(engine, path=zoned, mapping=with_value)
+    import_events(engine, path=dated, mapping=EVENTS_MAPPING)
+
+    with engine.connect() as connection:
+        stored = connection.execute(select(Event.customer_id, Event.occurred_at, Event.value).order_by(Event.id)).all()
+    assert sorted(stored) == [
+        ("ada", dt.datetime(2024, 3, 1, 8, 30), 12.0),  # CET is UTC+1
+        ("bob", dt.datetime(2024, 6, 30, 22, 15), 7.0),  # CEST is UTC+2
+        ("cy", dt.datetime(2024, 3, 5), None),
+    ]
+
+
 # --- idempotence, refresh, preview ----------------------------------------------------------------
 
 
