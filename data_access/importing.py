@@ -56,8 +56,28 @@ from data_access.mapping import (
     parse_fixed_timestamp,
 )
 from data_access.metrics import SCALES
-from data_access.models import Channel, Event, Feedback, Journey, Measure, Persona, Stage, Step, Touchpoint
-from data_access.rollups import add_to_rollups, refresh_rollups
+from data_access.models import (
+    Base,
+    Channel,
+    Event,
+    EventRollup,
+    Feedback,
+    Journey,
+    Measure,
+    Persona,
+    Stage,
+    StageEntry,
+    Step,
+    Touchpoint,
+)
+from data_access.rollups import (
+    ENTRY_COLUMNS,
+    EVENT_KEYS,
+    EVENT_SUMS,
+    add_event_tallies,
+    add_to_rollups,
+    refresh_rollups,
+)
 
 BATCH_ROWS = 200_000
 # an import at least this share of the facts already stored rebuilds the fact indexes once instead of row by row
@@ -70,6 +90,9 @@ NOT_APPLICABLE = "__not_applicable"
 DEFAULT_EVENT_TYPE = "visit"
 # SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
+SQLITE_DATE = "%Y-%m-%d"
+# first-entry tallies kept in memory before they move to staging (about 60 bytes a row)
+ENTRY_TALLY_ROWS = 2_000_000
 SQLITE_CACHE_KIB = 256 * 1024
 ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 ISO_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
@@ -958,15 +981,22 @@ def _staging_columns(kind: FactKind) -> list[Column[Any]]:
 
 
 def _sqlite_text_times(rows: pl.DataFrame) -> pl.DataFrame:
-    return rows.with_columns(pl.col("occurred_at").dt.strftime(SQLITE_DATETIME))
+    """Datetimes and dates as the text SQLAlchemy stores on SQLite, so they compare like ORM-written ones."""
+    return rows.with_columns(pl.col(pl.Datetime).dt.strftime(SQLITE_DATETIME), pl.col(pl.Date).dt.strftime(SQLITE_DATE))
 
 
 class _Staging:
-    """Where checked rows wait until the whole file has passed: `table` is readable on the import's connection."""
+    """Where checked rows wait until the whole file has passed: tables readable on the import's connection.
+
+    `table` holds the facts; `add_table` makes more (the tallies of `_EventTally`).
+    """
 
     table: Table
 
-    def write(self, rows: pl.DataFrame) -> None:
+    def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+        raise NotImplementedError
+
+    def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
         raise NotImplementedError
 
     def finish_writing(self) -> None:
@@ -977,34 +1007,42 @@ class _Staging:
 
 
 class _TempTableStaging(_Staging):
-    """A temporary table on the import's own connection: COPY on PostgreSQL, executemany elsewhere."""
+    """Temporary tables on the import's own connection: COPY on PostgreSQL, executemany elsewhere."""
 
     def __init__(self, connection: Connection, kind: FactKind) -> None:
         self.connection = connection
-        name = f"atlas_staging_{uuid.uuid4().hex[:12]}"
-        self.table = Table(name, MetaData(), *_staging_columns(kind), prefixes=["TEMPORARY"])
-        self.table.create(connection)
+        self.prefix = f"atlas_staging_{uuid.uuid4().hex[:12]}"
+        self.tables: list[Table] = []
+        self.table = self.add_table("facts", _staging_columns(kind))
 
-    def write(self, rows: pl.DataFrame) -> None:
-        names = [column.name for column in self.table.columns]
+    def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+        table = Table(f"{self.prefix}_{name}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        table.create(self.connection)
+        self.tables.append(table)
+        return table
+
+    def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
+        table = self.table if table is None else table
+        names = [column.name for column in table.columns]
         rows = rows.select(names)
         dialect = self.connection.dialect.name
         raw: Any = self.connection.connection.driver_connection
         if dialect == "postgresql":
-            statement = f'COPY "{self.table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
+            statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
             with raw.cursor() as cursor, cursor.copy(statement) as copy:
                 copy.write(rows.write_csv(include_header=False))
         elif dialect == "sqlite":
             cursor = raw.cursor()
             placeholders = ", ".join("?" for _ in names)
-            statement = f'INSERT INTO "{self.table.name}" ({", ".join(names)}) VALUES ({placeholders})'
+            statement = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})'
             cursor.executemany(statement, _sqlite_text_times(rows).iter_rows())
             cursor.close()
         else:
-            self.connection.execute(insert(self.table), rows.to_dicts())
+            self.connection.execute(insert(table), rows.to_dicts())
 
     def drop(self) -> None:
-        self.table.drop(self.connection)
+        for table in self.tables:
+            table.drop(self.connection)
 
 
 class _ScratchFileStaging(_Staging):
@@ -1021,28 +1059,120 @@ class _ScratchFileStaging(_Staging):
         raw: Any = connection.connection.driver_connection
         if raw.in_transaction:
             raise RuntimeError("cannot attach a scratch database inside a transaction")
-        alias = f"atlas_staging_{uuid.uuid4().hex[:12]}"
-        path = workdir / f"{alias}.db"
+        self.dialect = connection.dialect
+        self.alias = f"atlas_staging_{uuid.uuid4().hex[:12]}"
+        path = workdir / f"{self.alias}.db"
         self.writer = adbc_sqlite.connect(str(path))
         after.callback(self.writer.close)
-        plain = Table("staging", MetaData(), *_staging_columns(kind))
-        with self.writer.cursor() as cursor:
-            cursor.execute(str(CreateTable(plain).compile(dialect=connection.dialect)))
-        self.writer.commit()
-        raw.execute(f"ATTACH DATABASE '{path}' AS {alias}")
-        after.callback(raw.execute, f"DETACH DATABASE {alias}")
-        self.table = Table("staging", MetaData(schema=alias), *_staging_columns(kind))
+        raw.execute(f"ATTACH DATABASE '{path}' AS {self.alias}")
+        after.callback(raw.execute, f"DETACH DATABASE {self.alias}")
+        self.table = self.add_table("staging", _staging_columns(kind))
 
-    def write(self, rows: pl.DataFrame) -> None:
-        names = [column.name for column in self.table.columns]
+    def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+        plain = Table(name, MetaData(), *(column.copy() for column in columns))
         with self.writer.cursor() as cursor:
-            cursor.adbc_ingest("staging", _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
+            cursor.execute(str(CreateTable(plain).compile(dialect=self.dialect)))
+        self.writer.commit()
+        return Table(name, MetaData(schema=self.alias), *columns)
+
+    def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
+        table = self.table if table is None else table
+        names = [column.name for column in table.columns]
+        with self.writer.cursor() as cursor:
+            cursor.adbc_ingest(table.name, _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
         self.writer.commit()
 
     def finish_writing(self) -> None:
         with self.writer.cursor() as cursor:
             cursor.execute("CREATE INDEX staging_source_key ON staging (source_key)")
         self.writer.commit()
+
+
+class _EventTally:
+    """The staged events' daily rollup rows and first entries, tallied in polars as the batches pass.
+
+    SQL's GROUP BY over millions of staged rows is what made big imports slow (SQLite sorts on disk);
+    polars does the same per batch in milliseconds. The tallies are used when every staged event turns
+    out to be new, the usual case; otherwise the rollups come from the new rows in SQL
+    (`rollups.add_to_rollups`). Daily rows are few (days × stages × channels × steps × personas); first
+    entries grow with customers, so past ENTRY_TALLY_ROWS they move to staging and are merged in SQL.
+    """
+
+    def __init__(self, staging: _Staging) -> None:
+        self.staging = staging
+        self.days: pl.DataFrame | None = None
+        self.entries: list[pl.DataFrame] = []
+        self.entry_rows = 0
+        self.entry_table: Table | None = None
+        self.spilled = False
+
+    def add(self, rows: pl.DataFrame) -> None:
+        days = rows.group_by(pl.col("occurred_at").dt.date().alias("day"), *EVENT_KEYS[1:]).agg(
+            pl.len().alias("events"), pl.col("value").sum().alias("value_sum")
+        )
+        self.days = days if self.days is None else _sum_by(pl.concat([self.days, days]), EVENT_KEYS, EVENT_SUMS)
+        by_stage = rows.with_columns(pl.lit(None, dtype=rows.schema["step_id"]).alias("step_id"))
+        by_step = rows.filter(pl.col("step_id").is_not_null())
+        for entries in (_first_entries(by_stage), _first_entries(by_step)):
+            self.entries.append(entries)
+            self.entry_rows += entries.height
+        if self.entry_rows > ENTRY_TALLY_ROWS:
+            merged = _first_entries(pl.concat(self.entries))
+            if merged.height > ENTRY_TALLY_ROWS // 2:
+                self._spill(merged)
+                merged = merged.clear()
+            self.entries, self.entry_rows = [merged], merged.height
+
+    def _spill(self, entries: pl.DataFrame) -> None:
+        if self.entry_table is None:
+            self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
+        self.staging.write(entries.select(ENTRY_COLUMNS), self.entry_table)
+        self.spilled = self.spilled or entries.height > 0
+
+    def fold_in(self, connection: Connection, *, bulk: bool) -> None:
+        """Merge the tallies into the rollups: only valid when every staged event was new."""
+        day_table = self.staging.add_table("days", _tally_columns(EventRollup, EVENT_KEYS + EVENT_SUMS))
+        if self.days is not None:
+            self.staging.write(self.days, day_table)
+        spilled = self.spilled
+        if self.entries:
+            self._spill(_first_entries(pl.concat(self.entries)))
+        if self.entry_table is None:
+            self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
+        entries = self.entry_table
+        if spilled:
+            group = [entries.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id")]
+            first_entries = select(*group, func.min(entries.c.persona_id), func.min(entries.c.entered_at)).group_by(
+                *group
+            )
+        else:
+            first_entries = select(*(entries.c[c] for c in ENTRY_COLUMNS))
+        add_event_tallies(
+            connection,
+            days=select(*(day_table.c[c] for c in EVENT_KEYS + EVENT_SUMS)),
+            first_entries=first_entries,
+            bulk=bulk,
+        )
+
+
+def _sum_by(frame: pl.DataFrame, keys: list[str], sums: list[str]) -> pl.DataFrame:
+    return frame.group_by(keys).agg(pl.col(s).sum() for s in sums)
+
+
+def _first_entries(rows: pl.DataFrame) -> pl.DataFrame:
+    """Earliest event (or entry) per journey, customer, stage and step, in ENTRY_COLUMNS order."""
+    time = "occurred_at" if "occurred_at" in rows.columns else "entered_at"
+    return (
+        rows.group_by("journey_id", "customer_id", "stage_id", "step_id")
+        .agg(pl.col("persona_id").min(), pl.col(time).min().alias("entered_at"))
+        .select(ENTRY_COLUMNS)
+    )
+
+
+def _tally_columns(model: type[Base], names: list[str]) -> list[Column[Any]]:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return [Column(name, table.c[name].type) for name in names]
 
 
 def _larger_sqlite_cache(connection: Connection) -> Callable[[], None]:
@@ -1097,6 +1227,7 @@ class _ImportRun:
         self.already_present = 0
         self.journey_slugs: tuple[str, ...] = ()
         self.preview = pl.DataFrame()
+        self.tally: _EventTally | None = None
         self._found: dict[tuple[str, str, str], tuple[int, list[int], list[str]]] = {}
 
     def execute(self, connection: Connection, *, write: bool, after: ExitStack | None) -> None:
@@ -1125,6 +1256,7 @@ class _ImportRun:
             return
         pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
         staging = _open_staging(connection, self.kind, workdir, after)
+        self.tally = _EventTally(staging) if write and self.kind == FactKind.EVENTS else None
         restore_cache = _larger_sqlite_cache(connection)
         try:
             self._stream(source, pipeline, staging)
@@ -1165,6 +1297,8 @@ class _ImportRun:
                         _source_keys(applicable.select(_identity(self.kind)).to_series())
                     )
                     staging.write(rows.rename({ROW: "row"}))
+                    if self.tally is not None:
+                        self.tally.add(rows)
                     if self.preview.height < self.preview_rows:
                         self._keep_preview(applicable)
                 if self.progress is not None:
@@ -1261,7 +1395,9 @@ class _ImportRun:
         self.inserted = self.facts - self.already_present
         stored = connection.execute(select(func.count()).select_from(fact_table)).scalar_one()
         bulk = self.inserted >= BULK_SHARE * stored
-        if self.kind == FactKind.EVENTS:
+        if self.tally is not None and not self.already_present:
+            self.tally.fold_in(connection, bulk=bulk)
+        elif self.kind == FactKind.EVENTS:
             add_to_rollups(connection, events=staging, bulk=bulk)
         else:
             add_to_rollups(connection, feedback=staging, bulk=bulk)

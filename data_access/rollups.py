@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import (
     Column,
+    CompoundSelect,
     Connection,
     Integer,
     MetaData,
@@ -173,12 +174,32 @@ def add_to_rollups(
     at the end instead of row by row (see `bulk_load`): for batches large next to the table.
     """
     if events is not None:
-        _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, _event_rollup_rows(events, true()))
-        _merge_first_entries(connection, events, bulk=bulk)
+        add_event_tallies(
+            connection,
+            days=_event_rollup_rows(events, true()),
+            first_entries=union_all(*(_first_entries(events, true(), by_step=s) for s in (False, True))),
+            bulk=bulk,
+        )
     if feedback is not None:
         _merge_additive(
             connection, _table(FeedbackRollup), FEEDBACK_KEYS, FEEDBACK_SUMS, _feedback_rollup_rows(feedback, true())
         )
+
+
+def add_event_tallies(
+    connection: Connection,
+    *,
+    days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    first_entries: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    bulk: bool = False,
+) -> None:
+    """Fold in new events already tallied elsewhere (the importer tallies them in polars as it reads).
+
+    `days` gives daily rollup rows in EVENT_KEYS + EVENT_SUMS order; `first_entries` gives the new
+    events' first entries in ENTRY_COLUMNS order, at most one row per journey, customer, stage and step.
+    """
+    _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
+    _merge_first_entries(connection, first_entries, bulk=bulk)
 
 
 @contextmanager
@@ -199,7 +220,11 @@ def _scratch(connection: Connection, like: Table, columns: Sequence[str]) -> Ite
 
 
 def _merge_additive(
-    connection: Connection, rollup: Table, keys: list[str], sums: list[str], changes: Select[tuple[object, ...]]
+    connection: Connection,
+    rollup: Table,
+    keys: list[str],
+    sums: list[str],
+    changes: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
 ) -> None:
     """Add `changes` (rows of keys and sums, in that order; sums may be negative) into `rollup`.
 
@@ -226,18 +251,20 @@ def _merge_additive(
             connection.execute(insert(rollup).from_select(columns, select(*(merged.c[c] for c in columns))))
 
 
-def _merge_first_entries(connection: Connection, events: FromClause, *, bulk: bool) -> None:
-    """First entries of the customers in `events`: the earlier of what is stored and what the new events say.
+def _merge_first_entries(
+    connection: Connection,
+    first_entries: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    *,
+    bulk: bool,
+) -> None:
+    """The customers' stored first entries merged with `first_entries` of new events: the earlier of the two.
 
     Every stored entry of those customers is replaced by the merged one, and the entry rollup moves by
     -1 for each replaced entry and +1 for each merged one, so its counts stay exact.
     """
     entries = _table(StageEntry)
     with _scratch(connection, entries, ENTRY_COLUMNS) as arriving:
-        for by_step in (False, True):
-            connection.execute(
-                insert(arriving).from_select(ENTRY_COLUMNS, _first_entries(events, true(), by_step=by_step))
-            )
+        connection.execute(insert(arriving).from_select(ENTRY_COLUMNS, first_entries))
         customers = select(arriving.c.journey_id, arriving.c.customer_id).distinct()
         with _scratch(connection, entries, ["id", *ENTRY_COLUMNS]) as stored:
             connection.execute(

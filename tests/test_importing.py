@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, func, select
 
+from data_access import importing
 from data_access.db import session_scope
 from data_access.importing import import_events, import_feedback, preview, refresh
 from data_access.mapfile import import_map
@@ -376,6 +377,31 @@ columns: {customer: customer, timestamp: timestamp, stage: stage, channel: chann
         ("bob", dt.datetime(2024, 6, 30, 22, 15), 7.0),  # CEST is UTC+2
         ("cy", dt.datetime(2024, 3, 5), None),
     ]
+
+
+def test_first_entries_tallied_past_the_memory_cap_give_the_rollups_of_a_full_rebuild(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tiny batches and a tiny cap, first-entry tallies move to staging and are merged in SQL; same result."""
+    monkeypatch.setattr(importing, "ENTRY_TALLY_ROWS", 4)
+    add_shop_map(engine)
+    path = tmp_path / "events.csv"
+    pl.DataFrame(
+        {
+            "customer": [f"c{i % 7}" for i in range(60)],
+            "timestamp": [_moment(20 - i % 13, i) for i in range(60)],
+            "stage": [SHOP_STAGES[i % 4] for i in range(60)],
+            "channel": [SHOP_CHANNELS[i % 3] for i in range(60)],
+        }
+    ).write_csv(path)
+
+    report = import_events(engine, path=path, mapping=EVENTS_MAPPING, batch_rows=5)
+
+    assert report.inserted == 60
+    imported = rollup_rows(engine)
+    assert len(imported["stage_entries"]) == 7 * 4
+    refresh(engine)
+    assert imported == rollup_rows(engine)
 
 
 # --- idempotence, refresh, preview ----------------------------------------------------------------
