@@ -212,10 +212,7 @@ class MetricDefinition(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_journey_time", "journey_id", "occurred_at"),
-        Index("ix_events_customer", "journey_id", "customer_id"),
-    )
+    __table_args__ = (Index("ix_events_journey_time", "journey_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(120))
