@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from data_access import importing
 from data_access.db import session_scope
-from data_access.importing import import_events, import_feedback, preview, refresh
+from data_access.importing import ImportValidationError, import_events, import_feedback, preview, refresh
 from data_access.mapfile import import_map
 from data_access.mapping import parse_mapping
 from data_access.metrics import SCALES, measure_value
@@ -451,6 +451,24 @@ def test_a_file_with_one_new_row_adds_only_that_row(engine: Engine, tmp_path: Pa
     report = import_events(engine, path=events, mapping=EVENTS_MAPPING)
     assert (report.inserted, report.already_present) == (1, 4)
     assert row_counts(engine)["events"] == 5
+
+
+def test_a_row_repeated_in_the_file_is_reported_even_when_it_is_already_stored(engine: Engine, tmp_path: Path) -> None:
+    """Repeats within one file are a mistake in the file, whether or not an earlier import stored the row."""
+    add_shop_map(engine)
+    events, _ = _shop_files(tmp_path)
+    import_events(engine, path=events, mapping=EVENTS_MAPPING)
+    counts = row_counts(engine)
+    lines = events.read_text().splitlines()
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("\n".join([*lines, lines[1], "cy,2024-03-04 08:00:00,awareness,email"]) + "\n")
+
+    with pytest.raises(ImportValidationError) as refused:
+        import_events(engine, path=repeated, mapping=EVENTS_MAPPING)
+
+    assert [p.check for p in refused.value.problems] == ["duplicate row"]
+    assert refused.value.problems[0].rows == (5,)
+    assert row_counts(engine) == counts
 
 
 def test_refresh_rebuilds_the_rollups_written_at_import(engine: Engine, tmp_path: Path) -> None:
