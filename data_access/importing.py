@@ -20,7 +20,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -991,40 +992,74 @@ class _Staging:
     """Where checked rows wait until the whole file has passed: tables readable on the import's connection.
 
     `table` holds the facts; `add_table` makes more (the tallies of `_EventTally`).
+    Writes may run on a background thread (`background=True`), one at a time and in order, so that
+    the database takes one batch while polars prepares the next; every other call waits for them.
     """
 
     table: Table
 
+    def __init__(self, *, background: bool) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-staging") if background else None
+        self._pending: Future[None] | None = None
+
     def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
-        raise NotImplementedError
+        self.wait()
+        return self._add_table(name, columns)
 
     def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
-        raise NotImplementedError
+        self.wait()
+        target = self.table if table is None else table
+        if self._pool is None:
+            self._write(rows, target)
+        else:
+            self._pending = self._pool.submit(self._write, rows, target)
+
+    def wait(self) -> None:
+        """Until the last write is done; raises what it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Stop the background writer, after its last write (whose error, if any, is already reported)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def finish_writing(self) -> None:
         """Called once all rows are written, before the staging table is queried."""
+        self.wait()
 
     def drop(self) -> None:
         """Remove the staging rows (the clean-up stack may do the rest after the transaction)."""
+        self.wait()
+
+    def _add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+        raise NotImplementedError
+
+    def _write(self, rows: pl.DataFrame, table: Table) -> None:
+        raise NotImplementedError
 
 
 class _TempTableStaging(_Staging):
-    """Temporary tables on the import's own connection: COPY on PostgreSQL, executemany elsewhere."""
+    """Temporary tables on the import's own connection: COPY on PostgreSQL, executemany elsewhere.
+
+    Only COPY runs in the background: Python's sqlite3 connections refuse other threads.
+    """
 
     def __init__(self, connection: Connection, kind: FactKind) -> None:
+        super().__init__(background=connection.dialect.name == "postgresql")
         self.connection = connection
         self.prefix = f"atlas_staging_{uuid.uuid4().hex[:12]}"
         self.tables: list[Table] = []
         self.table = self.add_table("facts", _staging_columns(kind))
 
-    def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+    def _add_table(self, name: str, columns: list[Column[Any]]) -> Table:
         table = Table(f"{self.prefix}_{name}", MetaData(), *columns, prefixes=["TEMPORARY"])
         table.create(self.connection)
         self.tables.append(table)
         return table
 
-    def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
-        table = self.table if table is None else table
+    def _write(self, rows: pl.DataFrame, table: Table) -> None:
         names = [column.name for column in table.columns]
         rows = rows.select(names)
         dialect = self.connection.dialect.name
@@ -1043,6 +1078,7 @@ class _TempTableStaging(_Staging):
             self.connection.execute(insert(table), rows.to_dicts())
 
     def drop(self) -> None:
+        super().drop()
         for table in self.tables:
             # a table made inside a savepoint that was rolled back is gone already
             table.drop(self.connection, checkfirst=True)
@@ -1059,6 +1095,7 @@ class _ScratchFileStaging(_Staging):
     def __init__(self, connection: Connection, kind: FactKind, workdir: Path, after: ExitStack) -> None:
         from adbc_driver_sqlite import dbapi as adbc_sqlite
 
+        super().__init__(background=True)
         raw: Any = connection.connection.driver_connection
         if raw.in_transaction:
             raise RuntimeError("cannot attach a scratch database inside a transaction")
@@ -1071,21 +1108,21 @@ class _ScratchFileStaging(_Staging):
         after.callback(raw.execute, f"DETACH DATABASE {self.alias}")
         self.table = self.add_table("staging", _staging_columns(kind))
 
-    def add_table(self, name: str, columns: list[Column[Any]]) -> Table:
+    def _add_table(self, name: str, columns: list[Column[Any]]) -> Table:
         plain = Table(name, MetaData(), *(column.copy() for column in columns))
         with self.writer.cursor() as cursor:
             cursor.execute(str(CreateTable(plain).compile(dialect=self.dialect)))
         self.writer.commit()
         return Table(name, MetaData(schema=self.alias), *columns)
 
-    def write(self, rows: pl.DataFrame, table: Table | None = None) -> None:
-        table = self.table if table is None else table
+    def _write(self, rows: pl.DataFrame, table: Table) -> None:
         names = [column.name for column in table.columns]
         with self.writer.cursor() as cursor:
             cursor.adbc_ingest(table.name, _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
         self.writer.commit()
 
     def finish_writing(self) -> None:
+        super().finish_writing()
         with self.writer.cursor() as cursor:
             cursor.execute("CREATE INDEX staging_source_key ON staging (source_key)")
         self.writer.commit()
@@ -1143,6 +1180,7 @@ class _EventTally:
         if self.entry_table is None:
             self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
         entries = self.entry_table
+        self.staging.wait()
         if spilled:
             group = [entries.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id")]
             first_entries = select(*group, func.min(entries.c.persona_id), func.min(entries.c.entered_at)).group_by(
@@ -1262,6 +1300,8 @@ class _ImportRun:
         staging = _open_staging(connection, self.kind, workdir, after)
         self.tally = _EventTally(staging) if write and self.kind == FactKind.EVENTS else None
         restore_cache = _larger_sqlite_cache(connection)
+        after_staging = after if after is not None else ExitStack()
+        after_staging.callback(staging.close)
         try:
             self._stream(source, pipeline, staging)
             if not self.problems and self.rows_read == 0:
@@ -1276,10 +1316,15 @@ class _ImportRun:
             # a failed statement may have aborted the transaction (PostgreSQL): the caller's rollback
             # removes the staging table then, and a clean-up attempt here would hide the real error
             restore_cache()  # a no-op but on SQLite, where it cannot fail
+            with suppress(Exception):
+                staging.wait()  # a write still running must end before the transaction does
             raise
         else:
             staging.drop()
             restore_cache()
+        finally:
+            if after is None:
+                after_staging.close()
 
     def _stream(self, source: _Source, pipeline: _Pipeline, staging: _Staging) -> None:
         stored = list(STORED_COLUMNS[self.kind])
