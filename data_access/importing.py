@@ -44,6 +44,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -62,6 +63,7 @@ from data_access.metrics import SCALES
 from data_access.models import (
     Base,
     Channel,
+    EntryRollup,
     Event,
     EventRollup,
     Feedback,
@@ -75,6 +77,8 @@ from data_access.models import (
 )
 from data_access.rollups import (
     ENTRY_COLUMNS,
+    ENTRY_KEYS,
+    ENTRY_SUMS,
     EVENT_KEYS,
     EVENT_SUMS,
     add_event_tallies,
@@ -83,6 +87,7 @@ from data_access.rollups import (
 )
 
 BATCH_ROWS = 200_000
+POSTGRES_WORK_MEM = "256MB"
 # an import at least this share of the facts already stored rebuilds the fact indexes once instead of row by row
 BULK_SHARE = 0.25
 EXAMPLES = 5
@@ -94,8 +99,9 @@ DEFAULT_EVENT_TYPE = "visit"
 # SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_DATE = "%Y-%m-%d"
-# first-entry tallies kept in memory before they move to staging (about 60 bytes a row)
-ENTRY_TALLY_ROWS = 2_000_000
+# first-entry tallies kept in memory (44 bytes a row: about 260 MB) before they are compacted, and moved
+# to staging when more than three quarters of them remain distinct
+ENTRY_TALLY_ROWS = 6_000_000
 SQLITE_CACHE_KIB = 256 * 1024
 ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 ISO_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
@@ -1105,6 +1111,7 @@ class _ScratchFileStaging(_Staging):
         self.writer = adbc_sqlite.connect(str(path))
         after.callback(self.writer.close)
         raw.execute(f"ATTACH DATABASE '{path}' AS {self.alias}")
+        raw.execute(f"PRAGMA {self.alias}.cache_size = {-SQLITE_CACHE_KIB}")
         after.callback(raw.execute, f"DETACH DATABASE {self.alias}")
         self.table = self.add_table("staging", _staging_columns(kind))
 
@@ -1158,7 +1165,7 @@ class _EventTally:
             self.entry_rows += entries.height
         if self.entry_rows > ENTRY_TALLY_ROWS:
             merged = _first_entries(pl.concat(self.entries))
-            if merged.height > ENTRY_TALLY_ROWS // 2:
+            if merged.height > ENTRY_TALLY_ROWS * 3 // 4:
                 self._spill(merged)
                 merged = merged.clear()
             self.entries, self.entry_rows = [merged], merged.height
@@ -1169,29 +1176,44 @@ class _EventTally:
         self.staging.write(entries.select(ENTRY_COLUMNS), self.entry_table)
         self.spilled = self.spilled or entries.height > 0
 
-    def fold_in(self, connection: Connection, *, bulk: bool) -> None:
+    def fold_in(self, connection: Connection, *, journey_ids: list[int], bulk: bool) -> None:
         """Merge the tallies into the rollups: only valid when every staged event was new."""
         day_table = self.staging.add_table("days", _tally_columns(EventRollup, EVENT_KEYS + EVENT_SUMS))
         if self.days is not None:
             self.staging.write(self.days, day_table)
         spilled = self.spilled
+        entry_days = None
         if self.entries:
-            self._spill(_first_entries(pl.concat(self.entries)))
+            entries_in_memory = _first_entries(pl.concat(self.entries))
+            self._spill(entries_in_memory)
+            if not spilled:
+                counted = entries_in_memory.group_by(pl.col("entered_at").dt.date().alias("day"), *ENTRY_KEYS[1:]).agg(
+                    pl.len().alias("customers")
+                )
+                entry_days = self.staging.add_table("entry_days", _tally_columns(EntryRollup, ENTRY_KEYS + ENTRY_SUMS))
+                self.staging.write(counted, entry_days)
         if self.entry_table is None:
             self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
         entries = self.entry_table
         self.staging.wait()
         if spilled:
+            # partial tallies repeat keys: group them once, into a table the merge can read twice
+            merged = self.staging.add_table("first_entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
             group = [entries.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id")]
-            first_entries = select(*group, func.min(entries.c.persona_id), func.min(entries.c.entered_at)).group_by(
-                *group
+            connection.execute(
+                insert(merged).from_select(
+                    ENTRY_COLUMNS,
+                    select(*group, func.min(entries.c.persona_id), func.min(entries.c.entered_at)).group_by(*group),
+                )
             )
-        else:
-            first_entries = select(*(entries.c[c] for c in ENTRY_COLUMNS))
+            entries = merged
+        first_entries = select(*(entries.c[c] for c in ENTRY_COLUMNS))
         add_event_tallies(
             connection,
             days=select(*(day_table.c[c] for c in EVENT_KEYS + EVENT_SUMS)),
             first_entries=first_entries,
+            entry_days=None if entry_days is None else select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS)),
+            journey_ids=journey_ids,
             bulk=bulk,
         )
 
@@ -1299,6 +1321,9 @@ class _ImportRun:
         pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
         staging = _open_staging(connection, self.kind, workdir, after)
         self.tally = _EventTally(staging) if write and self.kind == FactKind.EVENTS else None
+        if connection.dialect.name == "postgresql":
+            # room to hash and sort the staged rows in memory, for this transaction only
+            connection.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
         restore_cache = _larger_sqlite_cache(connection)
         after_staging = after if after is not None else ExitStack()
         after_staging.callback(staging.close)
@@ -1448,7 +1473,7 @@ class _ImportRun:
             if self.problems:
                 return
         try:
-            with connection.begin_nested():
+            with connection.begin_nested() if late_check else nullcontext():
                 self._write(connection, staging, present)
         except IntegrityError:
             if not late_check:
@@ -1466,7 +1491,7 @@ class _ImportRun:
         stored = connection.execute(select(func.count()).select_from(fact_table)).scalar_one()
         bulk = self.inserted >= BULK_SHARE * stored
         if self.tally is not None and not self.already_present:
-            self.tally.fold_in(connection, bulk=bulk)
+            self.tally.fold_in(connection, journey_ids=sorted(self.journey_ids), bulk=bulk)
         elif self.kind == FactKind.EVENTS:
             add_to_rollups(connection, events=staging, bulk=bulk)
         else:

@@ -191,14 +191,31 @@ def add_event_tallies(
     *,
     days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
     first_entries: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    entry_days: Select[tuple[object, ...]] | None = None,
+    journey_ids: Sequence[int] | None = None,
     bulk: bool = False,
 ) -> None:
     """Fold in new events already tallied elsewhere (the importer tallies them in polars as it reads).
 
     `days` gives daily rollup rows in EVENT_KEYS + EVENT_SUMS order; `first_entries` gives the new
     events' first entries in ENTRY_COLUMNS order, at most one row per journey, customer, stage and step.
+    When the events' `journey_ids` have no first entries stored yet (a first import), there is nothing
+    to merge with: the entries go in as they are, counted by `entry_days` (ENTRY_KEYS + ENTRY_SUMS
+    order) when given.
     """
     _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
+    entries = _table(StageEntry)
+    if (
+        journey_ids is not None
+        and not connection.execute(select(exists().where(entries.c.journey_id.in_(journey_ids)))).scalar()
+    ):
+        if entry_days is None:
+            arriving = first_entries.subquery()
+            entry_days = _entry_rollup_rows(arriving, true())
+        _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
+        with bulk_load(connection, [entries.name]) if bulk else nullcontext():
+            connection.execute(insert(entries).from_select(ENTRY_COLUMNS, first_entries))
+        return
     _merge_first_entries(connection, first_entries, bulk=bulk)
 
 
