@@ -65,8 +65,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = False) -> Iterator[None]:
     """Drop the secondary indexes (and on PostgreSQL the foreign keys) of `tables`, and rebuild them after.
 
-    `unique` drops PostgreSQL's unique constraints too, for loads already known to be free of clashes
-    (re-adding them checks again). SQLite's unique columns keep their index: it cannot be dropped.
+    `unique` drops unique indexes and constraints too, for loads whose keys were already checked against
+    the table and each other (rebuilding them checks again). SQLite cannot drop the index behind a
+    column's UNIQUE constraint; the fact tables use named unique indexes instead (migration 0005).
 
     Checking five foreign keys and updating three indexes row by row is what makes a million-row load
     slow; rebuilding them once at the end validates the same constraints in one pass. It all happens
@@ -91,9 +92,10 @@ def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = F
             for name, definition in connection.execute(
                 text(
                     "SELECT CAST(indexrelid AS regclass)::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                    "WHERE indrelid = CAST(:t AS regclass) AND NOT indisprimary AND NOT indisunique"
+                    "WHERE indrelid = CAST(:t AS regclass) AND NOT indisprimary AND (NOT indisunique OR :unique) "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)"
                 ),
-                {"t": table},
+                {"t": table, "unique": unique},
             ).all():
                 connection.execute(text(f"DROP INDEX {name}"))
                 restore.append(definition)
@@ -103,6 +105,8 @@ def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = F
                 text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
                 {"t": table},
             ).all():
+                if not unique and definition.upper().startswith("CREATE UNIQUE"):
+                    continue
                 connection.execute(text(f'DROP INDEX "{name}"'))
                 restore.append(definition)
     yield

@@ -1128,12 +1128,6 @@ class _ScratchFileStaging(_Staging):
             cursor.adbc_ingest(table.name, _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
         self.writer.commit()
 
-    def finish_writing(self) -> None:
-        super().finish_writing()
-        with self.writer.cursor() as cursor:
-            cursor.execute("CREATE INDEX staging_source_key ON staging (source_key)")
-        self.writer.commit()
-
 
 class _EventTally:
     """The staged events' daily rollup rows and first entries, tallied in polars as the batches pass.
@@ -1327,16 +1321,18 @@ class _ImportRun:
         restore_cache = _larger_sqlite_cache(connection)
         after_staging = after if after is not None else ExitStack()
         after_staging.callback(staging.close)
+        late_check = False
         try:
             self._stream(source, pipeline, staging)
             if not self.problems and self.rows_read == 0:
                 self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
             if not self.problems:
                 staging.finish_writing()
-                if not (write and _unique_keys_catch_duplicates(connection)):
+                late_check = write and _unique_keys_catch_duplicates(connection, owns_transaction=after is not None)
+                if not late_check:
                     self._check_duplicates(connection, staging.table)
             if not self.problems:
-                self._finish(connection, staging.table, write=write)
+                self._finish(connection, staging.table, write=write, late_check=late_check)
         except BaseException:
             # a failed statement may have aborted the transaction (PostgreSQL): the caller's rollback
             # removes the staging table then, and a clean-up attempt here would hide the real error
@@ -1455,7 +1451,7 @@ class _ImportRun:
             )
         )
 
-    def _finish(self, connection: Connection, staging: Table, *, write: bool) -> None:
+    def _finish(self, connection: Connection, staging: Table, *, write: bool, late_check: bool) -> None:
         fact_table = FACT_TABLES[self.kind]
         present = exists().where(fact_table.c.source_key == staging.c.source_key)
         self.already_present = connection.execute(select(func.count()).select_from(staging).where(present)).scalar_one()
@@ -1466,7 +1462,6 @@ class _ImportRun:
         )
         if not write:
             return
-        late_check = _unique_keys_catch_duplicates(connection)
         if late_check and self.already_present:
             # a repeated row that is also stored would be skipped, not reported, once stored rows go
             self._check_duplicates(connection, staging)
@@ -1498,21 +1493,19 @@ class _ImportRun:
             add_to_rollups(connection, feedback=staging, bulk=bulk)
         columns = [*STORED_COLUMNS[self.kind], "source_key"]
         new_rows = select(*(staging.c[c] for c in columns))
-        if connection.dialect.name == "sqlite":
-            # in key order, the unique source_key index (SQLite cannot drop it) grows at its end
-            new_rows = new_rows.order_by(staging.c.source_key)
         with bulk_load(connection, [fact_table.name], unique=True) if bulk else nullcontext():
             connection.execute(insert(fact_table).from_select(columns, new_rows))
 
 
-def _unique_keys_catch_duplicates(connection: Connection) -> bool:
-    """Whether an import may leave repeated rows to the unique source_key to catch, and look for them only then.
+def _unique_keys_catch_duplicates(connection: Connection, *, owns_transaction: bool) -> bool:
+    """Whether an import leaves repeated rows to the unique source key to catch, and looks for them only then.
 
-    On PostgreSQL counting distinct keys over millions of staged rows is a slow sort (8 s at 10M rows),
-    and a savepoint lets the import go back and report the rows; SQLite's check uses the staging
-    index and costs little.
+    Looking first means counting distinct keys over every staged row: a sort of the whole file (8 s of a
+    10M-row import on PostgreSQL). A savepoint lets the import go back and report the rows when the key
+    refuses them. Python's sqlite3 begins a transaction only at the first INSERT, so there a SAVEPOINT
+    may open the transaction itself and its RELEASE commit it: used only when the import owns it.
     """
-    return connection.dialect.name == "postgresql"
+    return connection.dialect.name == "postgresql" or (connection.dialect.name == "sqlite" and owns_transaction)
 
 
 def _first_line(error: BaseException) -> str:

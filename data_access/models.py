@@ -212,7 +212,10 @@ class MetricDefinition(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_journey_time", "journey_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_events_journey_time", "journey_id", "occurred_at"),
+        Index("ux_events_source_key", "source_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(120))
@@ -225,12 +228,15 @@ class Event(Base):
     event_type: Mapped[str] = mapped_column(String(80), default="visit")
     value: Mapped[float | None] = mapped_column(Float)
     # fingerprint of the source row, so re-importing a file does not count it twice
-    source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    source_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Feedback(Base):
     __tablename__ = "feedback"
-    __table_args__ = (Index("ix_feedback_stage_time", "journey_id", "stage_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_feedback_stage_time", "journey_id", "stage_id", "occurred_at"),
+        Index("ux_feedback_source_key", "source_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(120))
@@ -244,7 +250,7 @@ class Feedback(Base):
     measure: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
-    source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    source_key: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- rollups (rebuilt from facts; never edited by hand) ----------------------------------------
