@@ -1574,7 +1574,7 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
     with engine.begin() as connection:
         _empty_database(connection)
         ids = _write_map(connection)
-        with bulk_load(connection, [Event.__tablename__, Feedback.__tablename__]):
+        with bulk_load(connection, [Event.__tablename__, Feedback.__tablename__], unique=True):
             for event_batch, feedback_batch, batch_customers in _fact_batches(rng, shape, events=events):
                 _write_facts(connection, Event.__tablename__, _event_frame(event_batch, shape, ids))
                 _write_facts(connection, Feedback.__tablename__, _feedback_frame(feedback_batch, shape, ids))

@@ -1135,8 +1135,9 @@ class _EventTally:
     SQL's GROUP BY over millions of staged rows is what made big imports slow (SQLite sorts on disk);
     polars does the same per batch in milliseconds. The tallies are used when every staged event turns
     out to be new, the usual case; otherwise the rollups come from the new rows in SQL
-    (`rollups.add_to_rollups`). Daily rows are few (days × stages × channels × steps × personas); first
-    entries grow with customers, so past ENTRY_TALLY_ROWS they move to staging and are merged in SQL.
+    (`rollups.add_to_rollups`). Daily rows are few (days × stages × channels × steps × personas). First
+    entries grow with customers: past ENTRY_TALLY_ROWS partial rows they are compacted, and when most
+    stay distinct they move to staging, to be grouped in SQL, so memory stays bounded.
     """
 
     def __init__(self, staging: _Staging) -> None:
@@ -1355,7 +1356,8 @@ class _ImportRun:
             for raw in source.read(self.batch_rows):
                 if raw.height == 0:
                     continue
-                batch = pipeline.build(raw.lazy())[0].collect()
+                # the batch is in memory already: the in-memory engine is 3× faster here than streaming
+                batch = pipeline.build(raw.lazy())[0].collect(engine="in-memory")
                 self.rows_read = max(self.rows_read, int(raw[ROW].max()))  # type: ignore[arg-type]
                 applicable = batch.filter(~pl.col(NOT_APPLICABLE))
                 self.not_applicable += batch.height - applicable.height
