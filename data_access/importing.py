@@ -99,9 +99,9 @@ DEFAULT_EVENT_TYPE = "visit"
 # SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_DATE = "%Y-%m-%d"
-# first-entry tallies kept in memory (44 bytes a row: about 260 MB) before they are compacted, and moved
-# to staging when more than three quarters of them remain distinct
-ENTRY_TALLY_ROWS = 6_000_000
+# first-entry tallies kept in memory (44 bytes a row: about 90 MB) before they are compacted, and moved
+# to staging when more than three quarters of them remain distinct; memory stays flat as files grow
+ENTRY_TALLY_ROWS = 2_000_000
 SQLITE_CACHE_KIB = 256 * 1024
 ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 ISO_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
