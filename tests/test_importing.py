@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from data_access import importing
 from data_access.db import session_scope
@@ -421,6 +422,36 @@ def _shop_files(tmp_path: Path) -> tuple[Path, Path]:
         "customer,timestamp,stage,measure,score\nada,2024-03-02,purchase,nps,10\n,2024-03-03,purchase,csat,4\n"
     )
     return events, feedback
+
+
+def _schema_of(engine: Engine, tables: tuple[str, ...]) -> dict[str, object]:
+    with engine.connect() as connection:
+        found = inspect(connection)
+        return {
+            table: (
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+                sorted((tuple(k["constrained_columns"]), k["referred_table"]) for k in found.get_foreign_keys(table)),
+            )
+            for table in tables
+        }
+
+
+def test_a_bulk_import_leaves_every_index_and_foreign_key_as_it_found_them(engine: Engine, tmp_path: Path) -> None:
+    """A first import drops the fact and first-entry indexes (and foreign keys) for speed; all come back."""
+    add_shop_map(engine)
+    tables = ("events", "stage_entries")
+    before = _schema_of(engine, tables)
+    events, _ = _shop_files(tmp_path)
+
+    report = import_events(engine, path=events, mapping=EVENTS_MAPPING)
+
+    assert report.inserted == 4
+    assert _schema_of(engine, tables) == before
+    assert ("ux_events_source_key", ("source_key",), True) in before["events"][0]  # type: ignore[index]
+    # and the rebuilt unique key refuses a stored event again
+    names = [column.name for column in Event.__table__.columns if column.name != "id"]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert(Event).from_select(names, select(*(Event.__table__.c[n] for n in names)).limit(1)))
 
 
 def test_reimporting_the_same_file_does_not_double_count(engine: Engine, tmp_path: Path) -> None:
