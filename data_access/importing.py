@@ -210,7 +210,7 @@ class ImportReport:
         return (
             f"{self.file}: {self.rows_read} rows → {self.facts} {self.kind} "
             f"({self.not_applicable} not applicable dropped); {self.inserted} inserted, "
-            f"{self.already_present} already present; rollups refreshed for {', '.join(self.journeys) or 'none'} "
+            f"{self.already_present} already present; rollups updated for {', '.join(self.journeys) or 'none'} "
             f"in {self.seconds:.1f} s"
         )
 
