@@ -103,8 +103,9 @@ SQLITE_DATE = "%Y-%m-%d"
 # to staging when more than three quarters of them remain distinct; memory stays flat as files grow
 ENTRY_TALLY_ROWS = 2_000_000
 SQLITE_CACHE_KIB = 256 * 1024
-ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d")
-ISO_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+# tried in turn on the text with its date-time separator made a space (see _parse_timestamp)
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+ISO_ZONED_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z",)
 
 EVENT_COLUMNS = (
     "customer_id",
@@ -595,9 +596,11 @@ def _parse_timestamp(text: pl.Expr, timestamp_format: str | None) -> pl.Expr:
             parsed = text.str.to_datetime(timestamp_format, strict=False, time_zone="UTC", time_unit="us")
             return parsed.dt.replace_time_zone(None)
         return text.str.to_datetime(timestamp_format, strict=False, time_unit="us")
-    naive: list[pl.Expr] = [text.str.to_datetime(f, strict=False, time_unit="us") for f in ISO_FORMATS]
+    # ISO 8601 allows "T" or a space between date and time: one separator halves the forms to try
+    spaced = text.str.replace("T", " ", literal=True, n=1)
+    naive: list[pl.Expr] = [spaced.str.to_datetime(f, strict=False, time_unit="us") for f in ISO_FORMATS]
     zoned: list[pl.Expr] = [
-        text.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us").dt.replace_time_zone(None)
+        spaced.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us").dt.replace_time_zone(None)
         for f in ISO_ZONED_FORMATS
     ]
     return pl.coalesce(*naive, *zoned)

@@ -344,6 +344,31 @@ def test_importing_in_overlapping_pieces_gives_the_rollups_of_a_full_rebuild(
     assert imported["stage_entries"]
 
 
+def test_every_iso_8601_form_of_a_timestamp_is_read_as_utc(engine: Engine, tmp_path: Path) -> None:
+    """Date only, minutes, seconds with fractions, "T" or a space, naive or with an offset or Z."""
+    add_shop_map(engine)
+    forms = {
+        "a": ("2024-03-01", dt.datetime(2024, 3, 1)),
+        "b": ("2024-03-01T09:05", dt.datetime(2024, 3, 1, 9, 5)),
+        "c": ("2024-03-01 09:05", dt.datetime(2024, 3, 1, 9, 5)),
+        "d": ("2024-03-01T09:05:07.25", dt.datetime(2024, 3, 1, 9, 5, 7, 250000)),
+        "e": ("2024-03-01 09:05:07", dt.datetime(2024, 3, 1, 9, 5, 7)),
+        "f": ("2024-03-01T09:05:07Z", dt.datetime(2024, 3, 1, 9, 5, 7)),
+        "g": ("2024-03-01 09:05:07+01:00", dt.datetime(2024, 3, 1, 8, 5, 7)),
+        "h": ("2024-03-01T09:05:07.5-0500", dt.datetime(2024, 3, 1, 14, 5, 7, 500000)),
+    }
+    path = tmp_path / "forms.csv"
+    path.write_text(
+        "customer,timestamp,stage,channel\n" + "".join(f"{c},{text},awareness,web\n" for c, (text, _) in forms.items())
+    )
+
+    import_events(engine, path=path, mapping=EVENTS_MAPPING)
+
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(Event.customer_id, Event.occurred_at)).tuples().all())
+    assert stored == {customer: expected for customer, (_, expected) in forms.items()}
+
+
 def test_typed_parquet_columns_are_stored_as_their_values(engine: Engine, tmp_path: Path) -> None:
     """Zoned datetimes land as UTC, dates as midnight, integer values as numbers: as their text would."""
     add_shop_map(engine)
