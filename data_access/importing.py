@@ -1168,10 +1168,13 @@ class _EventTally:
                 merged = merged.clear()
             self.entries, self.entry_rows = [merged], merged.height
 
-    def _spill(self, entries: pl.DataFrame) -> None:
+    def _entries_table(self) -> Table:
         if self.entry_table is None:
             self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
-        self.staging.write(entries.select(ENTRY_COLUMNS), self.entry_table)
+        return self.entry_table
+
+    def _spill(self, entries: pl.DataFrame) -> None:
+        self.staging.write(entries.select(ENTRY_COLUMNS), self._entries_table())
         self.spilled = self.spilled or entries.height > 0
 
     def fold_in(self, connection: Connection, *, journey_ids: list[int], bulk: bool) -> None:
@@ -1190,9 +1193,7 @@ class _EventTally:
                 )
                 entry_days = self.staging.add_table("entry_days", _tally_columns(EntryRollup, ENTRY_KEYS + ENTRY_SUMS))
                 self.staging.write(counted, entry_days)
-        if self.entry_table is None:
-            self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
-        entries = self.entry_table
+        entries = self._entries_table()
         self.staging.wait()
         if spilled:
             # partial tallies repeat keys: group them once, into a table the merge can read twice

@@ -213,8 +213,7 @@ def add_event_tallies(
             arriving = first_entries.subquery()
             entry_days = _entry_rollup_rows(arriving, true())
         _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
-        with bulk_load(connection, [entries.name]) if bulk else nullcontext():
-            connection.execute(insert(entries).from_select(ENTRY_COLUMNS, first_entries))
+        _insert_entries(connection, first_entries, bulk=bulk)
         return
     _merge_first_entries(connection, first_entries, bulk=bulk)
 
@@ -316,5 +315,13 @@ def _replace_entries(connection: Connection, stored: Table, merged: Table, *, bu
     ).subquery()
     _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, select(*changes.c))
     connection.execute(delete(entries).where(entries.c.id.in_(select(stored.c.id))))
+    _insert_entries(connection, select(*(merged.c[c] for c in ENTRY_COLUMNS)), bulk=bulk)
+
+
+def _insert_entries(
+    connection: Connection, rows: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]], *, bulk: bool
+) -> None:
+    """Write first entries (ENTRY_COLUMNS order); `bulk` rebuilds the table's indexes once, after."""
+    entries = _table(StageEntry)
     with bulk_load(connection, [entries.name]) if bulk else nullcontext():
-        connection.execute(insert(entries).from_select(ENTRY_COLUMNS, select(*(merged.c[c] for c in ENTRY_COLUMNS))))
+        connection.execute(insert(entries).from_select(ENTRY_COLUMNS, rows))
