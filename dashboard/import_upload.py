@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,10 +93,15 @@ def import_upload(
     mapping: Mapping,
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Import the uploaded file; raises `ImportValidationError` and writes nothing when a problem is found."""
+    """Import the uploaded file; raises `ImportValidationError` and writes nothing when a problem is found.
+
+    The report names the file as uploaded, not the temporary copy the importer read.
+    """
     importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback
     with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
-        return importer(engine, path=_saved(directory, name, data), mapping=mapping, progress=progress)
+        path = _saved(directory, name, data)
+        report = importer(engine, path=path, mapping=mapping, progress=progress)
+    return dataclasses.replace(report, file=path.name)
 
 
 __all__ = [
