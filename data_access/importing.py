@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import polars_hash as plh
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -99,9 +100,11 @@ DEFAULT_EVENT_TYPE = "visit"
 # SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_DATE = "%Y-%m-%d"
-# first-entry tallies kept in memory (44 bytes a row: about 90 MB) before they are compacted, and moved
-# to staging when more than three quarters of them remain distinct; memory stays flat as files grow
+# first-entry tallies kept in memory (44 bytes a row: about 90 MB) before they are compacted, and spilled
+# to Parquet files in buckets by customer when more than three quarters of them remain distinct; each
+# bucket is merged on its own at the end, so memory stays bounded as files grow
 ENTRY_TALLY_ROWS = 2_000_000
+ENTRY_BUCKETS = 32
 SQLITE_CACHE_KIB = 256 * 1024
 # tried in turn on the text with its date-time separator made a space (see _parse_timestamp)
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -302,9 +305,15 @@ def _import(
     batch_rows: int,
 ) -> ImportReport:
     started = time.perf_counter()
-    run = _ImportRun(path, _resolve_mapping(mapping, kind), progress=progress, batch_rows=batch_rows)
+    resolved = _resolve_mapping(mapping, kind)
+    run = _ImportRun(path, resolved, progress=progress, batch_rows=batch_rows)
     with _transaction(target, commit=True) as (connection, after):
-        run.execute(connection, write=True, after=after)
+        try:
+            run.execute(connection, write=True, after=after)
+        except _DirectLoadRefused:
+            # the file repeats a fact: read it once more through staging, which names the repeated rows
+            run = _ImportRun(path, resolved, progress=progress, batch_rows=batch_rows, direct=False)
+            run.execute(connection, write=True, after=after)
     return ImportReport(
         file=str(path),
         kind=kind,
@@ -970,17 +979,27 @@ def _identity(kind: FactKind) -> pl.Expr:
     return pl.concat_str([part.fill_null("") for part in parts], separator="\x1f")
 
 
-def _source_keys(identity: pl.Series) -> pl.Series:
-    """128-bit BLAKE2 of each identity, as hex.
+def _source_keys(kind: FactKind, rows: pl.DataFrame) -> pl.Series:
+    """A 128-bit hash of each row's identity, as 32 hex digits: what makes a re-import find the row again.
 
-    The keys are stored, so they must not change between polars versions, which rules out
-    `Expr.hash`; hashlib is the stable choice, at about a microsecond a row.
+    The keys are stored, so they must not change between polars versions, which rules out `Expr.hash`.
+    Events use BLAKE3 from polars-hash, vectorised (0.2 µs a row against 0.9 µs for hashlib in a Python
+    loop: 7 s of a 10M-row import). Feedback keeps hashlib's BLAKE2b: an anonymous answer's identity
+    includes its file row, which is not stored, so its stored keys could not be recomputed in a new form.
     """
+    identity = _identity(kind)
+    if kind == FactKind.EVENTS:
+        return rows.select(_event_source_keys(identity).alias("source_key")).to_series()
     return pl.Series(
         "source_key",
-        [hashlib.blake2b(text.encode(), digest_size=16).hexdigest() for text in identity.to_list()],
+        [hashlib.blake2b(text.encode(), digest_size=16).hexdigest() for text in rows.select(identity).to_series()],
         dtype=pl.String,
     )
+
+
+def _event_source_keys(identity: pl.Expr) -> pl.Expr:
+    """BLAKE3 of each identity, its first 128 bits in hex (migration 0006 re-keyed stored events to this)."""
+    return plh.CryptographicHashingNameSpace(identity).blake3().str.slice(0, 32)
 
 
 # --- staging in the database ----------------------------------------------------------------------
@@ -1069,7 +1088,8 @@ class _TempTableStaging(_Staging):
         return table
 
     def _write(self, rows: pl.DataFrame, table: Table) -> None:
-        names = [column.name for column in table.columns]
+        # a fact table takes the staged columns but `row`, and makes its own `id`
+        names = [column.name for column in table.columns if column.name in rows.columns]
         rows = rows.select(names)
         dialect = self.connection.dialect.name
         raw: Any = self.connection.connection.driver_connection
@@ -1140,16 +1160,18 @@ class _EventTally:
     out to be new, the usual case; otherwise the rollups come from the new rows in SQL
     (`rollups.add_to_rollups`). Daily rows are few (days × stages × channels × steps × personas). First
     entries grow with customers: past ENTRY_TALLY_ROWS partial rows they are compacted, and when most
-    stay distinct they move to staging, to be grouped in SQL, so memory stays bounded.
+    stay distinct they are spilled to Parquet files in ENTRY_BUCKETS buckets by customer. A customer's
+    entries all fall in one bucket, so each bucket is merged on its own at the end and memory stays
+    bounded by a bucket, not by the file.
     """
 
-    def __init__(self, staging: _Staging) -> None:
+    def __init__(self, staging: _Staging, workdir: Path) -> None:
         self.staging = staging
         self.days: pl.DataFrame | None = None
         self.entries: list[pl.DataFrame] = []
         self.entry_rows = 0
-        self.entry_table: Table | None = None
-        self.spilled = False
+        self.spill_dir = workdir / "first-entries"
+        self.spills = 0
 
     def add(self, rows: pl.DataFrame) -> None:
         days = rows.group_by(pl.col("occurred_at").dt.date().alias("day"), *EVENT_KEYS[1:]).agg(
@@ -1168,50 +1190,50 @@ class _EventTally:
                 merged = merged.clear()
             self.entries, self.entry_rows = [merged], merged.height
 
-    def _entries_table(self) -> Table:
-        if self.entry_table is None:
-            self.entry_table = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
-        return self.entry_table
-
     def _spill(self, entries: pl.DataFrame) -> None:
-        self.staging.write(entries.select(ENTRY_COLUMNS), self._entries_table())
-        self.spilled = self.spilled or entries.height > 0
+        self.spill_dir.mkdir(exist_ok=True)
+        bucket = (pl.col("customer_id").hash() % ENTRY_BUCKETS).alias("bucket")
+        for (number,), part in entries.with_columns(bucket).partition_by("bucket", as_dict=True).items():
+            part.drop("bucket").write_parquet(self.spill_dir / f"{number:03d}-{self.spills:05d}.parquet")
+        self.spills += 1
+
+    def first_entries(self) -> Iterator[pl.DataFrame]:
+        """Every new first entry once, in ENTRY_COLUMNS order: in one frame, or one per bucket when spilled."""
+        remaining = pl.concat(self.entries) if self.entries else None
+        self.entries, self.entry_rows = [], 0
+        if not self.spills:
+            if remaining is not None:
+                yield _first_entries(remaining)
+            return
+        if remaining is not None:
+            self._spill(remaining)
+        for number in range(ENTRY_BUCKETS):
+            parts = sorted(self.spill_dir.glob(f"{number:03d}-*.parquet"))
+            if parts:
+                yield _first_entries(pl.read_parquet(parts))
 
     def fold_in(self, connection: Connection, *, journey_ids: list[int], bulk: bool) -> None:
         """Merge the tallies into the rollups: only valid when every staged event was new."""
         day_table = self.staging.add_table("days", _tally_columns(EventRollup, EVENT_KEYS + EVENT_SUMS))
         if self.days is not None:
             self.staging.write(self.days, day_table)
-        spilled = self.spilled
-        entry_days = None
-        if self.entries:
-            entries_in_memory = _first_entries(pl.concat(self.entries))
-            self._spill(entries_in_memory)
-            if not spilled:
-                counted = entries_in_memory.group_by(pl.col("entered_at").dt.date().alias("day"), *ENTRY_KEYS[1:]).agg(
-                    pl.len().alias("customers")
-                )
-                entry_days = self.staging.add_table("entry_days", _tally_columns(EntryRollup, ENTRY_KEYS + ENTRY_SUMS))
-                self.staging.write(counted, entry_days)
-        entries = self._entries_table()
-        self.staging.wait()
-        if spilled:
-            # partial tallies repeat keys: group them once, into a table the merge can read twice
-            merged = self.staging.add_table("first_entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
-            group = [entries.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id")]
-            connection.execute(
-                insert(merged).from_select(
-                    ENTRY_COLUMNS,
-                    select(*group, func.min(entries.c.persona_id), func.min(entries.c.entered_at)).group_by(*group),
-                )
+        entries = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
+        counted: pl.DataFrame | None = None
+        for part in self.first_entries():
+            self.staging.write(part, entries)
+            counts = part.group_by(pl.col("entered_at").dt.date().alias("day"), *ENTRY_KEYS[1:]).agg(
+                pl.len().alias("customers")
             )
-            entries = merged
-        first_entries = select(*(entries.c[c] for c in ENTRY_COLUMNS))
+            counted = counts if counted is None else _sum_by(pl.concat([counted, counts]), ENTRY_KEYS, ENTRY_SUMS)
+        entry_days = self.staging.add_table("entry_days", _tally_columns(EntryRollup, ENTRY_KEYS + ENTRY_SUMS))
+        if counted is not None:
+            self.staging.write(counted, entry_days)
+        self.staging.wait()
         add_event_tallies(
             connection,
             days=select(*(day_table.c[c] for c in EVENT_KEYS + EVENT_SUMS)),
-            first_entries=first_entries,
-            entry_days=None if entry_days is None else select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS)),
+            first_entries=select(*(entries.c[c] for c in ENTRY_COLUMNS)),
+            entry_days=select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS)),
             journey_ids=journey_ids,
             bulk=bulk,
         )
@@ -1274,8 +1296,10 @@ class _ImportRun:
         progress: ProgressCallback | None,
         batch_rows: int,
         preview_rows: int = 0,
+        direct: bool = True,
     ) -> None:
         self.path = path
+        self.direct = direct
         self.mapping = mapping
         self.kind = mapping.kind
         self.progress = progress
@@ -1319,25 +1343,26 @@ class _ImportRun:
             return
         pipeline = _Pipeline(self.mapping, _Lookups.load(connection), schema)
         staging = _open_staging(connection, self.kind, workdir, after)
-        self.tally = _EventTally(staging) if write and self.kind == FactKind.EVENTS else None
+        self.tally = _EventTally(staging, workdir) if write and self.kind == FactKind.EVENTS else None
         if connection.dialect.name == "postgresql":
             # room to hash and sort the staged rows in memory, for this transaction only
             connection.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
         restore_cache = _larger_sqlite_cache(connection)
         after_staging = after if after is not None else ExitStack()
         after_staging.callback(staging.close)
-        late_check = False
+        fact_table = FACT_TABLES[self.kind]
+        direct = write and self.direct and _loads_directly(connection, fact_table)
         try:
-            self._stream(source, pipeline, staging)
-            if not self.problems and self.rows_read == 0:
-                self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
-            if not self.problems:
-                staging.finish_writing()
-                late_check = write and _unique_keys_catch_duplicates(connection, owns_transaction=after is not None)
-                if not late_check:
-                    self._check_duplicates(connection, staging.table)
-            if not self.problems:
-                self._finish(connection, staging.table, write=write, late_check=late_check)
+            with self._loading_directly(connection, staging) if direct else nullcontext():
+                self._stream(source, pipeline, staging, fact_table if direct else staging.table)
+                if not self.problems and self.rows_read == 0:
+                    self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
+                if not self.problems:
+                    staging.finish_writing()
+                    if direct:
+                        self._finish_direct(connection)
+                    else:
+                        self._finish_staged(connection, staging.table, write=write, owns_transaction=after is not None)
         except BaseException:
             # a failed statement may have aborted the transaction (PostgreSQL): the caller's rollback
             # removes the staging table then, and a clean-up attempt here would hide the real error
@@ -1352,7 +1377,53 @@ class _ImportRun:
             if after is None:
                 after_staging.close()
 
-    def _stream(self, source: _Source, pipeline: _Pipeline, staging: _Staging) -> None:
+    @contextmanager
+    def _loading_directly(self, connection: Connection, staging: _Staging) -> Iterator[None]:
+        """Rows go straight into the empty fact table, its indexes and foreign keys off, under a savepoint.
+
+        Problems found on the way roll the savepoint back (they are reported by `execute`). A fact that
+        repeats within the file makes the rebuilt unique key refuse the load: the savepoint is rolled back
+        and `_DirectLoadRefused` asks for the file to be imported through staging, which names the rows.
+        """
+        savepoint = connection.begin_nested()
+        try:
+            with bulk_load(connection, [FACT_TABLES[self.kind].name], unique=True):
+                yield
+                if self.problems:
+                    raise _TakeBack
+        except BaseException as error:
+            with suppress(Exception):
+                staging.wait()  # a write still running must end before the savepoint does
+            savepoint.rollback()
+            if isinstance(error, IntegrityError):
+                raise _DirectLoadRefused from error
+            if not isinstance(error, _TakeBack):
+                raise
+        else:
+            savepoint.commit()
+
+    def _finish_direct(self, connection: Connection) -> None:
+        """Rollups for a file loaded straight into the empty fact table: every row in it is new."""
+        self.inserted = self.facts
+        self.journey_slugs = self._journey_slugs(connection)
+        self._add_to_rollups(connection, FACT_TABLES[self.kind], bulk=True)
+
+    def _add_to_rollups(self, connection: Connection, new_facts: Table, *, bulk: bool) -> None:
+        if self.tally is not None and not self.already_present:
+            self.tally.fold_in(connection, journey_ids=sorted(self.journey_ids), bulk=bulk)
+        elif self.kind == FactKind.EVENTS:
+            add_to_rollups(connection, events=new_facts, bulk=bulk)
+        else:
+            add_to_rollups(connection, feedback=new_facts, bulk=bulk)
+
+    def _journey_slugs(self, connection: Connection) -> tuple[str, ...]:
+        return tuple(
+            connection.execute(
+                select(Journey.slug).where(Journey.id.in_(sorted(self.journey_ids))).order_by(Journey.slug)
+            ).scalars()
+        )
+
+    def _stream(self, source: _Source, pipeline: _Pipeline, staging: _Staging, target: Table) -> None:
         stored = list(STORED_COLUMNS[self.kind])
         checks = pipeline.checks()
         flags = [f"__check_{i}" for i in range(len(checks))]
@@ -1370,10 +1441,8 @@ class _ImportRun:
                 if failing:
                     self._collect_problems(applicable, checks)
                 elif not self.problems:
-                    rows = applicable.select(ROW, *stored).with_columns(
-                        _source_keys(applicable.select(_identity(self.kind)).to_series())
-                    )
-                    staging.write(rows.rename({ROW: "row"}))
+                    rows = applicable.select(ROW, *stored).with_columns(_source_keys(self.kind, applicable))
+                    staging.write(rows.rename({ROW: "row"}), target)
                     self.journey_ids.update(rows["journey_id"].unique().to_list())
                     if self.tally is not None:
                         self.tally.add(rows)
@@ -1457,15 +1526,18 @@ class _ImportRun:
             )
         )
 
+    def _finish_staged(self, connection: Connection, staging: Table, *, write: bool, owns_transaction: bool) -> None:
+        late_check = write and _unique_keys_catch_duplicates(connection, owns_transaction=owns_transaction)
+        if not late_check:
+            self._check_duplicates(connection, staging)
+        if not self.problems:
+            self._finish(connection, staging, write=write, late_check=late_check)
+
     def _finish(self, connection: Connection, staging: Table, *, write: bool, late_check: bool) -> None:
         fact_table = FACT_TABLES[self.kind]
         present = exists().where(fact_table.c.source_key == staging.c.source_key)
         self.already_present = connection.execute(select(func.count()).select_from(staging).where(present)).scalar_one()
-        self.journey_slugs = tuple(
-            connection.execute(
-                select(Journey.slug).where(Journey.id.in_(sorted(self.journey_ids))).order_by(Journey.slug)
-            ).scalars()
-        )
+        self.journey_slugs = self._journey_slugs(connection)
         if not write:
             return
         if late_check and self.already_present:
@@ -1491,16 +1563,33 @@ class _ImportRun:
         self.inserted = self.facts - self.already_present
         stored = connection.execute(select(func.count()).select_from(fact_table)).scalar_one()
         bulk = self.inserted >= BULK_SHARE * stored
-        if self.tally is not None and not self.already_present:
-            self.tally.fold_in(connection, journey_ids=sorted(self.journey_ids), bulk=bulk)
-        elif self.kind == FactKind.EVENTS:
-            add_to_rollups(connection, events=staging, bulk=bulk)
-        else:
-            add_to_rollups(connection, feedback=staging, bulk=bulk)
+        self._add_to_rollups(connection, staging, bulk=bulk)
         columns = [*STORED_COLUMNS[self.kind], "source_key"]
         new_rows = select(*(staging.c[c] for c in columns))
         with bulk_load(connection, [fact_table.name], unique=True) if bulk else nullcontext():
             connection.execute(insert(fact_table).from_select(columns, new_rows))
+
+
+class _TakeBack(Exception):
+    """Raised inside `_loading_directly` to roll back rows already loaded when the file has problems."""
+
+
+class _DirectLoadRefused(Exception):
+    """The fact table's unique key refused a direct load: the file repeats a fact (see `_loading_directly`)."""
+
+
+def _loads_directly(connection: Connection, fact_table: Table) -> bool:
+    """Whether an import COPYs its rows straight into the fact table instead of into staging first.
+
+    Only on PostgreSQL, where COPY runs on the import's own connection, and only into an empty fact
+    table (a first import): then no row can be present already, every row is new, and copying 10M rows
+    from staging into the table a second time (24 s) is saved. SQLite's fast writer is a second
+    connection, which can only write to the scratch file (see `_ScratchFileStaging`).
+    """
+    return (
+        connection.dialect.name == "postgresql"
+        and not connection.execute(select(exists().select_from(fact_table))).scalar()
+    )
 
 
 def _unique_keys_catch_duplicates(connection: Connection, *, owns_transaction: bool) -> bool:

@@ -408,8 +408,9 @@ columns: {customer: customer, timestamp: timestamp, stage: stage, channel: chann
 def test_first_entries_tallied_past_the_memory_cap_give_the_rollups_of_a_full_rebuild(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With tiny batches and a tiny cap, first-entry tallies move to staging and are merged in SQL; same result."""
+    """With tiny batches and a tiny cap, first-entry tallies spill to bucket files and are merged per bucket."""
     monkeypatch.setattr(importing, "ENTRY_TALLY_ROWS", 4)
+    monkeypatch.setattr(importing, "ENTRY_BUCKETS", 3)
     add_shop_map(engine)
     path = tmp_path / "events.csv"
     pl.DataFrame(
@@ -525,6 +526,63 @@ def test_a_row_repeated_in_the_file_is_reported_even_when_it_is_already_stored(e
     assert [p.check for p in refused.value.problems] == ["duplicate row"]
     assert refused.value.problems[0].rows == (5,)
     assert row_counts(engine) == counts
+
+
+def _twelve_events(tmp_path: Path, *, row_11: str) -> Path:
+    """Parquet, whose batches follow `batch_rows` exactly (CSV is read in blocks of at least 1 MiB)."""
+    path = tmp_path / "events.parquet"
+    lines = [f"c{i},2024-03-{1 + i:02d} 09:00:00,{SHOP_STAGES[i % 4]},{SHOP_CHANNELS[i % 3]}" for i in range(12)]
+    lines[10] = row_11
+    columns = ("customer", "timestamp", "stage", "channel")
+    pl.DataFrame([line.split(",") for line in lines], schema=columns, orient="row").write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("caller_commits", [False, True], ids=["own transaction", "caller's session commits"])
+def test_a_first_import_failing_in_a_later_batch_leaves_the_database_as_it_was(
+    engine: Engine, tmp_path: Path, caller_commits: bool
+) -> None:
+    """Into an empty map, earlier batches may already be loaded when row 11 fails: they are all taken back,
+    also inside a caller's transaction that goes on and commits."""
+    add_shop_map(engine)
+    counts, schema = row_counts(engine), _schema_of(engine, ("events", "stage_entries"))
+    path = _twelve_events(tmp_path, row_11="c10,2024-03-11 09:00:00,checkout,web")
+
+    with pytest.raises(ImportValidationError) as refused:
+        if caller_commits:
+            with session_scope(engine) as session:
+                try:
+                    import_events(session, path=path, mapping=EVENTS_MAPPING, batch_rows=3)
+                finally:
+                    session.commit()
+        else:
+            import_events(engine, path=path, mapping=EVENTS_MAPPING, batch_rows=3)
+
+    assert [(p.check, p.column, p.rows) for p in refused.value.problems] == [("unknown stage", "stage", (11,))]
+    assert row_counts(engine) == counts
+    assert _schema_of(engine, ("events", "stage_entries")) == schema
+    # and the same map takes a clean file afterwards
+    assert import_events(engine, path=_shop_files(tmp_path)[0], mapping=EVENTS_MAPPING).inserted == 4
+
+
+def test_a_repeat_in_a_later_batch_of_a_first_import_is_reported_by_row(engine: Engine, tmp_path: Path) -> None:
+    """A repeat that only the rebuilt unique key notices still names its rows, and nothing is written."""
+    add_shop_map(engine)
+    counts, schema = row_counts(engine), _schema_of(engine, ("events", "stage_entries"))
+    path = _twelve_events(tmp_path, row_11="c1,2024-03-02 09:00:00,consideration,store")
+
+    with pytest.raises(ImportValidationError) as refused:
+        import_events(engine, path=path, mapping=EVENTS_MAPPING, batch_rows=3)
+
+    [problem] = refused.value.problems
+    assert (problem.check, problem.count, problem.rows, problem.examples) == (
+        "duplicate row",
+        1,
+        (11,),
+        ("row 11 repeats row 2",),
+    )
+    assert row_counts(engine) == counts
+    assert _schema_of(engine, ("events", "stage_entries")) == schema
 
 
 def test_refresh_rebuilds_the_rollups_written_at_import(engine: Engine, tmp_path: Path) -> None:
