@@ -83,7 +83,9 @@ from data_access.rollups import (
     EVENT_KEYS,
     EVENT_SUMS,
     add_event_tallies,
+    add_first_import_tallies,
     add_to_rollups,
+    journeys_have_entries,
     refresh_rollups,
 )
 
@@ -1025,6 +1027,8 @@ class _Staging:
     """
 
     table: Table
+    # whether writes go through the import's own connection, so they may go to the target's tables too
+    shares_transaction = False
 
     def __init__(self, *, background: bool) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-staging") if background else None
@@ -1073,6 +1077,8 @@ class _TempTableStaging(_Staging):
 
     Only COPY runs in the background: Python's sqlite3 connections refuse other threads.
     """
+
+    shares_transaction = True
 
     def __init__(self, connection: Connection, kind: FactKind) -> None:
         super().__init__(background=connection.dialect.name == "postgresql")
@@ -1213,27 +1219,44 @@ class _EventTally:
                 yield _first_entries(pl.read_parquet(parts))
 
     def fold_in(self, connection: Connection, *, journey_ids: list[int], bulk: bool) -> None:
-        """Merge the tallies into the rollups: only valid when every staged event was new."""
+        """Merge the tallies into the rollups: only valid when every staged event was new.
+
+        When the journeys have no first entries yet and staging writes on the import's own connection
+        (PostgreSQL), the new entries are written straight into `stage_entries`, not copied there from
+        staging (9.6 s for the 4M entries of 10M events).
+        """
         day_table = self.staging.add_table("days", _tally_columns(EventRollup, EVENT_KEYS + EVENT_SUMS))
         if self.days is not None:
             self.staging.write(self.days, day_table)
-        entries = self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
+        days = select(*(day_table.c[c] for c in EVENT_KEYS + EVENT_SUMS))
+        direct = self.staging.shares_transaction and not journeys_have_entries(connection, journey_ids)
+        stage_entries = StageEntry.__table__
+        assert isinstance(stage_entries, Table)
+        entries = (
+            stage_entries if direct else self.staging.add_table("entries", _tally_columns(StageEntry, ENTRY_COLUMNS))
+        )
         counted: pl.DataFrame | None = None
-        for part in self.first_entries():
-            self.staging.write(part, entries)
-            counts = part.group_by(pl.col("entered_at").dt.date().alias("day"), *ENTRY_KEYS[1:]).agg(
-                pl.len().alias("customers")
-            )
-            counted = counts if counted is None else _sum_by(pl.concat([counted, counts]), ENTRY_KEYS, ENTRY_SUMS)
+        with bulk_load(connection, [stage_entries.name]) if direct and bulk else nullcontext():
+            for part in self.first_entries():
+                self.staging.write(part, entries)
+                counts = part.group_by(pl.col("entered_at").dt.date().alias("day"), *ENTRY_KEYS[1:]).agg(
+                    pl.len().alias("customers")
+                )
+                counted = counts if counted is None else _sum_by(pl.concat([counted, counts]), ENTRY_KEYS, ENTRY_SUMS)
+            self.staging.wait()
         entry_days = self.staging.add_table("entry_days", _tally_columns(EntryRollup, ENTRY_KEYS + ENTRY_SUMS))
         if counted is not None:
             self.staging.write(counted, entry_days)
         self.staging.wait()
+        counted_days = select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS))
+        if direct:
+            add_first_import_tallies(connection, days=days, entry_days=counted_days)
+            return
         add_event_tallies(
             connection,
-            days=select(*(day_table.c[c] for c in EVENT_KEYS + EVENT_SUMS)),
+            days=days,
             first_entries=select(*(entries.c[c] for c in ENTRY_COLUMNS)),
-            entry_days=select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS)),
+            entry_days=counted_days,
             journey_ids=journey_ids,
             bulk=bulk,
         )
@@ -1536,7 +1559,11 @@ class _ImportRun:
     def _finish(self, connection: Connection, staging: Table, *, write: bool, late_check: bool) -> None:
         fact_table = FACT_TABLES[self.kind]
         present = exists().where(fact_table.c.source_key == staging.c.source_key)
-        self.already_present = connection.execute(select(func.count()).select_from(staging).where(present)).scalar_one()
+        if connection.execute(select(exists().select_from(fact_table))).scalar():
+            self.already_present = connection.execute(
+                select(func.count()).select_from(staging).where(present)
+            ).scalar_one()
+        # else: nothing is stored, so nothing can be present (the count takes 2 s for 10M staged rows)
         self.journey_slugs = self._journey_slugs(connection)
         if not write:
             return

@@ -204,11 +204,7 @@ def add_event_tallies(
     order) when given.
     """
     _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
-    entries = _table(StageEntry)
-    if (
-        journey_ids is not None
-        and not connection.execute(select(exists().where(entries.c.journey_id.in_(journey_ids)))).scalar()
-    ):
+    if journey_ids is not None and not journeys_have_entries(connection, journey_ids):
         if entry_days is None:
             arriving = first_entries.subquery()
             entry_days = _entry_rollup_rows(arriving, true())
@@ -216,6 +212,27 @@ def add_event_tallies(
         _insert_entries(connection, first_entries, bulk=bulk)
         return
     _merge_first_entries(connection, first_entries, bulk=bulk)
+
+
+def journeys_have_entries(connection: Connection, journey_ids: Sequence[int]) -> bool:
+    """Whether any customer's first entry is stored for these journeys (not so before their first import)."""
+    entries = _table(StageEntry)
+    return bool(connection.execute(select(exists().where(entries.c.journey_id.in_(journey_ids)))).scalar())
+
+
+def add_first_import_tallies(
+    connection: Connection,
+    *,
+    days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    entry_days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+) -> None:
+    """Fold in the tallies of new events whose journeys had no first entries, once the caller has written
+    the new first entries into `stage_entries` itself: only the daily rollups change.
+
+    `days` and `entry_days` are as for `add_event_tallies`; `entry_days` counts exactly the entries written.
+    """
+    _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
+    _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
 
 
 @contextmanager
