@@ -210,6 +210,11 @@ class MetricDefinition(Base):
 # --- facts -------------------------------------------------------------------------------------
 
 
+# compared only for equality: bytewise on PostgreSQL too, where the database's libc collation made
+# building the unique index twice as slow (migration 0006); SQLite compares text bytewise already
+SOURCE_KEY = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
@@ -228,7 +233,7 @@ class Event(Base):
     event_type: Mapped[str] = mapped_column(String(80), default="visit")
     value: Mapped[float | None] = mapped_column(Float)
     # fingerprint of the source row, so re-importing a file does not count it twice
-    source_key: Mapped[str | None] = mapped_column(String(64))
+    source_key: Mapped[str | None] = mapped_column(SOURCE_KEY)
 
 
 class Feedback(Base):
@@ -250,7 +255,7 @@ class Feedback(Base):
     measure: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
-    source_key: Mapped[str | None] = mapped_column(String(64))
+    source_key: Mapped[str | None] = mapped_column(SOURCE_KEY)
 
 
 # --- rollups (rebuilt from facts; never edited by hand) ----------------------------------------
