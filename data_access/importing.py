@@ -102,10 +102,10 @@ DEFAULT_EVENT_TYPE = "visit"
 # SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_DATE = "%Y-%m-%d"
-# first-entry tallies kept in memory (44 bytes a row: about 90 MB) before they are compacted, and spilled
-# to Parquet files in buckets by customer when more than three quarters of them remain distinct; each
+# first-entry tallies kept in memory (44 bytes a row: about 22 MB) before they are compacted, and spilled
+# to files in buckets by customer when more than three quarters of them remain distinct; each
 # bucket is merged on its own at the end, so memory stays bounded as files grow
-ENTRY_TALLY_ROWS = 2_000_000
+ENTRY_TALLY_ROWS = 500_000
 ENTRY_BUCKETS = 32
 SQLITE_CACHE_KIB = 256 * 1024
 # tried in turn on the text with its date-time separator made a space (see _parse_timestamp)
@@ -1166,7 +1166,7 @@ class _EventTally:
     out to be new, the usual case; otherwise the rollups come from the new rows in SQL
     (`rollups.add_to_rollups`). Daily rows are few (days × stages × channels × steps × personas). First
     entries grow with customers: past ENTRY_TALLY_ROWS partial rows they are compacted, and when most
-    stay distinct they are spilled to Parquet files in ENTRY_BUCKETS buckets by customer. A customer's
+    stay distinct they are spilled to files in ENTRY_BUCKETS buckets by customer. A customer's
     entries all fall in one bucket, so each bucket is merged on its own at the end and memory stays
     bounded by a bucket, not by the file.
     """
@@ -1190,17 +1190,24 @@ class _EventTally:
             self.entries.append(entries)
             self.entry_rows += entries.height
         if self.entry_rows > ENTRY_TALLY_ROWS:
-            merged = _first_entries(pl.concat(self.entries))
-            if merged.height > ENTRY_TALLY_ROWS * 3 // 4:
-                self._spill(merged)
-                merged = merged.clear()
-            self.entries, self.entry_rows = [merged], merged.height
+            pending = pl.concat(self.entries)
+            if not self.spills:
+                # compacting pays while customers repeat across batches; once it has not, spill at once
+                pending = _first_entries(pending)
+                if pending.height <= ENTRY_TALLY_ROWS * 3 // 4:
+                    self.entries, self.entry_rows = [pending], pending.height
+                    return
+            self._spill(pending)
+            self.entries, self.entry_rows = [], 0
 
     def _spill(self, entries: pl.DataFrame) -> None:
         self.spill_dir.mkdir(exist_ok=True)
         bucket = (pl.col("customer_id").hash() % ENTRY_BUCKETS).alias("bucket")
         for (number,), part in entries.with_columns(bucket).partition_by("bucket", as_dict=True).items():
-            part.drop("bucket").write_parquet(self.spill_dir / f"{number:03d}-{self.spills:05d}.parquet")
+            # Arrow IPC, uncompressed: these files live for one import, so the fastest to write and read back
+            part.drop("bucket").write_ipc(
+                self.spill_dir / f"{number:03d}-{self.spills:05d}.arrow", compression="uncompressed"
+            )
         self.spills += 1
 
     def first_entries(self) -> Iterator[pl.DataFrame]:
@@ -1214,9 +1221,9 @@ class _EventTally:
         if remaining is not None:
             self._spill(remaining)
         for number in range(ENTRY_BUCKETS):
-            parts = sorted(self.spill_dir.glob(f"{number:03d}-*.parquet"))
+            parts = sorted(self.spill_dir.glob(f"{number:03d}-*.arrow"))
             if parts:
-                yield _first_entries(pl.read_parquet(parts))
+                yield _first_entries(pl.scan_ipc(parts).collect())
 
     def fold_in(self, connection: Connection, *, journey_ids: list[int], bulk: bool) -> None:
         """Merge the tallies into the rollups: only valid when every staged event was new.
