@@ -2,10 +2,11 @@
 
 The file is read in bounded batches (pyarrow's streaming CSV and Parquet readers), and each batch goes
 through one lazy polars pipeline (reshape, value maps, slug look-ups, parsing, checks). Clean rows go to
-a temporary staging table in the target database; when the whole file has passed every check, one
-`INSERT … SELECT … WHERE NOT EXISTS` moves the new rows into the fact table and the rollups of the
-touched journeys are rebuilt, all in the caller's single transaction. Any problem anywhere raises
-`ImportValidationError` listing every problem found, and nothing is written.
+a staging table; when the whole file has passed every check, rows already stored are dropped from
+staging, the new facts are folded into the rollups (from tallies kept as the batches passed, or in SQL)
+and one `INSERT … SELECT` moves them into the fact table, all in one transaction. On PostgreSQL a
+first import into an empty fact table skips staging and COPYs straight into it, under a savepoint.
+Any problem anywhere raises `ImportValidationError` listing every problem found, and nothing is written.
 
 Row numbers in problems are 1-based data rows: row 1 is the first row below the header (in a
 spreadsheet that shows the header on line 1, data row N is on line N + 1).
@@ -1393,6 +1394,11 @@ class _ImportRun:
                         self._finish_direct(connection)
                     else:
                         self._finish_staged(connection, staging.table, write=write, owns_transaction=after is not None)
+        except _DirectLoadRefused:
+            # the savepoint is rolled back and the transaction sound: clean up, for the import to run again
+            restore_cache()
+            staging.drop()
+            raise
         except BaseException:
             # a failed statement may have aborted the transaction (PostgreSQL): the caller's rollback
             # removes the staging table then, and a clean-up attempt here would hide the real error
