@@ -203,14 +203,13 @@ def add_event_tallies(
     to merge with: the entries go in as they are, counted by `entry_days` (ENTRY_KEYS + ENTRY_SUMS
     order) when given.
     """
-    _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
     if journey_ids is not None and not journeys_have_entries(connection, journey_ids):
         if entry_days is None:
-            arriving = first_entries.subquery()
-            entry_days = _entry_rollup_rows(arriving, true())
-        _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
+            entry_days = _entry_rollup_rows(first_entries.subquery(), true())
+        add_first_import_tallies(connection, days=days, entry_days=entry_days)
         _insert_entries(connection, first_entries, bulk=bulk)
         return
+    _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
     _merge_first_entries(connection, first_entries, bulk=bulk)
 
 
