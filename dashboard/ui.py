@@ -117,13 +117,16 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
 def headline_cards(headlines: Sequence[Headline]) -> None:
     """One metric card per headline, with its change against the previous period and its definition."""
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
-        delta = headline.shown_change()
         target = "" if headline.target is None else f" Target {headline.target:g}."
+        # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
+        measured = headline.value is not None
         with column:
             st.metric(
                 headline.label,
-                headline.shown() if headline.value is not None else "not enough data",
-                delta=delta,
+                headline.shown() if measured else "—",
+                delta=headline.shown_change() if measured else "not enough data",
+                delta_color="normal" if measured else "off",
+                delta_arrow="auto" if measured else "off",
                 help=(
                     f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers. "
                     "The arrow shows the change against the previous period of equal length."
@@ -144,8 +147,12 @@ def show_link(link: str) -> None:
         st.code(link, language=None)
 
 
-def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
+def export_menu(
+    state: ViewState, *, page: str, scope: str, table: pl.DataFrame, chart: alt.TopLevelMixin | None
+) -> None:
     """A sidebar popover with the view's numbers as CSV, its main chart as PNG and SVG, and a PDF report.
+
+    `chart` is None when the view has no main chart to show (a map without touchpoints): no image buttons then.
 
     Images and the report are rendered only when their button is clicked (vl-convert takes a second or two).
     """
@@ -162,24 +169,25 @@ def export_menu(state: ViewState, *, page: str, scope: str, table: pl.DataFrame,
             key=f"{page}_export_csv",
             width="stretch",
         )
-        st.download_button(
-            "Chart (PNG)",
-            partial(exports.chart_png, chart),
-            file_name=name(extension="png"),
-            mime="image/png",
-            on_click="ignore",
-            key=f"{page}_export_png",
-            width="stretch",
-        )
-        st.download_button(
-            "Chart (SVG)",
-            partial(exports.chart_svg, chart),
-            file_name=name(extension="svg"),
-            mime="image/svg+xml",
-            on_click="ignore",
-            key=f"{page}_export_svg",
-            width="stretch",
-        )
+        if chart is not None:
+            st.download_button(
+                "Chart (PNG)",
+                partial(exports.chart_png, chart),
+                file_name=name(extension="png"),
+                mime="image/png",
+                on_click="ignore",
+                key=f"{page}_export_png",
+                width="stretch",
+            )
+            st.download_button(
+                "Chart (SVG)",
+                partial(exports.chart_svg, chart),
+                file_name=name(extension="svg"),
+                mime="image/svg+xml",
+                on_click="ignore",
+                key=f"{page}_export_svg",
+                width="stretch",
+            )
         st.download_button(
             "Report (PDF)",
             partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,

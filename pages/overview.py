@@ -41,14 +41,21 @@ open_stage(
     charts.STAGE_SELECTION,
 )
 metric_label = GRID_METRICS[state.metric].split(":")[0]
-grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
-open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
 ui.share_link(state, page="overview")
-ui.export_menu(state, page="overview", scope="overview", table=exports.touchpoint_table(data.grid), chart=grid)
-st.caption(
-    f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have fewer than "
-    f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score."
-)
+if data.grid.is_empty():
+    st.info(
+        f"**{journey_name}** has no touchpoints on its map yet, so there is no stage × channel grid. "
+        "Add touchpoints under its stages in the map file and import it on the Import data page."
+    )
+    ui.export_menu(state, page="overview", scope="overview", table=exports.touchpoint_table(data.grid), chart=None)
+else:
+    grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
+    open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
+    ui.export_menu(state, page="overview", scope="overview", table=exports.touchpoint_table(data.grid), chart=grid)
+    st.caption(
+        f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have fewer than "
+        f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score."
+    )
 
 moments = data.moments_of_truth["stage"].unique().to_list()
 st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")

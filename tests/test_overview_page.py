@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -149,3 +149,46 @@ def test_an_unknown_review_gives_a_notice_and_the_previous_period(run_overview: 
     assert not app.exception
     assert any("review" in w.value for w in app.warning)
     assert app.selectbox(key="overview_compare").value == "previous"
+
+
+@pytest.fixture
+def orders_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
+    """The app on a database holding only the orders example map: no touchpoints, no facts yet."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+    from data_access.db import make_engine, session_scope, upgrade_schema
+    from data_access.mapfile import import_map
+
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        maps = Path(__file__).resolve().parents[1] / "examples" / "maps"
+        import_map(session, (maps / "orders.yaml").read_text(), source="orders.yaml")
+    engine.dispose()
+    monkeypatch.setenv("ATLAS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def run(**params: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=60)
+        for name, value in params.items():
+            app.query_params[name] = value
+        return app.run()
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_a_map_without_touchpoints_says_so_instead_of_an_empty_grid(orders_app: Callable[..., AppTest]) -> None:
+    """No touchpoints, no grid: a note says why and what to do; headlines without answers show a dash."""
+    app = orders_app(journey="orders")
+    assert not app.exception
+    [note] = app.info
+    assert "has no touchpoints on its map yet" in note.value
+    nps = next(m for m in app.metric if m.label == "NPS")
+    assert (nps.value, nps.delta) == ("—", "not enough data")
+    # the stage strip and the emotional curve are still drawn
+    assert len(app.get("vega_lite_chart")) == 2
