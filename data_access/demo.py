@@ -23,7 +23,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from data_access.db import bulk_load
+from data_access.db import append_rows, bulk_load
 from data_access.metrics import SCALES, Formula
 from data_access.models import (
     Base,
@@ -31,7 +31,6 @@ from data_access.models import (
     ChannelKind,
     Direction,
     Event,
-    Feedback,
     Journey,
     JourneyKind,
     Lane,
@@ -1325,25 +1324,6 @@ def _feedback_frame(batch: _FeedbackBatch, shape: _Shape, ids: _Ids) -> pl.DataF
     )
 
 
-def _write_facts(connection: Connection, table: str, frame: pl.DataFrame) -> None:
-    """Bulk-append a frame inside the connection's transaction: COPY on PostgreSQL, executemany elsewhere."""
-    if frame.is_empty():
-        return
-    columns = ", ".join(frame.columns)
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:  # type: ignore[union-attr]
-            copy.write(frame.write_csv(include_header=False))
-        return
-    if connection.dialect.name == "sqlite":
-        # SQLAlchemy stores SQLite datetimes as text in this exact shape; keep it so queries compare alike
-        rows = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S%.6f")).iter_rows()
-        placeholders = ", ".join("?" * frame.width)
-        driver.cursor().executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # type: ignore[union-attr]
-        return
-    connection.execute(Base.metadata.tables[table].insert(), frame.to_dicts())
-
-
 # --- loading -------------------------------------------------------------------------------------
 
 
@@ -1574,10 +1554,11 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
     with engine.begin() as connection:
         _empty_database(connection)
         ids = _write_map(connection)
-        with bulk_load(connection, [Event.__tablename__, Feedback.__tablename__], unique=True):
+        events_table, feedback_table = Base.metadata.tables["events"], Base.metadata.tables["feedback"]
+        with bulk_load(connection, [events_table.name, feedback_table.name], unique=True):
             for event_batch, feedback_batch, batch_customers in _fact_batches(rng, shape, events=events):
-                _write_facts(connection, Event.__tablename__, _event_frame(event_batch, shape, ids))
-                _write_facts(connection, Feedback.__tablename__, _feedback_frame(feedback_batch, shape, ids))
+                append_rows(connection, events_table, _event_frame(event_batch, shape, ids))
+                append_rows(connection, feedback_table, _feedback_frame(feedback_batch, shape, ids))
                 customers += batch_customers
                 event_count += len(event_batch.customer)
                 feedback_count += len(feedback_batch.customer)

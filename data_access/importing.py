@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.expression import Exists
 
-from data_access.db import bulk_load
+from data_access.db import append_rows, bulk_load, sqlite_text_times
 from data_access.mapping import (
     FactKind,
     Mapping,
@@ -100,9 +100,6 @@ WIDE_COLUMN = "__wide_column"
 WIDE_VALUE = "__wide_value"
 NOT_APPLICABLE = "__not_applicable"
 DEFAULT_EVENT_TYPE = "visit"
-# SQLAlchemy's own text form of DateTime on SQLite, so imported rows sort and compare like ORM-written ones
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
-SQLITE_DATE = "%Y-%m-%d"
 # first-entry tallies kept in memory (44 bytes a row: about 22 MB) before they are compacted, and spilled
 # to files in buckets by customer when more than three quarters of them remain distinct; each
 # bucket is merged on its own at the end, so memory stays bounded as files grow
@@ -1014,11 +1011,6 @@ def _staging_columns(kind: FactKind) -> list[Column[Any]]:
     return columns
 
 
-def _sqlite_text_times(rows: pl.DataFrame) -> pl.DataFrame:
-    """Datetimes and dates as the text SQLAlchemy stores on SQLite, so they compare like ORM-written ones."""
-    return rows.with_columns(pl.col(pl.Datetime).dt.strftime(SQLITE_DATETIME), pl.col(pl.Date).dt.strftime(SQLITE_DATE))
-
-
 class _Staging:
     """Where checked rows wait until the whole file has passed: tables readable on the import's connection.
 
@@ -1074,7 +1066,7 @@ class _Staging:
 
 
 class _TempTableStaging(_Staging):
-    """Temporary tables on the import's own connection: COPY on PostgreSQL, executemany elsewhere.
+    """Temporary tables on the import's own connection: binary COPY on PostgreSQL, executemany elsewhere.
 
     Only COPY runs in the background: Python's sqlite3 connections refuse other threads.
     """
@@ -1096,22 +1088,7 @@ class _TempTableStaging(_Staging):
 
     def _write(self, rows: pl.DataFrame, table: Table) -> None:
         # a fact table takes the staged columns but `row`, and makes its own `id`
-        names = [column.name for column in table.columns if column.name in rows.columns]
-        rows = rows.select(names)
-        dialect = self.connection.dialect.name
-        raw: Any = self.connection.connection.driver_connection
-        if dialect == "postgresql":
-            statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN (FORMAT csv)'
-            with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                copy.write(rows.write_csv(include_header=False))
-        elif dialect == "sqlite":
-            cursor = raw.cursor()
-            placeholders = ", ".join("?" for _ in names)
-            statement = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})'
-            cursor.executemany(statement, _sqlite_text_times(rows).iter_rows())
-            cursor.close()
-        else:
-            self.connection.execute(insert(table), rows.to_dicts())
+        append_rows(self.connection, table, rows.select(c.name for c in table.columns if c.name in rows.columns))
 
     def drop(self) -> None:
         super().drop()
@@ -1155,7 +1132,7 @@ class _ScratchFileStaging(_Staging):
     def _write(self, rows: pl.DataFrame, table: Table) -> None:
         names = [column.name for column in table.columns]
         with self.writer.cursor() as cursor:
-            cursor.adbc_ingest(table.name, _sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
+            cursor.adbc_ingest(table.name, sqlite_text_times(rows.select(names)).to_arrow(), mode="append")
         self.writer.commit()
 
 
