@@ -217,10 +217,8 @@ SOURCE_KEY = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_journey_time", "journey_id", "occurred_at"),
-        Index("ux_events_source_key", "source_key", unique=True),
-    )
+    # read only by rollup rebuilds, which scan whole journeys: no index but the source key's (migration 0007)
+    __table_args__ = (Index("ux_events_source_key", "source_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(120))
