@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # ORM-written ones
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_DATE = "%Y-%m-%d"
+# SQLite's sorter while indexes are rebuilt after a bulk load (see _sqlite_index_builds)
+SQLITE_INDEX_BUILD_CACHE_KIB = 2048
+SQLITE_SORTER_THREADS = 2
 # the polars type whose Arrow form PostgreSQL's binary COPY takes for a column of each SQLAlchemy type
 # (most specific first: BigInteger and SmallInteger are Integers)
 POSTGRES_BINARY_TYPES: tuple[tuple[type[TypeEngine[Any]], pl.DataType], ...] = (
@@ -144,11 +147,32 @@ def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = F
                 connection.execute(text(f'DROP INDEX "{name}"'))
                 restore.append(definition)
     yield
-    for statement in restore:
-        connection.execute(text(statement))
+    with _sqlite_index_builds(connection) if connection.dialect.name == "sqlite" else nullcontext():
+        for statement in restore:
+            connection.execute(text(statement))
     if connection.dialect.name == "postgresql":
         # fresh statistics, so the rollup queries that follow get sensible plans
         connection.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+@contextmanager
+def _sqlite_index_builds(connection: Connection) -> Iterator[None]:
+    """SQLite's sorter set up for building indexes over millions of rows, then set back.
+
+    A small page cache makes the sorter sort in many small runs and merge them, on helper threads:
+    measured on 10M source keys, 5.5 s against 13-16 s with the 256 MiB cache an import keeps for
+    updating indexes row by row (and 8.6 s with a small cache but no helper threads).
+    """
+    raw: Any = connection.connection.driver_connection
+    cache_size = raw.execute("PRAGMA main.cache_size").fetchone()[0]
+    threads = raw.execute("PRAGMA threads").fetchone()[0]
+    raw.execute(f"PRAGMA main.cache_size = {-SQLITE_INDEX_BUILD_CACHE_KIB}")
+    raw.execute(f"PRAGMA threads = {SQLITE_SORTER_THREADS}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA main.cache_size = {int(cache_size)}")
+        raw.execute(f"PRAGMA threads = {int(threads)}")
 
 
 def sqlite_text_times(rows: pl.DataFrame) -> pl.DataFrame:
