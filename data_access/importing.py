@@ -1103,6 +1103,8 @@ class _ScratchFileStaging(_Staging):
     ADBC writes several times faster than executemany, and the scratch file is not part of the target
     database, so a failure leaves nothing behind. ATTACH and DETACH only work outside a transaction, so
     this is used when the import owns its transaction; the file is detached once that transaction ends.
+    The import reads the scratch file front to back, so it keeps SQLite's small default page cache (a
+    256 MiB one, as the target gets, only added 250 MiB to the peak memory of a 10M-event import).
     """
 
     def __init__(self, connection: Connection, kind: FactKind, workdir: Path, after: ExitStack) -> None:
@@ -1118,7 +1120,6 @@ class _ScratchFileStaging(_Staging):
         self.writer = adbc_sqlite.connect(str(path))
         after.callback(self.writer.close)
         raw.execute(f"ATTACH DATABASE '{path}' AS {self.alias}")
-        raw.execute(f"PRAGMA {self.alias}.cache_size = {-SQLITE_CACHE_KIB}")
         after.callback(raw.execute, f"DETACH DATABASE {self.alias}")
         self.table = self.add_table("staging", _staging_columns(kind))
 
