@@ -13,6 +13,7 @@ from alembic.config import Config
 from pgpq import ArrowToPostgresBinaryEncoder
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Connection,
     Date,
     DateTime,
@@ -49,6 +50,7 @@ POSTGRES_BINARY_TYPES: tuple[tuple[type[TypeEngine[Any]], pl.DataType], ...] = (
     (DateTime, pl.Datetime("us")),
     (Date, pl.Date()),
     (String, pl.String()),
+    (Boolean, pl.Boolean()),
 )
 
 

@@ -6,12 +6,26 @@ import datetime as dt
 import math
 
 import polars as pl
-from sqlalchemy import BigInteger, Column, Date, DateTime, Engine, Float, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
 
 from data_access.db import append_rows
 
 ROWS = [
-    # id, small count, big count, score, moment, day, name, comment
+    # id, small count, big count, score, moment, day, name, comment, flag
     (
         1,
         7,
@@ -21,9 +35,10 @@ ROWS = [
         dt.date(2024, 3, 1),
         "Zoë",
         'said "fine", then\nleft',
+        True,
     ),
-    (2, None, None, None, None, None, None, None),
-    (3, -1, -(2**40), math.inf, dt.datetime(1999, 12, 31, 23, 59, 59), dt.date(2000, 2, 29), "", "☕ ,;\t"),
+    (2, None, None, None, None, None, None, None, None),
+    (3, -1, -(2**40), math.inf, dt.datetime(1999, 12, 31, 23, 59, 59), dt.date(2000, 2, 29), "", "☕ ,;\t", False),
 ]
 
 
@@ -39,11 +54,12 @@ def _table() -> Table:
         Column("day", Date),
         Column("name", String(40)),
         Column("comment", Text),
+        Column("flag", Boolean),
     )
 
 
 def test_appended_rows_read_back_unchanged(engine: Engine) -> None:
-    """Nulls, microseconds, unicode, quotes, new lines, 64-bit and infinite numbers all survive the bulk path
+    """Nulls, microseconds, unicode, quotes, new lines, 64-bit and infinite numbers, booleans all survive the bulk path
     (binary COPY on PostgreSQL, where integer frames are cast to the columns' own widths)."""
     table = _table()
     frame = pl.DataFrame(
@@ -57,6 +73,7 @@ def test_appended_rows_read_back_unchanged(engine: Engine) -> None:
             "day": pl.Date,
             "name": pl.String,
             "comment": pl.String,
+            "flag": pl.Boolean,
         },
         orient="row",
     )
