@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import loaders
+from dashboard.charts.palette import STATUS_WORDS
 from dashboard.state import ViewState
 from data_access.changes import SHARE_FORMULAS
 
@@ -82,6 +83,11 @@ def compare_control(state: ViewState, *, page: str) -> None:
         )
 
 
+def status_words(column: str) -> pl.Expr:
+    """A status as the map's legend words it ("off target", not "red"); the PDF report says the same."""
+    return pl.col(column).replace_strict(STATUS_WORDS, default=STATUS_WORDS["no data"], return_dtype=pl.String)
+
+
 def _shown(column: str) -> pl.Expr:
     """A value as people read it: shares as %, CES and ratings to 2 decimals, days to 1, points signed."""
     value = pl.col(column)
@@ -132,7 +138,9 @@ def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
         "next stage relative to its larger value. Status is against target, now."
     )
     st.dataframe(
-        movers.select("stage", "label", _shown("value"), _shown("compared_value"), _shown_change(), "status"),
+        movers.select(
+            "stage", "label", _shown("value"), _shown("compared_value"), _shown_change(), status_words("status")
+        ),
         hide_index=True,
         width="stretch",
         key="overview_changes",

@@ -113,6 +113,19 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
     return f"{value:{sign}.1f}{(' ' + unit) if unit else ''}"
 
 
+def metric_chart_formats(formula: str) -> tuple[str, str]:
+    """d3 formats of a metric's values on a chart, for its axis and its tooltips, reading like `metric_text`."""
+    if formula in ("conversion", "drop_off"):
+        return ".0%", ".1%"
+    if formula in ("nps", "sentiment"):
+        return "+.0f", "+.0f"
+    if formula == "volume":
+        return ",.0f", ",.0f"
+    if formula in ("ces", "rating"):
+        return ".2f", ".2f"
+    return ",.0f", ",.1f"
+
+
 def stage_emotion_chart(emotions: pl.DataFrame, *, step_order: list[str], stage_name: str) -> alt.Chart:
     """The journey map's emotion curve on its own: steps named, scale labelled, titled with the stage."""
     curve = journey_charts.emotion_curve(emotions, step_order=step_order, height=260, standalone=True)

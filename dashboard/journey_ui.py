@@ -151,7 +151,8 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
                 st.caption(f"Linked to: {scope}")
                 trend = data.trend.filter(pl.col("metric_id") == metric["metric_id"])
                 if trend["value"].drop_nulls().len() > 0:
-                    st.altair_chart(charts.metric_trend(trend, label="Weekly"), width="stretch")
+                    chart = charts.metric_trend(trend, label="Weekly", formats=exports.metric_chart_formats(formula))
+                    st.altair_chart(chart, width="stretch")
 
 
 def findings(data: JourneyMapData) -> None:

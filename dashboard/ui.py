@@ -205,7 +205,7 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
     st.dataframe(
-        moments.select("stage", "touchpoint", "channel", "owner", "status"),
+        moments.select("stage", "touchpoint", "channel", "owner", changes_ui.status_words("status")),
         hide_index=True,
         width="stretch",
         column_config={

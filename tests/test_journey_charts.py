@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from dashboard import exports
 from dashboard.charts import journey as charts
 from dashboard.charts.palette import ASSUMED, BAD, MEASURED
 from data_access.journey_map import _with_conversion
@@ -52,6 +53,26 @@ def test_metric_trend_has_a_target_line() -> None:
     assert line["encoding"]["x"]["type"] == "temporal" and line["encoding"]["y"]["type"] == "quantitative"
     assert target["mark"]["type"] == "rule" and target["mark"]["strokeDash"] == [5, 4]
     assert spec["title"]["text"] == "Buy NPS"
+
+
+def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
+    """A share of 0.923 is "92.3 %" on the card, so its weekly axis says 80%, 100%, not 0.8, 1.0."""
+    trend = pl.DataFrame(
+        {
+            "week": [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
+            "value": [0.92, 1.05],
+            "sample": [50, 60],
+            "target": [0.97, 0.97],
+        }
+    )
+    formats = exports.metric_chart_formats("conversion")
+    spec = charts.metric_trend(trend, label="Weekly", formats=formats).to_dict()
+    line, target = layers(spec)
+    assert line["encoding"]["y"]["axis"]["format"] == ".0%"
+    tooltips = {tip["field"]: tip.get("format") for tip in line["encoding"]["tooltip"]}
+    assert tooltips["value"] == ".1%"
+    assert target["encoding"]["tooltip"][0]["format"] == ".1%"
+    assert exports.metric_chart_formats("nps") == ("+.0f", "+.0f")
 
 
 def test_step_funnel_marks_outlying_steps() -> None:

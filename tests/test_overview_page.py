@@ -120,6 +120,11 @@ def test_what_changed_compares_with_a_chosen_period(run_overview: Callable[..., 
     assert list(changes.columns) == ["stage", "label", "value", "compared_value", "change", "status"]
     assert {"Whole journey", "Onboarding"} <= set(changes["stage"])
     assert len(changes) >= 10
+    # statuses in the legend's words, as the PDF report prints them
+    assert set(changes["status"]) <= {"on target", "near target", "off target", "not enough data"}
+    assert "off target" in set(changes["status"])
+    moments = next(d.value for d in app.dataframe if "touchpoint" in d.value.columns)
+    assert set(moments["status"]) <= {"on target", "near target", "off target", "not enough data"}
 
 
 def test_what_changed_since_a_review(run_overview: Callable[..., AppTest]) -> None:

@@ -73,25 +73,33 @@ def emotion_curve(
     return (zero + gap + lines + points).properties(height=height, width="container")
 
 
-def metric_trend(trend: pl.DataFrame, *, label: str, height: int = 140) -> alt.Chart:
+def metric_trend(
+    trend: pl.DataFrame, *, label: str, formats: tuple[str, str] = (",.2f", ",.2f"), height: int = 140
+) -> alt.Chart:
     """Weekly values of one metric with its target as a dashed line; weeks with too few answers are gaps.
 
     `trend`: week, value, sample, target (as `journey_map.stage_metric_trend` returns for one metric).
+    `formats` are the d3 formats of the axis and the tooltips, in the metric's own unit (".0%" for a share).
     """
+    axis_format, value_format = formats
     x = alt.X("week:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount="week"))
     tooltip = [
         alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
-        alt.Tooltip("value:Q", title=label, format=",.2f"),
+        alt.Tooltip("value:Q", title=label, format=value_format),
         alt.Tooltip("sample:Q", title="Answers / customers", format=","),
     ]
     base = alt.Chart(trend).encode(x=x)
     line = base.mark_line(color=MEASURED, strokeWidth=2, point=alt.OverlayMarkDef(color=MEASURED, size=40)).encode(
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), tooltip=tooltip
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=axis_format)),
+        tooltip=tooltip,
     )
     target = (
         alt.Chart(trend)
         .mark_rule(color=INK, strokeDash=[5, 4], strokeWidth=1.5)
-        .encode(y=alt.Y("mean(target):Q"), tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=",.2f")])
+        .encode(
+            y=alt.Y("mean(target):Q"),
+            tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=value_format)],
+        )
     )
     return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
 
