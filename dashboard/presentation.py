@@ -14,7 +14,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, journey_ui, routes, ui
+from dashboard import changes_ui, exports, journey_ui, routes, ui
 from dashboard.charts import overview as overview_charts
 from dashboard.loaders import Catalogue, load_journey_map, load_journey_stages, load_overview
 from dashboard.state import ViewState
@@ -186,11 +186,12 @@ def _metric_row(data: JourneyMapData) -> None:
         formula, unit = metric["formula"], metric["unit"] or ""
         delta = None
         if metric["change"] is not None and metric["value"] is not None:
-            delta = journey_ui._shown(metric["change"], formula, unit).replace("+-", "-")
+            # as the journey map's cards say it: a change of a share or a percentage is in points, signed
+            delta = exports.metric_text(metric["change"], formula, unit, signed=True)
         with column.container(border=True):
             st.metric(
                 metric["label"],
-                journey_ui._shown(metric["value"], formula, unit),
+                exports.metric_text(metric["value"], formula, unit),
                 delta=delta,
                 delta_color="inverse" if metric["direction"] == "lower" else "normal",
             )
