@@ -111,7 +111,10 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
             )
         changes_ui.compare_control(state, page=page)
         days = (state.date_to - state.date_from).days + 1
-        st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+        if state.journey in catalogue.days:
+            st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+        else:
+            st.caption(f"{days} days. No data stored for this journey yet.")
 
 
 def headline_cards(headlines: Sequence[Headline]) -> None:

@@ -156,6 +156,18 @@ def test_an_unknown_review_gives_a_notice_and_the_previous_period(run_overview: 
     assert app.selectbox(key="overview_compare").value == "previous"
 
 
+def test_a_journey_without_data_says_so(run_overview: Callable[..., AppTest]) -> None:
+    """The demo's target-state map holds no facts: a note says the numbers come with an import, and the
+    sidebar does not claim a data range."""
+    app = run_overview(journey="northwind-future")
+    assert not app.exception
+    [note] = app.info
+    assert "No events or feedback are stored for" in note.value and "Import data" in note.value
+    assert any(c.value.endswith("No data stored for this journey yet.") for c in app.sidebar.caption)
+    # the journey with data does not get the note
+    assert not run_overview(journey=JOURNEY).info
+
+
 @pytest.fixture
 def orders_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """The app on a database holding only the orders example map: no touchpoints, no facts yet."""
@@ -191,8 +203,9 @@ def test_a_map_without_touchpoints_says_so_instead_of_an_empty_grid(orders_app: 
     """No touchpoints, no grid: a note says why and what to do; headlines without answers show a dash."""
     app = orders_app(journey="orders")
     assert not app.exception
-    [note] = app.info
-    assert "has no touchpoints on its map yet" in note.value
+    no_data, no_touchpoints = (note.value for note in app.info)
+    assert "No events or feedback are stored for" in no_data
+    assert "has no touchpoints on its map yet" in no_touchpoints
     nps = next(m for m in app.metric if m.label == "NPS")
     assert (nps.value, nps.delta) == ("—", "not enough data")
     # the stage strip and the emotional curve are still drawn
