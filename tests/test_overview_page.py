@@ -15,15 +15,17 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 JOURNEY = "northwind-current"
 
 
+def _run_app(**params: str) -> AppTest:
+    """The app run once with `params` as its URL's query parameters."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    for name, value in params.items():
+        app.query_params[name] = value
+    return app.run()
+
+
 @pytest.fixture
 def run_overview(app_env: str) -> Callable[..., AppTest]:
-    def run(**params: str) -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=60)
-        for name, value in params.items():
-            app.query_params[name] = value
-        return app.run()
-
-    return run
+    return _run_app
 
 
 def _texts(app: AppTest) -> str:
@@ -188,14 +190,7 @@ def orders_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()
-
-    def run(**params: str) -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=60)
-        for name, value in params.items():
-            app.query_params[name] = value
-        return app.run()
-
-    yield run
+    yield _run_app
     get_settings.cache_clear()
 
 
