@@ -53,7 +53,8 @@ def problems_table(problems: list[Problem]) -> pl.DataFrame:
         {
             "check": [p.check for p in problems],
             "column": [p.column or "" for p in problems],
-            "rows affected": [p.count for p in problems],
+            # a problem with the whole file (a missing column) affects no row in particular
+            "rows affected": [f"{p.count:,}" if p.count else "whole file" for p in problems],
             "first rows": [", ".join(str(r) for r in p.rows) for p in problems],
             "examples": [", ".join(p.examples) for p in problems],
             "message": [p.message for p in problems],
@@ -61,12 +62,38 @@ def problems_table(problems: list[Problem]) -> pl.DataFrame:
         schema={
             "check": pl.String,
             "column": pl.String,
-            "rows affected": pl.Int64,
+            "rows affected": pl.String,
             "first rows": pl.String,
             "examples": pl.String,
             "message": pl.String,
         },
     )
+
+
+# the preview's columns as a person checks a mapping: the map's names, not the database's ids
+PREVIEW_COLUMNS = {
+    "row": "row",
+    "customer_id": "customer",
+    "occurred_at": "time",
+    "journey": "journey",
+    "stage": "stage",
+    "channel": "channel",
+    "touchpoint": "touchpoint",
+    "step": "step",
+    "persona": "persona",
+    "event_type": "event type",
+    "measure": "measure",
+    "score": "score",
+    "value": "value",
+    "comment": "comment",
+}
+
+
+def preview_table(rows: pl.DataFrame) -> pl.DataFrame:
+    """The first rows as they will be stored, with each journey, stage, channel, touchpoint, step and
+    persona by its name on the map; the ids they resolve to are the database's business."""
+    present = [name for name in PREVIEW_COLUMNS if name in rows.columns]
+    return rows.select(pl.col(name).alias(PREVIEW_COLUMNS[name]) for name in present)
 
 
 def _saved(directory: str, name: str, data: bytes) -> Path:
@@ -110,5 +137,6 @@ __all__ = [
     "check_upload",
     "example_mappings",
     "import_upload",
+    "preview_table",
     "problems_table",
 ]

@@ -10,6 +10,7 @@ from dashboard.import_upload import (
     check_upload,
     example_mappings,
     import_upload,
+    preview_table,
     problems_table,
 )
 from data_access.mapping import parse_mapping
@@ -51,16 +52,19 @@ if checked.mapping_errors:
     st.stop()
 assert checked.preview is not None
 shown = checked.preview
-st.write(
-    f"**{shown.rows_read:,}** rows → **{shown.facts:,}** facts "
-    f"({shown.not_applicable:,} not applicable dropped); **{shown.new:,}** new, "
-    f"{shown.already_present:,} already in the database."
-)
 if shown.problems:
-    st.error(f"{len(shown.problems)} problem(s): fix the file or the mapping. Rows are 1-based data rows.")
+    read = f"**{shown.rows_read:,}** rows read → **{shown.facts:,}** facts. " if shown.rows_read else ""
+    st.error(f"{read}{len(shown.problems)} problem(s): fix the file or the mapping. Rows are 1-based data rows.")
     st.dataframe(problems_table(shown.problems), hide_index=True, key="import_problems")
-st.subheader("First rows as they will be stored")
-st.dataframe(shown.rows, hide_index=True, key="import_preview")
+else:
+    st.write(
+        f"**{shown.rows_read:,}** rows → **{shown.facts:,}** facts "
+        f"({shown.not_applicable:,} not applicable dropped); **{shown.new:,}** new, "
+        f"{shown.already_present:,} already in the database."
+    )
+if shown.rows.height:
+    st.subheader("First rows as they will be stored")
+    st.dataframe(preview_table(shown.rows), hide_index=True, key="import_preview")
 
 if st.button("Import", type="primary", disabled=not checked.importable, key="import_confirm"):
     bar = st.progress(0.0, text="Importing…")

@@ -71,7 +71,12 @@ def test_preview_then_import_the_orders_example(orders_database: Engine) -> None
     assert not app.exception
     assert not app.error
     preview = app.dataframe[-1].value  # AppTest does not expose dataframe keys
-    assert {"stage", "stage_id", "occurred_at", "customer_id"} <= set(preview.columns)
+    # what a person checks a mapping by: names on the map, not the database's ids
+    assert list(preview.columns) == [
+        *("row", "customer", "time", "journey", "stage", "channel", "step", "persona", "event type", "value")
+    ]
+    assert preview.iloc[0][["customer", "journey", "stage", "channel"]].tolist() == ["ada", "orders", "purchase", "web"]
+    assert "26** new, 0 already in the database." in app.markdown[-1].value
     assert _events(orders_database) == 0
     app.button(key="import_confirm").click().run()
     assert not app.exception
@@ -94,6 +99,22 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: E
     assert problems["column"].tolist() == ["shipped_at"]
     assert app.button(key="import_confirm").disabled
     assert _events(orders_database) == 0
+    # no count of rows "new" for a file that cannot be imported
+    assert not any("already in the database" in m.value for m in app.markdown)
+    assert "problem(s): fix the file or the mapping" in app.error[0].value
+
+
+def test_a_file_missing_a_mapped_column_shows_no_empty_preview(orders_database: Engine) -> None:
+    """The wrong mapping for a file: the missing columns are named as problems of the whole file, and no
+    empty preview table is drawn."""
+    app = _import_page("orders")
+    app.get("file_uploader")[0].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    assert not app.exception
+    [problems] = [d.value for d in app.dataframe]
+    assert set(problems["check"]) == {"missing column"}
+    assert set(problems["rows affected"]) == {"whole file"}
+    assert "First rows as they will be stored" not in [s.value for s in app.subheader]
+    assert app.button(key="import_confirm").disabled
 
 
 def test_check_upload_reports_mapping_errors(orders_database: Engine) -> None:
