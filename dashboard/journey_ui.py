@@ -178,11 +178,20 @@ def findings(data: JourneyMapData) -> None:
                 st.markdown(f"**{finding['scope_name']}** ({finding['scope']}){on_map}")
                 for line in finding["lines"]:
                     st.caption(line)
-                words = data.evidence.filter(pl.col("step_id").eq_missing(finding["step_id"])).head(3)
-                for quote in words.select(escaped("comment"))["comment"]:
+                for quote in finding_quotes(data.evidence, finding["step_id"]).select(escaped("comment"))["comment"]:
                     st.markdown(f"> {quote}")
         if data.findings.is_empty():
             st.caption("No step or touchpoint misses target, got worse, or loses customers out of line.")
+
+
+def finding_quotes(evidence: pl.DataFrame, step_id: int | None, *, limit: int = 3) -> pl.DataFrame:
+    """The customers' words shown under a finding: its step's first `limit` distinct comments (the same
+    words from several customers are quoted once)."""
+    return (
+        evidence.filter(pl.col("step_id").eq_missing(step_id))
+        .unique("comment", keep="first", maintain_order=True)
+        .head(limit)
+    )
 
 
 def band_label(band: str, measure: str | None) -> str:

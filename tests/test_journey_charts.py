@@ -92,7 +92,10 @@ def test_step_funnel_marks_outlying_steps() -> None:
     bars, labels = layers(spec)
     assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Cart", "→ Use"]
     assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
+    # the legend names what the colours mean, not "false" and "true"
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["in line with the other steps", "stands out"]
     rows = spec["datasets"][spec["data"]["name"]]
     assert [row["stands_out"] for row in rows] == [False, False, True, False]
+    assert [row["drop_off_is"] for row in rows][1:3] == ["in line with the other steps", "stands out"]
     assert rows[2]["conversion_label"] == "30 % of entrants · 33 % of the row above"
     assert labels["encoding"]["text"]["field"] == "conversion_label"

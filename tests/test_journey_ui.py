@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.journey_ui import band_label, escaped
+from dashboard.journey_ui import band_label, escaped, finding_quotes
 
 
 def test_markdown_characters_are_escaped() -> None:
@@ -20,3 +20,22 @@ def test_band_labels() -> None:
     """NPS bands are named as NPS names them; other measures say low / middle / high."""
     assert band_label("low", "nps") == "detractors"
     assert band_label("high", "csat") == "high scores"
+
+
+def test_a_finding_quotes_the_same_words_once() -> None:
+    """Under a finding, the step's first three distinct comments, in order, whoever said them."""
+    evidence = pl.DataFrame(
+        {
+            "step_id": [7, 7, 7, 8, 7, 7],
+            "comment": [
+                "On hold for 45 minutes.",
+                "On hold for 45 minutes.",
+                "Cut off.",
+                "Other step.",
+                "Cut off.",
+                "Late.",
+            ],
+        }
+    )
+    assert finding_quotes(evidence, 7)["comment"].to_list() == ["On hold for 45 minutes.", "Cut off.", "Late."]
+    assert finding_quotes(evidence, None).is_empty()

@@ -104,14 +104,20 @@ def metric_trend(
     return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
 
 
+# how a funnel row's drop-off compares with the stage's other steps, in the legend and the tooltip
+DROP_OFF_WORDS = ("in line with the other steps", "stands out")
+
+
 def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
     """Customers at the stage entry, each step and the next stage, as bars labelled with conversion.
 
     `funnel`: `journey_map.stage_funnel`. Steps whose drop-off stands out (`outlier_steps`) are drawn in the
     'bad' colour and named in the tooltip; the rest in the neutral measured colour.
     """
+    stands_out = pl.col("step_id").is_in(outlier_steps).fill_null(False)
     shown = funnel.with_columns(
-        pl.col("step_id").is_in(outlier_steps).fill_null(False).alias("stands_out"),
+        stands_out.alias("stands_out"),
+        pl.when(stands_out).then(pl.lit(DROP_OFF_WORDS[1])).otherwise(pl.lit(DROP_OFF_WORDS[0])).alias("drop_off_is"),
         pl.when(pl.col("conversion").is_null())
         .then(pl.lit(""))
         .otherwise(
@@ -134,15 +140,15 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         alt.Tooltip("customers:Q", title="Customers", format=","),
         alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
         alt.Tooltip("drop_off:Q", title="Drop-off", format=".1%"),
-        alt.Tooltip("stands_out:N", title="Drop-off stands out"),
+        alt.Tooltip("drop_off_is:N", title="Drop-off"),
     ]
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         x=alt.X("customers:Q", title="Customers who first reached it in the period"),
         color=alt.Color(
-            "stands_out:N",
-            title="Drop-off stands out",
-            scale=alt.Scale(domain=[False, True], range=[MEASURED, BAD]),
+            "drop_off_is:N",
+            title="Drop-off",
+            scale=alt.Scale(domain=list(DROP_OFF_WORDS), range=[MEASURED, BAD]),
             legend=alt.Legend(orient="bottom"),
         ),
         tooltip=tooltip,
