@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.charts.palette import STATUS_WORDS
 from dashboard.state import ViewState
-from data_access.changes import SHARE_FORMULAS
+from data_access import metrics
 
 PREVIOUS = "previous"
 CHOSEN = "period"
@@ -89,40 +89,12 @@ def status_words(column: str) -> pl.Expr:
 
 
 def _shown(column: str) -> pl.Expr:
-    """A value as people read it: shares as %, CES and ratings to 2 decimals, days to 1, points signed."""
-    value = pl.col(column)
-    formula = pl.col("formula")
-    return (
-        pl.when(value.is_null())
-        .then(pl.lit("not enough data"))
-        .when(formula.is_in(SHARE_FORMULAS))
-        .then((value * 100).round(1).cast(pl.String) + "%")
-        .when(formula.is_in(["ces", "rating"]))
-        .then(value.round(2).cast(pl.String))
-        .when(formula == "time_to_next_stage")
-        .then(value.round(1).cast(pl.String) + " days")
-        .when(formula == "csat")
-        .then(value.round(1).cast(pl.String) + "%")
-        .otherwise(value.round(1).cast(pl.String))
-        .alias(column)
-    )
+    """A value as people read it (`metrics.value_text`), or "not enough data"."""
+    return metrics.value_text(pl.col(column), pl.col("formula")).fill_null("not enough data").alias(column)
 
 
 def _shown_change() -> pl.Expr:
-    change = pl.col("change")
-    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    amount = (
-        pl.when(pl.col("formula").is_in(SHARE_FORMULAS))
-        .then((change * 100).round(1).cast(pl.String) + " pts")
-        .when(pl.col("formula").is_in(["ces", "rating"]))
-        .then(change.round(2).cast(pl.String))
-        .when(pl.col("formula") == "time_to_next_stage")
-        .then(change.round(1).cast(pl.String) + " days")
-        .when(pl.col("formula") == "csat")
-        .then(change.round(1).cast(pl.String) + " pts")
-        .otherwise(change.round(1).cast(pl.String))
-    )
-    return pl.when(change.is_null()).then(pl.lit("–")).otherwise(sign + amount).alias("change")
+    return metrics.change_text(pl.col("change"), pl.col("formula")).fill_null("–").alias("change")
 
 
 def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:

@@ -24,13 +24,12 @@ import polars as pl
 from sqlalchemy import Connection
 
 from data_access import journey_map, overview
-from data_access.metrics import Formula, measure_value_expr, status_expr, value_span
+from data_access.metrics import SHARE_FORMULAS, measure_value_expr, status_expr, value_span
 from data_access.models import Measure
 
 JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 WHOLE_JOURNEY = "Whole journey"
 # formulas whose value is a share (0..1): their scale is 1
-SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
 
 CHANGES_SCHEMA: dict[str, pl.DataType | type] = {
     "stage_position": pl.Int64,  # -1 for the whole journey

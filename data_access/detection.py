@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from data_access.metrics import value_span
+from data_access.metrics import change_text, value_span, value_text
 from data_access.models import Measure
 
 REASONS = ("misses target", "got worse", "drop-off stands out")
@@ -55,13 +55,15 @@ def _span_expr() -> pl.Expr:
     return pl.col("formula").replace_strict(spans, default=None, return_dtype=pl.Float64)
 
 
+def _text(column: str) -> pl.Expr:
+    return value_text(pl.col(column), pl.col("formula"))
+
+
 def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFrame:
     """Rules 1 and 2 over metric rows carrying scope, scope_id, scope_name and step_id."""
     misses = metrics.filter(pl.col("status").is_in(["amber", "red"])).with_columns(
         pl.lit("misses target").alias("reason"),
-        pl.format("{} is {} against a target of {}", "label", pl.col("value").round(2), pl.col("target")).alias(
-            "evidence"
-        ),
+        pl.format("{} is {} against a target of {}", "label", _text("value"), _text("target")).alias("evidence"),
     )
     worse = metrics.filter(
         pl.col("improvement").is_not_null(),
@@ -71,9 +73,9 @@ def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFra
         pl.format(
             "{} went from {} to {} ({})",
             "label",
-            pl.col("previous_value").round(2),
-            pl.col("value").round(2),
-            pl.col("change").round(2),
+            _text("previous_value"),
+            _text("value"),
+            change_text(pl.col("change"), pl.col("formula")),
         ).alias("evidence"),
     )
     return pl.concat([misses, worse]).select(

@@ -248,3 +248,44 @@ def value_span(measure: Measure) -> float:
         return 100.0
     scale = SCALES[measure]
     return scale.high - scale.low
+
+
+SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
+
+
+def value_text(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    """A metric's value as people read it: shares and CSAT as %, CES and ratings to 2 decimals, days to 1.
+
+    Null stays null (each view says "not enough data" in its own way).
+    """
+    return (
+        pl.when(formula.is_in(SHARE_FORMULAS))
+        .then((value * 100).round(1).cast(pl.String) + "%")
+        .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
+        .then(value.round(2).cast(pl.String))
+        .when(formula == Formula.TIME_TO_NEXT.value)
+        .then(value.round(1).cast(pl.String) + " days")
+        .when(formula == Formula.CSAT.value)
+        .then(value.round(1).cast(pl.String) + "%")
+        .otherwise(value.round(1).cast(pl.String))
+    )
+
+
+def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    """A change of a metric's value, signed: a share or a CSAT moves in points, a CES by 2 decimals.
+
+    Null stays null.
+    """
+    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+    amount = (
+        pl.when(formula.is_in([*SHARE_FORMULAS]))
+        .then((change * 100).round(1).cast(pl.String) + " pts")
+        .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
+        .then(change.round(2).cast(pl.String))
+        .when(formula == Formula.TIME_TO_NEXT.value)
+        .then(change.round(1).cast(pl.String) + " days")
+        .when(formula == Formula.CSAT.value)
+        .then(change.round(1).cast(pl.String) + " pts")
+        .otherwise(change.round(1).cast(pl.String))
+    )
+    return sign + amount

@@ -138,6 +138,8 @@ def test_metric_rules_and_on_map() -> None:
         ("step", "B", "got worse", False),
     ]
     assert found["evidence"][2] == "NPS at 2 went from 50.0 to 30.0 (-20.0)"
+    # values read as on the overview's tables: a CSAT in %, not 70.0 against 80.0
+    assert found["evidence"][1] == "Till CSAT is 70.0% against a target of 80.0%"
 
 
 def test_drop_off_finding_carries_its_evidence() -> None:
