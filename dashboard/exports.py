@@ -99,7 +99,7 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
         return "—"
     sign = "+" if signed else ""
     if formula in ("conversion", "drop_off"):
-        return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f} %"
+        return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f}%"
     if formula == "time_to_next_stage":
         return f"{value:{sign}.1f} days"
     if formula in ("nps", "sentiment"):
@@ -110,7 +110,7 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
         return f"{value:{sign}.2f}"  # the scale is in the label; two decimals show a real move
     if signed and unit == "%":
         return f"{value:+.1f} pts"  # a change of a percentage is in points
-    return f"{value:{sign}.1f}{(' ' + unit) if unit else ''}"
+    return f"{value:{sign}.1f}{unit if unit in ('', '%') else ' ' + unit}"
 
 
 def metric_chart_formats(formula: str) -> tuple[str, str]:

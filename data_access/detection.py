@@ -161,8 +161,8 @@ def detect_pain_points(
             pl.lit(None, dtype=pl.Float64).alias("previous_value"),
             (pl.col("drop_off") - pl.col("median_drop_off")).alias("change"),
             pl.format(
-                "{} % of the {} customers who reached the step before did not reach this one; the stage's median "
-                "step drop-off is {} %",
+                "{}% of the {} customers who reached the step before did not reach this one; the stage's median "
+                "step drop-off is {}%",
                 (100 * pl.col("drop_off")).round(1),
                 "previous_customers",
                 (100 * pl.col("median_drop_off")).round(1),

@@ -152,5 +152,5 @@ def test_drop_off_finding_carries_its_evidence() -> None:
         lane_items=NO_ITEMS,
     )
     assert found.select("scope_name", "reason").rows() == [("C", "drop-off stands out")]
-    assert found["evidence"][0].startswith("50.0 % of the 900 customers")
+    assert found["evidence"][0].startswith("50.0% of the 900 customers")
     assert found["change"][0] == pytest.approx(0.35)

@@ -56,7 +56,7 @@ def test_metric_trend_has_a_target_line() -> None:
 
 
 def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
-    """A share of 0.923 is "92.3 %" on the card, so its weekly axis says 80%, 100%, not 0.8, 1.0."""
+    """A share of 0.923 is "92.3%" on the card, so its weekly axis says 80%, 100%, not 0.8, 1.0."""
     trend = pl.DataFrame(
         {
             "week": [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
@@ -97,5 +97,5 @@ def test_step_funnel_marks_outlying_steps() -> None:
     rows = spec["datasets"][spec["data"]["name"]]
     assert [row["stands_out"] for row in rows] == [False, False, True, False]
     assert [row["drop_off_is"] for row in rows][1:3] == ["in line with the other steps", "stands out"]
-    assert rows[2]["conversion_label"] == "30 % of entrants · 33 % of the row above"
+    assert rows[2]["conversion_label"] == "30% of entrants · 33% of the row above"
     assert labels["encoding"]["text"]["field"] == "conversion_label"

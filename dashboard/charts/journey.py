@@ -122,7 +122,7 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         .then(pl.lit(""))
         .otherwise(
             pl.format(
-                "{} % of entrants · {} % of the row above",
+                "{}% of entrants · {}% of the row above",
                 (100 * pl.col("share_of_entry")).round(0).cast(pl.Int64),
                 (100 * pl.col("conversion")).round(0).cast(pl.Int64),
             )
