@@ -92,6 +92,8 @@ def test_step_funnel_marks_outlying_steps() -> None:
     bars, labels = layers(spec)
     assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Cart", "→ Use"]
     assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
+    # the longest bar leaves room beside it for its label
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 170.0]
     # the legend names what the colours mean, not "false" and "true"
     assert bars["encoding"]["color"]["scale"]["domain"] == ["in line with the other steps", "stands out"]
     rows = spec["datasets"][spec["data"]["name"]]

@@ -104,6 +104,8 @@ def metric_trend(
     return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
 
 
+# the funnel's x axis reaches this many times its longest bar, so that bar's label fits beside it
+LABEL_ROOM = 1.7
 # how a funnel row's drop-off compares with the stage's other steps, in the legend and the tooltip
 DROP_OFF_WORDS = ("in line with the other steps", "stands out")
 
@@ -134,6 +136,7 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         .alias("row_label"),
     )
     order = shown.sort("order")["row_label"].to_list()
+    longest = max(shown.select(pl.col("customers").fill_null(0).max()).item() or 0, 1)
     y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=12, labelLimit=180))
     tooltip = [
         alt.Tooltip("row_label:N", title="Reached"),
@@ -144,7 +147,12 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
     ]
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("customers:Q", title="Customers who first reached it in the period"),
+        # room right of the longest bar for its label ("100% of entrants · 100% of the row above")
+        x=alt.X(
+            "customers:Q",
+            title="Customers who first reached it in the period",
+            scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
+        ),
         color=alt.Color(
             "drop_off_is:N",
             title="Drop-off",
