@@ -16,6 +16,7 @@ import polars as pl
 import vl_convert
 
 from dashboard.charts import journey as journey_charts
+from data_access.metrics import SHARE_FORMULAS
 
 FORMULA_START = r"^[=+\-@\t\r]"
 EXPORT_WIDTH = 960
@@ -98,7 +99,7 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
     if value is None:
         return "—"
     sign = "+" if signed else ""
-    if formula in ("conversion", "drop_off"):
+    if formula in SHARE_FORMULAS:
         return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f}%"
     if formula == "time_to_next_stage":
         return f"{value:{sign}.1f} days"
@@ -115,7 +116,7 @@ def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = 
 
 def metric_chart_formats(formula: str) -> tuple[str, str]:
     """d3 formats of a metric's values on a chart, for its axis and its tooltips, reading like `metric_text`."""
-    if formula in ("conversion", "drop_off"):
+    if formula in SHARE_FORMULAS:
         return ".0%", ".1%"
     if formula in ("nps", "sentiment"):
         return "+.0f", "+.0f"

@@ -29,7 +29,6 @@ from data_access.models import Measure
 
 JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 WHOLE_JOURNEY = "Whole journey"
-# formulas whose value is a share (0..1): their scale is 1
 
 CHANGES_SCHEMA: dict[str, pl.DataType | type] = {
     "stage_position": pl.Int64,  # -1 for the whole journey

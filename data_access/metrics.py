@@ -54,6 +54,9 @@ class Formula(StrEnum):
     VOLUME = "volume"
 
 
+# formulas whose value is a share (0..1): shown as %, their changes in points, their scale is 1
+SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
+
 FORMULA_LABELS: dict[str, str] = {
     Formula.NPS: "NPS: % promoters (9–10) − % detractors (0–6)",
     Formula.CSAT: "CSAT: % of answers 4 or 5 on 1–5",
@@ -250,9 +253,6 @@ def value_span(measure: Measure) -> float:
     return scale.high - scale.low
 
 
-SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
-
-
 def value_text(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
     """A metric's value as people read it: shares and CSAT as %, CES and ratings to 2 decimals, days to 1.
 
@@ -278,7 +278,7 @@ def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
     """
     sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
     amount = (
-        pl.when(formula.is_in([*SHARE_FORMULAS]))
+        pl.when(formula.is_in(SHARE_FORMULAS))
         .then((change * 100).round(1).cast(pl.String) + " pts")
         .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
         .then(change.round(2).cast(pl.String))
