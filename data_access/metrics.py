@@ -258,17 +258,7 @@ def value_text(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
 
     Null stays null (each view says "not enough data" in its own way).
     """
-    return (
-        pl.when(formula.is_in(SHARE_FORMULAS))
-        .then((value * 100).round(1).cast(pl.String) + "%")
-        .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
-        .then(value.round(2).cast(pl.String))
-        .when(formula == Formula.TIME_TO_NEXT.value)
-        .then(value.round(1).cast(pl.String) + " days")
-        .when(formula == Formula.CSAT.value)
-        .then(value.round(1).cast(pl.String) + "%")
-        .otherwise(value.round(1).cast(pl.String))
-    )
+    return _amount_text(value, formula, percent="%")
 
 
 def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
@@ -277,15 +267,19 @@ def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
     Null stays null.
     """
     sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    amount = (
+    return sign + _amount_text(change, formula, percent=" pts")
+
+
+def _amount_text(amount: pl.Expr, formula: pl.Expr, *, percent: str) -> pl.Expr:
+    """`amount` in the metric's unit; `percent` follows what is in percent (shares, ×100, and CSAT)."""
+    return (
         pl.when(formula.is_in(SHARE_FORMULAS))
-        .then((change * 100).round(1).cast(pl.String) + " pts")
+        .then((amount * 100).round(1).cast(pl.String) + percent)
         .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
-        .then(change.round(2).cast(pl.String))
+        .then(amount.round(2).cast(pl.String))
         .when(formula == Formula.TIME_TO_NEXT.value)
-        .then(change.round(1).cast(pl.String) + " days")
+        .then(amount.round(1).cast(pl.String) + " days")
         .when(formula == Formula.CSAT.value)
-        .then(change.round(1).cast(pl.String) + " pts")
-        .otherwise(change.round(1).cast(pl.String))
+        .then(amount.round(1).cast(pl.String) + percent)
+        .otherwise(amount.round(1).cast(pl.String))
     )
-    return sign + amount
