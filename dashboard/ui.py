@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -162,46 +163,28 @@ def export_menu(
     name = partial(
         exports.file_name, journey=state.journey, scope=scope, date_from=state.date_from, date_to=state.date_to
     )
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
+
+    def download(label: str, data: Any, extension: str, mime: str, help: str | None = None) -> None:
         st.download_button(
-            "Numbers (CSV)",
-            exports.csv_bytes(table),
-            file_name=name(extension="csv"),
-            mime="text/csv",
+            label,
+            data,
+            file_name=name(extension=extension),
+            mime=mime,
             on_click="ignore",
-            key=f"{page}_export_csv",
+            key=f"{page}_export_{extension}",
             width="stretch",
+            help=help,
         )
+
+    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
+        download("Numbers (CSV)", exports.csv_bytes(table), "csv", "text/csv")
         if chart is not None:
-            st.download_button(
-                "Chart (PNG)",
-                partial(exports.chart_png, chart),
-                file_name=name(extension="png"),
-                mime="image/png",
-                on_click="ignore",
-                key=f"{page}_export_png",
-                width="stretch",
-            )
-            st.download_button(
-                "Chart (SVG)",
-                partial(exports.chart_svg, chart),
-                file_name=name(extension="svg"),
-                mime="image/svg+xml",
-                on_click="ignore",
-                key=f"{page}_export_svg",
-                width="stretch",
-            )
-        st.download_button(
-            "Report (PDF)",
-            partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
-                    state.stage if page == "journey" else None, *changes_ui.compared_period(state)),
-            file_name=name(extension="pdf"),
-            mime="application/pdf",
-            on_click="ignore",
-            key=f"{page}_export_pdf",
-            width="stretch",
-            help="The experience map and " + ("this stage in depth" if page == "journey" else "one page per stage"),
-        )  # fmt: skip
+            download("Chart (PNG)", partial(exports.chart_png, chart), "png", "image/png")
+            download("Chart (SVG)", partial(exports.chart_svg, chart), "svg", "image/svg+xml")
+        report = partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
+                         state.stage if page == "journey" else None, *changes_ui.compared_period(state))  # fmt: skip
+        scope_words = "this stage in depth" if page == "journey" else "one page per stage"
+        download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 
 
 def moments_of_truth_table(moments: pl.DataFrame) -> None:
