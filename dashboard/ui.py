@@ -118,6 +118,15 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
             st.caption(f"{days} days. No data stored for this journey yet.")
 
 
+def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
+    """A note when the journey holds no facts yet, so that empty numbers read as "not yet", not as zero."""
+    if state.journey not in catalogue.days:
+        st.info(
+            f"No events or feedback are stored for **{catalogue.journey_name(state.journey)}** yet: the map itself "
+            "is shown, and its numbers fill in once data is imported on the Import data page."
+        )
+
+
 def headline_cards(headlines: Sequence[Headline]) -> None:
     """One metric card per headline, with its change against the previous period and its definition."""
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):

@@ -56,6 +56,7 @@ persona = catalogue.persona_name(state.persona, default="all customers")
 st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
 
 ui.share_link(state, page="journey")
+ui.no_data_note(state, catalogue)
 step_order = data.steps.sort("position")["step_name"].to_list()
 emotion = exports.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
 ui.export_menu(state, page="journey", scope=stage_slug, table=exports.stage_metric_table(data.metrics), chart=emotion)

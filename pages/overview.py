@@ -25,11 +25,7 @@ st.caption(
     f"Arrows compare with {compared[0]:%d %b %Y} – {compared[1]:%d %b %Y}."
 )
 
-if state.journey not in catalogue.days:
-    st.info(
-        f"No events or feedback are stored for **{journey_name}** yet: the map's stages, touchpoints and assumed "
-        "emotions are shown, and the numbers fill in once data is imported on the Import data page."
-    )
+ui.no_data_note(state, catalogue)
 data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
 ui.headline_cards(data.headlines)
 

@@ -52,6 +52,14 @@ def test_every_lane_and_section_is_drawn(run_journey: Callable[..., AppTest]) ->
     assert _param(app, "from") and _param(app, "to")
 
 
+def test_a_stage_of_a_journey_without_data_says_so(run_journey: Callable[..., AppTest]) -> None:
+    """The target-state map's stages hold no facts: the page says the numbers come with an import."""
+    app = run_journey(journey="northwind-future", stage="onboarding")
+    assert not app.exception
+    assert any("No events or feedback are stored for" in note.value for note in app.info)
+    assert not [note for note in run_journey(journey=JOURNEY, stage="onboarding").info if "No events" in note.value]
+
+
 def test_persona_keeps_the_url_complete(run_journey: Callable[..., AppTest]) -> None:
     """Choosing a persona in the sidebar writes it into the URL beside the stage."""
     app = run_journey(journey=JOURNEY, stage="onboarding")
