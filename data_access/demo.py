@@ -84,7 +84,7 @@ STAGES: tuple[StageSpec, ...] = (
         "onboarding",
         "Onboarding",
         "From order to working service: booking the installation, the engineer visit, setting up the router "
-        "and activating the app and SIMs. Our weakest stage.",
+        "and activating the app and SIMs.",
     ),
     StageSpec(
         "usage",
