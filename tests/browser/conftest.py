@@ -29,6 +29,10 @@ CHROMIUM_FLAGS = [
 
 pytestmark = pytest.mark.browser
 
+# One patience for a loaded machine: an assertion waits as long as an action may take.
+ACTION_TIMEOUT_MS = 30_000
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -89,7 +93,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     opened = context.new_page()
-    opened.set_default_timeout(30_000)
+    opened.set_default_timeout(ACTION_TIMEOUT_MS)
     yield opened
     context.close()
 
