@@ -66,8 +66,8 @@ FIRST_GUESS_EVENTS_PER_CUSTOMER = 11.0
 
 @dataclass(frozen=True)
 class Shape:
-    """Per stage and step lookup arrays of the current-state map, by position (stages and channels in
-    `parameters` order, which is the map's; steps in map order; touchpoints in map order)."""
+    """Lookup arrays of the current-state journey by position: stages and channels in the order of
+    `parameters` (checked to be the map's), steps and touchpoints in the map's order."""
 
     steps: tuple[tuple[str, ...], ...]  # step slugs per stage
     touchpoints: tuple[tuple[str, str], ...]  # (stage slug, touchpoint slug)
