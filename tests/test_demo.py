@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib.resources import files
 
 import polars as pl
 import pytest
+import yaml
 from sqlalchemy import Engine, select
 
 from data_access.db import session_scope
-from data_access.demo import CURRENT_SLUG, FUTURE_SLUG, ensure_demo, load_demo
+from data_access.demo import CURRENT_SLUG, FUTURE_SLUG, ensure_demo, load_demo, map_text
+from data_access.demo.generator import shape_of
+from data_access.mapfile import export_map, parse_map
 from data_access.models import (
     Channel,
     Event,
@@ -126,6 +130,32 @@ def test_demo_has_the_whole_map(engine: Engine) -> None:
         future_facts = session.scalar(select(Event.id).where(Event.journey_id == future.id).limit(1))
         assert future_facts is None
     assert f"{summary.events:,} events" in str(summary)
+
+
+def test_export_gives_the_demo_map_file_back(engine: Engine) -> None:
+    """`journey-atlas export map` on a fresh demo database writes northwind.yaml byte for byte."""
+    load_demo(engine, events=2_000, seed=1)
+    with session_scope(engine) as session:
+        exported = export_map(session)
+    assert exported == files("data_access.demo").joinpath("northwind.yaml").read_text(encoding="utf-8")
+
+
+def test_every_comment_comes_from_the_comment_file(engine: Engine) -> None:
+    """Comments are the texts of comments.yaml, and texts of every stage and of the call centre occur."""
+    load_demo(engine, events=EVENTS, seed=7)
+    comments = yaml.safe_load(files("data_access.demo").joinpath("comments.yaml").read_text(encoding="utf-8"))
+    texts = {text: group for group, bands in comments.items() for band in bands.values() for text in band}
+    _, feedback = _facts(engine)
+    written = set(feedback["comment"].drop_nulls())
+    assert written <= set(texts)
+    assert {texts[text] for text in written} == {*STAGE_SLUGS, "call-centre"}
+
+
+def test_the_generator_refuses_a_map_it_has_no_numbers_for() -> None:
+    """A step the generator's parameters do not know stops the load before anything is written."""
+    text = map_text().replace("slug: notice-ad", "slug: notice-billboard", 1)
+    with pytest.raises(ValueError, match="steps"):
+        shape_of(parse_map(text), {})
 
 
 def test_event_count_span_and_customers(engine: Engine) -> None:

@@ -1,0 +1,470 @@
+"""The demo's facts: customers walking the current-state map, generated from a seed with numpy.
+
+The generator reads the map's shape from the parsed `northwind.yaml` (stage, step and channel order,
+each step's touchpoint and that touchpoint's channel) and everything else from `parameters`. It is fully
+vectorised and works in chunks of customers, so the same seed and size always give the same rows and
+10k or 10M events take bounded memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Connection, select
+
+from data_access.demo.parameters import (
+    CALL_CENTRE_COMMENT_SHARE,
+    CHANNEL_AFFINITY,
+    CHANNEL_EFFECT,
+    CHANNEL_EVENT_TYPES,
+    CHANNEL_MIX,
+    CHANNELS,
+    COMMENT_SHARE,
+    CONTINUE,
+    CURRENT_SLUG,
+    DATA_DAYS,
+    DATA_START,
+    DAY_OF_WEEK,
+    FEEDBACK_PER_EVENT,
+    FEEDBACK_WEIGHT,
+    GAP_MEDIAN_DAYS,
+    GAP_SIGMA,
+    HOUR_OF_DAY,
+    MEASURE_MIX,
+    MONTHLY_PRICE,
+    PERSONA_EFFECT,
+    PERSONA_MIX,
+    PERSONAS,
+    PRICED_EVENT_TYPES,
+    REPEAT_RATE,
+    STAGE_EFFECT,
+    STAGES,
+    STEP_CHANNEL_SHARE,
+    STEP_EVENTS,
+    TREND_OVER_YEAR,
+)
+from data_access.mapfile import MapFile
+from data_access.metrics import SCALES
+from data_access.models import Channel, Journey, Measure, Persona, Stage, Step, Touchpoint
+
+N_STAGES = len(STAGES)
+N_CHANNELS = len(CHANNELS)
+N_PERSONAS = len(PERSONAS)
+MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
+NPS, CSAT, CES, SENTIMENT = range(len(MEASURES))
+CALL_CENTRE = CHANNELS.index("call-centre")
+BANDS = ("bad", "neutral", "good")  # how a score reads on its scale; the keys of comments.yaml
+BAD, NEUTRAL, GOOD = range(len(BANDS))
+
+CHUNK_CUSTOMERS = 50_000  # bounds memory: about 600k events per chunk
+FIRST_GUESS_EVENTS_PER_CUSTOMER = 11.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Lookup arrays of the current-state journey by position: stages and channels in the order of
+    `parameters` (checked to be the map's), steps and touchpoints in the map's order."""
+
+    steps: tuple[tuple[str, ...], ...]  # step slugs per stage
+    touchpoints: tuple[tuple[str, str], ...]  # (stage slug, touchpoint slug)
+    max_steps: int
+    steps_per_stage: np.ndarray  # (stages,)
+    visit_share: np.ndarray  # (stages, max_steps), 0 beyond the stage's steps
+    step_event_type: np.ndarray  # (stages, max_steps) index into event_types
+    step_touchpoint: np.ndarray  # (stages, max_steps) index into touchpoints or -1
+    touchpoint_channel: np.ndarray  # (touchpoints,)
+    cell_touchpoint: np.ndarray  # (stages, channels) first touchpoint of the cell or -1
+    event_types: tuple[str, ...]
+    channel_event_type: np.ndarray  # (channels,) event type forced by the channel or -1
+    channel_cdf: np.ndarray  # (personas, stages, channels)
+    measure_cdf: np.ndarray  # (stages, measures)
+    day_weights: np.ndarray  # (DATA_DAYS,)
+    hour_weights: np.ndarray  # (24,)
+    comments: tuple[str, ...]
+    comment_offset: np.ndarray  # (stages + 1, bands): first text of (stage or call centre, band)
+    comment_count: np.ndarray
+
+
+def _check_axes(map_file: MapFile) -> None:
+    """The parameters' tables are laid out along the map's stages, channels and personas."""
+    journey = next((j for j in map_file.journeys if j.slug == CURRENT_SLUG), None)
+    if journey is None:
+        raise ValueError(f"the demo map has no journey '{CURRENT_SLUG}'")
+    axes = {
+        "stages": ([s.slug for s in journey.stages], list(STAGES)),
+        "channels": ([c.slug for c in map_file.channels], list(CHANNELS)),
+        "personas": (sorted(p.slug for p in map_file.personas), sorted(PERSONAS)),
+        "steps": (
+            [[step.slug for step in stage.steps] for stage in journey.stages],
+            [list(STEP_EVENTS.get(stage.slug, {})) for stage in journey.stages],
+        ),
+    }
+    for name, (in_map, in_parameters) in axes.items():
+        if in_map != in_parameters:
+            raise ValueError(f"the demo map's {name} {in_map} are not the generator's {in_parameters}")
+
+
+def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Sequence[str]]]) -> Shape:
+    """The lookup arrays of the current-state journey in `map_file`, with the comment texts by stage and band."""
+    _check_axes(map_file)
+    journey = next(j for j in map_file.journeys if j.slug == CURRENT_SLUG)
+    channel_of = {(stage.slug, t.slug): t.channel for stage in journey.stages for t in stage.touchpoints}
+    touchpoint_keys = list(channel_of)
+    steps = tuple(tuple(step.slug for step in stage.steps) for stage in journey.stages)
+    max_steps = max(len(stage_steps) for stage_steps in steps)
+    event_types = tuple(
+        sorted(
+            {e.event_type for stage_steps in STEP_EVENTS.values() for e in stage_steps.values()}
+            | set(CHANNEL_EVENT_TYPES.values())
+        )
+    )
+    steps_per_stage = np.array([len(stage_steps) for stage_steps in steps])
+    visit_share = np.zeros((N_STAGES, max_steps))
+    step_event_type = np.zeros((N_STAGES, max_steps), dtype=np.int64)
+    step_touchpoint = np.full((N_STAGES, max_steps), -1)
+    for s, stage in enumerate(journey.stages):
+        for j, step in enumerate(stage.steps):
+            settings = STEP_EVENTS[stage.slug][step.slug]
+            visit_share[s, j] = settings.visit_share
+            step_event_type[s, j] = event_types.index(settings.event_type)
+            if step.touchpoint is not None:
+                step_touchpoint[s, j] = touchpoint_keys.index((stage.slug, step.touchpoint))
+    touchpoint_channel = np.array([CHANNELS.index(channel_of[key]) for key in touchpoint_keys])
+    cell_touchpoint = np.full((N_STAGES, N_CHANNELS), -1)
+    for i, (stage_slug, _) in reversed(list(enumerate(touchpoint_keys))):
+        cell_touchpoint[STAGES.index(stage_slug), touchpoint_channel[i]] = i
+    if ((CHANNEL_MIX > 0) & (cell_touchpoint < 0)).any():
+        raise ValueError("the channel mix sends events to a stage × channel cell without a touchpoint")
+    channel_event_type = np.array(
+        [event_types.index(CHANNEL_EVENT_TYPES[c]) if c in CHANNEL_EVENT_TYPES else -1 for c in CHANNELS]
+    )
+
+    mix = CHANNEL_MIX[None, :, :] * CHANNEL_AFFINITY[:, None, :]
+    channel_cdf = np.cumsum(mix / mix.sum(axis=2, keepdims=True), axis=2)
+    measure_cdf = np.cumsum(MEASURE_MIX / MEASURE_MIX.sum(axis=1, keepdims=True), axis=1)
+
+    day = np.arange(DATA_DAYS)
+    weekday = (DATA_START.weekday() + day) % 7
+    day_of_year = (DATA_START.timetuple().tm_yday + day) % 365
+    # autumn/winter peak around early December, plus the Black Friday fortnight
+    season = 1.0 + 0.35 * np.cos(2 * np.pi * (day_of_year - 340) / 365)
+    black_friday = np.where((day_of_year >= 325) & (day_of_year <= 338), 1.4, 1.0)
+    day_weights = DAY_OF_WEEK[weekday] * season * black_friday
+
+    groups = [*STAGES, "call-centre"]
+    texts: list[str] = []
+    comment_offset = np.zeros((len(groups), len(BANDS)), dtype=np.int64)
+    comment_count = np.zeros((len(groups), len(BANDS)), dtype=np.int64)
+    for g, group in enumerate(groups):
+        for band, band_name in enumerate(BANDS):
+            group_texts = comments.get(group, {}).get(band_name, ())
+            comment_offset[g, band] = len(texts)
+            comment_count[g, band] = len(group_texts)
+            texts.extend(group_texts)
+    return Shape(
+        steps=steps,
+        touchpoints=tuple(touchpoint_keys),
+        max_steps=max_steps,
+        steps_per_stage=steps_per_stage,
+        visit_share=visit_share,
+        step_event_type=step_event_type,
+        step_touchpoint=step_touchpoint,
+        touchpoint_channel=touchpoint_channel,
+        cell_touchpoint=cell_touchpoint,
+        event_types=event_types,
+        channel_event_type=channel_event_type,
+        channel_cdf=channel_cdf,
+        measure_cdf=measure_cdf,
+        day_weights=day_weights / day_weights.sum(),
+        hour_weights=HOUR_OF_DAY / HOUR_OF_DAY.sum(),
+        comments=tuple(texts),
+        comment_offset=comment_offset,
+        comment_count=comment_count,
+    )
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Database ids of the current-state map, laid out like `Shape`'s arrays."""
+
+    journey: int
+    stages: np.ndarray
+    channels: np.ndarray
+    personas: np.ndarray
+    steps: np.ndarray  # (stages, max_steps), -1 beyond the stage's steps
+    touchpoints: np.ndarray
+
+
+def ids_of(connection: Connection, shape: Shape) -> Ids:
+    """The ids the imported map gave the current-state journey's rows, looked up by slug."""
+    journey_id = connection.scalar(select(Journey.id).where(Journey.slug == CURRENT_SLUG))
+    if journey_id is None:
+        raise ValueError(f"the database holds no journey '{CURRENT_SLUG}'")
+    stages = {
+        slug: id_
+        for slug, id_ in connection.execute(select(Stage.slug, Stage.id).where(Stage.journey_id == journey_id))
+    }
+    channels = {slug: id_ for slug, id_ in connection.execute(select(Channel.slug, Channel.id))}
+    personas = {slug: id_ for slug, id_ in connection.execute(select(Persona.slug, Persona.id))}
+    steps = {
+        (stage, step): id_
+        for stage, step, id_ in connection.execute(
+            select(Stage.slug, Step.slug, Step.id).join(Stage).where(Stage.journey_id == journey_id)
+        )
+    }
+    touchpoints = {
+        (stage, touchpoint): id_
+        for stage, touchpoint, id_ in connection.execute(
+            select(Stage.slug, Touchpoint.slug, Touchpoint.id).join(Stage).where(Stage.journey_id == journey_id)
+        )
+    }
+    step_ids = np.full((N_STAGES, shape.max_steps), -1, dtype=np.int64)
+    for s, stage_slug in enumerate(STAGES):
+        for j, step_slug in enumerate(shape.steps[s]):
+            step_ids[s, j] = steps[stage_slug, step_slug]
+    return Ids(
+        journey=journey_id,
+        stages=np.array([stages[slug] for slug in STAGES]),
+        channels=np.array([channels[slug] for slug in CHANNELS]),
+        personas=np.array([personas[slug] for slug in PERSONAS]),
+        steps=step_ids,
+        touchpoints=np.array([touchpoints[key] for key in shape.touchpoints]),
+    )
+
+
+def _sample(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Index drawn from each row's cumulative distribution."""
+    index: np.ndarray = np.minimum((uniform[:, None] > cdf).sum(axis=1), cdf.shape[1] - 1)
+    return index
+
+
+@dataclass
+class EventBatch:
+    """Events of a chunk of customers, as positions into the `Shape`; sorted by customer."""
+
+    customer: np.ndarray  # customer number
+    persona: np.ndarray
+    seconds: np.ndarray  # seconds since DATA_START
+    stage: np.ndarray
+    step: np.ndarray
+    channel: np.ndarray
+    event_type: np.ndarray
+    value: np.ndarray
+
+    def take(self, mask: np.ndarray) -> EventBatch:
+        return EventBatch(*(getattr(self, name)[mask] for name in self.__dataclass_fields__))
+
+
+def _generate_events(rng: np.random.Generator, shape: Shape, *, customers: int, first_customer: int) -> EventBatch:
+    """A chunk of customers walking the funnel: stage entries in order, events across each stage's steps."""
+    n = customers
+    horizon = DATA_DAYS * 86_400
+    persona = rng.choice(N_PERSONAS, size=n, p=PERSONA_MIX)
+    day = rng.choice(DATA_DAYS, size=n, p=shape.day_weights)
+    start = day * 86_400 + rng.choice(24, size=n, p=shape.hour_weights) * 3_600 + rng.integers(0, 3_600, size=n)
+
+    goes_on = rng.random((n, N_STAGES - 1)) < CONTINUE[persona]
+    stages_reached = 1 + np.cumprod(goes_on, axis=1).sum(axis=1)
+    gaps = rng.lognormal(np.log(GAP_MEDIAN_DAYS * 86_400), GAP_SIGMA, size=(n, N_STAGES))
+    entry = start[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(gaps[:, :-1], axis=1)], axis=1)
+    in_stage = (np.arange(N_STAGES) < stages_reached[:, None]) & (entry < horizon)
+
+    # one row per customer × stage reached
+    cust, stage = np.nonzero(in_stage)
+    moved_on = np.zeros(len(cust), dtype=bool)
+    not_last = stage < N_STAGES - 1
+    moved_on[not_last] = in_stage[cust[not_last], stage[not_last] + 1]
+    steps = shape.steps_per_stage[stage]
+    last_step = np.where(moved_on, steps - 1, rng.integers(0, steps))  # in-stage drop-off for those who stop
+    positions = np.arange(shape.max_steps)
+    visited = (positions <= last_step[:, None]) & (
+        (positions == 0) | (rng.random((len(cust), shape.max_steps)) < shape.visit_share[stage])
+    )
+
+    # one row per event: each visited step once, plus repeat visits
+    row, step = np.nonzero(visited)
+    repeats = 1 + rng.poisson(REPEAT_RATE[stage[row]])
+    row, step = np.repeat(row, repeats), np.repeat(step, repeats)
+    event_stage = stage[row]
+    event_customer = cust[row]
+    slot = 0.9 * gaps[event_customer, event_stage] / steps[row]  # the steps share the time before the next stage
+    seconds = (entry[event_customer, event_stage] + slot * (step + rng.random(len(row)))).astype(np.int64)
+    event_persona = persona[event_customer]
+
+    channel = _sample(shape.channel_cdf[event_persona, event_stage], rng.random(len(row)))
+    step_touchpoint = shape.step_touchpoint[event_stage, step]
+    own_channel = (step_touchpoint >= 0) & (rng.random(len(row)) < STEP_CHANNEL_SHARE)
+    channel = np.where(own_channel, shape.touchpoint_channel[step_touchpoint], channel)
+
+    event_type = shape.step_event_type[event_stage, step]
+    forced = shape.channel_event_type[channel]
+    priced = np.isin(event_type, [shape.event_types.index(t) for t in PRICED_EVENT_TYPES])
+    event_type = np.where((forced >= 0) & ~priced, forced, event_type)
+    price = np.round(rng.lognormal(np.log(MONTHLY_PRICE[event_persona]), 0.25)) - 0.01
+    value = np.where(priced, price, np.nan)
+
+    batch = EventBatch(
+        customer=first_customer + event_customer,
+        persona=event_persona,
+        seconds=seconds,
+        stage=event_stage,
+        step=step,
+        channel=channel,
+        event_type=event_type,
+        value=value,
+    )
+    return batch.take(seconds < horizon)
+
+
+@dataclass
+class FeedbackBatch:
+    customer: np.ndarray
+    persona: np.ndarray
+    seconds: np.ndarray
+    stage: np.ndarray
+    step: np.ndarray
+    channel: np.ndarray  # -1: not recorded
+    touchpoint: np.ndarray  # -1: not recorded
+    measure: np.ndarray
+    score: np.ndarray
+    comment: np.ndarray  # index into shape.comments, -1: no comment
+
+
+def _generate_feedback(rng: np.random.Generator, shape: Shape, events: EventBatch) -> FeedbackBatch:
+    """Answers that follow some events: NPS late in the journey, CES at effortful stages, CSAT after touchpoints."""
+    weight = FEEDBACK_WEIGHT[events.stage]
+    chance = np.minimum(1.0, FEEDBACK_PER_EVENT * weight / max(weight.mean(), 1e-9))
+    answered = events.take(rng.random(len(weight)) < chance)
+    n = len(answered.stage)
+    measure = _sample(shape.measure_cdf[answered.stage], rng.random(n))
+
+    horizon = DATA_DAYS * 86_400
+    delay = rng.lognormal(np.log(4 * 3_600), 1.0, size=n).astype(np.int64)
+    seconds = np.minimum(answered.seconds + delay, horizon - 1)
+    mood = (
+        rng.standard_normal(n)
+        + STAGE_EFFECT[answered.stage]
+        + CHANNEL_EFFECT[answered.channel]
+        + PERSONA_EFFECT[answered.persona]
+        + TREND_OVER_YEAR * (seconds / horizon - 0.5)
+    )
+    score = np.select(
+        [measure == NPS, measure == CSAT, measure == CES],
+        [
+            np.clip(np.rint(8.0 + 1.8 * mood), 0, 10),
+            np.clip(np.rint(4.1 + 0.95 * mood), 1, 5),
+            np.clip(np.rint(5.3 + 1.2 * mood), 1, 7),
+        ],
+        default=np.where(mood > 0.4, 1.0, np.where(mood < -0.6, -1.0, 0.0)),
+    )
+
+    # CSAT and CES are about a touchpoint; NPS about the relationship; sentiment about a channel
+    step_touchpoint = shape.step_touchpoint[answered.stage, answered.step]
+    own = (step_touchpoint >= 0) & (shape.touchpoint_channel[np.maximum(step_touchpoint, 0)] == answered.channel)
+    touchpoint = np.where(own, step_touchpoint, shape.cell_touchpoint[answered.stage, answered.channel])
+    about_touchpoint = (measure == CSAT) | (measure == CES)
+    touchpoint = np.where(about_touchpoint, touchpoint, -1)
+    channel = np.where(measure == NPS, -1, answered.channel)
+
+    good_from = np.array([SCALES[m].good_from for m in MEASURES])[measure]
+    bad_to = np.array([SCALES[m].bad_to for m in MEASURES])[measure]
+    band = np.where(score >= good_from, GOOD, np.where(score <= bad_to, BAD, NEUTRAL))
+    group = np.where(
+        (answered.channel == CALL_CENTRE) & (band != NEUTRAL) & (rng.random(n) < CALL_CENTRE_COMMENT_SHARE),
+        N_STAGES,
+        answered.stage,
+    )
+    pick = (rng.random(n) * shape.comment_count[group, band]).astype(np.int64)
+    has_comment = (rng.random(n) < COMMENT_SHARE) & (shape.comment_count[group, band] > 0)
+    comment = np.where(has_comment, shape.comment_offset[group, band] + pick, -1)
+
+    return FeedbackBatch(
+        customer=answered.customer,
+        persona=answered.persona,
+        seconds=seconds,
+        stage=answered.stage,
+        step=answered.step,
+        channel=channel,
+        touchpoint=touchpoint,
+        measure=measure,
+        score=score,
+        comment=comment,
+    )
+
+
+def _timestamps(seconds: np.ndarray) -> pl.Series:
+    moments = np.datetime64(DATA_START, "s") + seconds.astype("timedelta64[s]")
+    return pl.Series(moments.astype("datetime64[us]"))
+
+
+def _customer_ids(numbers: np.ndarray) -> pl.Expr:
+    return pl.format("NW-{}", pl.lit(pl.Series(numbers)).cast(pl.String).str.zfill(7))
+
+
+def _optional_ids(ids: np.ndarray, index: np.ndarray) -> pl.Series:
+    """Database ids for positions, null where the position is -1."""
+    return pl.Series(np.where(index >= 0, ids[np.maximum(index, 0)], np.nan), nan_to_null=True).cast(pl.Int64)
+
+
+def event_frame(batch: EventBatch, shape: Shape, ids: Ids) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "occurred_at": _timestamps(batch.seconds),
+            "journey_id": np.full(len(batch.stage), ids.journey),
+            "stage_id": ids.stages[batch.stage],
+            "channel_id": ids.channels[batch.channel],
+            "step_id": ids.steps[batch.stage, batch.step],
+            "persona_id": ids.personas[batch.persona],
+            "event_type": pl.Series(shape.event_types).gather(batch.event_type),
+            "value": pl.Series(batch.value, nan_to_null=True),
+        }
+    ).select(_customer_ids(batch.customer).alias("customer_id"), pl.all())
+
+
+def feedback_frame(batch: FeedbackBatch, shape: Shape, ids: Ids) -> pl.DataFrame:
+    comment = pl.Series(shape.comments, dtype=pl.String).gather(np.maximum(batch.comment, 0))
+    return pl.DataFrame(
+        {
+            "occurred_at": _timestamps(batch.seconds),
+            "journey_id": np.full(len(batch.stage), ids.journey),
+            "stage_id": ids.stages[batch.stage],
+            "channel_id": _optional_ids(ids.channels, batch.channel),
+            "touchpoint_id": _optional_ids(ids.touchpoints, batch.touchpoint),
+            "step_id": ids.steps[batch.stage, batch.step],
+            "persona_id": ids.personas[batch.persona],
+            "measure": pl.Series([m.value for m in MEASURES]).gather(batch.measure),
+            "score": batch.score,
+            "comment": pl.Series(batch.comment >= 0).cast(pl.Boolean),
+        }
+    ).select(
+        _customer_ids(batch.customer).alias("customer_id"),
+        pl.exclude("comment"),
+        pl.when(pl.col("comment")).then(pl.lit(comment)).otherwise(None).alias("comment"),
+    )
+
+
+def fact_batches(
+    rng: np.random.Generator, shape: Shape, *, events: int
+) -> Iterator[tuple[EventBatch, FeedbackBatch, int]]:
+    """Chunks of customers until `events` events exist; the last chunk is cut at a customer boundary."""
+    remaining = events
+    next_customer = 1
+    per_customer = FIRST_GUESS_EVENTS_PER_CUSTOMER
+    while remaining > 0:
+        customers = min(CHUNK_CUSTOMERS, math.ceil(remaining / per_customer * 1.05) + 20)
+        batch = _generate_events(rng, shape, customers=customers, first_customer=next_customer)
+        if len(batch.customer) > remaining:
+            per_customer_events = np.bincount(batch.customer - next_customer, minlength=customers)
+            kept_customers = int(np.searchsorted(np.cumsum(per_customer_events), remaining, side="right"))
+            batch = batch.take(batch.customer < next_customer + kept_customers)
+            customers = kept_customers
+        if len(batch.customer) == 0:
+            break
+        per_customer = max(1.0, len(batch.customer) / max(customers, 1))
+        remaining -= len(batch.customer)
+        next_customer += customers
+        yield batch, _generate_feedback(rng, shape, batch), customers

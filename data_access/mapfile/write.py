@@ -1,0 +1,195 @@
+"""File → database: upsert a checked map by slug inside the caller's session, all or nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from data_access.mapfile.checks import check_map, parse_located, raise_problems
+from data_access.mapfile.errors import MapFileError, MapProblem
+from data_access.mapfile.schema import JourneySpec, MapFile, MapImportSummary, StageSpec
+from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
+
+
+def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImportSummary:
+    """Upsert a map file's content by slug inside the caller's transaction; all or nothing.
+
+    Everything is checked before the first write, so a `MapFileError` about the file leaves the session as it
+    was. Should the database still refuse a write, that error is a `MapFileError` too, and the caller's
+    transaction must be rolled back (`session_scope` does).
+    """
+    map_file, locator = parse_located(text, source)
+    stored_channels = {c.slug: c for c in session.scalars(select(Channel))}
+    stored_personas = {p.slug: p for p in session.scalars(select(Persona))}
+    stored_journeys = {
+        j.slug: j
+        for j in session.scalars(
+            select(Journey).options(
+                selectinload(Journey.stages).selectinload(Stage.touchpoints),
+                selectinload(Journey.stages).selectinload(Stage.steps).selectinload(Step.lane_items),
+            )
+        )
+    }
+    problems = check_map(
+        map_file,
+        stored_channels=list(stored_channels),
+        stored_personas=list(stored_personas),
+        stored_journeys=list(stored_journeys),
+    )
+    raise_problems(source, locator, problems)
+    try:
+        with session.no_autoflush:
+            summary = _write_map(session, map_file, stored_channels, stored_personas, stored_journeys)
+        session.flush()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc
+    return summary
+
+
+def _write_map(
+    session: Session,
+    map_file: MapFile,
+    channels: dict[str, Channel],
+    personas: dict[str, Persona],
+    journeys: dict[str, Journey],
+) -> MapImportSummary:
+    for position, channel_spec in enumerate(map_file.channels):
+        channel = channels.get(channel_spec.slug)
+        if channel is None:
+            channel = channels[channel_spec.slug] = Channel(slug=channel_spec.slug)
+            session.add(channel)
+        channel.name, channel.kind, channel.position = channel_spec.name, channel_spec.kind.value, position
+
+    for persona_spec in map_file.personas:
+        persona = personas.get(persona_spec.slug)
+        if persona is None:
+            persona = personas[persona_spec.slug] = Persona(slug=persona_spec.slug)
+            session.add(persona)
+        persona.name = persona_spec.name
+        persona.description, persona.goals = persona_spec.description, persona_spec.goals
+        persona.frustrations = persona_spec.frustrations
+        empathy = persona_spec.empathy_map
+        persona.thinks, persona.feels, persona.says, persona.does = (
+            empathy.thinks,
+            empathy.feels,
+            empathy.says,
+            empathy.does,
+        )
+
+    created: list[str] = []
+    updated: list[str] = []
+    counts = {"stages": 0, "touchpoints": 0, "steps": 0, "lane_items": 0, "metrics": 0}
+    written: list[tuple[Journey, JourneySpec]] = []
+    for journey_spec in map_file.journeys:
+        journey = journeys.get(journey_spec.slug)
+        if journey is None:
+            journey = journeys[journey_spec.slug] = Journey(slug=journey_spec.slug)
+            session.add(journey)
+            created.append(journey_spec.slug)
+        else:
+            updated.append(journey_spec.slug)
+        journey.name, journey.kind = journey_spec.name, journey_spec.kind.value
+        journey.owner, journey.description = journey_spec.owner, journey_spec.description
+        journey.stages = [_write_stage(journey, position, spec, channels, personas, counts)
+                          for position, spec in enumerate(journey_spec.stages)]  # fmt: skip
+        written.append((journey, journey_spec))
+    for journey, journey_spec in written:
+        journey.improves = journeys[journey_spec.improves] if journey_spec.improves is not None else None
+
+    # metric definitions point at stages and touchpoints by id, so those need their ids first
+    session.flush()
+    for journey, journey_spec in written:
+        counts["metrics"] += _write_metrics(session, journey, journey_spec)
+    return MapImportSummary(
+        channels=len(map_file.channels),
+        personas=len(map_file.personas),
+        journeys_created=created,
+        journeys_updated=updated,
+        **counts,
+    )
+
+
+def _write_stage(
+    journey: Journey,
+    position: int,
+    spec: StageSpec,
+    channels: dict[str, Channel],
+    personas: dict[str, Persona],
+    counts: dict[str, int],
+) -> Stage:
+    stage = next((s for s in journey.stages if s.slug == spec.slug), None) or Stage(slug=spec.slug)
+    stage.name, stage.position, stage.description = spec.name, position, spec.description
+
+    stored_touchpoints = {t.slug: t for t in stage.touchpoints}
+    touchpoints = []
+    for touchpoint_spec in spec.touchpoints:
+        touchpoint = stored_touchpoints.get(touchpoint_spec.slug) or Touchpoint(slug=touchpoint_spec.slug)
+        touchpoint.name, touchpoint.channel = touchpoint_spec.name, channels[touchpoint_spec.channel]
+        touchpoint.owner, touchpoint.description = touchpoint_spec.owner, touchpoint_spec.description
+        touchpoint.moment_of_truth = touchpoint_spec.moment_of_truth
+        touchpoints.append(touchpoint)
+    stage.touchpoints = touchpoints
+    by_slug = {t.slug: t for t in touchpoints}
+
+    stored_steps = {s.slug: s for s in stage.steps}
+    steps = []
+    for step_position, step_spec in enumerate(spec.steps):
+        step = stored_steps.get(step_spec.slug) or Step(slug=step_spec.slug)
+        step.name, step.position, step.description = step_spec.name, step_position, step_spec.description
+        step.touchpoint = by_slug[step_spec.touchpoint] if step_spec.touchpoint is not None else None
+        step.lane_items = [
+            LaneItem(
+                lane=lane.value,
+                text=item.text,
+                position=item_position,
+                persona=personas[item.persona] if item.persona is not None else None,
+                emotion=item.emotion,
+                severity=item.severity,
+                evidence=item.evidence,
+                owner=item.owner,
+                status=item.status,
+                impact=item.impact,
+                effort=item.effort,
+            )
+            for item_position, (lane, item) in enumerate(
+                (lane, item) for lane, items in step_spec.lanes.by_lane() for item in items
+            )
+        ]
+        counts["lane_items"] += len(step.lane_items)
+        steps.append(step)
+    stage.steps = steps
+    counts["stages"] += 1
+    counts["touchpoints"] += len(touchpoints)
+    counts["steps"] += len(steps)
+    return stage
+
+
+def _write_metrics(session: Session, journey: Journey, spec: JourneySpec) -> int:
+    stored = {
+        m.key: m for m in session.scalars(select(MetricDefinition).where(MetricDefinition.journey_id == journey.id))
+    }
+    stages = {stage.slug: stage for stage in journey.stages}
+    for metric_spec in spec.metrics:
+        metric = stored.pop(metric_spec.key, None)
+        if metric is None:
+            metric = MetricDefinition(journey_id=journey.id, key=metric_spec.key)
+            session.add(metric)
+        stage = stages[metric_spec.stage] if metric_spec.stage is not None else None
+        touchpoint = (
+            next(t for t in stage.touchpoints if t.slug == metric_spec.touchpoint)
+            if stage is not None and metric_spec.touchpoint is not None
+            else None
+        )
+        metric.label, metric.formula, metric.unit = metric_spec.label, metric_spec.formula.value, metric_spec.unit
+        metric.direction, metric.target, metric.warning = (
+            metric_spec.direction.value,
+            metric_spec.target,
+            metric_spec.warning,
+        )
+        metric.stage_id = stage.id if stage is not None else None
+        metric.touchpoint_id = touchpoint.id if touchpoint is not None else None
+    for removed in stored.values():
+        session.delete(removed)
+    return len(spec.metrics)
