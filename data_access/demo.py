@@ -23,7 +23,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from data_access.db import append_rows, bulk_load
+from data_access.bulk import append_rows, bulk_load
 from data_access.metrics import SCALES, Formula
 from data_access.models import (
     Base,

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.expression import Exists
 
-from data_access.db import append_rows, bulk_load, sqlite_text_times
+from data_access.bulk import append_rows, bulk_load, larger_sqlite_cache, sqlite_text_times
 from data_access.mapping import (
     FactKind,
     Mapping,
@@ -105,7 +105,6 @@ DEFAULT_EVENT_TYPE = "visit"
 # bucket is merged on its own at the end, so memory stays bounded as files grow
 ENTRY_TALLY_ROWS = 500_000
 ENTRY_BUCKETS = 32
-SQLITE_CACHE_KIB = 256 * 1024
 # tried in turn on the text with its date-time separator made a space (see _parse_timestamp)
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 ISO_ZONED_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%#z",)
@@ -1268,20 +1267,6 @@ def _tally_columns(model: type[Base], names: list[str]) -> list[Column[Any]]:
     return [Column(name, table.c[name].type) for name in names]
 
 
-def _larger_sqlite_cache(connection: Connection) -> Callable[[], None]:
-    """On SQLite, a page cache big enough for the fact indexes while rows go in; returns how to undo it.
-
-    With SQLite's default 2 MiB cache, inserting a million rows into indexed tables thrashes the disk
-    (measured: 3× slower import). The cache is bounded, so memory stays flat as files grow.
-    """
-    if connection.dialect.name != "sqlite":
-        return lambda: None
-    raw: Any = connection.connection.driver_connection
-    before = raw.execute("PRAGMA main.cache_size").fetchone()[0]
-    raw.execute(f"PRAGMA main.cache_size = {-SQLITE_CACHE_KIB}")
-    return lambda: raw.execute(f"PRAGMA main.cache_size = {int(before)}")
-
-
 def _open_staging(connection: Connection, kind: FactKind, workdir: Path, after: ExitStack | None) -> _Staging:
     if connection.dialect.name == "sqlite" and after is not None:
         try:
@@ -1356,7 +1341,7 @@ class _ImportRun:
         if connection.dialect.name == "postgresql":
             # room to hash and sort the staged rows in memory, for this transaction only
             connection.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
-        restore_cache = _larger_sqlite_cache(connection)
+        restore_cache = larger_sqlite_cache(connection)
         after_staging = after if after is not None else ExitStack()
         after_staging.callback(staging.close)
         fact_table = FACT_TABLES[self.kind]
