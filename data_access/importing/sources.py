@@ -58,7 +58,7 @@ def _csv_batches(path: Path, delimiter: str, names: list[str]) -> Callable[[int]
         reader = pa_csv.open_csv(
             path,
             read_options=pa_csv.ReadOptions(block_size=max(1 << 20, rows * 64)),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names}, strings_can_be_null=True, null_values=[""]
             ),
@@ -77,8 +77,8 @@ def _until_end(reader: pa_csv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
             return
 
 
-def _decode_lines(piece: bytes, encoding: str, first_line: int, bad_rows: list[int]) -> str:
-    """Decode a block of whole lines, noting the data rows (line − 1) whose bytes are not in `encoding`."""
+def _decode_lines(piece: bytes, encoding: str, first_line: int, bad_lines: list[int]) -> str:
+    """Decode a block of whole lines, noting the 1-based lines whose bytes are not in `encoding`."""
     try:
         return piece.decode(encoding)
     except UnicodeDecodeError:
@@ -88,9 +88,34 @@ def _decode_lines(piece: bytes, encoding: str, first_line: int, bad_rows: list[i
             try:
                 decoded.append(line.decode(encoding))
             except UnicodeDecodeError:
-                bad_rows.append(first_line + offset - 1)
+                bad_lines.append(first_line + offset)
                 decoded.append(line.decode(encoding, errors="replace"))
         return "\n".join(decoded)
+
+
+def _records_of_lines(path: Path, lines: list[int]) -> list[int]:
+    """The data rows (CSV records below the header) that hold `lines`, 1-based and ascending; each row once.
+
+    A newline inside a quoted value does not end a record: a line ends one when the quotes up to its end
+    are balanced (a `""` inside a value counts twice, so it keeps the balance). Without quoted newlines,
+    line N holds data row N − 1.
+    """
+    rows: list[int] = []
+    wanted = iter(lines)
+    line = next(wanted, None)
+    record, quoted = 0, False
+    with path.open("rb") as source:
+        for number, text in enumerate(source, start=1):
+            if line is None:
+                break
+            if number == line:
+                rows.append(record)
+                line = next(wanted, None)
+            if text.count(b'"') % 2:
+                quoted = not quoted
+            if not quoted:
+                record += 1
+    return list(dict.fromkeys(rows))
 
 
 def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, list[int]]:
@@ -105,7 +130,7 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
     if codec == "utf-8" and has_bom:
         codec = "utf-8-sig"
     transcode = codec != "utf-8"
-    bad_rows: list[int] = []
+    bad_lines: list[int] = []
     lines = 0
     remainder = b""
     with ExitStack() as stack:
@@ -122,13 +147,13 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
             cut = len(data) if not block else data.rfind(b"\n") + 1
             piece, remainder = data[:cut], data[cut:]
             if piece:
-                text = _decode_lines(piece, decoder_codec, lines + 1, bad_rows)
+                text = _decode_lines(piece, decoder_codec, lines + 1, bad_lines)
                 if sink is not None:
                     sink.write(text.encode("utf-8"))
                 lines += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
             if not block:
                 break
-    return (workdir / "utf8.csv" if transcode else path), lines, bad_rows
+    return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines)
 
 
 def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
