@@ -300,6 +300,16 @@ class Pipeline:
                 condition = condition & pl.col(within).is_not_null()
             return Check(f"unknown {name}", message, name, condition, _shown(name))
 
+        def unparsable(check: str, name: str, typed: str, message: str) -> Check:
+            return Check(check, message, name, raw(name).is_not_null() & pl.col(typed).is_null(), _shown(name))
+
+        def too_long(name: str, what: str) -> Check:
+            limit = TEXT_LIMITS[name]
+            condition = raw(name).str.len_chars() > limit
+            return Check(
+                "value too long", f"{what} are at most {limit} characters", name, condition, raw(name).str.slice(0, 40)
+            )
+
         lookups = self.lookups
         checks = [
             missing("timestamp", "timestamp"),
@@ -319,40 +329,21 @@ class Pipeline:
             ),
             unknown("persona", "persona_id", "not a persona slug of the map (after value maps)"),
             unknown("step", "step_id", "not a step slug of the row's stage (after value maps)"),
-            Check(
+            unparsable(
                 "unparsable timestamp",
-                f"not a date or time in {self.mapping.timestamp_format or 'ISO 8601 (YYYY-MM-DD[ HH:MM[:SS]])'}",
                 "timestamp",
-                raw("timestamp").is_not_null() & pl.col("occurred_at").is_null(),
-                _shown("timestamp"),
+                "occurred_at",
+                f"not a date or time in {self.mapping.timestamp_format or 'ISO 8601 (YYYY-MM-DD[ HH:MM[:SS]])'}",
             ),
-            Check(
-                "value too long",
-                f"customer ids are at most {TEXT_LIMITS['customer']} characters",
-                "customer",
-                raw("customer").str.len_chars() > TEXT_LIMITS["customer"],
-                raw("customer").str.slice(0, 40),
-            ),
+            too_long("customer", "customer ids"),
         ]
         if self.kind == FactKind.EVENTS:
             checks += [
                 missing("customer", "customer id"),
                 missing("stage", "stage"),
                 missing("channel", "channel"),
-                Check(
-                    "not a number",
-                    "event values must be numbers",
-                    "value",
-                    raw("value").is_not_null() & pl.col("value").is_null(),
-                    _shown("value"),
-                ),
-                Check(
-                    "value too long",
-                    f"event types are at most {TEXT_LIMITS['event_type']} characters",
-                    "event_type",
-                    raw("event_type").str.len_chars() > TEXT_LIMITS["event_type"],
-                    raw("event_type").str.slice(0, 40),
-                ),
+                unparsable("not a number", "value", "value", "event values must be numbers"),
+                too_long("event_type", "event types"),
             ]
         else:
             measures = [m.value for m in Measure]
@@ -374,12 +365,11 @@ class Pipeline:
                     _shown("measure"),
                 ),
                 missing("score", "score"),
-                Check(
+                unparsable(
                     "not a number",
-                    "scores must be numbers (map labels to numbers under values: score:)",
                     "score",
-                    raw("score").is_not_null() & pl.col("score").is_null(),
-                    _shown("score"),
+                    "score",
+                    "scores must be numbers (map labels to numbers under values: score:)",
                 ),
                 Check(
                     "score out of scale",
