@@ -18,7 +18,7 @@ stored, source keys), `staging` and `tallies` (rows and rollup tallies waiting f
 import reports).
 """
 
-from data_access.importing.api import BATCH_ROWS, Target, import_events, import_feedback, preview, refresh
+from data_access.importing.api import import_events, import_feedback, preview, refresh
 from data_access.importing.problems import (
     ImportPreview,
     ImportReport,
@@ -29,14 +29,12 @@ from data_access.importing.problems import (
 )
 
 __all__ = [
-    "BATCH_ROWS",
     "ImportPreview",
     "ImportReport",
     "ImportValidationError",
     "Problem",
     "Progress",
     "ProgressCallback",
-    "Target",
     "import_events",
     "import_feedback",
     "preview",
