@@ -97,8 +97,9 @@ def _records_of_lines(path: Path, lines: list[int]) -> list[int]:
     """The data rows (CSV records below the header) that hold `lines`, 1-based and ascending; each row once.
 
     A newline inside a quoted value does not end a record: a line ends one when the quotes up to its end
-    are balanced (a `""` inside a value counts twice, so it keeps the balance). Without quoted newlines,
-    line N holds data row N − 1.
+    are balanced (a `""` inside a value counts twice, so it keeps the balance). A blank line is no record,
+    as the CSV reader skips it, so these rows agree with the rows of every other problem. Without quoted
+    newlines or blank lines, line N holds data row N − 1.
     """
     rows: list[int] = []
     wanted = iter(lines)
@@ -108,6 +109,8 @@ def _records_of_lines(path: Path, lines: list[int]) -> list[int]:
         for number, text in enumerate(source, start=1):
             if line is None:
                 break
+            if not quoted and text in (b"\n", b"\r\n"):
+                continue
             if number == line:
                 rows.append(record)
                 line = next(wanted, None)

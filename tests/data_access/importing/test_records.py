@@ -33,12 +33,16 @@ def _only(problems: list[Problem], check: str) -> Problem:
 
 
 def test_a_bad_byte_after_a_quoted_newline_names_its_record(engine: Engine, tmp_path: Path) -> None:
-    """Record 1 spans two lines; the bad byte on line 5 is in record 3, and a record is counted once."""
+    """Record 1 spans two lines and a blank line is no record: the bad byte on line 6 is in record 3.
+
+    A record with bad bytes on two of its lines is counted once.
+    """
     path = tmp_path / "events.csv"
     path.write_bytes(
         HEADER
         + _record("c1", event_type=b'"called\nback"')
         + _record("c2")
+        + b"\n"
         + _record("c3", event_type=b"caf\xe9")
         + _record("c4", event_type=b'"caf\xe9\ncaf\xe9"')
     )
@@ -49,10 +53,10 @@ def test_a_bad_byte_after_a_quoted_newline_names_its_record(engine: Engine, tmp_
 
 
 def test_a_bad_value_after_quoted_newlines_names_its_record(engine: Engine, tmp_path: Path) -> None:
-    """A checkout stage two records after a quoted newline is reported as row 3."""
+    """A checkout stage two records after a quoted newline (and a blank line) is reported as row 3."""
     path = tmp_path / "events.csv"
     path.write_bytes(
-        HEADER + _record("c1", event_type=b'"called\nback"') + _record("c2") + _record("c3", stage="checkout")
+        HEADER + _record("c1", event_type=b'"called\nback"') + _record("c2") + b"\n" + _record("c3", stage="checkout")
     )
     problem = _only(_problems(engine, path), "unknown stage")
     assert problem.rows == (3,)
