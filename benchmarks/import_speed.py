@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.importing import import_events
-from data_access.mapping import parse_mapping
+from data_access.importing.mapping import parse_mapping
 from data_access.models import Channel, Event, Journey, Stage
 
 STAGES = ("awareness", "consideration", "purchase", "onboarding", "usage", "support", "retention", "advocacy")

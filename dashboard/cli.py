@@ -91,7 +91,7 @@ def _facts_importer(kind: str) -> Command:
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from data_access.importing import ImportValidationError, Progress, import_events, import_feedback
-        from data_access.mapping import MappingError
+        from data_access.importing.mapping import MappingError
 
         def show(progress: Progress) -> None:
             share = f" ({progress.fraction:.0%})" if progress.fraction is not None else ""

@@ -20,7 +20,7 @@ from data_access.importing import (
     import_feedback,
     preview,
 )
-from data_access.mapping import FactKind, Mapping, MappingError, parse_mapping
+from data_access.importing.mapping import FactKind, Mapping, MappingError, parse_mapping
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mappings"
 BLANK_MAPPING = """kind: events

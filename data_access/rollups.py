@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from data_access.db import bulk_load
+from data_access.bulk import bulk_load
 from data_access.metrics import SCALES
 from data_access.models import Base, EntryRollup, Event, EventRollup, Feedback, FeedbackRollup, StageEntry
 

@@ -13,7 +13,7 @@ from dashboard.import_upload import (
     preview_table,
     problems_table,
 )
-from data_access.mapping import parse_mapping
+from data_access.importing.mapping import parse_mapping
 
 
 def remember_example() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
 )
 
-from data_access.db import append_rows
+from data_access.bulk import append_rows
 
 ROWS = [
     # id, small count, big count, score, moment, day, name, comment, flag

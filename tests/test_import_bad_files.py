@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from data_access.importing import ImportValidationError, import_events, import_feedback
-from data_access.mapping import FactKind, load_mapping
+from data_access.importing.mapping import FactKind, load_mapping
 from tests.import_fixtures import add_shop_map, row_counts
 
 BAD = Path(__file__).parent / "data" / "bad"

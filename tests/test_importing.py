@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from data_access import importing
 from data_access.db import session_scope
-from data_access.importing import ImportValidationError, import_events, import_feedback, preview, refresh
+from data_access.importing import ImportValidationError, import_events, import_feedback, preview, refresh, tallies
+from data_access.importing.mapping import parse_mapping
 from data_access.mapfile import import_map
-from data_access.mapping import parse_mapping
 from data_access.metrics import SCALES, measure_value
 from data_access.models import (
     Channel,
@@ -409,8 +408,8 @@ def test_first_entries_tallied_past_the_memory_cap_give_the_rollups_of_a_full_re
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With tiny batches and a tiny cap, first-entry tallies spill to bucket files and are merged per bucket."""
-    monkeypatch.setattr(importing, "ENTRY_TALLY_ROWS", 4)
-    monkeypatch.setattr(importing, "ENTRY_BUCKETS", 3)
+    monkeypatch.setattr(tallies, "ENTRY_TALLY_ROWS", 4)
+    monkeypatch.setattr(tallies, "ENTRY_BUCKETS", 3)
     add_shop_map(engine)
     path = tmp_path / "events.csv"
     pl.DataFrame(

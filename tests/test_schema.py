@@ -20,10 +20,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, DateTime, Engine, bindparam, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from data_access import importing
 from data_access.db import alembic_config, make_engine, upgrade_schema
 from data_access.importing import import_events
-from data_access.mapping import parse_mapping
+from data_access.importing.keys import event_source_keys
+from data_access.importing.mapping import parse_mapping
 from data_access.models import Base
 from tests.import_fixtures import add_shop_map
 
@@ -126,7 +126,7 @@ def test_event_keys_are_the_first_128_bits_of_blake3() -> None:
     assert blake3_key("") == BLAKE3_OF_NOTHING[:32]
     identities = pl.Series("identity", ["", "events"])
     assert MIGRATION_0006.blake3_keys(identities)[0] == BLAKE3_OF_NOTHING[:32]
-    assert pl.select(importing._event_source_keys(pl.lit(""))).item() == BLAKE3_OF_NOTHING[:32]
+    assert pl.select(event_source_keys(pl.lit(""))).item() == BLAKE3_OF_NOTHING[:32]
     assert MIGRATION_0006.blake2b_keys(identities).to_list() == [blake2b_key(""), blake2b_key("events")]
 
 

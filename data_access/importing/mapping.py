@@ -41,11 +41,6 @@ FEEDBACK_FIELDS = (
 )
 FIELDS: dict[FactKind, tuple[str, ...]] = {FactKind.EVENTS: EVENT_FIELDS, FactKind.FEEDBACK: FEEDBACK_FIELDS}
 
-# Fields whose values are slugs of the map, looked up after value maps are applied.
-SLUG_FIELDS = ("journey", "stage", "channel", "step", "persona", "touchpoint")
-
-ISO_TIMESTAMP = "ISO 8601"
-
 
 class MappingError(ValueError):
     """A mapping file that cannot be used; `messages` holds one line per mistake."""
