@@ -251,35 +251,3 @@ def value_span(measure: Measure) -> float:
         return 100.0
     scale = SCALES[measure]
     return scale.high - scale.low
-
-
-def value_text(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
-    """A metric's value as people read it: shares and CSAT as %, CES and ratings to 2 decimals, days to 1.
-
-    Null stays null (each view says "not enough data" in its own way).
-    """
-    return _amount_text(value, formula, percent="%")
-
-
-def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
-    """A change of a metric's value, signed: a share or a CSAT moves in points, a CES by 2 decimals.
-
-    Null stays null.
-    """
-    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    return sign + _amount_text(change, formula, percent=" pts")
-
-
-def _amount_text(amount: pl.Expr, formula: pl.Expr, *, percent: str) -> pl.Expr:
-    """`amount` in the metric's unit; `percent` follows what is in percent (shares, ×100, and CSAT)."""
-    return (
-        pl.when(formula.is_in(SHARE_FORMULAS))
-        .then((amount * 100).round(1).cast(pl.String) + percent)
-        .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
-        .then(amount.round(2).cast(pl.String))
-        .when(formula == Formula.TIME_TO_NEXT.value)
-        .then(amount.round(1).cast(pl.String) + " days")
-        .when(formula == Formula.CSAT.value)
-        .then(amount.round(1).cast(pl.String) + percent)
-        .otherwise(amount.round(1).cast(pl.String))
-    )

@@ -280,26 +280,3 @@ def test_measure_value_over_summed_rollups_equals_the_value_from_raw_answers(
     assert math.isclose(value, _direct(measure, scores), rel_tol=1e-9, abs_tol=1e-9)
     frame = pl.DataFrame([{"measure": measure.value, **r} for r in rows]).group_by("measure").agg(pl.all().sum())
     assert frame.select(metrics.measure_value_expr())["value"][0] == pytest.approx(value)
-
-
-def test_values_and_changes_read_in_their_unit() -> None:
-    """What the tables and findings print: shares and CSAT in %, their changes in points, CES to 2 decimals."""
-    frame = pl.DataFrame(
-        {
-            "formula": ["conversion", "csat", "ces", "time_to_next_stage", "nps", "csat"],
-            "value": [0.923, 60.53, 4.912, 9.34, 38.1, None],
-            "change": [-0.043, 2.2, 0.11, -1.7, 6.6, None],
-        }
-    )
-    shown = frame.select(
-        metrics.value_text(pl.col("value"), pl.col("formula")).alias("value"),
-        metrics.change_text(pl.col("change"), pl.col("formula")).alias("change"),
-    )
-    assert shown.rows() == [
-        ("92.3%", "-4.3 pts"),
-        ("60.5%", "+2.2 pts"),
-        ("4.91", "+0.11"),
-        ("9.3 days", "-1.7 days"),
-        ("38.1", "+6.6"),
-        (None, None),
-    ]
