@@ -27,12 +27,14 @@ it, so the two cannot drift):
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import polars as pl
 
+from data_access.detection import REASONS
 from data_access.metrics import Formula, Status
 
 NO_VALUE = "—"
@@ -96,7 +98,7 @@ def rule(formula: str) -> TextRule:
 
 def _units(amount: float, text_rule: TextRule) -> int:
     """|amount| in the rule's smallest shown unit, halves away from zero (as polars' `half_away_from_zero`)."""
-    scaled = abs(amount * text_rule.factor) * 10**text_rule.decimals
+    scaled = abs(amount * (text_rule.factor * 10**text_rule.decimals))
     return int(decimal.Decimal(scaled).to_integral_value(rounding=decimal.ROUND_HALF_UP))
 
 
@@ -108,7 +110,7 @@ def _digits(units: int, text_rule: TextRule) -> str:
 
 def value_text(value: float | None, formula: str) -> str:
     """A metric's value (or target) as people read it, e.g. "+12", "81.3%", "5.42", "4.5 days", "—"."""
-    if value is None:
+    if value is None or math.isnan(value):
         return NO_VALUE
     text_rule = rule(formula)
     units = _units(value, text_rule)
@@ -118,7 +120,7 @@ def value_text(value: float | None, formula: str) -> str:
 
 def change_text(change: float | None, formula: str) -> str:
     """A change of a metric's value, signed, percentages in points: "+4", "+4.3 pts", "-0.12", "±0", "—"."""
-    if change is None:
+    if change is None or math.isnan(change):
         return NO_VALUE
     text_rule = rule(formula)
     units = _units(change, text_rule)
@@ -133,7 +135,7 @@ def count_text(count: int) -> str:
 
 
 def target_text(target: float | None, formula: str) -> str:
-    """ "target 80.0%", or "no target"."""
+    """A target as its card says it: "target 80.0%", or "no target"."""
     return "no target" if target is None else f"target {value_text(target, formula)}"
 
 
@@ -150,7 +152,7 @@ def delta_arrow(change: str) -> Literal["auto", "off"]:
 
 
 def status_text(status: str | None) -> str:
-    """ "on target", "near target", "off target" or "not enough data"."""
+    """A status in words: on target, near target, off target or not enough data."""
     return STATUS_WORDS.get(status or Status.NO_DATA, STATUS_WORDS[Status.NO_DATA])
 
 
@@ -204,6 +206,7 @@ def _digits_expr(units: pl.Expr, formula: pl.Expr) -> pl.Expr:
 
 def value_expr(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
     """`value_text` over columns: each row's value written by its formula's rule; null reads "—"."""
+    value = value.cast(pl.Float64).fill_nan(None)
     units = _units_expr(value, formula)
     sign = (
         pl.when(units == 0)
@@ -220,6 +223,7 @@ def value_expr(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
 
 def change_expr(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
     """`change_text` over columns; null reads "—", a change that rounds to zero "±0"."""
+    change = change.cast(pl.Float64).fill_nan(None)
     units = _units_expr(change, formula)
     sign = pl.when(change < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
     text = pl.concat_str(sign, _digits_expr(units, formula), _rule_column(formula, "change_suffix"))
@@ -234,7 +238,7 @@ def status_expr(column: str) -> pl.Expr:
 
 def count_expr(count: pl.Expr) -> pl.Expr:
     """A count with thousands separators, as volume reads: "12,345"."""
-    return value_expr(count.cast(pl.Float64), pl.lit(Formula.VOLUME.value))
+    return value_expr(count, pl.lit(Formula.VOLUME.value))
 
 
 # --- sentences and labels built from numbers -------------------------------------------------------
@@ -270,13 +274,13 @@ def grid_labels() -> list[pl.Expr]:
 
 def finding_evidence() -> pl.Expr:
     """Each finding of `detection.detect_pain_points` in a sentence, from its numbers."""
+    misses_target, got_worse, _drop_off_stands_out = REASONS
     formula = pl.col("formula")
     value, target = value_expr(pl.col("value"), formula), value_expr(pl.col("target"), formula)
-    drop_off = pl.lit(Formula.DROP_OFF.value)
     return (
-        pl.when(pl.col("reason") == "misses target")
+        pl.when(pl.col("reason") == misses_target)
         .then(pl.format("{} is {} against a target of {}", "metric", value, target))
-        .when(pl.col("reason") == "got worse")
+        .when(pl.col("reason") == got_worse)
         .then(
             pl.format(
                 "{} went from {} to {} ({})",
@@ -290,9 +294,9 @@ def finding_evidence() -> pl.Expr:
             pl.format(
                 "{} of the {} customers who reached the step before did not reach this one; the stage's median "
                 "step drop-off is {}",
-                value_expr(pl.col("value"), drop_off),
+                value,
                 count_expr(pl.col("base")),
-                value_expr(pl.col("target"), drop_off),
+                target,
             )
         )
         .alias("evidence")

@@ -54,6 +54,7 @@ def test_no_value_is_a_dash_everywhere() -> None:
     frame = pl.DataFrame({"formula": ["nps", "csat"], "value": [None, None]}, schema_overrides={"value": pl.Float64})
     for formula in format.RULES:
         assert format.value_text(None, formula) == format.change_text(None, formula) == "—"
+        assert format.value_text(float("nan"), formula) == format.change_text(float("nan"), formula) == "—"
     assert frame.select(format.value_expr(pl.col("value"), pl.col("formula")).alias("v"))["v"].to_list() == ["—", "—"]
     assert format.target_text(None, "csat") == "no target"
     assert format.target_text(80.0, "csat") == "target 80.0%"
@@ -61,7 +62,7 @@ def test_no_value_is_a_dash_everywhere() -> None:
 
 @given(
     amounts=st.lists(
-        st.floats(min_value=-1e7, max_value=1e7, allow_nan=False) | st.sampled_from([0.005, -0.125, 81.25, 2.5]),
+        st.floats(min_value=-1e7, max_value=1e7) | st.sampled_from([0.005, -0.125, 81.25, 2.5, float("nan")]),
         min_size=1,
         max_size=20,
     )
