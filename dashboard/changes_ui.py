@@ -12,10 +12,8 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import loaders
-from dashboard.charts.palette import STATUS_WORDS
+from dashboard import format, loaders
 from dashboard.state import ViewState
-from data_access import metrics
 
 PREVIOUS = "previous"
 CHOSEN = "period"
@@ -83,18 +81,8 @@ def compare_control(state: ViewState, *, page: str) -> None:
         )
 
 
-def status_words(column: str) -> pl.Expr:
-    """A status as the map's legend words it ("off target", not "red"); the PDF report says the same."""
-    return pl.col(column).replace_strict(STATUS_WORDS, default=STATUS_WORDS["no data"], return_dtype=pl.String)
-
-
 def _shown(column: str) -> pl.Expr:
-    """A value as people read it (`metrics.value_text`), or "not enough data"."""
-    return metrics.value_text(pl.col(column), pl.col("formula")).fill_null("not enough data").alias(column)
-
-
-def _shown_change() -> pl.Expr:
-    return metrics.change_text(pl.col("change"), pl.col("formula")).fill_null("–").alias("change")
+    return format.value_expr(pl.col(column), pl.col("formula")).alias(column)
 
 
 def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
@@ -111,7 +99,12 @@ def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
     )
     st.dataframe(
         movers.select(
-            "stage", "label", _shown("value"), _shown("compared_value"), _shown_change(), status_words("status")
+            "stage",
+            "label",
+            _shown("value"),
+            _shown("compared_value"),
+            format.change_expr(pl.col("change"), pl.col("formula")).alias("change"),
+            format.status_expr("status"),
         ),
         hide_index=True,
         width="stretch",

@@ -22,9 +22,9 @@ from fpdf.fonts import FontFace
 from PIL import Image
 from sqlalchemy import Connection, select
 
-from dashboard import exports
+from dashboard import exports, format
 from dashboard.charts import overview as overview_charts
-from dashboard.charts.palette import STATUS_COLOURS, STATUS_WORDS
+from dashboard.charts.palette import STATUS_COLOURS
 from data_access import journey_map, overview, stage_notes
 from data_access.experience_map import GRID_METRICS, Headline
 from data_access.models import Persona
@@ -149,26 +149,23 @@ def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
         pdf.set_xy(x + 2, top + 5.5)
         pdf.set_text_color(*INK)
         pdf.set_font(FONT, "B", 14)
-        pdf.cell(width - 4, 7, headline.shown() if headline.value is not None else "not enough data")
+        measured = headline.value is not None
+        pdf.cell(width - 4, 7, format.value_text(headline.value, headline.key) if measured else "not enough data")
         pdf.set_xy(x + 2, top + 12.5)
         pdf.set_font(FONT, "", 7)
-        change = headline.shown_change()
-        target = "" if headline.target is None else f" · target {_headline_number(headline.key, headline.target)}"
-        pdf.cell(width - 4, 4, f"{change + ' vs before' if change else 'no change to show'}{target}")
+        change = format.change_text(headline.change, headline.key)
+        target = "" if headline.target is None else f" · {format.target_text(headline.target, headline.key)}"
+        pdf.cell(width - 4, 4, f"{'no change to show' if headline.change is None else change + ' vs before'}{target}")
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_xy(MARGIN, top + 22)
-
-
-def _headline_number(key: str, value: float) -> str:
-    return f"{100 * value:.0f}%" if key == "conversion" else f"{value:g}"
 
 
 def _marker_style(cell: str) -> FontFace | None:
     """Status words led by ● print in their status colour (the word stays, so colour is never the only cue)."""
     if not cell.startswith("● "):
         return None
-    status = {word: key for key, word in STATUS_WORDS.items()}.get(cell[2:])
+    status = {word: key for key, word in format.STATUS_WORDS.items()}.get(cell[2:])
     return FontFace(color=_rgb(STATUS_COLOURS[status])) if status in ("green", "amber", "red") else None
 
 
@@ -218,7 +215,7 @@ def _experience_map_page(pdf: _Report, data: overview.OverviewData, *, metric: s
             pdf,
             ["Stage", "Touchpoint", "Channel", "Owner", "Health"],
             [
-                [stage, touchpoint, channel, owner or "—", f"● {STATUS_WORDS.get(status, status)}"]
+                [stage, touchpoint, channel, owner or "—", f"● {format.status_text(status)}"]
                 for stage, touchpoint, channel, owner, status in moments.select(
                     "stage", "touchpoint", "channel", "owner", "status"
                 ).iter_rows()
@@ -238,51 +235,13 @@ def _fit_image(pdf: _Report, png: bytes, *, max_height: float) -> None:
 # --- a stage in depth ----------------------------------------------------------------------------
 
 
-def _lane_texts(data: journey_map.JourneyMapData, lanes: tuple[str, ...] | list[str]) -> pl.DataFrame:
-    """Plain-text card lines per lane × step (touchpoints and measured emotion included)."""
-    items = data.lane_items.with_columns(
-        pl.when(pl.col("lane") == "thought")
-        .then(pl.format("“{}”", pl.col("text").str.strip_chars('"“” ')))
-        .when(pl.col("lane") == "pain_point")
-        .then(pl.format("[{}/5] {}", pl.col("severity").fill_null(0), "text"))
-        .when(pl.col("lane") == "opportunity")
-        .then(
-            pl.format("{} ({}, owner {})", "text", pl.col("status").fill_null("idea"), pl.col("owner").fill_null("—"))
-        )
-        .when(pl.col("lane") == "emotion")
-        .then(pl.format("{} ({})", "text", pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
-        .otherwise(pl.col("text"))
-        .alias("line")
-    ).select("step_id", "lane", "line")
-    touchpoints = data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
-        "step_id",
-        pl.lit("touchpoint").alias("lane"),
-        pl.format(
-            "{} · {}{}",
-            "touchpoint_name",
-            "channel_name",
-            pl.when(pl.col("moment_of_truth")).then(pl.lit(" ★")).otherwise(pl.lit("")),
-        ).alias("line"),
-    )
-    measured = data.emotions.filter(pl.col("measured_emotion").is_not_null()).select(
-        "step_id",
-        pl.lit("emotion").alias("lane"),
-        pl.format("measured {} (n = {})", pl.col("measured_emotion").round(1), "answers").alias("line"),
-    )
-    return (
-        pl.concat([items, touchpoints, measured])
-        .filter(pl.col("lane").is_in(list(lanes)))
-        .group_by("lane", "step_id", maintain_order=True)
-        .agg("line")
-    )
-
-
 def _lanes(pdf: _Report, data: journey_map.JourneyMapData, lanes: dict[str, str], *, size: float) -> None:
     steps = data.steps.sort("position")
     if steps.is_empty():
         pdf.line_of_text("This stage has no steps yet, so there are no lanes.", muted=True)
         return
-    cards = {(lane, step): lines for lane, step, lines in _lane_texts(data, list(lanes)).iter_rows()}
+    texts = format.lane_texts(data, lanes=lanes, markdown=False).group_by("lane", "step_id", maintain_order=True)
+    cards = {(lane, step): lines for lane, step, lines in texts.agg("text").iter_rows()}
     step_ids, step_names = steps["step_id"].to_list(), steps["step_name"].to_list()
     if len(step_ids) <= MAX_STEP_COLUMNS:
         rows = [
@@ -301,16 +260,15 @@ def _lanes(pdf: _Report, data: journey_map.JourneyMapData, lanes: dict[str, str]
 def _metric_rows(metrics: pl.DataFrame) -> list[list[str]]:
     rows = []
     for metric in metrics.to_dicts():
-        formula, unit = metric["formula"], metric["unit"] or ""
-        change = metric["change"]
+        formula = metric["formula"]
         rows.append(
             [
                 metric["label"],
-                exports.metric_text(metric["value"], formula, unit),
-                "—" if metric["target"] is None else exports.metric_text(metric["target"], formula, unit),
-                f"● {STATUS_WORDS.get(metric['status'], metric['status'] or 'not enough data')}",
-                "—" if change is None else exports.metric_text(change, formula, unit, signed=True),
-                f"{metric['sample']:,}",
+                format.value_text(metric["value"], formula),
+                format.value_text(metric["target"], formula),
+                f"● {format.status_text(metric['status'])}",
+                format.change_text(metric["change"], formula),
+                format.count_text(metric["sample"]),
                 metric["touchpoint_name"] or metric["scope"],
             ]
         )
@@ -365,8 +323,10 @@ def _notes(pdf: _Report, notes: pl.DataFrame) -> None:
 def _stage_heading(pdf: _Report, stage: dict, *, detail: bool) -> None:
     pdf.add_page()
     pdf.heading(f"{stage['stage']} — journey map" if detail else f"Stage {stage['number']}: {stage['stage']}")
-    conversion = "" if stage["conversion"] is None else f" · {100 * stage['conversion']:.0f}% of the stage before"
-    reached = f"{stage['customers']:,} customers first reached this stage in the period{conversion}"
+    share = stage["conversion"]
+    conversion = "" if share is None else f" · {format.value_text(share, 'conversion')} of the stage before"
+    customers = format.count_text(stage["customers"])
+    reached = f"{customers} customers first reached this stage in the period{conversion}"
     pdf.line_of_text(
         f"{reached} · {stage['findings_detail']}",
         size=9,

@@ -15,7 +15,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports
+from dashboard import changes_ui, exports, format
 from dashboard.loaders import Catalogue, load_catalogue, load_report_pdf
 from dashboard.state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
@@ -130,18 +130,20 @@ def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
 def headline_cards(headlines: Sequence[Headline]) -> None:
     """One metric card per headline, with its change against the previous period and its definition."""
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
-        target = "" if headline.target is None else f" Target {headline.target:g}."
+        target = "" if headline.target is None else f" Target {format.value_text(headline.target, headline.key)}."
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
+        change = format.change_text(headline.change, headline.key)
         with column:
             st.metric(
                 headline.label,
-                headline.shown() if measured else "—",
-                delta=headline.shown_change() if measured else "not enough data",
-                delta_color="normal" if measured else "off",
-                delta_arrow="auto" if measured else "off",
+                format.value_text(headline.value, headline.key),
+                delta=(None if headline.change is None else change) if measured else "not enough data",
+                delta_color=format.delta_colour(change, "higher") if measured else "off",
+                delta_arrow=format.delta_arrow(change) if measured else "off",
                 help=(
-                    f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers. "
+                    f"{headline.definition}.{target} "
+                    f"Based on {format.count_text(headline.answers)} answers or customers. "
                     "The arrow shows the change against the previous period of equal length."
                 ),
                 border=True,
@@ -200,7 +202,7 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
     st.dataframe(
-        moments.select("stage", "touchpoint", "channel", "owner", changes_ui.status_words("status")),
+        moments.select("stage", "touchpoint", "channel", "owner", format.status_expr("status")),
         hide_index=True,
         width="stretch",
         column_config={

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from dashboard.format import finding_evidence
 from data_access.detection import DetectionRules, detect_pain_points, drop_off_outliers
 from data_access.journey_map import LANE_SCHEMA, STEP_SCHEMA, _with_conversion
 
@@ -137,9 +138,17 @@ def test_metric_rules_and_on_map() -> None:
         ("touchpoint", "Till", "misses target", True),
         ("step", "B", "got worse", False),
     ]
-    assert found["evidence"][2] == "NPS at 2 went from 50.0 to 30.0 (-20.0)"
-    # values read as on the overview's tables: a CSAT in %, not 70.0 against 80.0
-    assert found["evidence"][1] == "Till CSAT is 70.0% against a target of 80.0%"
+    assert found.select("formula", "value", "target", "previous_value", "change").rows()[2] == (
+        "nps",
+        30.0,
+        20.0,
+        50.0,
+        -20.0,
+    )
+    evidence = found.select(finding_evidence())["evidence"]
+    assert evidence[2] == "NPS at 2 went from +50 to +30 (-20)"
+    # values read as everywhere else: a CSAT in %, not 70.0 against 80.0
+    assert evidence[1] == "Till CSAT is 70.0% against a target of 80.0%"
 
 
 def test_drop_off_finding_carries_its_evidence() -> None:
@@ -152,5 +161,6 @@ def test_drop_off_finding_carries_its_evidence() -> None:
         lane_items=NO_ITEMS,
     )
     assert found.select("scope_name", "reason").rows() == [("C", "drop-off stands out")]
-    assert found["evidence"][0].startswith("50.0% of the 900 customers")
+    assert found.select("formula", "base").rows() == [("drop_off", 900)]
+    assert found.select(finding_evidence())["evidence"][0].startswith("50.0% of the 900 customers")
     assert found["change"][0] == pytest.approx(0.35)

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Connection, Engine, delete, insert
 
+from dashboard import format
 from data_access.experience_map import Headline, emotional_curve, touchpoint_grid
 from data_access.metrics import Status
 from data_access.models import (
@@ -223,7 +224,7 @@ def test_grid_has_one_row_per_cell_with_a_touchpoint(shop: Engine) -> None:
 
 
 def test_grid_shows_the_chosen_measure_and_its_status(shop: Engine) -> None:
-    grid = _overview(shop, metric="nps").grid
+    grid = _overview(shop, metric="nps").grid.with_columns(format.grid_labels())
     cells = _cells(grid, "value", "status", "value_label", "answers", "nps_label", "csat_label", "ces_label")
     assert cells[("awareness", "web")] == (
         pytest.approx(40.0),
@@ -231,15 +232,15 @@ def test_grid_shows_the_chosen_measure_and_its_status(shop: Engine) -> None:
         "+40",
         12,
         "+40 (5 answers)",
-        "80% (5 answers)",
+        "80.0% (5 answers)",
         "not enough data (2 answers)",
     )
     assert cells[("purchase", "store")][:4] == (pytest.approx(-100 / 3), "red", "★ -33", 11)
-    assert cells[("purchase", "store")][5] == "60% (5 answers)"
+    assert cells[("purchase", "store")][5] == "60.0% (5 answers)"
 
 
 def test_a_cell_with_too_few_answers_says_so_instead_of_turning_red(shop: Engine) -> None:
-    grid = _overview(shop, metric="nps").grid
+    grid = _overview(shop, metric="nps").grid.with_columns(format.grid_labels())
     value, status, label, nps_label, health_label = _cells(
         grid, "value", "status", "value_label", "nps_label", "health_label"
     )[("purchase", "web")]
@@ -253,7 +254,7 @@ def test_a_cell_with_too_few_answers_says_so_instead_of_turning_red(shop: Engine
 
 def test_grid_health_counts_metrics_on_target(shop: Engine) -> None:
     """Awareness/web: NPS and CSAT on target, CES too few answers; purchase/store: NPS, CSAT, till CSAT all red."""
-    grid = _overview(shop, metric="health").grid
+    grid = _overview(shop, metric="health").grid.with_columns(format.grid_labels())
     cells = _cells(grid, "value", "status", "value_label", "health_label")
     assert cells[("awareness", "web")][:2] == (1.0, "green")
     assert cells[("awareness", "web")][2].startswith("100%")
@@ -320,17 +321,19 @@ def test_headlines_give_the_journey_values_and_the_previous_period(shop: Engine)
     assert nps.change == pytest.approx(200 / 13 - 100)
     # CSAT: 7 of 10 top-2-box, exactly at the edge of the warning band; last period 0 of 5
     assert (csat.value, csat.previous, csat.answers, csat.status) == (70.0, 0.0, 10, Status.AMBER)
-    assert csat.shown() == "70%"
-    assert csat.shown_change() == "+70.0 pts"
+    assert (format.value_text(csat.value, csat.key), format.change_text(csat.change, csat.key)) == (
+        "70.0%",
+        "+70.0 pts",
+    )
     # CES: 2 answers only
     assert (ces.value, ces.previous, ces.status) == (None, None, Status.NO_DATA)
-    assert ces.shown() == "–"
+    assert format.value_text(ces.value, ces.key) == "—"
     # conversion to purchase: 2 of 4 awareness entrants now, 1 of 4 last period
     assert (conversion.value, conversion.previous, conversion.answers) == (0.5, 0.25, 4)
     assert conversion.status == Status.GREEN
     assert conversion.label == "Conversion to Purchase"
-    assert conversion.shown() == "50.0%"
-    assert conversion.shown_change() == "+25.0 pts"
+    assert format.value_text(conversion.value, conversion.key) == "50.0%"
+    assert format.change_text(conversion.change, conversion.key) == "+25.0 pts"
 
 
 def test_persona_filter_restricts_every_view(shop: Engine) -> None:
@@ -450,8 +453,8 @@ def test_touchpoint_grid_sums_a_cells_daily_rows_before_applying_the_minimum() -
         metric="nps",
         min_answers=5,
     )
-    cells = _cells(grid, "value", "status", "value_label")
-    assert cells[("a", "web")] == (0.0, "green", "+0")
+    cells = _cells(grid.with_columns(format.grid_labels()), "value", "status", "value_label")
+    assert cells[("a", "web")] == (0.0, "green", "0")
     assert cells[("b", "web")][:2] == (None, "no data")
     assert "4" in cells[("b", "web")][2]
 

@@ -71,10 +71,10 @@ def test_stage_slide_shows_progress_lanes_and_metrics(run_app: Callable[..., App
     assert app.metric and "-badge[" in _texts(app)
     assert not app.selectbox and not app.number_input and not app.sidebar.children
     assert app.button(key="present_previous").label == "Consideration"
-    # changes read as on the journey map's cards: signed, and a percentage moves in points
+    # changes read as on the journey map's cards: signed (±0 when none), and a percentage moves in points
     changes = [(m.value, m.delta) for m in app.metric if m.delta]
-    assert changes and all(delta[0] in "+-" for _, delta in changes)
-    assert all(delta.endswith(" pts") for value, delta in changes if value.endswith("%"))
+    assert changes and all(delta[0] in "+-±" for _, delta in changes)
+    assert all(delta.endswith(" pts") for value, delta in changes if value.endswith("%") and delta != "±0")
 
 
 def test_previous_on_the_first_stage_returns_to_the_experience_map(run_app: Callable[..., AppTest]) -> None:
