@@ -12,9 +12,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import cache
 from dashboard.charts.palette import STATUS_WORDS
-from dashboard.state import ViewState
+from dashboard.view_state import ViewState
 from data_access import metrics
 
 PREVIOUS = "previous"
@@ -22,13 +22,13 @@ CHOSEN = "period"
 
 
 def review_slugs(journey: str) -> list[str]:
-    return loaders.load_reviews(journey)["slug"].to_list()
+    return cache.load_reviews(journey)["slug"].to_list()
 
 
 def compared_period(state: ViewState) -> tuple[dt.date, dt.date]:
     """The period the view compares with; for a review, the equal-length period ending on its date."""
     if state.review and not (state.compare_from and state.compare_to):
-        found = loaders.load_reviews(state.journey).filter(pl.col("slug") == state.review)
+        found = cache.load_reviews(state.journey).filter(pl.col("slug") == state.review)
         if len(found):
             end: dt.date = found["reviewed_on"][0]
             return end - (state.date_to - state.date_from), end
@@ -55,7 +55,7 @@ def _set_compared_dates(key: str) -> None:
 
 def compare_control(state: ViewState, *, page: str) -> None:
     """'Compare with': the period before, a chosen period, or one of the journey's reviews (call in the sidebar)."""
-    reviews = loaders.load_reviews(state.journey)
+    reviews = cache.load_reviews(state.journey)
     labels = {PREVIOUS: "the previous period", CHOSEN: "a chosen period"} | {
         slug: f"review: {label} ({day:%d %b %Y})"
         for slug, label, day in reviews.select("slug", "label", "reviewed_on").iter_rows()
@@ -100,8 +100,8 @@ def _shown_change() -> pl.Expr:
 def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
     """Every metric now and then, biggest movers first; since a review, the map's new and resolved findings."""
     st.subheader("What changed")
-    movers = loaders.load_changes(state.journey, state.persona, state.date_from, state.date_to, *compared)
-    review = loaders.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
+    movers = cache.load_changes(state.journey, state.persona, state.date_from, state.date_to, *compared)
+    review = cache.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
     since = f" (the period ending on review *{review['label'][0]}*)" if len(review) else ""
     st.caption(
         f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared[0]:%d %b %Y} – "
@@ -131,7 +131,7 @@ def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
 
 def map_changes_since(state: ViewState, *, label: str) -> None:
     st.markdown(f"**On the map since {label}**")
-    found = loaders.load_map_changes(state.journey, state.review or "")
+    found = cache.load_map_changes(state.journey, state.review or "")
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")
         return
@@ -159,6 +159,6 @@ def review_form(state: ViewState) -> None:
         label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
         day = st.date_input("Review date", value=dt.date.today(), key="overview_review_date")
         if st.form_submit_button("Save review") and label.strip():
-            slug = loaders.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
+            slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
             st.query_params["review"] = slug
             st.rerun()

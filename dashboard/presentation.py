@@ -16,8 +16,8 @@ import streamlit as st
 
 from dashboard import changes_ui, exports, journey_ui, routes, ui
 from dashboard.charts import overview as overview_charts
-from dashboard.loaders import Catalogue, load_journey_map, load_journey_stages, load_overview
-from dashboard.state import ViewState
+from dashboard.cache import Catalogue, load_journey_map, load_journey_stages, load_overview
+from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS
 from data_access.journey_map import JourneyMapData
 
@@ -78,9 +78,9 @@ def _big_chart(chart: alt.TopLevelMixin) -> None:
 def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
     """Switch to slide `position`: 0 is the experience map, k the k-th stage."""
     if position == 0:
-        st.switch_page(routes.OVERVIEW, query_params=state.query(page="overview"))
+        st.switch_page(routes.EXPERIENCE_MAP, query_params=state.query(page="overview"))
     stage = stage_slugs[position - 1]
-    st.switch_page(routes.JOURNEY, query_params=state.with_(stage=stage).query(page="journey"))
+    st.switch_page(routes.JOURNEY_MAP, query_params=state.with_(stage=stage).query(page="journey"))
 
 
 def slide_controls(
@@ -115,7 +115,7 @@ def slide_controls(
         _go(state, position + 1, slugs)
     page = "overview" if position == 0 else "journey"
     leave.page_link(
-        routes.OVERVIEW if position == 0 else routes.JOURNEY,
+        routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP,
         label="Leave presentation",
         icon=":material/close:",
         query_params=state.with_(present=False).query(page=page),

@@ -16,8 +16,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import changes_ui, exports
-from dashboard.loaders import Catalogue, load_catalogue, load_report_pdf
-from dashboard.state import Choices, ViewState, read_view_state
+from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.view_state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
 
 ALL_PERSONAS = "All customers"

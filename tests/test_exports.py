@@ -157,7 +157,9 @@ def run_page(app_env: str) -> Callable[..., AppTest]:
     def run(page: str, **params: str) -> AppTest:
         app = AppTest.from_file(APP, default_timeout=90)
         if page == "journey":
-            app.switch_page("../pages/journey.py")
+            app.run()  # registers the navigation's pages, so switch_page finds the one at its url_path
+            app.switch_page("../pages/journey_map.py")
+            app.query_params.clear()
         for name, value in params.items():
             app.query_params[name] = value
         return app.run()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.state import Choices, ViewState, read_view_state
+from dashboard.view_state import Choices, ViewState, read_view_state
 
 CHOICES = Choices(
     journeys=["northwind-current", "northwind-future"],

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import changes_ui, exports, journey_ui, presentation, routes, ui
 from dashboard.charts import journey as charts
-from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
+from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 
@@ -22,8 +22,8 @@ if state.stage not in slugs:
     else:
         st.info("Which stage? Pick one of the journey's stages:")
     for slug, name in zip(slugs, stages["stage_name"], strict=True):
-        st.page_link(routes.JOURNEY, label=name, query_params=state.with_(stage=slug).query(page="journey"))
-    st.page_link(routes.OVERVIEW, label="← Back to the experience map", query_params=state.query(page="overview"))
+        st.page_link(routes.JOURNEY_MAP, label=name, query_params=state.with_(stage=slug).query(page="journey"))
+    st.page_link(routes.EXPERIENCE_MAP, label="← Back to the experience map", query_params=state.query(page="overview"))
     st.stop()
 
 st.query_params.from_dict(state.query(page="journey"))
@@ -37,18 +37,18 @@ previous_label = f"{compared[0]:%d %b} – {compared[1]:%d %b %Y}"
 st.title(f"{stage['stage_name']} — journey map")
 st.caption(stage["description"])
 back, previous, following = st.columns([2, 1, 1])
-back.page_link(routes.OVERVIEW, label="← Experience map", query_params=state.query(page="overview"))
+back.page_link(routes.EXPERIENCE_MAP, label="← Experience map", query_params=state.query(page="overview"))
 if index > 0:
     before = stages.row(index - 1, named=True)
     previous.page_link(
-        routes.JOURNEY,
+        routes.JOURNEY_MAP,
         label=f"← {before['stage_name']}",
         query_params=state.with_(stage=before["stage_slug"]).query(page="journey"),
     )
 if index + 1 < len(slugs):
     after = stages.row(index + 1, named=True)
     following.page_link(
-        routes.JOURNEY,
+        routes.JOURNEY_MAP,
         label=f"{after['stage_name']} →",
         query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
     )

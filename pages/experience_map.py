@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import changes_ui, exports, presentation, routes, ui
 from dashboard.charts import overview as charts
-from dashboard.loaders import load_overview
+from dashboard.cache import load_overview
 from dashboard.settings import get_settings
 from data_access.experience_map import GRID_METRICS
 
@@ -33,7 +33,7 @@ ui.headline_cards(data.headlines)
 def open_stage(selection_event: object, name: str) -> None:
     points = selection_event.get("selection", {}).get(name) if isinstance(selection_event, dict) else None
     if isinstance(points, list) and points:
-        st.switch_page(routes.JOURNEY, query_params=state.with_(stage=points[0]["stage_slug"]).query(page="journey"))
+        st.switch_page(routes.JOURNEY_MAP, query_params=state.with_(stage=points[0]["stage_slug"]).query(page="journey"))
 
 
 stage_order = data.stages["stage"].to_list()
