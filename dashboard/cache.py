@@ -1,7 +1,11 @@
-"""The one module that caches: the engine as a resource, and loaders keyed by plain values only.
+"""The one module that caches: the engine as a resource, and the views' loaders keyed by plain values only.
 
-Loaders take slugs and dates (never frames, sessions or engines), so their cache keys are small and the
-same view asked twice costs one query. Every loader has a TTL and a bound on entries.
+Loaders take slugs and periods (never frames, sessions or engines), so their cache keys are small and the
+same view asked twice costs one query. A view's slugs become ids once, in `load_scope` / `load_stage_scope`,
+and the loaders pass the scope down. Every loader has a TTL and a bound on entries.
+
+The engine resource only makes the engine: `journey-atlas serve` (and `init`, `demo`) bring the schema up to
+date and fill an empty database before the server starts.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from sqlalchemy import Engine
 
 from dashboard import report
 from dashboard.settings import get_settings
-from data_access import changes, journey_map, overview, reviews, stage_notes
-from data_access.db import make_engine, session_scope, upgrade_schema
-from data_access.demo import ensure_demo
+from data_access import changes, experience_map, journey_map, reviews, stage_notes
+from data_access.db import make_engine, session_scope
+from data_access.experience_map.queries import data_days, journeys, personas
+from data_access.journey_map.comments import comment_band_counts, stage_comments
+from data_access.journey_map.content import journey_stages
+from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
 TTL = get_settings().cache_ttl_seconds
 ENTRIES = 64
@@ -25,12 +32,8 @@ ENTRIES = 64
 
 @st.cache_resource
 def engine() -> Engine:
-    """The app's engine; on first use the schema is brought up to date and an empty database gets the demo."""
-    settings = get_settings()
-    db = make_engine(settings.database_url, pool_pre_ping=True)
-    upgrade_schema(db)
-    ensure_demo(db, events=settings.demo_events, seed=settings.demo_seed)
-    return db
+    """The app's engine (the schema and the first-run demo are `journey-atlas serve`'s job)."""
+    return make_engine(get_settings().database_url, pool_pre_ping=True)
 
 
 def forget_cached_data() -> None:
@@ -46,9 +49,6 @@ class Catalogue:
     personas: pl.DataFrame
     days: dict[str, tuple[dt.date, dt.date]]
 
-    def journey_id(self, slug: str) -> int:
-        return int(self.journeys.filter(pl.col("slug") == slug)["id"][0])
-
     def journey_name(self, slug: str) -> str:
         return str(self.journeys.filter(pl.col("slug") == slug)["name"][0])
 
@@ -59,63 +59,60 @@ class Catalogue:
         names = self.personas.filter(pl.col("slug") == slug)["name"]
         return str(names[0]) if len(names) else default
 
-    def persona_id(self, slug: str | None) -> int | None:
-        if slug is None:
-            return None
-        return int(self.personas.filter(pl.col("slug") == slug)["id"][0])
-
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def load_catalogue() -> Catalogue:
     with engine().connect() as connection:
-        journeys = overview.journeys(connection)
+        every_journey = journeys(connection)
         days = {}
-        for slug, journey_id in journeys.select("slug", "id").iter_rows():
-            found = overview.data_days(connection, journey_id=journey_id)
+        for slug, journey_id in every_journey.select("slug", "id").iter_rows():
+            found = data_days(connection, journey_id=journey_id)
             if found:
                 days[slug] = found
-        return Catalogue(journeys=journeys, personas=overview.personas(connection), days=days)
+        return Catalogue(journeys=every_journey, personas=personas(connection), days=days)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_scope(journey: str, persona: str | None, period: Period, compared: Period) -> Scope:
+    """The view's ids; the view state has already checked that the journey and persona exist."""
+    with engine().connect() as connection:
+        scope = resolve_scope(
+            connection, journey_slug=journey, persona_slug=persona, period=period, compared=compared
+        )
+    if scope is None:
+        raise LookupError(f"Journey '{journey}' or persona '{persona}' does not exist.")
+    return scope
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_stage_scope(journey: str, stage: str, persona: str | None, period: Period, compared: Period) -> StageScope:
+    """The ids of one stage's view; the page has already checked that the journey has the stage."""
+    scope = load_scope(journey, persona, period, compared)
+    with engine().connect() as connection:
+        stage_scope = resolve_stage(connection, scope, stage_slug=stage)
+    if stage_scope is None:
+        raise LookupError(f"Stage '{stage}' is not in journey '{journey}'.")
+    return stage_scope
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the experience map…")
-def load_overview(
-    journey: str,
-    persona: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    metric: str,
-    compare_from: dt.date | None = None,
-    compare_to: dt.date | None = None,
-) -> overview.OverviewData:
-    """The experience map; headlines compare with compare_from..compare_to, by default the period before."""
-    catalogue = load_catalogue()
-    compared = overview.Period(compare_from, compare_to) if compare_from and compare_to else None
+def load_experience_map(
+    journey: str, persona: str | None, period: Period, compared: Period, metric: str
+) -> experience_map.ExperienceMapData:
+    """The experience map; headlines compare with `compared`."""
+    scope = load_scope(journey, persona, period, compared)
     with engine().connect() as connection:
-        return overview.load_overview(
-            connection,
-            journey_id=catalogue.journey_id(journey),
-            period=overview.Period(date_from, date_to),
-            persona_id=catalogue.persona_id(persona),
-            metric=metric,
-            min_answers=get_settings().min_responses,
-            compared=compared,
+        return experience_map.load_experience_map(
+            connection, scope=scope, metric=metric, min_answers=get_settings().min_responses
         )
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing the two periods…")
-def load_changes(
-    journey: str, persona: str | None, date_from: dt.date, date_to: dt.date, compare_from: dt.date, compare_to: dt.date
-) -> pl.DataFrame:
+def load_changes(journey: str, persona: str | None, period: Period, compared: Period) -> pl.DataFrame:
     """Every metric of the journey now and in the compared period, biggest movers first."""
+    scope = load_scope(journey, persona, period, compared)
     with engine().connect() as connection:
-        return changes.load_changes(
-            connection,
-            journey_slug=journey,
-            period=overview.Period(date_from, date_to),
-            compared=overview.Period(compare_from, compare_to),
-            persona_slug=persona,
-            min_answers=get_settings().min_responses,
-        )
+        return changes.load_changes(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -145,31 +142,18 @@ def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
 def load_journey_stages(journey: str) -> pl.DataFrame:
     """The journey's stages in order (empty for an unknown journey)."""
     with engine().connect() as connection:
-        return journey_map.journey_stages(connection, journey_slug=journey)
+        found = journey_id(connection, journey)
+        return journey_stages(connection, journey_id=-1 if found is None else found)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
 def load_journey_map(
-    journey: str,
-    stage: str,
-    persona: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    compare_from: dt.date | None = None,
-    compare_to: dt.date | None = None,
+    journey: str, stage: str, persona: str | None, period: Period, compared: Period
 ) -> journey_map.JourneyMapData:
-    """The journey map of a stage; metrics compare with compare_from..compare_to, else the period before."""
+    """The journey map of a stage; metrics compare with `compared`."""
+    scope = load_stage_scope(journey, stage, persona, period, compared)
     with engine().connect() as connection:
-        return journey_map.load_journey_map(
-            connection,
-            journey_slug=journey,
-            stage_slug=stage,
-            persona_slug=persona,
-            start=date_from,
-            end=date_to,
-            min_answers=get_settings().min_responses,
-            compared=(compare_from, compare_to) if compare_from and compare_to else None,
-        )
+        return journey_map.load_journey_map(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -177,8 +161,8 @@ def load_stage_comments(
     journey: str,
     stage: str,
     persona: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
+    period: Period,
+    compared: Period,
     band: str | None,
     measure: str | None,
     channel: str | None,
@@ -186,24 +170,12 @@ def load_stage_comments(
     page_size: int = 20,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Comment counts per score band, and one page of comments newest first, for the filters given."""
+    scope = load_stage_scope(journey, stage, persona, period, compared)
     with engine().connect() as connection:
-        counts = journey_map.comment_band_counts(
+        counts = comment_band_counts(connection, scope=scope, measure=measure, channel_slug=channel)
+        comments = stage_comments(
             connection,
-            journey_slug=journey,
-            stage_slug=stage,
-            persona_slug=persona,
-            start=date_from,
-            end=date_to,
-            measure=measure,
-            channel_slug=channel,
-        )
-        comments = journey_map.stage_comments(
-            connection,
-            journey_slug=journey,
-            stage_slug=stage,
-            persona_slug=persona,
-            start=date_from,
-            end=date_to,
+            scope=scope,
             band=band,
             measure=measure,
             channel_slug=channel,
@@ -230,27 +202,38 @@ def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def load_report_pdf(
-    journey: str,
-    persona: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    metric: str,
-    stage: str | None,
-    compare_from: dt.date,
-    compare_to: dt.date,
+    journey: str, persona: str | None, period: Period, compared: Period, metric: str, stage: str | None
 ) -> bytes:
-    """The view's PDF report: the experience map, then `stage` in depth, or every stage when it is None."""
+    """The view's PDF report: the experience map, then `stage` in depth, or every stage when it is None.
+
+    Built from the same cached view data the pages draw, so the report shows the numbers on screen.
+    """
     settings = get_settings()
-    with engine().connect() as connection:
-        return report.build_report(
-            connection,
-            journey_slug=journey,
-            persona_slug=persona,
-            start=date_from,
-            end=date_to,
-            metric=metric,
-            stage_slug=stage,
-            min_answers=settings.min_responses,
-            notes=settings.stage_notes,
-            compared=(compare_from, compare_to),
+    catalogue = load_catalogue()
+    overview = load_experience_map(journey, persona, period, compared, metric)
+    slugs = [stage] if stage is not None else overview.stages["stage_slug"].to_list()
+    stages = {}
+    for slug in slugs:
+        scope = load_stage_scope(journey, slug, persona, period, compared)
+        with engine().connect() as connection:
+            low = stage_comments(connection, scope=scope, band="low", limit=5) if stage else None
+            newest = stage_comments(connection, scope=scope, limit=8) if stage else None
+            notes = (
+                stage_notes.list_notes(connection, journey_slug=journey, stage_slug=slug, limit=20 if stage else 5)
+                if settings.stage_notes
+                else None
+            )
+        stages[slug] = report.StageReport(
+            journey_map=load_journey_map(journey, slug, persona, period, compared),
+            low_comments=low,
+            newest_comments=newest,
+            notes=notes,
         )
+    title = report.ReportTitle(
+        journey=catalogue.journey_name(journey),
+        persona=catalogue.persona_name(persona, default="All customers"),
+        start=period.start,
+        end=period.end,
+        compared=(compared.start, compared.end),
+    )
+    return report.build_report(title=title, experience_map=overview, stages=stages, metric=metric, stage=stage)

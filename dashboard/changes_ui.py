@@ -21,18 +21,9 @@ PREVIOUS = "previous"
 CHOSEN = "period"
 
 
-def review_slugs(journey: str) -> list[str]:
-    return cache.load_reviews(journey)["slug"].to_list()
-
-
-def compared_period(state: ViewState) -> tuple[dt.date, dt.date]:
-    """The period the view compares with; for a review, the equal-length period ending on its date."""
-    if state.review and not (state.compare_from and state.compare_to):
-        found = cache.load_reviews(state.journey).filter(pl.col("slug") == state.review)
-        if len(found):
-            end: dt.date = found["reviewed_on"][0]
-            return end - (state.date_to - state.date_from), end
-    return state.compared_period
+def review_days(journey: str) -> dict[str, dt.date]:
+    """The journey's reviews: slug -> the review's day."""
+    return dict(cache.load_reviews(journey).select("slug", "reviewed_on").iter_rows())
 
 
 def _set_comparison(page: str) -> None:
@@ -61,7 +52,8 @@ def compare_control(state: ViewState, *, page: str) -> None:
         for slug, label, day in reviews.select("slug", "label", "reviewed_on").iter_rows()
     }
     current = state.review or (CHOSEN if state.compare_from and state.compare_to else PREVIOUS)
-    st.session_state[f"{page}_compare_default"] = state.compared_period
+    before = state.period.previous()  # where a newly chosen comparison starts
+    st.session_state[f"{page}_compare_default"] = (before.start, before.end)
     st.selectbox(
         "Compare with",
         list(labels),
@@ -76,7 +68,7 @@ def compare_control(state: ViewState, *, page: str) -> None:
     if current == CHOSEN:
         st.date_input(
             "Compared period",
-            value=compared_period(state),
+            value=(state.compared.start, state.compared.end),
             key=f"{page}_compare_dates",
             on_change=_set_compared_dates,
             args=(f"{page}_compare_dates",),
@@ -97,15 +89,16 @@ def _shown_change() -> pl.Expr:
     return metrics.change_text(pl.col("change"), pl.col("formula")).fill_null("–").alias("change")
 
 
-def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
+def what_changed(state: ViewState) -> None:
     """Every metric now and then, biggest movers first; since a review, the map's new and resolved findings."""
     st.subheader("What changed")
-    movers = cache.load_changes(state.journey, state.persona, state.date_from, state.date_to, *compared)
+    compared = state.compared
+    movers = cache.load_changes(state.journey, state.persona, state.period, compared)
     review = cache.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
     since = f" (the period ending on review *{review['label'][0]}*)" if len(review) else ""
     st.caption(
-        f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared[0]:%d %b %Y} – "
-        f"{compared[1]:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
+        f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared.start:%d %b %Y} – "
+        f"{compared.end:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
         "metric's scale (200 NPS or sentiment points, 100 CSAT points, 6 on CES, 1 for a share); time to "
         "next stage relative to its larger value. Status is against target, now."
     )

@@ -13,8 +13,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import exports
-from dashboard.charts import journey as charts
 from dashboard.cache import add_stage_note, load_stage_notes
+from dashboard.charts import journey as charts
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData

@@ -14,9 +14,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports, journey_ui, routes, ui
+from dashboard import exports, journey_ui, routes, ui
+from dashboard.cache import Catalogue, load_experience_map, load_journey_map, load_journey_stages
 from dashboard.charts import overview as overview_charts
-from dashboard.cache import Catalogue, load_journey_map, load_journey_stages, load_overview
 from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS
 from data_access.journey_map import JourneyMapData
@@ -131,8 +131,7 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
     slide_controls(
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
-    compared = changes_ui.compared_period(state)
-    data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
+    data = load_experience_map(state.journey, state.persona, state.period, state.compared, state.metric)
     ui.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = overview_charts.touchpoint_heatmap(
@@ -215,8 +214,7 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     _large_type()
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
-    compared = changes_ui.compared_period(state)
-    data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
+    data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

@@ -23,7 +23,7 @@ from data_access.experience_map import GRID_METRICS, Headline
 ALL_PERSONAS = "All customers"
 
 
-def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
+def current_view() -> tuple[ViewState, Catalogue]:
     """The view named by the URL, completed with defaults; notices for bad parameters are shown."""
     catalogue = load_catalogue()
     if catalogue.journeys.is_empty():
@@ -46,8 +46,7 @@ def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
         metrics=list(GRID_METRICS),
         first_day=first,
         last_day=last,
-        stages=stages,
-        reviews=changes_ui.review_slugs(journey),
+        reviews=changes_ui.review_days(journey),
     )
     state, notices = read_view_state(params, choices)
     for notice in notices:
@@ -190,8 +189,10 @@ def export_menu(
         if chart is not None:
             download("Chart (PNG)", partial(exports.chart_png, chart), "png", "image/png")
             download("Chart (SVG)", partial(exports.chart_svg, chart), "svg", "image/svg+xml")
-        report = partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
-                         state.stage if page == "journey" else None, *changes_ui.compared_period(state))  # fmt: skip
+        stage = state.stage if page == "journey" else None
+        report = partial(
+            load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage
+        )
         scope_words = "this stage in depth" if page == "journey" else "one page per stage"
         download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 

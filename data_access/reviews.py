@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from data_access.journey_map import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
+from data_access.journey_map.content import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
 from data_access.mapfile import JourneySpec, LaneItemSpec, MapFile, export_map, parse_map, read_map
 from data_access.models import Journey, Lane, Review
 

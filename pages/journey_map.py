@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports, journey_ui, presentation, routes, ui
-from dashboard.charts import journey as charts
+from dashboard import exports, journey_ui, presentation, routes, ui
 from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
+from dashboard.charts import journey as charts
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 
@@ -29,10 +29,10 @@ if state.stage not in slugs:
 st.query_params.from_dict(state.query(page="journey"))
 index = slugs.index(state.stage)
 stage_slug: str = slugs[index]
-compared = changes_ui.compared_period(state)
-data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
+compared = state.compared
+data = load_journey_map(state.journey, stage_slug, state.persona, state.period, compared)
 stage = stages.row(index, named=True)
-previous_label = f"{compared[0]:%d %b} – {compared[1]:%d %b %Y}"
+previous_label = f"{compared.start:%d %b} – {compared.end:%d %b %Y}"
 
 st.title(f"{stage['stage_name']} — journey map")
 st.caption(stage["description"])
@@ -102,7 +102,7 @@ channel = channel_column.selectbox(
 )  # fmt: skip
 band = st.session_state.get("journey_band")
 page = int(st.session_state.get("journey_comment_page", 1)) - 1
-comment_args = (state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+comment_args = (state.journey, stage_slug, state.persona, state.period, compared)
 counts, comments = load_stage_comments(*comment_args, band, measure, channel, page)
 per_band = dict(counts.iter_rows())
 st.segmented_control(
