@@ -26,7 +26,6 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    inspect,
     text,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,10 +79,6 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_schema(engine: Engine) -> None:
     """Create the schema or bring it to the newest revision."""
     command.upgrade(alembic_config(engine), "head")
-
-
-def schema_is_current(engine: Engine) -> bool:
-    return "alembic_version" in inspect(engine).get_table_names()
 
 
 @contextmanager
