@@ -65,30 +65,30 @@ def _set_param(name: str, key: str) -> None:
         st.query_params[name] = value
 
 
+def _url_choice(
+    label: str, names: dict[str, str], current: str, *, name: str, key: str, help: str | None = None
+) -> None:
+    """A select box over `names` (value -> shown name) whose choice is written into the URL parameter `name`."""
+    st.selectbox(
+        label,
+        list(names),
+        index=list(names).index(current),
+        format_func=names.__getitem__,
+        key=key,
+        on_change=_set_param,
+        args=(name, key),
+        help=help,
+    )
+
+
 def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None:
     """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL."""
     journey_names = dict(catalogue.journeys.select("slug", "name").iter_rows())
     persona_names = {ALL_PERSONAS: ALL_PERSONAS} | dict(catalogue.personas.select("slug", "name").iter_rows())
     first, last = catalogue.days.get(state.journey, (state.date_from, state.date_to))
     with st.sidebar:
-        st.selectbox(
-            "Journey",
-            list(journey_names),
-            index=list(journey_names).index(state.journey),
-            format_func=journey_names.__getitem__,
-            key=f"{page}_journey",
-            on_change=_set_param,
-            args=("journey", f"{page}_journey"),
-        )
-        st.selectbox(
-            "Persona",
-            list(persona_names),
-            index=list(persona_names).index(state.persona or ALL_PERSONAS),
-            format_func=persona_names.__getitem__,
-            key=f"{page}_persona",
-            on_change=_set_param,
-            args=("persona", f"{page}_persona"),
-        )
+        _url_choice("Journey", journey_names, state.journey, name="journey", key=f"{page}_journey")
+        _url_choice("Persona", persona_names, state.persona or ALL_PERSONAS, name="persona", key=f"{page}_persona")
         st.date_input(
             "Period",
             value=(state.date_from, state.date_to),
@@ -99,14 +99,12 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
             args=("dates", f"{page}_dates"),
         )
         if page == "overview":
-            st.selectbox(
+            _url_choice(
                 "Colour cells by",
-                list(GRID_METRICS),
-                index=list(GRID_METRICS).index(state.metric),
-                format_func=lambda key: GRID_METRICS[key].split(":")[0],
+                {key: label.split(":")[0] for key, label in GRID_METRICS.items()},
+                state.metric,
+                name="metric",
                 key="overview_metric",
-                on_change=_set_param,
-                args=("metric", "overview_metric"),
                 help="Health is the share of a cell's metrics at or better than target.",
             )
         changes_ui.compare_control(state, page=page)

@@ -34,6 +34,15 @@ class Period:
         return Period(day - dt.timedelta(days=self.days - 1), day)
 
 
+def as_date(value: object) -> dt.date:
+    """A day as the database hands it back: SQLite returns dates stored by `date()` as text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 @dataclass(frozen=True)
 class Scope:
     """One view of a journey: its ids, the persona (None: every customer), the period and the compared one."""

@@ -28,7 +28,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
-from data_access.scope import Period
+from data_access.scope import Period, as_date
 
 
 def _frame(connection: Connection, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
@@ -139,17 +139,8 @@ def data_days(connection: Connection, *, journey_id: int) -> tuple[dt.date, dt.d
         low, high = connection.execute(
             select(func.min(table.day), func.max(table.day)).where(table.journey_id == journey_id)
         ).one()
-        bounds += [_as_date(d) for d in (low, high) if d is not None]
+        bounds += [as_date(d) for d in (low, high) if d is not None]
     return (min(bounds), max(bounds)) if bounds else None
-
-
-def _as_date(value: object) -> dt.date:
-    # SQLite hands back dates stored by `date()` as text
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def feedback_by_touchpoint(
