@@ -15,6 +15,7 @@ from data_access.journey_map.numbers import (
     TimeToNextStage,
     stage_feedback_daily,
     stage_funnel,
+    stage_metric_definitions,
     stage_metric_trend,
     stage_metrics,
     step_metrics,
@@ -48,8 +49,9 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     steps = stage_steps(connection, scope=scope)
     items = lane_items(connection, scope=scope)
     funnel = stage_funnel(connection, scope=scope)
-    metrics = stage_metrics(connection, scope=scope, min_answers=min_answers)
-    by_step = step_metrics(connection, scope=scope, min_answers=min_answers)
+    definitions = stage_metric_definitions(connection, scope=scope)
+    metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
+    by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
     measured = step_emotion(stage_feedback_daily(connection, scope=scope), min_answers=min_answers)
     findings = detect_pain_points(
         step_metrics=by_step,
@@ -68,7 +70,7 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         funnel=funnel,
         time_to_next=time_to_next_stage(connection, scope=scope),
         metrics=metrics,
-        trend=stage_metric_trend(connection, scope=scope, min_answers=min_answers),
+        trend=stage_metric_trend(connection, scope=scope, min_answers=min_answers, definitions=definitions),
         findings=findings,
         evidence=evidence_comments(connection, scope=scope, step_ids=flagged),
         channels=comment_channels(connection),

@@ -314,17 +314,20 @@ def stage_metrics(
     *,
     scope: StageScope,
     min_answers: int,
+    definitions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every metric linked to the stage: value, target, status, and change against the compared period.
 
-    The values are over `scope.period`, the previous ones over `scope.compared`.
+    The values are over `scope.period`, the previous ones over `scope.compared`. `definitions` are the
+    stage's `stage_metric_definitions`, when the caller has them already.
 
     Columns: the definition's (see `stage_metric_definitions`), value, sample, previous_value,
     previous_sample, change, improvement (change signed so that positive is better), status
     ("green" | "amber" | "red" | "no data"). A value resting on fewer than `min_answers` answers (or base
     customers for conversion) is null: not enough data.
     """
-    definitions = stage_metric_definitions(connection, scope=scope)
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
     columns = ["value", "sample", "previous_value", "previous_sample", "change", "improvement", "status"]
     if definitions.is_empty():
         return definitions.with_columns(pl.lit(None).alias(c) for c in columns)
@@ -388,13 +391,15 @@ def stage_metric_trend(
     *,
     scope: StageScope,
     min_answers: int,
+    definitions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Weekly points of each linked metric over the period: metric_id, key, label, week, value, sample, target.
 
     Weeks start on Monday; the first and last may be partial. A week under `min_answers` has a null value
     (a gap in the line). Time to next stage has no weekly trend.
     """
-    definitions = stage_metric_definitions(connection, scope=scope)
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
     schema = pl.Schema(
         {
             "metric_id": pl.Int64,
@@ -426,15 +431,16 @@ def step_metrics(
     *,
     scope: StageScope,
     min_answers: int,
+    definitions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The stage's and journey's feedback metrics evaluated on each step, with the compared period.
 
     Columns: step_id, metric_id, key, label, formula, direction, target, warning, value, sample,
     previous_value, previous_sample, change, improvement, status. Detection reads these.
     """
-    definitions = stage_metric_definitions(connection, scope=scope).filter(
-        pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null()
-    )
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
+    definitions = definitions.filter(pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null())
     feedback_daily = pl.concat(
         [
             _feedback_daily(connection, scope, period).with_columns(pl.lit(label).alias("period"))
