@@ -140,10 +140,12 @@ def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def load_journey_stages(journey: str) -> pl.DataFrame:
-    """The journey's stages in order (empty for an unknown journey)."""
+    """The journey's stages in order; the view state has already checked that the journey exists."""
     with engine().connect() as connection:
         found = journey_id(connection, journey)
-        return journey_stages(connection, journey_id=-1 if found is None else found)
+        if found is None:
+            raise LookupError(f"Journey '{journey}' does not exist.")
+        return journey_stages(connection, journey_id=found)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
