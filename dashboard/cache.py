@@ -76,9 +76,7 @@ def load_catalogue() -> Catalogue:
 def load_scope(journey: str, persona: str | None, period: Period, compared: Period) -> Scope:
     """The view's ids; the view state has already checked that the journey and persona exist."""
     with engine().connect() as connection:
-        scope = resolve_scope(
-            connection, journey_slug=journey, persona_slug=persona, period=period, compared=compared
-        )
+        scope = resolve_scope(connection, journey_slug=journey, persona_slug=persona, period=period, compared=compared)
     if scope is None:
         raise LookupError(f"Journey '{journey}' or persona '{persona}' does not exist.")
     return scope

@@ -47,7 +47,7 @@ def test_serve_fills_an_empty_database_before_the_server_starts(
     monkeypatch.setattr(cli.subprocess, "call", start)
     assert cli.main(["serve", "--headless", "--port", "8599"]) == 0
     assert "generating the demo company (1,000 events)" in capsys.readouterr().out
-    (command, env), = started
+    ((command, env),) = started
     assert command[1:4] == ["-m", "streamlit", "run"] and "8599" in command
     assert env["ATLAS_DATABASE_URL"] == empty_database
 
