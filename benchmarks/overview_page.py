@@ -48,7 +48,8 @@ def main() -> None:
         events = connection.execute(select(func.count()).select_from(Event)).scalar_one()
         journey = journeys(connection).row(0, named=True)
         journey_id = int(journey["id"])
-        first, last = data_days(connection, journey_id=journey_id) or (dt.date.today(), dt.date.today())
+        days = data_days(connection, journey_id=journey_id) or Period(dt.date.today(), dt.date.today())
+        first, last = days.start, days.end
         persona_id = int(personas(connection)["id"][0])
         views = {
             "last 90 days, all customers, health": (

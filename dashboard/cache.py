@@ -47,7 +47,7 @@ class Catalogue:
 
     journeys: pl.DataFrame
     personas: pl.DataFrame
-    days: dict[str, tuple[dt.date, dt.date]]
+    days: dict[str, Period]  # the days with data of each journey that has any
 
     def journey_name(self, slug: str) -> str:
         return str(self.journeys.filter(pl.col("slug") == slug)["name"][0])

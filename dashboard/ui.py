@@ -19,6 +19,7 @@ from dashboard import changes_ui, exports
 from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
 from dashboard.view_state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
+from data_access.scope import Period
 
 ALL_PERSONAS = "All customers"
 
@@ -32,20 +33,15 @@ def current_view() -> tuple[ViewState, Catalogue]:
     with_data = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
     journeys = with_data + [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
     params = {key: st.query_params.get(key, "") for key in st.query_params}
-    first, last = (
-        catalogue.days[journeys[0]]
-        if journeys[0] in catalogue.days
-        else (dt.date.today() - dt.timedelta(days=89), dt.date.today())
-    )
-    if params.get("journey") in catalogue.days:
-        first, last = catalogue.days[params["journey"]]
+    fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
+    data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),
         metrics=list(GRID_METRICS),
-        first_day=first,
-        last_day=last,
+        first_day=data_days.start,
+        last_day=data_days.end,
         reviews=changes_ui.review_days(journey),
     )
     state, notices = read_view_state(params, choices)
@@ -85,7 +81,8 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
     """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL."""
     journey_names = dict(catalogue.journeys.select("slug", "name").iter_rows())
     persona_names = {ALL_PERSONAS: ALL_PERSONAS} | dict(catalogue.personas.select("slug", "name").iter_rows())
-    first, last = catalogue.days.get(state.journey, (state.date_from, state.date_to))
+    data_days = catalogue.days.get(state.journey, state.period)
+    first, last = data_days.start, data_days.end
     with st.sidebar:
         _url_choice("Journey", journey_names, state.journey, name="journey", key=f"{page}_journey")
         _url_choice("Persona", persona_names, state.persona or ALL_PERSONAS, name="persona", key=f"{page}_persona")

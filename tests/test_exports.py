@@ -43,7 +43,7 @@ def demo_views(demo_database_url: str) -> tuple[experience_map.ExperienceMapData
         assert found is not None
         days = data_days(connection, journey_id=found)
         assert days is not None
-        period = Period(days[1] - dt.timedelta(days=89), days[1])
+        period = Period(days.end - dt.timedelta(days=89), days.end)
         scope = resolve_scope(connection, journey_slug=JOURNEY, persona_slug=None, period=period)
         assert scope is not None
         onboarding = resolve_stage(connection, scope, stage_slug="onboarding")

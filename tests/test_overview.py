@@ -371,7 +371,7 @@ def test_conversion_headline_defaults_to_the_last_stage(shop: Engine) -> None:
 
 def test_data_days_span_events_and_feedback(shop: Engine) -> None:
     with shop.connect() as connection:
-        assert data_days(connection, journey_id=SHOP) == (dt.date(2024, 2, 20), dt.date(2024, 3, 14))
+        assert data_days(connection, journey_id=SHOP) == Period(dt.date(2024, 2, 20), dt.date(2024, 3, 14))
         assert data_days(connection, journey_id=SHOP + 1) is None
 
 

@@ -132,7 +132,7 @@ def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFra
     return _frame(connection, query, schema)
 
 
-def data_days(connection: Connection, *, journey_id: int) -> tuple[dt.date, dt.date] | None:
+def data_days(connection: Connection, *, journey_id: int) -> Period | None:
     """First and last day with events or feedback in the journey's rollups; None when it has no facts."""
     bounds: list[dt.date] = []
     for table in (EventRollup, FeedbackRollup):
@@ -140,7 +140,7 @@ def data_days(connection: Connection, *, journey_id: int) -> tuple[dt.date, dt.d
             select(func.min(table.day), func.max(table.day)).where(table.journey_id == journey_id)
         ).one()
         bounds += [as_date(d) for d in (low, high) if d is not None]
-    return (min(bounds), max(bounds)) if bounds else None
+    return Period(min(bounds), max(bounds)) if bounds else None
 
 
 def feedback_by_touchpoint(

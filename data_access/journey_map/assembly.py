@@ -6,8 +6,6 @@ step's emotion is measured) are tested on crafted frames.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 
 from data_access.metrics import (
@@ -19,6 +17,7 @@ from data_access.metrics import (
     status_expr,
 )
 from data_access.models import Lane, Measure
+from data_access.scope import Period
 
 FEEDBACK_FORMULAS = tuple(m.value for m in Measure)
 
@@ -125,16 +124,16 @@ def summed(components: pl.LazyFrame, by: list[str], min_answers: int) -> pl.Lazy
 
 
 def evaluate_step_metrics(
-    definitions: pl.DataFrame, feedback_daily: pl.DataFrame, *, start: dt.date, min_answers: int
+    definitions: pl.DataFrame, feedback_daily: pl.DataFrame, *, period: Period, min_answers: int
 ) -> pl.DataFrame:
     """Pure part of `step_metrics`: feedback definitions × steps.
 
-    Rows carry their `period` ("current" or "previous"); without that column, days from `start` on are
+    Rows carry their `period` ("current" or "previous"); without that column, days from `period.start` on are
     the current period and earlier days the previous one.
     """
     if "period" not in feedback_daily.columns:
         feedback_daily = feedback_daily.with_columns(
-            pl.when(pl.col("day") >= start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
+            pl.when(pl.col("day") >= period.start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
         )
     per_step = (
         feedback_daily.lazy()

@@ -447,4 +447,4 @@ def step_metrics(
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
-    return evaluate_step_metrics(definitions, feedback_daily, start=scope.period.start, min_answers=min_answers)
+    return evaluate_step_metrics(definitions, feedback_daily, period=scope.period, min_answers=min_answers)
