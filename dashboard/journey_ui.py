@@ -12,11 +12,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format
+from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey as charts
 from dashboard.format import MARKDOWN_SPECIALS, escaped
-from dashboard.loaders import add_stage_note, load_stage_notes
 from dashboard.settings import get_settings
-from dashboard.state import ViewState
+from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
 from data_access.metrics import FORMULA_LABELS
 from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError

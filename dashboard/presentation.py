@@ -14,10 +14,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, format, routes, ui
+from dashboard import format, routes, ui
+from dashboard.cache import Catalogue, load_experience_map, load_journey_map, load_journey_stages
 from dashboard.charts import overview as overview_charts
-from dashboard.loaders import Catalogue, load_journey_map, load_journey_stages, load_overview
-from dashboard.state import ViewState
+from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS
 from data_access.journey_map import JourneyMapData
 
@@ -78,9 +78,9 @@ def _big_chart(chart: alt.TopLevelMixin) -> None:
 def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
     """Switch to slide `position`: 0 is the experience map, k the k-th stage."""
     if position == 0:
-        st.switch_page(routes.OVERVIEW, query_params=state.query(page="overview"))
+        st.switch_page(routes.EXPERIENCE_MAP, query_params=state.query(page="overview"))
     stage = stage_slugs[position - 1]
-    st.switch_page(routes.JOURNEY, query_params=state.with_(stage=stage).query(page="journey"))
+    st.switch_page(routes.JOURNEY_MAP, query_params=state.with_(stage=stage).query(page="journey"))
 
 
 def slide_controls(
@@ -115,7 +115,7 @@ def slide_controls(
         _go(state, position + 1, slugs)
     page = "overview" if position == 0 else "journey"
     leave.page_link(
-        routes.OVERVIEW if position == 0 else routes.JOURNEY,
+        routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP,
         label="Leave presentation",
         icon=":material/close:",
         query_params=state.with_(present=False).query(page=page),
@@ -131,8 +131,7 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
     slide_controls(
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
-    compared = changes_ui.compared_period(state)
-    data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
+    data = load_experience_map(state.journey, state.persona, state.period, state.compared, state.metric)
     ui.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = overview_charts.touchpoint_heatmap(
@@ -189,8 +188,7 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     _large_type()
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
-    compared = changes_ui.compared_period(state)
-    data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
+    data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

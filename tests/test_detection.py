@@ -7,7 +7,8 @@ import pytest
 
 from dashboard.format import finding_evidence
 from data_access.detection import DetectionRules, detect_pain_points, drop_off_outliers
-from data_access.journey_map import LANE_SCHEMA, STEP_SCHEMA, _with_conversion
+from data_access.journey_map.assembly import with_conversion
+from data_access.journey_map.content import LANE_SCHEMA, STEP_SCHEMA
 
 STEPS = pl.DataFrame(
     {
@@ -34,7 +35,7 @@ def funnel(customers: list[int]) -> pl.DataFrame:
         },
         schema={"kind": pl.String, "step_id": pl.Int64, "label": pl.String, "order": pl.Int64, "customers": pl.Int64},
     )
-    return _with_conversion(frame)
+    return with_conversion(frame)
 
 
 def step_metric(step_id: int, *, value: float | None, previous: float | None, target: float = 20.0,

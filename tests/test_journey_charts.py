@@ -10,7 +10,7 @@ import polars as pl
 from dashboard import format
 from dashboard.charts import journey as charts
 from dashboard.charts.palette import ASSUMED, BAD, MEASURED
-from data_access.journey_map import _with_conversion
+from data_access.journey_map.assembly import with_conversion
 
 
 def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,7 +77,7 @@ def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
 
 def test_step_funnel_marks_outlying_steps() -> None:
     """Rows keep the funnel's order; the outlying step is in the 'bad' colour; conversion labels the bars."""
-    funnel = _with_conversion(
+    funnel = with_conversion(
         pl.DataFrame(
             {
                 "kind": ["stage", "step", "step", "next_stage"],

@@ -1,4 +1,4 @@
-"""The experience map's numbers: load_overview over refreshed rollups on SQLite and PostgreSQL, and the pure parts."""
+"""The experience map's numbers: load_experience_map over refreshed rollups on SQLite and PostgreSQL, and pure parts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, insert
 
 from dashboard import format
-from data_access.experience_map import Headline, emotional_curve, touchpoint_grid
+from data_access.experience_map.assembly import Headline, emotional_curve, touchpoint_grid
+from data_access.experience_map.load import ExperienceMapData, load_experience_map
+from data_access.experience_map.queries import data_days
 from data_access.metrics import Status
 from data_access.models import (
     Channel,
@@ -24,8 +26,8 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
-from data_access.overview import OverviewData, Period, data_days, load_overview
 from data_access.rollups import refresh_rollups
+from data_access.scope import Period, Scope
 
 SHOP = 1
 AWARENESS, PURCHASE, SUPPORT = 10, 11, 12
@@ -176,12 +178,22 @@ def shop(engine: Engine) -> Engine:
     return engine
 
 
+def _scope(*, persona_id: int | None = None, period: Period = CURRENT, compared: Period | None = None) -> Scope:
+    return Scope(
+        journey_id=SHOP,
+        journey_slug="shop",
+        persona_id=persona_id,
+        period=period,
+        compared=compared or period.previous(),
+    )
+
+
 def _overview(
     engine: Engine, *, metric: str = "nps", persona_id: int | None = None, period: Period = CURRENT
-) -> OverviewData:
+) -> ExperienceMapData:
     with engine.connect() as connection:
-        return load_overview(
-            connection, journey_id=SHOP, period=period, persona_id=persona_id, metric=metric, min_answers=MIN_ANSWERS
+        return load_experience_map(
+            connection, scope=_scope(persona_id=persona_id, period=period), metric=metric, min_answers=MIN_ANSWERS
         )
 
 
@@ -191,24 +203,8 @@ def _cells(grid: pl.DataFrame, *columns: str) -> dict[tuple[str, str], tuple[Any
     }
 
 
-def _headlines(overview: OverviewData) -> dict[str, Headline]:
+def _headlines(overview: ExperienceMapData) -> dict[str, Headline]:
     return {h.key: h for h in overview.headlines}
-
-
-# --- Period ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("period", "previous"),
-    [
-        (CURRENT, PREVIOUS),
-        (Period(dt.date(2024, 3, 8), dt.date(2024, 3, 8)), Period(dt.date(2024, 3, 7), dt.date(2024, 3, 7))),
-        (Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31)), Period(dt.date(2024, 1, 30), dt.date(2024, 2, 29))),
-    ],
-)
-def test_previous_period_has_equal_length_and_ends_the_day_before(period: Period, previous: Period) -> None:
-    assert period.previous() == previous
-    assert period.previous().days == period.days
 
 
 # --- the grid -------------------------------------------------------------------------------------
@@ -292,7 +288,7 @@ def test_moments_of_truth_carry_their_cells_status(shop: Engine) -> None:
 # --- the emotional curve ------------------------------------------------------------------------
 
 
-def _curve(overview: OverviewData, source: str) -> dict[str, tuple[float | None, int | None]]:
+def _curve(overview: ExperienceMapData, source: str) -> dict[str, tuple[float | None, int | None]]:
     rows = overview.curve.filter(pl.col("source") == source).sort("stage_position")
     return {r["stage_slug"]: (r["emotion"], r["answers"]) for r in rows.iter_rows(named=True)}
 
@@ -378,7 +374,7 @@ def test_conversion_headline_defaults_to_the_last_stage(shop: Engine) -> None:
 
 def test_data_days_span_events_and_feedback(shop: Engine) -> None:
     with shop.connect() as connection:
-        assert data_days(connection, journey_id=SHOP) == (dt.date(2024, 2, 20), dt.date(2024, 3, 14))
+        assert data_days(connection, journey_id=SHOP) == Period(dt.date(2024, 2, 20), dt.date(2024, 3, 14))
         assert data_days(connection, journey_id=SHOP + 1) is None
 
 
@@ -474,17 +470,9 @@ def test_emotional_curve_weights_measures_by_answers() -> None:
 
 
 def test_headlines_compare_with_the_chosen_period(shop: Engine) -> None:
-    """`compared` replaces the period before: compared with itself, every headline's change is zero."""
+    """The scope's `compared` replaces the period before: compared with itself, every headline's change is zero."""
     with shop.connect() as connection:
-        chosen = load_overview(
-            connection,
-            journey_id=SHOP,
-            period=CURRENT,
-            persona_id=None,
-            metric="nps",
-            min_answers=MIN_ANSWERS,
-            compared=CURRENT,
-        )
+        chosen = load_experience_map(connection, scope=_scope(compared=CURRENT), metric="nps", min_answers=MIN_ANSWERS)
     default, explicit = _headlines(_overview(shop)), _headlines(chosen)
     assert explicit["nps"].previous == pytest.approx(200 / 13) and explicit["nps"].change == 0.0
     assert explicit["csat"].previous == 70.0

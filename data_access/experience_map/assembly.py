@@ -1,6 +1,6 @@
 """Pure assembly of the experience map: the touchpoint grid, the emotional curve and headline metrics.
 
-Inputs are the frames of `data_access.overview`; nothing here touches a database, so each rule of the
+Inputs are the frames of `experience_map.queries`; nothing here touches a database, so each rule of the
 overview (what a cell's health is, when a number is 'not enough data') is tested on crafted frames.
 """
 
