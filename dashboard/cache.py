@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import report
+from dashboard.exports import report
 from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, reviews, stage_notes
 from data_access.db import make_engine, session_scope

@@ -4,8 +4,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import cache, ui
-from dashboard.import_upload import (
+from dashboard import cache
+from dashboard.components import frame
+from dashboard.components.import_data import (
     ImportValidationError,
     check_upload,
     example_mappings,
@@ -38,7 +39,7 @@ example = st.selectbox(
     on_change=remember_example,
 )
 st.query_params.from_dict({"mapping": example})
-ui.show_link(f"{st.context.url or '/import'}?{urlencode({'mapping': example})}")
+frame.show_link(f"{st.context.url or '/import'}?{urlencode({'mapping': example})}")
 mapping_text = st.text_area("Mapping (YAML)", value=examples[example], height=320, key=f"import_mapping_{example}")
 upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
 if upload is None:

@@ -3,17 +3,19 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, journey_ui, presentation, routes, ui
+from dashboard import routes
 from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
-from dashboard.charts import journey as charts
+from dashboard.charts import journey_map as charts
+from dashboard.components import frame, journey_map, slides
+from dashboard.exports import files
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 
-state, catalogue = ui.current_view()
+state, catalogue = frame.current_view()
 if state.present:
-    presentation.stage_slide(state, catalogue)
+    slides.stage_slide(state, catalogue)
     st.stop()
-ui.filter_sidebar(state, catalogue, page="journey")
+frame.filter_sidebar(state, catalogue, page="journey")
 stages = load_journey_stages(state.journey)
 slugs = stages["stage_slug"].to_list()
 if state.stage not in slugs:
@@ -55,21 +57,21 @@ if index + 1 < len(slugs):
 persona = catalogue.persona_name(state.persona, default="all customers")
 st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
 
-ui.share_link(state, page="journey")
-ui.no_data_note(state, catalogue)
+frame.share_link(state, page="journey")
+frame.no_data_note(state, catalogue)
 step_order = data.steps.sort("position")["step_name"].to_list()
-emotion = exports.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
-ui.export_menu(state, page="journey", scope=stage_slug, table=exports.stage_metric_table(data.metrics), chart=emotion)
+emotion = files.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
+frame.export_menu(state, page="journey", scope=stage_slug, table=files.stage_metric_table(data.metrics), chart=emotion)
 
 if data.steps.is_empty():
     st.info("This stage has no steps yet, so there are no lanes to draw. Add steps to its map.")
 else:
-    journey_ui.lane_grid(data)
+    journey_map.lane_grid(data)
 
 st.header("What the numbers say")
 if data.metrics.is_empty():
     st.caption("No metric is linked to this stage or its touchpoints.")
-journey_ui.metric_cards(data, previous_label=previous_label)
+journey_map.metric_cards(data, previous_label=previous_label)
 
 st.header("Funnel through the steps")
 funnel_column, timing_column = st.columns([3, 1])
@@ -87,7 +89,7 @@ timing_column.caption(f"Over {timing.customers:,} customers who moved on. Drop-o
                       "10 points above the median drop-off of the stage's steps.")  # fmt: skip
 
 st.header("Where it hurts")
-journey_ui.findings(data)
+journey_map.findings(data)
 
 st.header("In the customers' words")
 measure_column, channel_column = st.columns(2)
@@ -108,7 +110,7 @@ per_band = dict(counts.iter_rows())
 st.segmented_control(
     "Score band",
     list(BANDS),
-    format_func=lambda b: f"{journey_ui.band_label(b, measure)} ({per_band.get(b, 0):,})",
+    format_func=lambda b: f"{journey_map.band_label(b, measure)} ({per_band.get(b, 0):,})",
     key="journey_band",
     help="Detractors 0–6, passives 7–8, promoters 9–10 for NPS; low and high by each measure's scale.",
 )
@@ -117,6 +119,6 @@ st.number_input("Page", min_value=1, max_value=max(1, -(-shown_total // 20)), ke
 if comments.is_empty():
     st.caption("No comment matches these filters in the period.")
 else:
-    journey_ui.comments_table(comments)
+    journey_map.comments_table(comments)
 
-journey_ui.stage_notes(state, stage_slug)
+journey_map.stage_notes(state, stage_slug)

@@ -14,8 +14,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from dashboard import exports
-from dashboard.charts import overview as overview_charts
+from dashboard.charts import experience_map as experience_map_charts
+from dashboard.exports import files
 from data_access import experience_map, journey_map
 from data_access.db import make_engine
 from data_access.experience_map.queries import data_days
@@ -63,7 +63,7 @@ def test_formula_like_text_is_neutralised_and_numbers_are_not() -> None:
             "answers": [1, 2, 3, 4, 5, 6, 7, 8],
         }
     )
-    parsed = pl.read_csv(io.BytesIO(exports.csv_bytes(frame)))
+    parsed = pl.read_csv(io.BytesIO(files.csv_bytes(frame)))
     assert parsed["label"].to_list() == [f"'{text}" for text in INJECTIONS] + ["Net Promoter Score", "a=b"]
     assert parsed.schema["nps"] == pl.Float64 and parsed.schema["answers"] == pl.Int64
     assert parsed["nps"].to_list() == frame["nps"].to_list()
@@ -73,36 +73,34 @@ def test_formula_like_text_is_neutralised_and_numbers_are_not() -> None:
 def test_null_text_cells_stay_empty() -> None:
     """A missing label is written as an empty cell, not as a quote."""
     frame = pl.DataFrame({"label": ["=x", None]}, schema={"label": pl.String})
-    assert exports.neutralise_formulas(frame)["label"].to_list() == ["'=x", None]
+    assert files.neutralise_formulas(frame)["label"].to_list() == ["'=x", None]
 
 
 def test_touchpoint_csv_reads_back_as_the_grid_on_screen(
     demo_views: tuple[experience_map.ExperienceMapData, object],
 ) -> None:
     """The overview's CSV parses back to the grid's cells: same columns, order and values."""
-    table = exports.touchpoint_table(demo_views[0].grid)
-    parsed = pl.read_csv(io.BytesIO(exports.csv_bytes(table)), schema=table.schema)
-    assert_frame_equal(parsed, exports.neutralise_formulas(table))
+    table = files.touchpoint_table(demo_views[0].grid)
+    parsed = pl.read_csv(io.BytesIO(files.csv_bytes(table)), schema=table.schema)
+    assert_frame_equal(parsed, files.neutralise_formulas(table))
     assert table.height == demo_views[0].grid.height
     assert parsed["stage"].unique(maintain_order=True).to_list() == demo_views[0].stages["stage"].to_list()
 
 
 def test_stage_metrics_csv_reads_back(demo_views: tuple[object, journey_map.JourneyMapData]) -> None:
     """The journey map's CSV holds each linked metric with its value, target and change as numbers."""
-    table = exports.stage_metric_table(demo_views[1].metrics)
-    parsed = pl.read_csv(io.BytesIO(exports.csv_bytes(table)), schema=table.schema)
-    assert_frame_equal(parsed, exports.neutralise_formulas(table))
+    table = files.stage_metric_table(demo_views[1].metrics)
+    parsed = pl.read_csv(io.BytesIO(files.csv_bytes(table)), schema=table.schema)
+    assert_frame_equal(parsed, files.neutralise_formulas(table))
     assert set(parsed["key"]) == set(demo_views[1].metrics["key"])
     assert parsed.schema["value"] == pl.Float64
 
 
 def test_file_names_say_what_and_when() -> None:
     """journey-atlas_<journey>_<stage or overview>_<from>_<to>.<ext>, nothing unsafe in it."""
-    name = exports.file_name(
-        journey=JOURNEY, scope="onboarding", date_from=PERIOD[0], date_to=PERIOD[1], extension="csv"
-    )
+    name = files.file_name(journey=JOURNEY, scope="onboarding", date_from=PERIOD[0], date_to=PERIOD[1], extension="csv")
     assert name == "journey-atlas_northwind-current_onboarding_2026-08-03_2026-10-31.csv"
-    odd = exports.file_name(journey="a/b c", scope="../x", date_from=PERIOD[0], date_to=PERIOD[1], extension="png")
+    odd = files.file_name(journey="a/b c", scope="../x", date_from=PERIOD[0], date_to=PERIOD[1], extension="png")
     assert "/" not in odd and " " not in odd and odd.endswith(".png")
 
 
@@ -117,17 +115,19 @@ def test_file_names_say_what_and_when() -> None:
 )
 def test_view_link(page_url: str | None, page: str, expected: str) -> None:
     """The link is the page's URL in the browser plus the view's query (or the page's path alone)."""
-    assert exports.view_link(page_url, page=page, query={"journey": "j", "from": "2026-08-03"}) == expected
+    assert files.view_link(page_url, page=page, query={"journey": "j", "from": "2026-08-03"}) == expected
 
 
 def test_grid_png_and_svg(demo_views: tuple[experience_map.ExperienceMapData, object]) -> None:
     """The touchpoint grid renders offline: a PNG about twice the chart's width, an SVG naming every stage."""
     data = demo_views[0]
     stages = data.stages["stage"].to_list()
-    grid = overview_charts.touchpoint_heatmap(data.grid, metric="health", metric_label="Health", stage_order=stages)
-    width, height = _png_size(exports.chart_png(grid, width=600, scale=2))
+    grid = experience_map_charts.touchpoint_heatmap(
+        data.grid, metric="health", metric_label="Health", stage_order=stages
+    )
+    width, height = _png_size(files.chart_png(grid, width=600, scale=2))
     assert 2 * 600 <= width <= 2 * (600 + 300) and height > 200
-    svg = exports.chart_svg(grid, width=600)
+    svg = files.chart_svg(grid, width=600)
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
     texts = {element.text for element in root.iter() if element.text}
@@ -138,10 +138,10 @@ def test_emotion_curve_png_and_svg(demo_views: tuple[object, journey_map.Journey
     """The journey map's emotion curve renders with its steps named and the stage in its title."""
     data = demo_views[1]
     steps = data.steps.sort("position")["step_name"].to_list()
-    chart = exports.stage_emotion_chart(data.emotions, step_order=steps, stage_name="Onboarding")
-    width, _ = _png_size(exports.chart_png(chart, width=500, scale=2))
+    chart = files.stage_emotion_chart(data.emotions, step_order=steps, stage_name="Onboarding")
+    width, _ = _png_size(files.chart_png(chart, width=500, scale=2))
     assert 2 * 500 <= width <= 2 * (500 + 300)
-    texts = {element.text for element in ET.fromstring(exports.chart_svg(chart, width=500)).iter() if element.text}
+    texts = {element.text for element in ET.fromstring(files.chart_svg(chart, width=500)).iter() if element.text}
     assert set(steps) <= texts
     assert "Onboarding: emotion over the steps" in texts
 

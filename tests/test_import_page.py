@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard.import_upload import check_upload, example_mappings, problems_table
+from dashboard.components.import_data import check_upload, example_mappings, problems_table
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.mapfile import import_map
 from data_access.models import Event

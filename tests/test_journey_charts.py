@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from dashboard import format
-from dashboard.charts import journey as charts
+from dashboard.charts import journey_map as charts
 from dashboard.charts.palette import ASSUMED, BAD, MEASURED
 from data_access.journey_map.assembly import with_conversion
 

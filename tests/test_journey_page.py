@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.journey_ui import LANES
+from dashboard.components.journey_map import LANES
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 JOURNEY = "northwind-current"

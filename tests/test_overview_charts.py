@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.charts import overview as charts
+from dashboard.charts import experience_map as charts
 from dashboard.charts.palette import STATUS_COLOURS
 from dashboard.format import STATUS_WORDS
 

@@ -14,9 +14,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import format, routes, ui
+from dashboard import format, routes
 from dashboard.cache import Catalogue, load_experience_map, load_journey_map, load_journey_stages
-from dashboard.charts import overview as overview_charts
+from dashboard.charts import experience_map as experience_map_charts
+from dashboard.components import frame
 from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS
 from data_access.journey_map import JourneyMapData
@@ -89,7 +90,7 @@ def slide_controls(
     """The slide's title and progress, previous / next (also the ← / → keys) and the way out, on one row."""
     slugs = list(stage_names)
     progress = "Experience map" if position == 0 else f"Stage {position} of {len(slugs)}"
-    persona = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
+    persona = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
     period = f"{state.date_from:%d %b} – {state.date_to:%d %b %Y}"
     where, previous, following, leave = st.columns([4.4, 1.2, 1.2, 1.5], vertical_alignment="bottom")
     where.caption(f"{progress} · {persona} · {period}")
@@ -132,14 +133,14 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
     data = load_experience_map(state.journey, state.persona, state.period, state.compared, state.metric)
-    ui.headline_cards(data.headlines)
+    frame.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
-    grid = overview_charts.touchpoint_heatmap(
+    grid = experience_map_charts.touchpoint_heatmap(
         data.grid, metric=state.metric, metric_label=metric_label, stage_order=data.stages["stage"].to_list()
     )
     _big_chart(grid)
     moments = data.moments_of_truth["stage"].unique().to_list()
-    _big_chart(overview_charts.emotional_curve(data.curve, moments=moments))
+    _big_chart(experience_map_charts.emotional_curve(data.curve, moments=moments))
 
 
 def slide_lanes(data: JourneyMapData) -> pl.DataFrame:

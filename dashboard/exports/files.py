@@ -16,7 +16,7 @@ import polars as pl
 import vl_convert
 
 from dashboard import format
-from dashboard.charts import journey as journey_charts
+from dashboard.charts import journey_map as journey_charts
 
 FORMULA_START = r"^[=+\-@\t\r]"
 EXPORT_WIDTH = 960

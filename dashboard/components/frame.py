@@ -15,8 +15,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports, format
+from dashboard import format
 from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.components import changes
+from dashboard.exports import files
 from dashboard.view_state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
 from data_access.scope import Period
@@ -42,7 +44,7 @@ def current_view() -> tuple[ViewState, Catalogue]:
         metrics=list(GRID_METRICS),
         first_day=data_days.start,
         last_day=data_days.end,
-        reviews=changes_ui.review_days(journey),
+        reviews=changes.review_days(journey),
     )
     state, notices = read_view_state(params, choices)
     for notice in notices:
@@ -104,7 +106,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
                 key="overview_metric",
                 help="Health is the share of a cell's metrics at or better than target.",
             )
-        changes_ui.compare_control(state, page=page)
+        changes.compare_control(state, page=page)
         days = (state.date_to - state.date_from).days + 1
         if state.journey in catalogue.days:
             st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
@@ -146,7 +148,7 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
 
 def share_link(state: ViewState, *, page: str) -> None:
     """The full link of the current view in the sidebar, with Streamlit's copy button."""
-    show_link(exports.view_link(st.context.url, page=page, query=state.query(page=page)))
+    show_link(files.view_link(st.context.url, page=page, query=state.query(page=page)))
 
 
 def show_link(link: str) -> None:
@@ -166,7 +168,7 @@ def export_menu(
     Images and the report are rendered only when their button is clicked (vl-convert takes a second or two).
     """
     name = partial(
-        exports.file_name, journey=state.journey, scope=scope, date_from=state.date_from, date_to=state.date_to
+        files.file_name, journey=state.journey, scope=scope, date_from=state.date_from, date_to=state.date_to
     )
 
     def download(label: str, data: Any, extension: str, mime: str, help: str | None = None) -> None:
@@ -182,10 +184,10 @@ def export_menu(
         )
 
     with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
-        download("Numbers (CSV)", exports.csv_bytes(table), "csv", "text/csv")
+        download("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv")
         if chart is not None:
-            download("Chart (PNG)", partial(exports.chart_png, chart), "png", "image/png")
-            download("Chart (SVG)", partial(exports.chart_svg, chart), "svg", "image/svg+xml")
+            download("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png")
+            download("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml")
         stage = state.stage if page == "journey" else None
         report = partial(
             load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage

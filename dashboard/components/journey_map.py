@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import format
 from dashboard.cache import add_stage_note, load_stage_notes
-from dashboard.charts import journey as charts
+from dashboard.charts import journey_map as charts
 from dashboard.format import MARKDOWN_SPECIALS, escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState

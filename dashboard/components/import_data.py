@@ -22,7 +22,7 @@ from data_access.importing import (
 )
 from data_access.importing.mapping import FactKind, Mapping, MappingError, parse_mapping
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mappings"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
 BLANK_MAPPING = """kind: events
 fixed: {journey: my-journey}
 columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel}

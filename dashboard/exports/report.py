@@ -1,7 +1,7 @@
 """The PDF report of a view, for a review meeting's minutes: one file, readable on paper.
 
 Page 1 is the experience map (headlines with their change, the touchpoint grid as an image rendered offline
-by `exports.chart_png`, the moments of truth). A journey-page view then adds its stage in depth: every
+by `files.chart_png`, the moments of truth). A journey-page view then adds its stage in depth: every
 lane per step, the linked metrics, a handful of comments and the notes from the front line. An overview
 view adds one page per stage with its key lanes and metrics instead.
 
@@ -24,9 +24,10 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from dashboard import exports, format
-from dashboard.charts import overview as overview_charts
+from dashboard import format
+from dashboard.charts import experience_map as experience_map_charts
 from dashboard.charts.palette import STATUS_COLOURS
+from dashboard.exports import files
 from data_access.experience_map import GRID_METRICS, ExperienceMapData, Headline
 from data_access.journey_map import JourneyMapData
 
@@ -196,10 +197,10 @@ def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) 
     pdf.ln(3)
     _headline_boxes(pdf, data.headlines)
     metric_label = GRID_METRICS[metric].split(":")[0]
-    grid = overview_charts.touchpoint_heatmap(
+    grid = experience_map_charts.touchpoint_heatmap(
         data.grid, metric=metric, metric_label=metric_label, stage_order=data.stages["stage"].to_list()
     )
-    png = exports.chart_png(grid, width=exports.EXPORT_WIDTH, scale=1.5)
+    png = files.chart_png(grid, width=files.EXPORT_WIDTH, scale=1.5)
     moments = data.moments_of_truth
     reserved = 12 + 5.5 * (moments.height + 1) if moments.height else 8
     room = PAGE_HEIGHT - MARGIN - 6 - pdf.get_y() - reserved
