@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from data_access.importing import ImportValidationError, Problem, import_events
 from data_access.importing.mapping import load_mapping
 from tests.import_fixtures import add_shop_map, row_counts
+from tests.paths import BAD_FILES
 
-MAPPING = load_mapping(Path(__file__).parents[2] / "data" / "bad" / "events.yaml")
+MAPPING = load_mapping(BAD_FILES / "events.yaml")
 HEADER = b"customer,timestamp,stage,channel,step,persona,event_type,value\n"
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+from tests.paths import APP, EXAMPLES
+
 JOURNEY = "northwind-current"
 
 
@@ -183,7 +184,7 @@ def orders_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
     engine = make_engine(url)
     upgrade_schema(engine)
     with session_scope(engine) as session:
-        maps = Path(__file__).resolve().parents[1] / "examples" / "maps"
+        maps = EXAMPLES / "maps"
         import_map(session, (maps / "orders.yaml").read_text(), source="orders.yaml")
     engine.dispose()
     monkeypatch.setenv("ATLAS_DATABASE_URL", url)

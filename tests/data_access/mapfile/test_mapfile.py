@@ -48,6 +48,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
+from tests.paths import EXAMPLES
 
 RICH_MAP = textwrap.dedent(
     """\
@@ -455,7 +456,7 @@ def test_error_in_an_empty_database_leaves_it_empty(engine: Engine) -> None:
 
 
 def test_the_example_map_imports(engine: Engine) -> None:
-    example = Path(__file__).parents[1] / "examples" / "maps" / "minimal.yaml"
+    example = EXAMPLES / "maps" / "minimal.yaml"
     _import(engine, example.read_text(encoding="utf-8"), source=str(example))
     exported = _export(engine)
     _empty(engine)

@@ -13,11 +13,11 @@ from dashboard.components.import_data import check_upload, example_mappings, pro
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.mapfile import import_map
 from data_access.models import Event
+from tests.paths import BAD_FILES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
 ORDERS = (ROOT / "examples" / "data" / "orders.csv").read_bytes()
-BAD_ORDERS = (Path(__file__).parent / "data" / "bad" / "orders_bad_timestamp.csv").read_bytes()
+BAD_ORDERS = (BAD_FILES / "orders_bad_timestamp.csv").read_bytes()
 
 
 @pytest.fixture

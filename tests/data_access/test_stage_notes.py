@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -12,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from data_access.db import session_scope
 from data_access.stage_notes import MAX_BODY, NoteError, add_note, list_notes
 from tests.journey_fixtures import build_shop
+from tests.paths import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 STAGE = {"journey_slug": "shop", "stage_slug": "buy"}
 
 

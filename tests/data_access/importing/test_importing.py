@@ -34,8 +34,8 @@ from data_access.models import (
 )
 from tests.data_access.metric_oracles import measure_value
 from tests.import_fixtures import SHOP_CHANNELS, SHOP_STAGES, add_shop_map, row_counts
+from tests.paths import BAD_FILES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 AIRLINE_CSV = ROOT.parent / "shared" / "data" / "airline_passenger_satisfaction.csv"
 AIRLINE_QUESTIONS = {
@@ -628,7 +628,7 @@ def test_wide_survey_with_segments_and_not_applicable(engine: Engine, tmp_path: 
         "r1,2024-03-05,Bargain hunter,5,4,0\n"
         "r2,2024-03-05,Other,2,,4\n"
     )
-    mapping = Path(__file__).parent / "data" / "bad" / "survey.yaml"
+    mapping = BAD_FILES / "survey.yaml"
     text = mapping.read_text().replace("  - when: {segment: Big spender}\n    persona: big-spender\n", "")
     report = import_feedback(engine, path=survey, mapping=parse_mapping(text))
     assert (report.rows_read, report.facts, report.not_applicable, report.inserted) == (2, 4, 1, 4)

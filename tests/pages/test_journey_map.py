@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.components.journey_map import LANES
+from tests.paths import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 JOURNEY = "northwind-current"
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.settings import get_settings
+from tests.paths import BAD_FILES, EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = BAD_FILES
 
 
 @pytest.fixture

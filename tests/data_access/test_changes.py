@@ -16,7 +16,7 @@ from data_access.changes import (
     stage_changes,
 )
 from data_access.scope import Period, Scope, resolve_scope
-from tests.test_overview import CURRENT, MIN_ANSWERS, PREVIOUS, shop  # noqa: F401  (shop is a fixture)
+from tests.data_access.experience_map.test_experience_map import CURRENT, MIN_ANSWERS, PREVIOUS, shop  # noqa: F401  (shop is a fixture)
 
 
 def _changes(*rows: tuple[str, str, float | None, float | None], position: int = 0) -> pl.DataFrame:

@@ -7,7 +7,6 @@ import io
 import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -20,8 +19,8 @@ from data_access import experience_map, journey_map
 from data_access.db import make_engine
 from data_access.experience_map.queries import data_days
 from data_access.scope import Period, journey_id, resolve_scope, resolve_stage
+from tests.paths import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 JOURNEY = "northwind-current"
 PERIOD = (dt.date(2026, 8, 3), dt.date(2026, 10, 31))
 INJECTIONS = ["=1+1", "+cmd", "-2+3", "@SUM(A1:A2)", "\t=x", "\r=x"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+from tests.paths import APP
+
 JOURNEY = "northwind-current"
 PERIOD = {"from": "2026-07-01", "to": "2026-09-30"}
 

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from data_access.importing import ImportValidationError, import_events, import_feedback
 from data_access.importing.mapping import FactKind, load_mapping
 from tests.import_fixtures import add_shop_map, row_counts
+from tests.paths import BAD_FILES
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = BAD_FILES
 GOOD_EVENTS = (
     "customer,timestamp,stage,channel\nc9,2024-02-01 08:00:00,awareness,web\nc9,2024-02-02 09:00:00,purchase,web\n"
 )
