@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import altair as alt
@@ -104,7 +105,7 @@ def stage_emotion_chart(emotions: pl.DataFrame, *, step_order: list[str], stage_
     return curve.properties(title=alt.Title(f"{stage_name}: emotion over the steps", anchor="start"))
 
 
-def _sized_spec(chart: alt.TopLevelMixin, width: int) -> dict:
+def _sized_spec(chart: alt.TopLevelMixin, width: int) -> dict[str, Any]:
     return chart.properties(width=width).to_dict()
 
 
