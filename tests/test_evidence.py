@@ -47,12 +47,13 @@ def demo_scope(engine: Engine, persona: str | None = None) -> Scope:
 
 
 def test_demo_findings_quote_their_own_step_and_period(engine: Engine) -> None:
-    """On the demo, every comment behind a finding is a low score on the finding's own step (or touchpoint)
-    in the period, read back from its feedback row; and the findings of every stage have some to quote."""
+    """On the demo, every comment behind a finding is a low score on the finding's own step (or touchpoint, at
+    one of its steps) in the period, read back from its feedback row; and findings have some to quote."""
     load_demo(engine, events=DEMO_EVENTS, seed=7)
     scope = demo_scope(engine)
     quoted = 0
     with engine.connect() as connection:
+        step_touchpoint = dict(connection.execute(select(Step.id, Step.touchpoint_id)).tuples().all())
         for stage in stage_scopes(connection, scope):
             data = load_journey_map(connection, scope=stage, min_answers=MIN_ANSWERS)
             if data.evidence.is_empty():
@@ -77,6 +78,8 @@ def test_demo_findings_quote_their_own_step_and_period(engine: Engine) -> None:
                 assert (row["scope"], row["scope_id"]) in findings
                 own = row["step_id"] if row["scope"] == "step" else row["touchpoint_id"]
                 assert own == row["scope_id"], row
+                if row["scope"] == "touchpoint" and row["step_id"] is not None:
+                    assert step_touchpoint[row["step_id"]] == row["scope_id"], row
                 assert row["stage_id"] == stage.stage_id
                 assert scope.period.start <= row["occurred_at"].date() <= scope.period.end
                 assert row["score"] <= SCALES[Measure(row["measure"])].bad_to
@@ -171,8 +174,16 @@ def _insert(engine: Engine, shop_id: int, rows: list[dict[str, Any]]) -> pl.Data
     return pl.DataFrame([{k: r[k] for k in RAW_SCHEMA} for r in stored], schema=RAW_SCHEMA)
 
 
-def _expected(raw: pl.DataFrame, *, step: int | None, touchpoint: int | None, channel: str | None) -> list[int]:
-    """Directly over the raw rows: ids of the buy stage's comments of the period on that step/touchpoint/channel."""
+def _expected(
+    raw: pl.DataFrame,
+    step_touchpoints: dict[int, int],
+    *,
+    step: int | None,
+    touchpoint: int | None,
+    channel: str | None,
+) -> list[int]:
+    """Directly over the raw rows: ids of the buy stage's comments of the period on that step, channel and
+    touchpoint (a touchpoint's answers at its own steps, in `step_touchpoints`, or at no step)."""
     low = dt.datetime.combine(START, dt.time())
     high = dt.datetime.combine(END + dt.timedelta(days=1), dt.time())
     kept = raw.filter(
@@ -184,7 +195,10 @@ def _expected(raw: pl.DataFrame, *, step: int | None, touchpoint: int | None, ch
     if step is not None:
         kept = kept.filter(pl.col("step_id") == step)
     if touchpoint is not None:
-        kept = kept.filter(pl.col("touchpoint_id") == touchpoint)
+        own_steps = [step for step, on in step_touchpoints.items() if on == touchpoint]
+        kept = kept.filter(
+            pl.col("touchpoint_id") == touchpoint, pl.col("step_id").is_null() | pl.col("step_id").is_in(own_steps)
+        )
     if channel is not None:
         kept = kept.filter(pl.col("channel") == channel)
     return kept.sort("occurred_at", "id", descending=True)["id"].to_list()
@@ -196,8 +210,8 @@ def test_evidence_reads_exactly_its_step_touchpoint_channel_and_period(
     shop: tuple[Engine, dict[str, int]], rows: list[dict[str, Any]], where: st.DataObject
 ) -> None:
     """For random feedback rows, the comments query narrowed to a step, a touchpoint and a channel returns
-    exactly the rows of that stage, step, touchpoint, channel and period, newest first; and a finding's
-    evidence is the newest low scores of its own step or touchpoint."""
+    exactly the rows of that stage, step, touchpoint (at its own steps), channel and period, newest first; and
+    a finding's evidence is the newest low scores of its own step or touchpoint."""
     engine, ids = shop
     raw = _insert(engine, ids["shop"], rows)
     step = where.draw(st.sampled_from([None, ids["browse"], ids["cart"], ids["pay"]]))
@@ -210,7 +224,9 @@ def test_evidence_reads_exactly_its_step_touchpoint_channel_and_period(
             connection, scope=scope, step_id=step, touchpoint_id=touchpoint, channel_slug=channel, limit=1_000
         )
         evidence = comments.evidence_comments(connection, scope=scope, findings=findings, per_scope=4)
-    assert page["feedback_id"].to_list() == _expected(raw, step=step, touchpoint=touchpoint, channel=channel)
+    own = {ids["browse"]: ids["buy_web"], ids["cart"]: ids["buy_web"], ids["pay"]: ids["buy_store"]}
+    expected = _expected(raw, own, step=step, touchpoint=touchpoint, channel=channel)
+    assert page["feedback_id"].to_list() == expected
     low_scores = raw.filter(
         pl.struct("measure", "score").map_elements(
             lambda r: r["score"] <= SCALES[Measure(r["measure"])].bad_to, return_dtype=pl.Boolean
@@ -218,7 +234,7 @@ def test_evidence_reads_exactly_its_step_touchpoint_channel_and_period(
     ) if raw.height else raw  # fmt: skip
     for kind, scope_id, column in (("step", ids["cart"], "step"), ("touchpoint", ids["buy_store"], "touchpoint")):
         narrowed = {"step": None, "touchpoint": None, column: scope_id}
-        expected = _expected(low_scores, step=narrowed["step"], touchpoint=narrowed["touchpoint"], channel=None)
+        expected = _expected(low_scores, own, step=narrowed["step"], touchpoint=narrowed["touchpoint"], channel=None)
         shown = evidence.filter(pl.col("scope") == kind, pl.col("scope_id") == scope_id)
         assert shown["feedback_id"].to_list() == expected[:4]
 

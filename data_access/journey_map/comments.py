@@ -68,7 +68,11 @@ def _comment_filters(
     if step_id is not None:
         filters.append(Feedback.step_id == step_id)
     if touchpoint_id is not None:
+        # the touchpoint's answers given at one of its own steps (or with no step recorded): an answer about
+        # the touchpoint given at a step of another touchpoint speaks of that other step
+        own_steps = select(Step.id).where(Step.touchpoint_id == touchpoint_id)
         filters.append(Feedback.touchpoint_id == touchpoint_id)
+        filters.append(or_(Feedback.step_id.is_(None), Feedback.step_id.in_(own_steps)))
     return filters
 
 
@@ -122,7 +126,8 @@ def stage_comments(
     offset: int = 0,
 ) -> pl.DataFrame:
     """One page of the stage's comments in the period, newest first, by LIMIT/OFFSET over the feedback time
-    index; narrowed to one step, touchpoint, channel, measure or score band when given."""
+    index; narrowed to one step, touchpoint, channel, measure or score band when given. A touchpoint's
+    comments are its answers given at its own steps, or with no step recorded."""
     filters = _comment_filters(
         scope, measure=measure, channel_slug=channel_slug, step_id=step_id, touchpoint_id=touchpoint_id
     )
@@ -174,8 +179,8 @@ def evidence_comments(
 
     `findings` is `detection.detect_pain_points`' frame; each distinct (scope, scope_id) gets the newest
     `per_scope` low-band comments of the view's period and persona whose feedback row names that step
-    (scope "step") or that touchpoint (scope "touchpoint", the answers its metrics count), never another
-    step of the stage. Columns: scope, scope_id, then `stage_comments`' columns; a finding without rows has
+    (scope "step") or that touchpoint at one of its own steps (scope "touchpoint"), never another step of
+    the stage. Columns: scope, scope_id, then `stage_comments`' columns; a finding without rows has
     no comment to quote.
     """
     pages = []
