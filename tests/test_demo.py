@@ -175,7 +175,7 @@ def test_every_comment_belongs_to_the_step_it_is_attached_to(engine: Engine) -> 
         assert (written_stage, written_step) == (stage, step), comment
         assert written_channel in (None, channel), comment
     assert {stage for stage, *_ in rows} == set(STAGE_SLUGS)
-    assert any(places[comment][2] is not None for *_, comment in rows)
+    assert any(comment is not None and places[comment][2] is not None for *_, comment in rows)
 
 
 def test_the_generator_refuses_a_map_it_has_no_numbers_for() -> None:
