@@ -35,6 +35,7 @@ from typing import Literal, Protocol
 import polars as pl
 
 from data_access.detection import REASONS
+from data_access.journey_map.content import open_counts
 from data_access.metrics import Formula, Status
 
 NO_VALUE = "—"
@@ -132,6 +133,15 @@ def change_text(change: float | None, formula: str) -> str:
 def count_text(count: int) -> str:
     """A count of answers, customers or events, as volume reads: "12,345"."""
     return value_text(count, Formula.VOLUME)
+
+
+def open_findings_text(items: pl.DataFrame) -> str:
+    """Open pain points and opportunities among a view's lane items ("open" as `content.is_open_expr`)."""
+    pain, opportunities = open_counts(items).row(0)
+    return (
+        f"{count_text(pain)} open pain point{'' if pain == 1 else 's'} · "
+        f"{count_text(opportunities)} open opportunit{'y' if opportunities == 1 else 'ies'}"
+    )
 
 
 def target_text(target: float | None, formula: str) -> str:

@@ -95,6 +95,7 @@ def findings(data: JourneyMapData) -> None:
     written, detected = st.columns(2)
     with written:
         st.subheader("Written down by the team")
+        st.caption(format.open_findings_text(data.lane_items), help=OPEN_HELP)
         pain_points = data.lane_items.filter(pl.col("lane") == "pain_point").join(
             data.steps.select("step_id", "step_name"), on="step_id"
         )
@@ -118,17 +119,27 @@ def findings(data: JourneyMapData) -> None:
                 st.markdown(f"**{finding['scope_name']}** ({finding['scope']}){on_map}")
                 for line in finding["lines"]:
                     st.caption(line)
-                for quote in finding_quotes(data.evidence, finding["step_id"]).select(escaped("comment"))["comment"]:
+                quotes = finding_quotes(data.evidence, finding["scope"], finding["scope_id"])
+                for quote in quotes.select(escaped("comment"))["comment"]:
                     st.markdown(f"> {quote}")
+                if quotes.is_empty():
+                    st.caption(f"No comments with a low score on this {finding['scope']} in the period.")
         if data.findings.is_empty():
             st.caption("No step or touchpoint misses target, got worse, or loses customers out of line.")
 
 
-def finding_quotes(evidence: pl.DataFrame, step_id: int | None, *, limit: int = 3) -> pl.DataFrame:
-    """The customers' words shown under a finding: its step's first `limit` distinct comments (the same
-    words from several customers are quoted once)."""
+OPEN_HELP = (
+    "A pain point written on the map is open until the team takes it off the map; an opportunity is open "
+    "unless its status is done or dropped. Pain points detected from the data are not counted. The overview's "
+    "stage strip, the slides and the report count the same way."
+)
+
+
+def finding_quotes(evidence: pl.DataFrame, scope: str, scope_id: int, *, limit: int = 3) -> pl.DataFrame:
+    """The customers' words shown under a finding: the first `limit` distinct comments of its own step or
+    touchpoint (the same words from several customers are quoted once)."""
     return (
-        evidence.filter(pl.col("step_id").eq_missing(step_id))
+        evidence.filter(pl.col("scope") == scope, pl.col("scope_id") == scope_id)
         .unique("comment", keep="first", maintain_order=True)
         .head(limit)
     )

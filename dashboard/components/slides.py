@@ -201,5 +201,6 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
                 st.caption(f"and {len(shown) - ITEMS_PER_LANE} more on the journey map")
             if not shown:
                 st.caption("None written down yet.")
+    st.caption(f"On the map: {format.open_findings_text(data.lane_items)}")
     st.markdown("**Key metrics**, with their change against the period before")
     _metric_row(data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -56,7 +57,6 @@ N_CHANNELS = len(CHANNELS)
 N_PERSONAS = len(PERSONAS)
 MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 NPS, CSAT, CES, SENTIMENT = range(len(MEASURES))
-CALL_CENTRE = CHANNELS.index("call-centre")
 BANDS = ("bad", "neutral", "good")  # how a score reads on its scale; the keys of comments.yaml
 BAD, NEUTRAL, GOOD = range(len(BANDS))
 
@@ -85,8 +85,10 @@ class Shape:
     day_weights: np.ndarray  # (DATA_DAYS,)
     hour_weights: np.ndarray  # (24,)
     comments: tuple[str, ...]
-    comment_offset: np.ndarray  # (stages + 1, bands): first text of (stage or call centre, band)
-    comment_count: np.ndarray
+    comment_offset: np.ndarray  # (comment groups, bands): first text of (group, band) in `comments`
+    comment_count: np.ndarray  # (comment groups, bands)
+    step_comments: np.ndarray  # (stages, max_steps) the step's comment group
+    channel_comments: np.ndarray  # (stages, max_steps, channels) the step's group for that channel or -1
 
 
 def _check_axes(map_file: MapFile) -> None:
@@ -108,8 +110,9 @@ def _check_axes(map_file: MapFile) -> None:
             raise ValueError(f"the demo map's {name} {in_map} are not the generator's {in_parameters}")
 
 
-def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Sequence[str]]]) -> Shape:
-    """The lookup arrays of the current-state journey in `map_file`, with the comment texts by stage and band."""
+def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Shape:
+    """The lookup arrays of the current-state journey in `map_file`, with the comment texts by stage, step,
+    band and (where a step has texts of its own for a channel) channel: comments.yaml's layout."""
     _check_axes(map_file)
     journey = next(j for j in map_file.journeys if j.slug == CURRENT_SLUG)
     channel_of = {(stage.slug, t.slug): t.channel for stage in journey.stages for t in stage.touchpoints}
@@ -155,16 +158,32 @@ def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Sequence[str
     black_friday = np.where((day_of_year >= 325) & (day_of_year <= 338), 1.4, 1.0)
     day_weights = DAY_OF_WEEK[weekday] * season * black_friday
 
-    groups = [*STAGES, "call-centre"]
+    # comment groups: one per step (its texts for any channel), one per step × channel with its own texts
     texts: list[str] = []
-    comment_offset = np.zeros((len(groups), len(BANDS)), dtype=np.int64)
-    comment_count = np.zeros((len(groups), len(BANDS)), dtype=np.int64)
-    for g, group in enumerate(groups):
-        for band, band_name in enumerate(BANDS):
-            group_texts = comments.get(group, {}).get(band_name, ())
-            comment_offset[g, band] = len(texts)
-            comment_count[g, band] = len(group_texts)
+    offsets: list[list[int]] = []
+    counts: list[list[int]] = []
+    step_comments = np.zeros((N_STAGES, max_steps), dtype=np.int64)
+    channel_comments = np.full((N_STAGES, max_steps, N_CHANNELS), -1, dtype=np.int64)
+
+    def add_group(by_band: Mapping[str, Sequence[str]]) -> int:
+        offsets.append([])
+        counts.append([])
+        for band_name in BANDS:
+            group_texts = list(by_band.get(band_name, ()))
+            offsets[-1].append(len(texts))
+            counts[-1].append(len(group_texts))
             texts.extend(group_texts)
+        return len(offsets) - 1
+
+    for s, stage in enumerate(journey.stages):
+        for j, step in enumerate(stage.steps):
+            written = comments.get(stage.slug, {}).get(step.slug, {})
+            step_comments[s, j] = add_group(written)
+            for channel, by_band in written.items():
+                if channel not in BANDS:
+                    if channel not in CHANNELS:
+                        raise ValueError(f"comments for {stage.slug}/{step.slug} name an unknown channel '{channel}'")
+                    channel_comments[s, j, CHANNELS.index(channel)] = add_group(by_band)
     return Shape(
         steps=steps,
         touchpoints=tuple(touchpoint_keys),
@@ -182,8 +201,10 @@ def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Sequence[str
         day_weights=day_weights / day_weights.sum(),
         hour_weights=HOUR_OF_DAY / HOUR_OF_DAY.sum(),
         comments=tuple(texts),
-        comment_offset=comment_offset,
-        comment_count=comment_count,
+        comment_offset=np.array(offsets, dtype=np.int64).reshape(-1, len(BANDS)),
+        comment_count=np.array(counts, dtype=np.int64).reshape(-1, len(BANDS)),
+        step_comments=step_comments,
+        channel_comments=channel_comments,
     )
 
 
@@ -373,10 +394,13 @@ def _generate_feedback(rng: np.random.Generator, shape: Shape, events: EventBatc
     good_from = np.array([SCALES[m].good_from for m in MEASURES])[measure]
     bad_to = np.array([SCALES[m].bad_to for m in MEASURES])[measure]
     band = np.where(score >= good_from, GOOD, np.where(score <= bad_to, BAD, NEUTRAL))
+    # the text fits the step answered at; good and bad answers recorded through a channel with texts of its
+    # own at that step take theirs from there some of the time
+    own_group = np.where(channel >= 0, shape.channel_comments[answered.stage, answered.step, channel], -1)
     group = np.where(
-        (answered.channel == CALL_CENTRE) & (band != NEUTRAL) & (rng.random(n) < CALL_CENTRE_COMMENT_SHARE),
-        N_STAGES,
-        answered.stage,
+        (own_group >= 0) & (band != NEUTRAL) & (rng.random(n) < CALL_CENTRE_COMMENT_SHARE),
+        own_group,
+        shape.step_comments[answered.stage, answered.step],
     )
     pick = (rng.random(n) * shape.comment_count[group, band]).astype(np.int64)
     has_comment = (rng.random(n) < COMMENT_SHARE) & (shape.comment_count[group, band] > 0)

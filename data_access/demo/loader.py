@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Any
 
 import numpy as np
 import yaml
@@ -49,7 +50,7 @@ def map_text() -> str:
 
 
 def _shape(map_file_text: str) -> Shape:
-    comments: dict[str, dict[str, list[str]]] = yaml.safe_load(_resource_text(COMMENTS_FILE))
+    comments: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(_resource_text(COMMENTS_FILE))
     return shape_of(parse_map(map_file_text, source=MAP_FILE), comments)
 
 

@@ -22,6 +22,28 @@ from data_access.scope import Period
 FEEDBACK_FORMULAS = tuple(m.value for m in Measure)
 
 
+SPECIFICITY = {"touchpoint": 0, "stage": 1, "journey": 2}
+
+
+def without_repeats(definitions: pl.DataFrame) -> pl.DataFrame:
+    """The stage's metric definitions with each number once, in their order.
+
+    A definition repeats another when both have the same formula, direction and target and evaluate the
+    same answers: the same touchpoint, or the stage itself (a stage's metric and a journey-level feedback
+    metric, which the page evaluates on the stage's answers). Of such a set the most specific one stays
+    (touchpoint, then stage, then journey), then the first by key. `mapfile.checks.repeated_metrics` warns
+    about the same sets when a map is imported.
+    """
+    rank = pl.col("scope").replace_strict(SPECIFICITY, default=len(SPECIFICITY), return_dtype=pl.Int64)
+    return (
+        definitions.with_row_index("_order")
+        .sort(rank, "key")
+        .unique(["formula", "direction", "target", "touchpoint_id"], keep="first", maintain_order=True)
+        .sort("_order")
+        .drop("_order")
+    )
+
+
 def with_conversion(funnel: pl.DataFrame) -> pl.DataFrame:
     """Each funnel row's conversion from the row before, its drop-off, and its share of the stage's entrants."""
     return (

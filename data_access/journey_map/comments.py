@@ -49,6 +49,7 @@ def _comment_filters(
     measure: str | None,
     channel_slug: str | None,
     step_id: int | None = None,
+    touchpoint_id: int | None = None,
 ) -> list[ColumnElement[bool]]:
     low, high = day_bounds(scope.period)
     filters: list[ColumnElement[bool]] = [
@@ -66,6 +67,12 @@ def _comment_filters(
         filters.append(Feedback.channel_id == select(Channel.id).where(Channel.slug == channel_slug).scalar_subquery())
     if step_id is not None:
         filters.append(Feedback.step_id == step_id)
+    if touchpoint_id is not None:
+        # the touchpoint's answers given at one of its own steps (or with no step recorded): an answer about
+        # the touchpoint given at a step of another touchpoint speaks of that other step
+        own_steps = select(Step.id).where(Step.touchpoint_id == touchpoint_id)
+        filters.append(Feedback.touchpoint_id == touchpoint_id)
+        filters.append(or_(Feedback.step_id.is_(None), Feedback.step_id.in_(own_steps)))
     return filters
 
 
@@ -114,11 +121,16 @@ def stage_comments(
     measure: str | None = None,
     channel_slug: str | None = None,
     step_id: int | None = None,
+    touchpoint_id: int | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> pl.DataFrame:
-    """One page of the stage's comments, newest first, by LIMIT/OFFSET over the feedback time index."""
-    filters = _comment_filters(scope, measure=measure, channel_slug=channel_slug, step_id=step_id)
+    """One page of the stage's comments in the period, newest first, by LIMIT/OFFSET over the feedback time
+    index; narrowed to one step, touchpoint, channel, measure or score band when given. A touchpoint's
+    comments are its answers given at its own steps, or with no step recorded."""
+    filters = _comment_filters(
+        scope, measure=measure, channel_slug=channel_slug, step_id=step_id, touchpoint_id=touchpoint_id
+    )
     if band is not None:
         filters.append(_band_filter(band))
     page = (
@@ -152,18 +164,41 @@ def stage_comments(
     )
 
 
+EVIDENCE_SCHEMA: Schema = {"scope": pl.String, "scope_id": pl.Int64, **COMMENT_SCHEMA}
+EVIDENCE_SCOPES = ("step", "touchpoint")
+
+
 def evidence_comments(
     connection: Connection,
     *,
     scope: StageScope,
-    step_ids: tuple[int, ...],
-    per_step: int = 3,
+    findings: pl.DataFrame,
+    per_scope: int = 10,
 ) -> pl.DataFrame:
-    """The newest few low-band comments of each given step: the words behind a detected pain point."""
-    pages = [
-        stage_comments(connection, scope=scope, band="low", step_id=step_id, limit=per_step) for step_id in step_ids
-    ]
-    return pl.concat(pages) if pages else pl.DataFrame(schema=COMMENT_SCHEMA)
+    """The words behind each finding: the newest low-score comments on its own step or touchpoint.
+
+    `findings` is `detection.detect_pain_points`' frame; each distinct (scope, scope_id) gets the newest
+    `per_scope` low-band comments of the view's period and persona whose feedback row names that step
+    (scope "step") or that touchpoint at one of its own steps (scope "touchpoint"), never another step of
+    the stage. Columns: scope, scope_id, then `stage_comments`' columns; a finding without rows has
+    no comment to quote.
+    """
+    pages = []
+    for kind, scope_id in findings.select("scope", "scope_id").unique(maintain_order=True).iter_rows():
+        if kind not in EVIDENCE_SCOPES or scope_id is None:
+            continue
+        page = stage_comments(
+            connection,
+            scope=scope,
+            band="low",
+            step_id=scope_id if kind == "step" else None,
+            touchpoint_id=scope_id if kind == "touchpoint" else None,
+            limit=per_scope,
+        )
+        pages.append(
+            page.select(pl.lit(kind).alias("scope"), pl.lit(scope_id, dtype=pl.Int64).alias("scope_id"), pl.all())
+        )
+    return pl.concat(pages) if pages else pl.DataFrame(schema=EVIDENCE_SCHEMA)
 
 
 def comment_channels(connection: Connection) -> pl.DataFrame:

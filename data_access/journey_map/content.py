@@ -7,18 +7,46 @@ selected. Every query takes its ids from the view's scope.
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.journey_map.sql import Schema, frame
 from data_access.models import Channel, Lane, LaneItem, Persona, Stage, Step, Touchpoint
 from data_access.scope import StageScope
 
-# Opportunities in these states are no longer open; a pain point counts as open unless its step holds an
-# opportunity in state "done" (the team says it has been dealt with).
+# What "open" means, everywhere (the overview's stage strip, the journey page, the slides, the report):
+# - a pain point written on the map is open: pain points carry no status, and the team resolves one by taking
+#   it off the map (a review's "what changed" then lists it as resolved);
+# - an opportunity is open unless its status is one of these (case and surrounding spaces ignored);
+# - pain points detected from the data are not counted: they are findings of a period, listed on the journey
+#   page beside the written ones with whether the map has them yet.
+# Items written for a persona count in the views that show them (that persona's).
 CLOSED_OPPORTUNITY_STATUSES = ("done", "dropped")
 DONE_STATUS = "done"
+OPEN_COUNT_SCHEMA: Schema = {"open_pain_points": pl.Int64, "open_opportunities": pl.Int64}
+
+
+def is_open_expr() -> pl.Expr:
+    """True for a lane item (columns lane, status) that counts as an open pain point or opportunity."""
+    closed = pl.col("status").str.strip_chars().str.to_lowercase().is_in(CLOSED_OPPORTUNITY_STATUSES)
+    return (pl.col("lane") == Lane.PAIN_POINT.value) | (
+        (pl.col("lane") == Lane.OPPORTUNITY.value) & ~closed.fill_null(False)
+    )
+
+
+def open_counts(items: pl.DataFrame, *, by: list[str] | None = None) -> pl.DataFrame:
+    """Open pain points and opportunities among lane items (columns lane, status, and `by`), per `by` group.
+
+    Without `by`, one row for all the items, zeros included.
+    """
+    counted = items.lazy().filter(is_open_expr())
+    sums = (
+        (pl.col("lane") == Lane.PAIN_POINT.value).sum().cast(pl.Int64).alias("open_pain_points"),
+        (pl.col("lane") == Lane.OPPORTUNITY.value).sum().cast(pl.Int64).alias("open_opportunities"),
+    )
+    if not by:
+        return counted.select(*sums).collect()
+    return counted.group_by(*by).agg(*sums).collect()
 
 
 def journey_stages(connection: Connection, *, journey_id: int) -> pl.DataFrame:
@@ -132,34 +160,25 @@ def lane_items(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
 def open_findings_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None) -> pl.DataFrame:
     """Open pain points and opportunities per stage of the journey map, as the persona view shows them.
 
-    Columns: stage_slug, open_pain_points, open_opportunities; one row per stage, zeros included.
-    An opportunity is open unless its status is "done" or "dropped". Pain points carry no status, so a
-    pain point is open unless an opportunity on the same step, visible in the same view, is "done".
+    Columns: stage_slug, open_pain_points, open_opportunities; one row per stage in order, zeros included.
+    "Open" is `is_open_expr`, the one definition the journey page, the slides and the report count with; only
+    the journey's pain points and opportunities (a few rows of the map, no facts) leave the database.
     """
-    done = aliased(LaneItem)
-    done_steps = select(done.step_id).where(
-        done.lane == Lane.OPPORTUNITY.value, done.status == DONE_STATUS, _visible_items(persona_id, done)
-    )
-    open_pain = and_(LaneItem.lane == Lane.PAIN_POINT.value, LaneItem.step_id.not_in(done_steps))
-    open_opportunity = and_(
-        LaneItem.lane == Lane.OPPORTUNITY.value,
-        or_(LaneItem.status.is_(None), LaneItem.status.not_in(CLOSED_OPPORTUNITY_STATUSES)),
-    )
-    statement = (
-        select(
-            Stage.slug,
-            func.coalesce(func.sum(case((open_pain, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((open_opportunity, 1), else_=0)), 0),
-        )
-        .select_from(Stage)
-        .outerjoin(Step, Step.stage_id == Stage.id)
-        .outerjoin(LaneItem, and_(LaneItem.step_id == Step.id, _visible_items(persona_id)))
-        .where(Stage.journey_id == journey_id)
-        .group_by(Stage.id, Stage.slug, Stage.position)
-        .order_by(Stage.position)
-    )
-    return frame(
+    stages = journey_stages(connection, journey_id=journey_id).select("stage_id", "stage_slug")
+    items = frame(
         connection,
-        statement,
-        {"stage_slug": pl.String, "open_pain_points": pl.Int64, "open_opportunities": pl.Int64},
+        select(Step.stage_id, LaneItem.lane, LaneItem.status)
+        .join(Step, Step.id == LaneItem.step_id)
+        .join(Stage, Stage.id == Step.stage_id)
+        .where(
+            Stage.journey_id == journey_id,
+            LaneItem.lane.in_([Lane.PAIN_POINT.value, Lane.OPPORTUNITY.value]),
+            _visible_items(persona_id),
+        ),
+        {"stage_id": pl.Int64, "lane": pl.String, "status": pl.String},
+    )
+    return (
+        stages.join(open_counts(items, by=["stage_id"]), on="stage_id", how="left")
+        .select("stage_slug", *(pl.col(c).fill_null(0) for c in OPEN_COUNT_SCHEMA))
+        .cast(pl.Schema({"stage_slug": pl.String, **OPEN_COUNT_SCHEMA}))
     )

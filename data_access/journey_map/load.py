@@ -61,7 +61,6 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         lane_items=items,
         rules=DetectionRules(min_base=min_answers),
     )
-    flagged = tuple(findings.filter(pl.col("step_id").is_not_null())["step_id"].unique().sort().to_list())
     return JourneyMapData(
         stages=journey_stages(connection, journey_id=scope.journey_id),
         steps=steps,
@@ -72,6 +71,6 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         metrics=metrics,
         trend=stage_metric_trend(connection, scope=scope, min_answers=min_answers, definitions=definitions),
         findings=findings,
-        evidence=evidence_comments(connection, scope=scope, step_ids=flagged),
+        evidence=evidence_comments(connection, scope=scope, findings=findings),
         channels=comment_channels(connection),
     )

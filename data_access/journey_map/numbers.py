@@ -18,6 +18,7 @@ from data_access.journey_map.assembly import (
     metric_components,
     summed,
     with_conversion,
+    without_repeats,
 )
 from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
 from data_access.metrics import Formula, improvement_expr, status_expr
@@ -219,6 +220,7 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
     """Metric definitions that apply to the stage: its own, its touchpoints', and the journey's feedback ones.
 
     `scope` is "stage", "touchpoint" or "journey" (a journey-level feedback metric evaluated on this stage).
+    A definition that would show the same number as another is left out (`assembly.without_repeats`).
     """
     m = MetricDefinition
     linked_to = case(
@@ -253,7 +255,7 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
         )
         .order_by(linked_to.desc(), m.key),
         DEFINITION_SCHEMA,
-    )
+    ).pipe(without_repeats)
 
 
 def _events_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import LANE_FIELDS, MAP_FILE_VERSION, RANGES, MapFile
 from data_access.mapfile.yaml_io import Locator, format_path, load_yaml
-from data_access.models import Lane
+from data_access.models import Lane, Measure
 
 
 def _schema_message(error: ErrorDetails) -> str:
@@ -164,6 +164,48 @@ def _improvement_cycles(map_file: MapFile) -> list[tuple[tuple[str | int, ...], 
         if target == journey.slug and journey.improves != journey.slug:
             problems.append((("journeys", j, "improves"), f"journeys improve each other in a cycle through '{target}'"))
     return problems
+
+
+FEEDBACK_FORMULAS = frozenset(m.value for m in Measure)
+
+
+def repeated_metrics(map_file: MapFile) -> list[tuple[tuple[str | int, ...], str]]:
+    """Metrics that show the same number as another of their journey: (loc of the repeat, message) pairs.
+
+    A metric repeats another when both have the same formula, direction and target and evaluate the same
+    answers: the same scope (the journey, one stage, or one touchpoint), or a stage's metric beside a
+    journey-level feedback metric, which the stage's journey page evaluates on that stage's answers. The
+    journey page shows such a metric once, keeping the more specific one; these are warnings, not errors.
+    """
+    warnings: list[tuple[tuple[str | int, ...], str]] = []
+    for j, journey in enumerate(map_file.journeys):
+        seen: dict[tuple[object, ...], str] = {}
+        journey_level: dict[tuple[object, ...], str] = {}
+        for m, metric in enumerate(journey.metrics):
+            number = (metric.formula.value, metric.direction.value, metric.target)
+            key = (*number, metric.stage, metric.touchpoint)
+            at = ("journeys", j, "metrics", m)
+            if key in seen:
+                warnings.append(
+                    (at, f"metric '{metric.key}' repeats '{seen[key]}': same formula, scope and target, so the "
+                         "same number; the journey page shows it once")
+                )  # fmt: skip
+                continue
+            seen[key] = metric.key
+            if metric.stage is None and metric.touchpoint is None and metric.formula.value in FEEDBACK_FORMULAS:
+                journey_level.setdefault(number, metric.key)
+        for m, metric in enumerate(journey.metrics):
+            number = (metric.formula.value, metric.direction.value, metric.target)
+            if metric.stage is not None and metric.touchpoint is None and number in journey_level:
+                warnings.append(
+                    (
+                        ("journeys", j, "metrics", m),
+                        f"metric '{metric.key}' repeats '{journey_level[number]}' on stage '{metric.stage}': same "
+                        "formula, answers and target, so the same number; the journey page shows "
+                        f"'{metric.key}' only",
+                    )
+                )
+    return warnings
 
 
 def parse_located(text: str, source: str) -> tuple[MapFile, Locator]:

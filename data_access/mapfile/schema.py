@@ -170,6 +170,7 @@ class MapImportSummary:
     steps: int = 0
     lane_items: int = 0
     metrics: int = 0
+    warnings: list[str] = field(default_factory=list)  # "file:line: path: message", imported all the same
 
     def __str__(self) -> str:
         journeys = []
@@ -181,4 +182,4 @@ class MapImportSummary:
             f"Map imported: journeys {'; '.join(journeys) or 'none'} — {self.stages} stages, {self.touchpoints} "
             f"touchpoints, {self.steps} steps, {self.lane_items} lane items, {self.metrics} metrics; "
             f"{self.channels} channels, {self.personas} personas"
-        )
+        ) + "".join(f"\nwarning: {warning}" for warning in self.warnings)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from data_access.mapfile.checks import check_map, parse_located, raise_problems
+from data_access.mapfile.checks import check_map, parse_located, raise_problems, repeated_metrics
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import JourneySpec, MapFile, MapImportSummary, StageSpec
+from data_access.mapfile.yaml_io import format_path
 from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
 
 
@@ -16,7 +19,8 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
     """Upsert a map file's content by slug inside the caller's transaction; all or nothing.
 
     Everything is checked before the first write, so a `MapFileError` about the file leaves the session as it
-    was. Should the database still refuse a write, that error is a `MapFileError` too, and the caller's
+    was. A metric that repeats another (`checks.repeated_metrics`) is imported all the same and named in the
+    summary's `warnings`. Should the database still refuse a write, that error is a `MapFileError` too, and the caller's
     transaction must be rolled back (`session_scope` does).
     """
     map_file, locator = parse_located(text, source)
@@ -45,7 +49,11 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc
-    return summary
+    warnings = [
+        MapProblem(format_path(loc), message, locator.line(loc)).describe(source)
+        for loc, message in repeated_metrics(map_file)
+    ]
+    return dataclasses.replace(summary, warnings=warnings)
 
 
 def _write_map(
@@ -107,7 +115,11 @@ def _write_map(
         personas=len(map_file.personas),
         journeys_created=created,
         journeys_updated=updated,
-        **counts,
+        stages=counts["stages"],
+        touchpoints=counts["touchpoints"],
+        steps=counts["steps"],
+        lane_items=counts["lane_items"],
+        metrics=counts["metrics"],
     )
 
 

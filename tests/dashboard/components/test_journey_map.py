@@ -23,20 +23,24 @@ def test_band_labels() -> None:
     assert band_label("high", "csat") == "high scores"
 
 
-def test_a_finding_quotes_the_same_words_once() -> None:
-    """Under a finding, the step's first three distinct comments, in order, whoever said them."""
+def test_a_finding_quotes_its_own_scope_and_the_same_words_once() -> None:
+    """Under a finding, its own step's (or touchpoint's) first three distinct comments, in order; a step and a
+    touchpoint with the same id are different places, and a place without comments quotes nothing."""
     evidence = pl.DataFrame(
         {
-            "step_id": [7, 7, 7, 8, 7, 7],
+            "scope": ["step", "step", "step", "step", "touchpoint", "step", "step"],
+            "scope_id": [7, 7, 7, 8, 7, 7, 7],
             "comment": [
                 "On hold for 45 minutes.",
                 "On hold for 45 minutes.",
                 "Cut off.",
                 "Other step.",
+                "About the touchpoint.",
                 "Cut off.",
                 "Late.",
             ],
         }
     )
-    assert finding_quotes(evidence, 7)["comment"].to_list() == ["On hold for 45 minutes.", "Cut off.", "Late."]
-    assert finding_quotes(evidence, None).is_empty()
+    assert finding_quotes(evidence, "step", 7)["comment"].to_list() == ["On hold for 45 minutes.", "Cut off.", "Late."]
+    assert finding_quotes(evidence, "touchpoint", 7)["comment"].to_list() == ["About the touchpoint."]
+    assert finding_quotes(evidence, "step", 9).is_empty()

@@ -140,15 +140,42 @@ def test_export_gives_the_demo_map_file_back(engine: Engine) -> None:
     assert exported == files("data_access.demo").joinpath("northwind.yaml").read_text(encoding="utf-8")
 
 
-def test_every_comment_comes_from_the_comment_file(engine: Engine) -> None:
-    """Comments are the texts of comments.yaml, and texts of every stage and of the call centre occur."""
-    load_demo(engine, events=EVENTS, seed=7)
+def comment_places() -> dict[str, tuple[str, str, str | None]]:
+    """Each text of comments.yaml and where it is written: (stage, step, channel or None for any channel)."""
     comments = yaml.safe_load(files("data_access.demo").joinpath("comments.yaml").read_text(encoding="utf-8"))
-    texts = {text: group for group, bands in comments.items() for band in bands.values() for text in band}
-    _, feedback = _facts(engine)
-    written = set(feedback["comment"].drop_nulls())
-    assert written <= set(texts)
-    assert {texts[text] for text in written} == {*STAGE_SLUGS, "call-centre"}
+    places: dict[str, tuple[str, str, str | None]] = {}
+    for stage, steps in comments.items():
+        for step, groups in steps.items():
+            for key, texts in groups.items():
+                by_channel = texts if isinstance(texts, dict) else {None: texts}
+                for channel, channel_texts in by_channel.items():
+                    for text in channel_texts:
+                        assert text not in places, f"{text!r} is written at two places"
+                        places[text] = (stage, step, key if channel is not None else None)
+    return places
+
+
+def test_every_comment_belongs_to_the_step_it_is_attached_to(engine: Engine) -> None:
+    """A comment's text is one comments.yaml writes for the stage and step of its answer (and for its channel
+    where the text is about that channel); every stage has comments, and channel texts occur."""
+    load_demo(engine, events=EVENTS, seed=7)
+    places = comment_places()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Stage.slug, Step.slug, Channel.slug, Feedback.comment)
+            .join(Stage, Stage.id == Feedback.stage_id)
+            .join(Step, Step.id == Feedback.step_id)
+            .outerjoin(Channel, Channel.id == Feedback.channel_id)
+            .where(Feedback.comment.is_not(None))
+        ).all()
+    assert len(rows) > 100
+    for stage, step, channel, comment in rows:
+        assert comment in places, comment
+        written_stage, written_step, written_channel = places[comment]
+        assert (written_stage, written_step) == (stage, step), comment
+        assert written_channel in (None, channel), comment
+    assert {stage for stage, *_ in rows} == set(STAGE_SLUGS)
+    assert any(comment is not None and places[comment][2] is not None for *_, comment in rows)
 
 
 def test_the_generator_refuses_a_map_it_has_no_numbers_for() -> None:

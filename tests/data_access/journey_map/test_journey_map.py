@@ -62,14 +62,15 @@ def test_lane_items_follow_the_persona(engine: Engine, persona: str | None, extr
 
 
 def test_open_findings_by_stage(engine: Engine) -> None:
-    """A pain point on a step with a done opportunity is closed; done opportunities are closed."""
+    """A written pain point is open, also beside a done opportunity; done opportunities are not; a persona's
+    items count in that persona's view only."""
     build_shop(engine)
     with engine.connect() as connection:
         pro = stage_scope(connection, persona="pro")
         everyone = content.open_findings_by_stage(connection, journey_id=pro.journey_id, persona_id=None)
         for_pro = content.open_findings_by_stage(connection, journey_id=pro.journey_id, persona_id=pro.persona_id)
-    assert everyone.rows() == [("aware", 0, 0), ("buy", 0, 1), ("use", 0, 0)]
-    assert for_pro.rows() == [("aware", 0, 0), ("buy", 1, 1), ("use", 0, 0)]
+    assert everyone.rows() == [("aware", 0, 0), ("buy", 1, 1), ("use", 0, 0)]
+    assert for_pro.rows() == [("aware", 0, 0), ("buy", 2, 1), ("use", 0, 0)]
 
 
 def test_funnel_through_steps_to_next_stage(engine: Engine) -> None:
@@ -164,7 +165,8 @@ def test_comment_counts_and_pages(engine: Engine) -> None:
         first = comments.stage_comments(connection, scope=buy, limit=5)
         second = comments.stage_comments(connection, scope=buy, limit=5, offset=5)
         low = comments.stage_comments(connection, scope=buy, band="low")
-        evidence = comments.evidence_comments(connection, scope=buy, step_ids=(1_000_000,))
+        nowhere = pl.DataFrame({"scope": ["step"], "scope_id": [1_000_000]})
+        evidence = comments.evidence_comments(connection, scope=buy, findings=nowhere)
     assert counts.rows() == [("low", 4), ("middle", 4), ("high", 8)]
     assert nps_counts.rows() == [("low", 4), ("middle", 4), ("high", 4)]
     assert store_counts.rows() == [("low", 0), ("middle", 0), ("high", 4)]
