@@ -186,19 +186,21 @@ def measure_value_expr(min_answers: int = 1) -> pl.Expr:
     return pl.when(answers >= min_answers).then(value).otherwise(None).alias("value")
 
 
-def emotion(good: int, bad: int, answers: int) -> float | None:
-    """Measured emotion on −2..+2: 2 × (share of favourable answers − share of unfavourable answers).
+def emotion(good: int, answers: int) -> float | None:
+    """Measured emotion on −2..+2: 2 × (share of favourable answers − share of the other answers).
 
-    Counts are summed over every measure (each answer weighs the same), with each measure's bands from
-    `SCALES`: a stage where most answers are low reads negative, one where most are high reads positive.
+    Favourable is each measure's top band from `SCALES` (NPS 9–10, CSAT and rating 4–5, CES 5–7, sentiment
+    above 0); counts are summed over every measure, so each answer weighs the same. +2 when every answer is
+    favourable, 0 when half are, −2 when none is: a stage reads positive only when most of its answers are
+    favourable, and a stage where most answers are middling or low reads negative (as CSAT's top-2-box does).
     """
-    return None if answers <= 0 else 2.0 * (good - bad) / answers
+    return None if answers <= 0 else 2.0 * (2 * good - answers) / answers
 
 
 def emotion_agg_expr(min_answers: int = 1) -> pl.Expr:
-    """`emotion()` as an aggregation over rollup rows (`good`, `bad`, `answers`); null below `min_answers`."""
+    """`emotion()` as an aggregation over rollup rows (`good`, `answers`); null below `min_answers` answers."""
     answers = pl.col("answers").sum()
-    value = 2.0 * (pl.col("good").sum() - pl.col("bad").sum()) / answers
+    value = 2.0 * (2 * pl.col("good").sum() - answers) / answers
     return pl.when(answers >= max(min_answers, 1)).then(value).otherwise(None).alias("emotion")
 
 

@@ -185,15 +185,16 @@ def test_change_and_improvement() -> None:
 # --- emotion ------------------------------------------------------------------------------------
 
 
-def test_emotion_is_twice_the_favourable_share_minus_the_unfavourable_share() -> None:
-    """All favourable +2, all unfavourable −2, only middling answers 0; 38 % top-box CSAT reads negative."""
-    assert metrics.emotion(good=10, bad=0, answers=10) == pytest.approx(2.0)
-    assert metrics.emotion(good=0, bad=10, answers=10) == pytest.approx(-2.0)
-    assert metrics.emotion(good=0, bad=0, answers=10) == pytest.approx(0.0)
-    assert metrics.emotion(good=0, bad=0, answers=0) is None
-    # CSAT 38 %: 38 of 100 answers 4–5, 45 answers 1–2, 17 answers 3
-    assert metrics.emotion(good=38, bad=45, answers=100) == pytest.approx(-0.14)
-    assert oracle.measured_emotion([(Measure.CSAT, 5.0)] * 38 + [(Measure.CSAT, 1.0)] * 62) == pytest.approx(-0.48)
+def test_emotion_is_twice_the_favourable_share_minus_the_rest() -> None:
+    """All favourable +2, none favourable −2, half 0; a CSAT of 38 % (top-2-box) reads clearly negative."""
+    assert metrics.emotion(good=10, answers=10) == pytest.approx(2.0)
+    assert metrics.emotion(good=0, answers=10) == pytest.approx(-2.0)
+    assert metrics.emotion(good=5, answers=10) == pytest.approx(0.0)
+    assert metrics.emotion(good=0, answers=0) is None
+    # 38 of 100 answers 4–5, the rest 1–3, whatever their mean
+    assert metrics.emotion(good=38, answers=100) == pytest.approx(-0.48)
+    middling = [(Measure.CSAT, 5.0)] * 38 + [(Measure.CSAT, 3.0)] * 62
+    assert oracle.measured_emotion(middling) == pytest.approx(-0.48)
 
 
 _ANSWERS = st.lists(

@@ -300,14 +300,14 @@ def _curve(overview: ExperienceMapData, source: str) -> dict[str, tuple[float | 
 
 def test_emotional_curve_sets_measured_beside_assumed(shop: Engine) -> None:
     overview = _overview(shop)
-    # 2 × (favourable − unfavourable) ÷ answers, over every measure:
-    # awareness: NPS 3 promoters 1 detractor, CSAT 4 top-box 1 bottom, CES two 4s (middling): 2 × (7 − 2) / 12
-    # purchase: NPS 2+2 promoters 4 detractors, CSAT 3 top 1 bottom: 2 × (7 − 5) / 13
+    # 2 × (favourable − the other answers) ÷ answers, over every measure:
+    # awareness: NPS 3 promoters of 5, CSAT 4 top-box of 5, CES two 4s (not favourable): 2 × (7 − 5) / 12
+    # purchase: NPS 2 + 2 promoters of 8, CSAT 3 top-box of 5: 2 × (7 − 6) / 13
     # support: 3 answers, fewer than the minimum
     measured = _curve(overview, "measured")
     assert list(measured) == ["awareness", "purchase", "support"]
-    assert measured["awareness"] == (pytest.approx(10 / 12), 12)
-    assert measured["purchase"] == (pytest.approx(4 / 13), 13)
+    assert measured["awareness"] == (pytest.approx(4 / 12), 12)
+    assert measured["purchase"] == (pytest.approx(2 / 13), 13)
     assert measured["support"] == (None, 3)
     assert _curve(overview, "assumed") == {"awareness": (1.0, None), "purchase": (-0.5, None), "support": (None, None)}
 

@@ -6,7 +6,6 @@ tests compare those expressions with these scalars, worked out independently.
 
 from __future__ import annotations
 
-from data_access.metrics import SCALES
 from data_access.models import Measure
 
 
@@ -43,24 +42,13 @@ def is_favourable(measure: Measure, score: float) -> bool:
     return score > 0
 
 
-def is_unfavourable(measure: Measure, score: float) -> bool:
-    """DESIGN.md's unfavourable band: NPS 0–6, CSAT/rating 1–2, CES 1–3, sentiment below 0."""
-    if measure == Measure.NPS:
-        return score <= 6
-    if measure in (Measure.CSAT, Measure.RATING):
-        return score <= 2
-    if measure == Measure.CES:
-        return score <= 3
-    return score < 0
-
-
 def measured_emotion(answers: list[tuple[Measure, float]]) -> float | None:
-    """Measured emotion of raw answers: 2 × (favourable answers − unfavourable answers) ÷ answers."""
+    """Measured emotion of raw answers: 2 × (favourable answers − all other answers) ÷ answers."""
     if not answers:
         return None
     good = sum(is_favourable(m, s) for m, s in answers)
-    bad = sum(is_unfavourable(m, s) for m, s in answers)
-    return 2.0 * (good - bad) / len(answers)
+    others = sum(not is_favourable(m, s) for m, s in answers)
+    return 2.0 * (good - others) / len(answers)
 
 
 def health_colour(readings: list[tuple[float | None, int, float | None, float, str]], min_answers: int) -> str:
