@@ -142,7 +142,7 @@ def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
         x = MARGIN + index * (width + gap)
         pdf.set_draw_color(*_rgb(STATUS_COLOURS.get(headline.status.value, STATUS_COLOURS["no data"])))
         pdf.set_line_width(0.6)
-        pdf.rect(x, top, width, 22)
+        pdf.rect(x, top, width, 19)
         pdf.set_xy(x + 2, top + 1.5)
         pdf.set_font(FONT, "", 8)
         pdf.set_text_color(*MUTED)
@@ -153,16 +153,16 @@ def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
         formula = headline.formula or headline.key
         measured = headline.value is not None
         pdf.cell(width - 4, 7, format.value_text(headline.value, formula) if measured else "not enough data")
-        pdf.set_xy(x + 2, top + 12.5)
-        pdf.set_font(FONT, "", 7)
+        pdf.set_xy(x + 2, top + 12)
+        pdf.set_font(FONT, "", 6.5)
+        judged = f"{format.status_text(headline.status)} · {format.target_text(headline.target, formula)}"
+        pdf.cell(width - 4, 3.5, judged)
         change = format.change_text(headline.change, formula)
-        said = "no change to show" if headline.change is None else f"{change} vs before"
-        pdf.cell(width - 4, 4, f"{format.status_text(headline.status)} · {said}")
-        pdf.set_xy(x + 2, top + 16.5)
-        pdf.cell(width - 4, 4, format.target_text(headline.target, formula))
+        pdf.set_xy(x + 2, top + 15.2)
+        pdf.cell(width - 4, 3.5, "no change to show" if headline.change is None else f"{change} vs before")
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
-    pdf.set_xy(MARGIN, top + 25)
+    pdf.set_xy(MARGIN, top + 22)
 
 
 def _marker_style(cell: str) -> FontFace | None:

@@ -16,7 +16,7 @@ from data_access.models import Measure
 
 FEEDBACK_MEASURES = [m.value for m in Measure]
 GRID_METRICS: dict[str, str] = {
-    "health": "Health: share of the cell's metrics on target",
+    "health": "Health: share of the cell's measured metrics on target",
     Measure.NPS.value: metrics.FORMULA_LABELS[metrics.Formula.NPS],
     Measure.CSAT.value: metrics.FORMULA_LABELS[metrics.Formula.CSAT],
     Measure.CES.value: metrics.FORMULA_LABELS[metrics.Formula.CES],
