@@ -146,7 +146,9 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                     "The change compares with the previous period of equal length; green when the move is good."
                 ),
             )
-            st.markdown(f":{colour}-badge[{word}] {format.target_text(headline.target, formula)}")
+            # the target kept on one line: it wraps as a whole below the badge in a narrow tile
+            target = format.target_text(headline.target, formula).replace(" ", "\u00a0")
+            st.markdown(f":{colour}-badge[{word}] {target}")
             if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
                 st.altair_chart(overview_charts.sparkline(headline.weekly, formula=formula), width="stretch")
 

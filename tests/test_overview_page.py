@@ -208,6 +208,6 @@ def test_a_map_without_touchpoints_says_so_instead_of_an_empty_grid(orders_app: 
     assert [m.label for m in app.metric] == ["Conversion to Delivery"]
     conversion = app.metric[0]
     assert (conversion.value, conversion.delta) == ("—", "not enough data")
-    assert ":gray-badge[not enough data] no target" in [m.value for m in app.markdown]
+    assert ":gray-badge[not enough data] no\u00a0target" in [m.value for m in app.markdown]
     # the stage strip and the emotional curve are still drawn
     assert len(app.get("vega_lite_chart")) == 2
