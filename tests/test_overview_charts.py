@@ -156,7 +156,9 @@ def test_the_health_tooltip_says_how_many_metrics_are_measured() -> None:
         "Till": "not enough data (0 of 2 metrics measured)",
     }
     tooltip = {t["field"]: t["title"] for t in _layers(spec)[-1]["encoding"]["tooltip"]}
-    assert tooltip["health_label"] == "Health"
+    # its own title, never shadowed by the value's ("Health" when the grid shows health)
+    assert tooltip["health_label"] == "Metrics"
+    assert len(set(tooltip.values())) == len(tooltip)
 
 
 def _weekly() -> pl.DataFrame:

@@ -55,7 +55,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("touchpoints:N", title="Touchpoints"),
         alt.Tooltip("value_label:N", title=metric_label),
         alt.Tooltip("status_word:N", title="Status"),
-        alt.Tooltip("health_label:N", title="Health"),
+        alt.Tooltip("health_label:N", title="Metrics"),  # not "Health": a key the value may already use
         alt.Tooltip("nps_label:N", title="NPS"),
         alt.Tooltip("csat_label:N", title="CSAT"),
         alt.Tooltip("ces_label:N", title="CES"),
