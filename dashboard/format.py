@@ -150,7 +150,8 @@ def target_text(target: float | None, formula: str) -> str:
 
 
 def delta_colour(change: str, direction: str) -> Literal["normal", "inverse", "off"]:
-    """How `st.metric` colours a change: by the metric's direction, and not at all when there is none."""
+    """How `st.metric` colours a change: green when the move is good in the metric's direction (a fall of a
+    lower-is-better metric is green), and not at all when there is none ("±0" or "—")."""
     if change in (NO_CHANGE, NO_VALUE):
         return "off"
     return "inverse" if direction == "lower" else "normal"
@@ -279,7 +280,24 @@ def grid_labels() -> list[pl.Expr]:
         .alias(f"{measure}_label")
         for measure in ("nps", "csat", "ces")
     ]
-    return [pl.concat_str(star, value).alias("value_label"), *measures]
+    return [pl.concat_str(star, value).alias("value_label"), *measures, health_label_expr()]
+
+
+def health_label_expr() -> pl.Expr:
+    """A cell's health in words from its counts: "2 of 3 metrics measured · 1 of 2 on target".
+
+    Columns `metrics`, `measured` (enough answers), `judged` (measured and with a target), `on_target`.
+    Nothing judged reads "not enough data", whatever the cell's other numbers.
+    """
+    on_target = pl.format("{} of {} on target", "on_target", "judged")
+    return (
+        pl.when(pl.col("judged") == 0)
+        .then(pl.format("not enough data ({} of {} metrics measured)", "measured", "metrics"))
+        .when(pl.col("measured") < pl.col("metrics"))
+        .then(pl.format("{} of {} metrics measured · {}", "measured", "metrics", on_target))
+        .otherwise(pl.format("{} of {} metrics on target", "on_target", "judged"))
+        .alias("health_label")
+    )
 
 
 def finding_evidence() -> pl.Expr:

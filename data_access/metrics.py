@@ -100,21 +100,65 @@ def status(value: float | None, *, target: float | None, warning: float, directi
     return Status.RED
 
 
-def health(statuses: Sequence[Status]) -> tuple[float | None, Status]:
-    """Share of metrics at or better than target, and the colour of the whole.
+@dataclass(frozen=True)
+class Reading:
+    """One metric of a cell, a tile or a moment of truth: its value on the answers behind it, and its target."""
 
-    The colour is green when every metric with data meets its target, red when any is beyond its warning
-    band, amber otherwise; with no metric that has data it is 'no data'.
+    value: float | None
+    answers: int
+    target: float | None
+    warning: float
+    direction: str
+
+
+def is_measured(reading: Reading, *, min_answers: int) -> bool:
+    """A metric is measured when it has a value from at least `min_answers` answers; else it is unmeasured."""
+    return reading.value is not None and reading.answers >= min_answers
+
+
+def judge(reading: Reading, *, min_answers: int) -> Status:
+    """The status of one metric: 'no data' while unmeasured (never on target), else against its target."""
+    if not is_measured(reading, min_answers=min_answers):
+        return Status.NO_DATA
+    return status(reading.value, target=reading.target, warning=reading.warning, direction=reading.direction)
+
+
+@dataclass(frozen=True)
+class Health:
+    """How a set of metrics stands: `share` of the judged ones on target and the colour of the whole.
+
+    `measured` of `metrics` have enough answers; `judged` of those also have a target.
     """
-    judged = [s for s in statuses if s != Status.NO_DATA]
+
+    share: float | None
+    status: Status
+    measured: int
+    judged: int
+    metrics: int
+
+    @property
+    def on_target(self) -> int:
+        return 0 if self.share is None else round(self.share * self.judged)
+
+
+def health(readings: Sequence[Reading], *, min_answers: int) -> Health:
+    """The health of a cell or a moment of truth from its metrics.
+
+    Unmeasured metrics (fewer than `min_answers` answers) are left out, never counted as on target.
+    Green only when at least one metric is judged and every judged one is on target; red when any judged
+    one is beyond its warning band; amber otherwise; 'no data' when nothing is judged.
+    """
+    measured = [r for r in readings if is_measured(r, min_answers=min_answers)]
+    judged = [s for s in (judge(r, min_answers=min_answers) for r in measured) if s != Status.NO_DATA]
+    counts = {"measured": len(measured), "judged": len(judged), "metrics": len(readings)}
     if not judged:
-        return None, Status.NO_DATA
+        return Health(None, Status.NO_DATA, **counts)
     share = sum(s == Status.GREEN for s in judged) / len(judged)
     if Status.RED in judged:
-        return share, Status.RED
+        return Health(share, Status.RED, **counts)
     if Status.AMBER in judged:
-        return share, Status.AMBER
-    return share, Status.GREEN
+        return Health(share, Status.AMBER, **counts)
+    return Health(share, Status.GREEN, **counts)
 
 
 def change(current: float | None, previous: float | None) -> float | None:
@@ -142,17 +186,22 @@ def measure_value_expr(min_answers: int = 1) -> pl.Expr:
     return pl.when(answers >= min_answers).then(value).otherwise(None).alias("value")
 
 
-def emotion_expr() -> pl.Expr:
-    """Measured emotion (−2..+2) of each row's mean answer, by its measure's scale."""
-    mean = pl.col("score_sum") / pl.col("answers")
-    expr: pl.Expr = pl.lit(None, dtype=pl.Float64)
-    for measure, scale in SCALES.items():
-        expr = (
-            pl.when(pl.col("measure") == measure.value)
-            .then(-2.0 + 4.0 * (mean - scale.low) / (scale.high - scale.low))
-            .otherwise(expr)
-        )
-    return expr.alias("emotion")
+def emotion(good: int, answers: int) -> float | None:
+    """Measured emotion on −2..+2: 2 × (share of favourable answers − share of the other answers).
+
+    Favourable is each measure's top band from `SCALES` (NPS 9–10, CSAT and rating 4–5, CES 5–7, sentiment
+    above 0); counts are summed over every measure, so each answer weighs the same. +2 when every answer is
+    favourable, 0 when half are, −2 when none is: a stage reads positive only when most of its answers are
+    favourable, and a stage where most answers are middling or low reads negative (as CSAT's top-2-box does).
+    """
+    return None if answers <= 0 else 2.0 * (2 * good - answers) / answers
+
+
+def emotion_agg_expr(min_answers: int = 1) -> pl.Expr:
+    """`emotion()` as an aggregation over rollup rows (`good`, `answers`); null below `min_answers` answers."""
+    answers = pl.col("answers").sum()
+    value = 2.0 * (2 * pl.col("good").sum() - answers) / answers
+    return pl.when(answers >= max(min_answers, 1)).then(value).otherwise(None).alias("emotion")
 
 
 # --- journey map: funnel, status and change as expressions --------------------------------------

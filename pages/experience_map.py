@@ -57,14 +57,16 @@ else:
     open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
     frame.export_menu(state, page="overview", scope="overview", table=files.touchpoint_table(data.grid), chart=grid)
     st.caption(
-        f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have fewer than "
-        f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score."
+        f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have no metric with "
+        f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score. A metric with "
+        "fewer answers is unmeasured, never on target; the tooltip says how many of a cell's metrics are measured."
     )
 
 moments = data.moments_of_truth["stage"].unique().to_list()
 st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
 st.caption(
-    "Measured: feedback answers placed on −2..+2 by their scale. Assumed: the team's emotion cards. "
+    "Measured: 2 × (share of favourable answers − share of the rest), −2..+2: positive only when most "
+    "answers are favourable (NPS 9–10, CSAT 4–5, CES 5–7, positive sentiment). Assumed: the team's emotion cards. "
     "★ stages with a moment of truth."
 )
 frame.moments_of_truth_table(data.moments_of_truth)

@@ -55,7 +55,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("touchpoints:N", title="Touchpoints"),
         alt.Tooltip("value_label:N", title=metric_label),
         alt.Tooltip("status_word:N", title="Status"),
-        alt.Tooltip("health_label:N", title="Health"),
+        alt.Tooltip("health_label:N", title="Metrics"),  # not "Health": a key the value may already use
         alt.Tooltip("nps_label:N", title="NPS"),
         alt.Tooltip("csat_label:N", title="CSAT"),
         alt.Tooltip("ces_label:N", title="CES"),
@@ -148,3 +148,24 @@ def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.LayerChar
             .encode(x=alt.X("stage:O", sort=order), y=alt.Y("emotion:Q"), text="label:N")
         )
     return layers.properties(height=260, title=alt.Title("Emotional curve: measured vs assumed", anchor="start"))
+
+
+def sparkline(weekly: pl.DataFrame, *, formula: str) -> alt.LayerChart:
+    """A headline tile's small line of its metric per week of the period (columns week, value, answers).
+
+    No axes: the tile states the value; weeks with too few answers are gaps, not zeros.
+    """
+    _axis, value_format = format.chart_formats(formula)
+    base = alt.Chart(weekly.with_columns(pl.col("week").cast(pl.String))).encode(
+        x=alt.X("week:T", axis=None),
+        y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
+    )
+    line = base.mark_line(color=MEASURED, strokeWidth=2, interpolate="monotone")
+    points = base.mark_point(color=MEASURED, filled=True, size=18).encode(
+        tooltip=[
+            alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
+            alt.Tooltip("value:Q", title="Value", format=value_format),
+            alt.Tooltip("answers:Q", title="Answers", format=","),
+        ]
+    )
+    return alt.layer(line, points).properties(height=44)  # type: ignore[return-value]

@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import format
 from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.charts import experience_map as experience_map_charts
 from dashboard.components import changes
 from dashboard.exports import files
 from dashboard.view_state import Choices, ViewState, read_view_state
@@ -124,26 +125,34 @@ def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
 
 
 def headline_cards(headlines: Sequence[Headline]) -> None:
-    """One metric card per headline, with its change against the previous period and its definition."""
+    """One tile per headline: value, target, status (word and colour), change and a weekly sparkline.
+
+    The change's colour says whether the move is good in the metric's direction; "±0" is neutral.
+    """
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
-        target = "" if headline.target is None else f" Target {format.value_text(headline.target, headline.key)}."
+        formula = headline.formula or headline.key
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
-        change = format.change_text(headline.change, headline.key)
-        with column:
+        change = format.change_text(headline.change, formula)
+        word, colour = format.status_badge(headline.status)
+        with column.container(border=True):
             st.metric(
                 headline.label,
-                format.value_text(headline.value, headline.key),
+                format.value_text(headline.value, formula),
                 delta=(None if headline.change is None else change) if measured else "not enough data",
-                delta_color=format.delta_colour(change, "higher") if measured else "off",
+                delta_color=format.delta_colour(change, headline.direction) if measured else "off",
                 delta_arrow=format.delta_arrow(change) if measured else "off",
                 help=(
-                    f"{headline.definition}.{target} "
+                    f"{headline.definition}. {format.target_text(headline.target, formula).capitalize()}. "
                     f"Based on {format.count_text(headline.answers)} answers or customers. "
-                    "The arrow shows the change against the previous period of equal length."
+                    "The change compares with the previous period of equal length; green when the move is good."
                 ),
-                border=True,
             )
+            # the target kept on one line: it wraps as a whole below the badge in a narrow tile
+            target = format.target_text(headline.target, formula).replace(" ", "\u00a0")
+            st.markdown(f":{colour}-badge[{word}] {target}")
+            if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
+                st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
 
 
 def share_link(state: ViewState, *, page: str) -> None:
@@ -200,7 +209,14 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
     st.dataframe(
-        moments.select("stage", "touchpoint", "channel", "owner", format.status_expr("status")),
+        moments.select(
+            "stage",
+            "touchpoint",
+            "channel",
+            "owner",
+            format.status_expr("status"),
+            pl.format("{} of {}", "measured", "metrics").alias("measured"),
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -208,6 +224,9 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
             "touchpoint": "Touchpoint",
             "channel": "Channel",
             "owner": "Owner",
-            "status": st.column_config.TextColumn("Health", help="The cell's health against target"),
+            "status": st.column_config.TextColumn(
+                "Health", help="The cell's health against target; not enough data when no metric has enough answers"
+            ),
+            "measured": st.column_config.TextColumn("Metrics measured", help="Metrics with enough answers"),
         },
     )

@@ -151,13 +151,16 @@ def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
         pdf.set_xy(x + 2, top + 5.5)
         pdf.set_text_color(*INK)
         pdf.set_font(FONT, "B", 14)
+        formula = headline.formula or headline.key
         measured = headline.value is not None
-        pdf.cell(width - 4, 7, format.value_text(headline.value, headline.key) if measured else "not enough data")
-        pdf.set_xy(x + 2, top + 12.5)
-        pdf.set_font(FONT, "", 7)
-        change = format.change_text(headline.change, headline.key)
-        target = "" if headline.target is None else f" · {format.target_text(headline.target, headline.key)}"
-        pdf.cell(width - 4, 4, f"{'no change to show' if headline.change is None else change + ' vs before'}{target}")
+        pdf.cell(width - 4, 7, format.value_text(headline.value, formula) if measured else "not enough data")
+        pdf.set_xy(x + 2, top + 12)
+        pdf.set_font(FONT, "", 6.5)
+        judged = f"{format.status_text(headline.status)} · {format.target_text(headline.target, formula)}"
+        pdf.cell(width - 4, 3.5, judged)
+        change = format.change_text(headline.change, formula)
+        pdf.set_xy(x + 2, top + 15.2)
+        pdf.cell(width - 4, 3.5, "no change to show" if headline.change is None else f"{change} vs before")
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_xy(MARGIN, top + 22)

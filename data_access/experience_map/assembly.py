@@ -16,7 +16,7 @@ from data_access.models import Measure
 
 FEEDBACK_MEASURES = [m.value for m in Measure]
 GRID_METRICS: dict[str, str] = {
-    "health": "Health: share of the cell's metrics on target",
+    "health": "Health: share of the cell's measured metrics on target",
     Measure.NPS.value: metrics.FORMULA_LABELS[metrics.Formula.NPS],
     Measure.CSAT.value: metrics.FORMULA_LABELS[metrics.Formula.CSAT],
     Measure.CES.value: metrics.FORMULA_LABELS[metrics.Formula.CES],
@@ -35,25 +35,21 @@ def _summed(feedback: pl.DataFrame, keys: list[str], min_answers: int) -> pl.Dat
     )
 
 
-@dataclass(frozen=True)
-class Judgement:
-    label: str
-    value: float | None
-    target: float | None
-    status: Status
-
-
-def _judge(definitions: pl.DataFrame, values: dict[str, float | None]) -> list[Judgement]:
-    judged = []
-    for definition in definitions.iter_rows(named=True):
-        if definition["formula"] not in values:
-            continue
-        value = values[definition["formula"]]
-        state = metrics.status(
-            value, target=definition["target"], warning=definition["warning"], direction=definition["direction"]
+def _readings(definitions: pl.DataFrame, summed: pl.DataFrame) -> list[metrics.Reading]:
+    """Each feedback definition read on `summed` (one row per measure: value, answers); no answers, no value."""
+    values = dict(zip(summed["measure"], summed["value"], strict=True))
+    answers = dict(zip(summed["measure"], summed["answers"], strict=True))
+    return [
+        metrics.Reading(
+            value=values.get(d["formula"]),
+            answers=int(answers.get(d["formula"], 0)),
+            target=d["target"],
+            warning=d["warning"] or 0.0,
+            direction=d["direction"],
         )
-        judged.append(Judgement(definition["label"], value, definition["target"], state))
-    return judged
+        for d in definitions.iter_rows(named=True)
+        if d["formula"] in FEEDBACK_MEASURES
+    ]
 
 
 def touchpoint_grid(
@@ -100,31 +96,26 @@ def touchpoint_grid(
         values: dict[str, float | None] = dict.fromkeys(FEEDBACK_MEASURES)
         values.update(zip(measured["measure"], measured["value"], strict=True))
         answers = dict(zip(measured["measure"], measured["answers"], strict=True))
-        judged = _judge(journey_definitions, values)
+        readings = _readings(journey_definitions, measured)
         for touchpoint_id in cell["touchpoint_id"]:
             own = touchpoint_values.filter(pl.col("touchpoint_id") == touchpoint_id)
-            own_values = dict(zip(own["measure"], own["value"], strict=True))
-            judged += _judge(
-                definitions.filter(pl.col("touchpoint_id") == touchpoint_id),
-                {m: own_values.get(m) for m in FEEDBACK_MEASURES},
-            )
-        share, health_status = metrics.health([j.status for j in judged])
+            readings += _readings(definitions.filter(pl.col("touchpoint_id") == touchpoint_id), own)
+        cell_health = metrics.health(readings, min_answers=min_answers)
         events_in_cell = volume.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))["events"]
         cell_events = int(events_in_cell.sum()) if len(events_in_cell) else 0
         total_answers = sum(answers.values())
         if metric == "health":
-            value, state = share, health_status
+            value, state = cell_health.share, cell_health.status
             value_answers = max(answers.values(), default=0)
         elif metric == "volume":
             value, state = float(cell_events), Status.GREEN if cell_events else Status.NO_DATA
             value_answers = cell_events
         else:
             value = values.get(metric)
-            target = next((j for j in _judge(journey_definitions, {metric: value})), None)
-            state = target.status if target else (Status.NO_DATA if value is None else Status.GREEN)
+            own_readings = _readings(journey_definitions.filter(pl.col("formula") == metric), measured)
+            # a measure without a target is shown, not judged: it is never coloured as on target
+            state = metrics.judge(own_readings[0], min_answers=min_answers) if own_readings else Status.NO_DATA
             value_answers = answers.get(metric, 0)
-        on_target = sum(j.status == Status.GREEN for j in judged)
-        with_data = sum(j.status != Status.NO_DATA for j in judged)
         rows.append(
             {
                 **{k: cell[k] for k in ("stage_id", "stage_slug", "stage", "stage_position")},
@@ -137,11 +128,11 @@ def touchpoint_grid(
                 "status": state.value,
                 "answers": total_answers,
                 "events": cell_events,
-                "health_label": (
-                    f"{on_target} of {with_data} metrics on target"
-                    if with_data
-                    else f"fewer than {min_answers} answers"
-                ),
+                "health_status": cell_health.status.value,
+                "metrics": cell_health.metrics,
+                "measured": cell_health.measured,
+                "judged": cell_health.judged,
+                "on_target": cell_health.on_target,
                 **{m: values[m] for m in TOOLTIP_MEASURES},
                 **{f"{m}_answers": answers.get(m, 0) for m in TOOLTIP_MEASURES},
             }
@@ -166,7 +157,11 @@ _GRID_SCHEMA = {
     "status": pl.String,
     "answers": pl.Int64,
     "events": pl.Int64,
-    "health_label": pl.String,
+    "health_status": pl.String,
+    "metrics": pl.Int64,
+    "measured": pl.Int64,
+    "judged": pl.Int64,
+    "on_target": pl.Int64,
     **{m: pl.Float64 for m in TOOLTIP_MEASURES},
     **{f"{m}_answers": pl.Int64 for m in TOOLTIP_MEASURES},
 }
@@ -177,20 +172,10 @@ def emotional_curve(
 ) -> pl.DataFrame:
     """Measured and assumed emotion (−2..+2) per stage, long: stage, stage_position, source, emotion, answers.
 
-    Measured: each measure's mean answer placed on −2..+2 by its scale, averaged over the stage's measures
-    weighted by answers; null when the stage has fewer than `min_answers` answers.
+    Measured: `metrics.emotion` over all the stage's answers (2 × (share favourable − share unfavourable));
+    null when the stage has fewer than `min_answers` answers.
     """
-    measured = (
-        feedback.group_by("stage_id", "measure")
-        .agg(pl.col("answers").sum(), pl.col("score_sum").sum())
-        .with_columns(metrics.emotion_expr())
-        .group_by("stage_id")
-        .agg(
-            ((pl.col("emotion") * pl.col("answers")).sum() / pl.col("answers").sum()).alias("emotion"),
-            pl.col("answers").sum(),
-        )
-        .with_columns(pl.when(pl.col("answers") >= min_answers).then(pl.col("emotion")).alias("emotion"))
-    )
+    measured = feedback.group_by("stage_id").agg(metrics.emotion_agg_expr(min_answers), pl.col("answers").sum())
     base = stages.select("stage_id", "stage_slug", "stage", "stage_position")
     measured_rows = base.join(measured, on="stage_id", how="left").with_columns(
         pl.lit("measured").alias("source"), pl.col("answers").fill_null(0)
@@ -204,6 +189,11 @@ def emotional_curve(
 
 @dataclass(frozen=True)
 class Headline:
+    """One headline tile: a journey-level metric's value, target, status and change, and its weekly series.
+
+    `weekly` has columns week (the Monday starting it) and value (null in a week with too few answers).
+    """
+
     key: str
     label: str
     definition: str
@@ -212,6 +202,9 @@ class Headline:
     status: Status
     target: float | None
     answers: int
+    formula: str = ""
+    direction: str = "higher"
+    weekly: pl.DataFrame | None = None
 
     @property
     def change(self) -> float | None:
@@ -223,40 +216,62 @@ def _journey_values(feedback: pl.DataFrame, min_answers: int) -> dict[str, tuple
     return {row["measure"]: (row["value"], row["answers"]) for row in summed.iter_rows(named=True)}
 
 
+def weekly_values(daily_feedback: pl.DataFrame, *, measure: str, min_answers: int) -> pl.DataFrame:
+    """A measure's value per calendar week (Monday first) from its daily rollup rows: week, value, answers."""
+    return (
+        daily_feedback.filter(pl.col("measure") == measure)
+        .with_columns(pl.col("day").dt.truncate("1w").alias("week"))
+        .pipe(_summed, ["week"], min_answers)
+        .sort("week")
+        .select("week", "value", "answers")
+    )
+
+
+HEADLINE_ORDER = [Measure.NPS.value, Measure.CSAT.value, Measure.CES.value, Measure.SENTIMENT.value]
+
+
 def headline_metrics(
     *,
     feedback: pl.DataFrame,
     previous_feedback: pl.DataFrame,
+    daily_feedback: pl.DataFrame,
     entrants: pl.DataFrame,
     previous_entrants: pl.DataFrame,
     stages: pl.DataFrame,
     definitions: pl.DataFrame,
     min_answers: int,
 ) -> list[Headline]:
-    """NPS, CSAT, CES over the whole journey and the conversion into its key stage, with last period's."""
+    """One tile per feedback metric the journey defines at journey level, then the conversion into its key stage.
+
+    Each tile is judged as a cell's metric is (`metrics.judge`): unmeasured below `min_answers` answers.
+    """
     current = _journey_values(feedback, min_answers)
     previous = _journey_values(previous_feedback, min_answers)
-    journey_definitions = definitions.filter(pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null())
+    journey_definitions = definitions.filter(
+        pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_MEASURES)
+    ).with_columns(
+        pl.col("formula").replace_strict(HEADLINE_ORDER, list(range(len(HEADLINE_ORDER))), default=99).alias("order")
+    )
     headlines = []
-    for measure in ("nps", "csat", "ces"):
+    for definition in journey_definitions.sort("order", "key").iter_rows(named=True):
+        measure = definition["formula"]
         value, answers = current.get(measure, (None, 0))
-        definition = journey_definitions.filter(pl.col("formula") == measure)
-        target = definition["target"][0] if len(definition) else None
-        state = (
-            metrics.status(value, target=target, warning=definition["warning"][0], direction=definition["direction"][0])
-            if len(definition)
-            else Status.NO_DATA
+        reading = metrics.Reading(
+            value, answers, definition["target"], definition["warning"] or 0.0, definition["direction"]
         )
         headlines.append(
             Headline(
-                key=measure,
-                label=SHORT_LABELS[measure],
-                definition=metrics.FORMULA_LABELS[measure],
+                key=definition["key"],
+                label=SHORT_LABELS.get(measure, definition["label"]),
+                definition=f"{definition['label']}. {metrics.FORMULA_LABELS[measure]}",
                 value=value,
                 previous=previous.get(measure, (None, 0))[0],
-                status=state,
-                target=target,
+                status=metrics.judge(reading, min_answers=min_answers),
+                target=definition["target"],
                 answers=answers,
+                formula=measure,
+                direction=definition["direction"],
+                weekly=weekly_values(daily_feedback, measure=measure, min_answers=min_answers),
             )
         )
     headlines.append(_conversion_headline(entrants, previous_entrants, stages, definitions))
@@ -272,7 +287,17 @@ def _conversion_headline(
     stage_id = chosen["stage_id"][0] if len(chosen) else (ordered["stage_id"][-1] if len(ordered) else None)
     ids = ordered["stage_id"].to_list()
     if stage_id is None or stage_id not in ids or ids.index(stage_id) == 0:
-        return Headline("conversion", "Conversion", "not defined for this journey", None, None, Status.NO_DATA, None, 0)
+        return Headline(
+            "conversion",
+            "Conversion",
+            "not defined for this journey",
+            None,
+            None,
+            Status.NO_DATA,
+            None,
+            0,
+            formula="conversion",
+        )
     before = ids[ids.index(stage_id) - 1]
     names = dict(zip(ordered["stage_id"], ordered["stage"], strict=True))
 
@@ -298,19 +323,27 @@ def _conversion_headline(
         status=state,
         target=target,
         answers=base,
+        formula=metrics.Formula.CONVERSION.value,
+        direction=chosen["direction"][0] if len(chosen) else "higher",
     )
 
 
 def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFrame:
-    """The touchpoints flagged as moments of truth, with their cell's status, in journey order."""
+    """The touchpoints flagged as moments of truth, with their cell's health (whatever metric the grid shows).
+
+    `measured` of the cell's `metrics` have enough answers; with none measured the status is 'no data'.
+    """
     return (
         touchpoints.filter(pl.col("moment_of_truth"))
         .join(
-            grid.select("stage_id", "channel_id", "stage", "stage_position", "channel", "status"),
+            grid.select(
+                "stage_id", "channel_id", "stage", "stage_position", "channel",
+                pl.col("health_status").alias("status"), "measured", "metrics",
+            ),
             on=["stage_id", "channel_id"],
         )
         .sort("stage_position")
-        .select("stage", "channel", "touchpoint", "owner", "status")
+        .select("stage", "channel", "touchpoint", "owner", "status", "measured", "metrics")
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from data_access.experience_map.queries import (
     entrants_by_stage,
     events_by_cell,
     feedback_by_touchpoint,
+    journey_feedback_by_day,
     metric_definitions,
     stages,
     touchpoints,
@@ -72,6 +73,9 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         feedback=feedback,
         previous_feedback=feedback_by_touchpoint(
             connection, period=scope.compared, journey_id=journey_id, persona_id=persona_id
+        ),
+        daily_feedback=journey_feedback_by_day(
+            connection, period=scope.period, journey_id=journey_id, persona_id=persona_id
         ),
         entrants=entrants,
         previous_entrants=entrants_by_stage(

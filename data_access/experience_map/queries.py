@@ -172,6 +172,31 @@ def feedback_by_touchpoint(
     return _frame(connection, query, schema)
 
 
+def journey_feedback_by_day(
+    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
+) -> pl.DataFrame:
+    """Summed answers of the whole journey per day × measure, from the daily feedback rollup (sparklines)."""
+    r = FeedbackRollup
+    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
+    if persona_id is not None:
+        conditions.append(r.persona_id == persona_id)
+    query = (
+        select(r.day, r.measure, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
+        .where(and_(*conditions))
+        .group_by(r.day, r.measure)
+    )
+    schema = {
+        "day": pl.Date,
+        "measure": pl.String,
+        "answers": pl.Int64,
+        "score_sum": pl.Float64,
+        "good": pl.Int64,
+        "bad": pl.Int64,
+    }
+    rows = [(as_date(day), *rest) for day, *rest in connection.execute(query).all()]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def events_by_cell(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:

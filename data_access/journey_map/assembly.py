@@ -11,7 +11,7 @@ import polars as pl
 from data_access.metrics import (
     Formula,
     conversion_expr,
-    emotion_expr,
+    emotion_agg_expr,
     improvement_expr,
     measure_value_expr,
     status_expr,
@@ -198,24 +198,15 @@ def evaluate_step_metrics(
 
 
 def step_emotion(feedback_daily: pl.DataFrame, *, min_answers: int) -> pl.DataFrame:
-    """Measured emotion (−2..+2) per step: each measure's mean placed on the scale, weighted by answers.
+    """Measured emotion (−2..+2) per step: `metrics.emotion` over the step's answers on every measure.
 
     Pure; columns step_id, measured_emotion, answers. Null below `min_answers` answers.
     """
     return (
         feedback_daily.lazy()
         .filter(pl.col("step_id").is_not_null())
-        .group_by("step_id", "measure")
-        .agg(pl.col("answers", "score_sum").sum())
-        .with_columns(emotion_expr())
         .group_by("step_id")
-        .agg(
-            ((pl.col("emotion") * pl.col("answers")).sum() / pl.col("answers").sum()).alias("measured_emotion"),
-            pl.col("answers").sum(),
-        )
-        .with_columns(
-            pl.when(pl.col("answers") >= min_answers).then(pl.col("measured_emotion")).alias("measured_emotion")
-        )
+        .agg(emotion_agg_expr(min_answers).alias("measured_emotion"), pl.col("answers").sum())
         .sort("step_id")
         .collect()
     )

@@ -132,9 +132,19 @@ def test_grid_labels_from_the_grid_numbers() -> None:
             "moment_of_truth": [True, False, False],
             **{m: [20.0, None, None] for m in ("nps", "csat", "ces")},
             **{f"{m}_answers": [1200, 3, 0] for m in ("nps", "csat", "ces")},
+            "metrics": [3, 3, 2],
+            "measured": [3, 1, 0],
+            "judged": [3, 1, 0],
+            "on_target": [2, 1, 0],
         }
     )
     labels = grid.select(format.grid_labels())
+    # health in words: unmeasured metrics are named, nothing measured is not enough data
+    assert labels["health_label"].to_list() == [
+        "2 of 3 metrics on target",
+        "1 of 3 metrics measured · 1 of 1 on target",
+        "not enough data (0 of 2 metrics measured)",
+    ]
     assert labels["value_label"].to_list() == ["★ 81.3%", "n=3", "12,345"]
     assert labels["nps_label"].to_list() == [
         "+20 (1,200 answers)",

@@ -127,16 +127,51 @@ def test_status_expression_agrees_with_the_scalar() -> None:
     assert frame.select(metrics.status_expr().alias("status"))["status"].to_list() == expected
 
 
-def test_health() -> None:
-    g, a, r, n = Status.GREEN, Status.AMBER, Status.RED, Status.NO_DATA
-    assert metrics.health([g, g]) == (1.0, g)
-    assert metrics.health([g, a, g, n]) == (pytest.approx(2 / 3), a)
-    assert metrics.health([g, g, r]) == (pytest.approx(2 / 3), r)
-    assert metrics.health([a, r]) == (0.0, r)
-    # metrics without data neither help nor hurt
-    assert metrics.health([g, n, n]) == (1.0, g)
-    assert metrics.health([n, n]) == (None, n)
-    assert metrics.health([]) == (None, n)
+def _reading(value: float | None, answers: int, target: float | None = 50.0) -> metrics.Reading:
+    return metrics.Reading(value=value, answers=answers, target=target, warning=5.0, direction="higher")
+
+
+def test_health_leaves_out_unmeasured_metrics_and_never_calls_them_on_target() -> None:
+    """Minimum 30 answers. An unmeasured metric neither helps nor hurts; with none measured: no data."""
+    on, near, off, unmeasured = _reading(60, 40), _reading(47, 40), _reading(10, 40), _reading(99, 29)
+    assert metrics.health([on, on], min_answers=30) == metrics.Health(1.0, Status.GREEN, 2, 2, 2)
+    one_of_two = metrics.health([on, unmeasured], min_answers=30)
+    assert (one_of_two.status, one_of_two.measured, one_of_two.metrics) == (Status.GREEN, 1, 2)
+    assert metrics.health([on, near, on, unmeasured], min_answers=30).status == Status.AMBER
+    assert metrics.health([on, on, off], min_answers=30).share == pytest.approx(2 / 3)
+    assert metrics.health([on, on, off], min_answers=30).status == Status.RED
+    # 29 answers on target is not a measurement: not enough data, never on target
+    nothing = metrics.health([unmeasured, _reading(None, 0)], min_answers=30)
+    assert (nothing.share, nothing.status, nothing.measured) == (None, Status.NO_DATA, 0)
+    assert metrics.judge(unmeasured, min_answers=30) == Status.NO_DATA
+    assert metrics.health([], min_answers=30).status == Status.NO_DATA
+
+
+_READINGS = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.floats(-100, 100, allow_nan=False)),
+        st.integers(0, 60),
+        st.one_of(st.none(), st.floats(-100, 100, allow_nan=False)),
+        st.floats(0, 20, allow_nan=False),
+        st.sampled_from(["higher", "lower"]),
+    ),
+    max_size=6,
+)
+
+
+@given(_READINGS, st.integers(1, 40))
+def test_health_is_never_green_without_a_measured_metric(
+    readings: list[tuple[float | None, int, float | None, float, str]], min_answers: int
+) -> None:
+    """For any metric set, health equals a direct evaluation, and green needs a measured metric on target."""
+    got = metrics.health([metrics.Reading(*r) for r in readings], min_answers=min_answers)
+    assert got.status.value == oracle.health_colour(readings, min_answers)
+    measured = [r for r in readings if r[0] is not None and r[1] >= min_answers]
+    assert got.measured == len(measured)
+    if got.status == Status.GREEN:
+        assert measured
+        assert got.share == 1.0
+        assert got.on_target == got.judged >= 1
 
 
 def test_change_and_improvement() -> None:
@@ -150,39 +185,45 @@ def test_change_and_improvement() -> None:
 # --- emotion ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("measure", "low", "middle", "high"),
-    [
-        (Measure.NPS, 0.0, 5.0, 10.0),
-        (Measure.CSAT, 1.0, 3.0, 5.0),
-        (Measure.CES, 1.0, 4.0, 7.0),
-        (Measure.RATING, 1.0, 3.0, 5.0),
-        (Measure.SENTIMENT, -1.0, 0.0, 1.0),
-    ],
+def test_emotion_is_twice_the_favourable_share_minus_the_rest() -> None:
+    """All favourable +2, none favourable −2, half 0; a CSAT of 38 % (top-2-box) reads clearly negative."""
+    assert metrics.emotion(good=10, answers=10) == pytest.approx(2.0)
+    assert metrics.emotion(good=0, answers=10) == pytest.approx(-2.0)
+    assert metrics.emotion(good=5, answers=10) == pytest.approx(0.0)
+    assert metrics.emotion(good=0, answers=0) is None
+    # 38 of 100 answers 4–5, the rest 1–3, whatever their mean
+    assert metrics.emotion(good=38, answers=100) == pytest.approx(-0.48)
+    middling = [(Measure.CSAT, 5.0)] * 38 + [(Measure.CSAT, 3.0)] * 62
+    assert oracle.measured_emotion(middling) == pytest.approx(-0.48)
+
+
+_ANSWERS = st.lists(
+    st.one_of(
+        st.tuples(st.just(Measure.NPS), st.integers(0, 10).map(float)),
+        st.tuples(st.just(Measure.CSAT), st.integers(1, 5).map(float)),
+        st.tuples(st.just(Measure.CES), st.integers(1, 7).map(float)),
+        st.tuples(st.just(Measure.RATING), st.integers(1, 5).map(float)),
+        st.tuples(st.just(Measure.SENTIMENT), st.floats(-1, 1, allow_nan=False)),
+    ),
+    max_size=40,
 )
-def test_emotion_from_mean_maps_the_scale_onto_minus_two_to_two(
-    measure: Measure, low: float, middle: float, high: float
+
+
+@given(_ANSWERS, st.integers(1, 10))
+def test_emotion_over_rollup_rows_equals_a_direct_computation_over_raw_answers(
+    answers: list[tuple[Measure, float]], min_answers: int
 ) -> None:
-    assert oracle.emotion_from_mean(measure, low) == pytest.approx(-2.0)
-    assert oracle.emotion_from_mean(measure, middle) == pytest.approx(0.0)
-    assert oracle.emotion_from_mean(measure, high) == pytest.approx(2.0)
-
-
-def test_emotion_expression_agrees_with_the_scalar() -> None:
-    frame = pl.DataFrame(
-        {
-            "measure": ["nps", "csat", "ces", "rating", "sentiment"],
-            "answers": [4, 2, 5, 3, 4],
-            "score_sum": [30.0, 9.0, 12.0, 6.0, -1.0],
-        }
-    )
-    got = frame.select(metrics.emotion_expr())["emotion"].to_list()
-    expected = [
-        oracle.emotion_from_mean(Measure(m), s / n)
-        for m, n, s in zip(frame["measure"], frame["answers"], frame["score_sum"], strict=True)
-    ]
-    assert got == pytest.approx(expected)
-    assert got[0] == pytest.approx(1.0)  # NPS mean 7.5 → +1
+    """Raw answers → rollup rows per measure (the bands of DESIGN.md) → `emotion_agg_expr`, against the oracle."""
+    by_measure: dict[Measure, list[float]] = {}
+    for measure, score in answers:
+        by_measure.setdefault(measure, []).append(score)
+    rows = [{"measure": m.value, **_bands(m, scores)} for m, scores in by_measure.items()]
+    schema = {"measure": pl.String, "answers": pl.Int64, "score_sum": pl.Float64, "good": pl.Int64, "bad": pl.Int64}
+    got = pl.DataFrame(rows, schema=schema).select(metrics.emotion_agg_expr(min_answers))["emotion"][0]
+    expected = oracle.measured_emotion(answers) if len(answers) >= min_answers else None
+    assert got == (None if expected is None else pytest.approx(expected))
+    if got is not None:
+        assert -2.0 <= got <= 2.0
 
 
 # --- the polars expression over rollup columns ----------------------------------------------------

@@ -35,13 +35,14 @@ def _texts(app: AppTest) -> str:
 
 
 def test_overview_shows_title_headlines_and_charts(run_overview: Callable[..., AppTest]) -> None:
-    """A first visit shows the experience map with NPS, CSAT, CES and conversion, and its charts."""
+    """A first visit shows the experience map with the journey's metrics (NPS, CSAT, CES, sentiment), conversion
+    and its charts."""
     app = run_overview()
     assert not app.exception
     assert app.title[0].value == "Experience map"
     labels = [m.label for m in app.metric]
-    assert labels[:3] == ["NPS", "CSAT", "CES"]
-    assert labels[3].startswith("Conversion to")
+    assert labels[:4] == ["NPS", "CSAT", "CES", "Sentiment"]
+    assert labels[4].startswith("Conversion to")
     assert len(app.get("vega_lite_chart")) >= 3
     assert not app.warning
 
@@ -196,13 +197,18 @@ def orders_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
 
 
 def test_a_map_without_touchpoints_says_so_instead_of_an_empty_grid(orders_app: Callable[..., AppTest]) -> None:
-    """No touchpoints, no grid: a note says why and what to do; headlines without answers show a dash."""
+    """No touchpoints, no grid: a note says why and what to do; headlines without answers show a dash.
+
+    The orders map defines no feedback metric, so its only tile is conversion: no NPS, CSAT or CES tile is
+    made up for it."""
     app = orders_app(journey="orders")
     assert not app.exception
     no_data, no_touchpoints = (note.value for note in app.info)
     assert "No events or feedback are stored for" in no_data
     assert "has no touchpoints on its map yet" in no_touchpoints
-    nps = next(m for m in app.metric if m.label == "NPS")
-    assert (nps.value, nps.delta) == ("—", "not enough data")
+    assert [m.label for m in app.metric] == ["Conversion to Delivery"]
+    conversion = app.metric[0]
+    assert (conversion.value, conversion.delta) == ("—", "not enough data")
+    assert ":gray-badge[not enough data] no\u00a0target" in [m.value for m in app.markdown]
     # the stage strip and the emotional curve are still drawn
     assert len(app.get("vega_lite_chart")) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -30,7 +31,10 @@ def _grid() -> pl.DataFrame:
             "status": ["green", "red", "no data"],
             "answers": [40, 50, 3],
             "events": [100, 80, 5],
-            "health_label": ["2 of 2 metrics on target", "1 of 2 metrics on target", "fewer than 30 answers"],
+            "metrics": [2, 3, 2],
+            "measured": [2, 2, 0],
+            "judged": [2, 2, 0],
+            "on_target": [2, 1, 0],
             "nps": [20.0, -5.0, None],
             "nps_answers": [40, 50, 3],
             "csat": [80.0, 60.0, None],
@@ -140,3 +144,46 @@ def test_emotional_curve_draws_measured_solid_and_assumed_dashed_on_the_emotion_
     assert lines["encoding"]["x"]["sort"] == STAGES
     flagged = next(v for k, v in spec["datasets"].items() if any(row.get("label") == "★" for row in v))
     assert [row["stage"] for row in flagged] == ["Purchase"]
+
+
+def test_the_health_tooltip_says_how_many_metrics_are_measured() -> None:
+    """A cell with unmeasured metrics says so; a cell with none measured is not enough data, not 0 % or 100 %."""
+    spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
+    labels = {row["touchpoints"]: row["health_label"] for row in _data(spec)}
+    assert labels == {
+        "Ads": "2 of 2 metrics on target",
+        "Checkout": "2 of 3 metrics measured · 1 of 2 on target",
+        "Till": "not enough data (0 of 2 metrics measured)",
+    }
+    tooltip = {t["field"]: t["title"] for t in _layers(spec)[-1]["encoding"]["tooltip"]}
+    # its own title, never shadowed by the value's ("Health" when the grid shows health)
+    assert tooltip["health_label"] == "Metrics"
+    assert len(set(tooltip.values())) == len(tooltip)
+
+
+def _weekly() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "week": [dt.date(2026, 10, 5), dt.date(2026, 10, 12), dt.date(2026, 10, 19)],
+            "value": [62.0, None, 66.5],
+            "answers": [120, 3, 140],
+        }
+    )
+
+
+def test_sparkline_draws_the_weekly_values_without_axes_and_with_gaps() -> None:
+    spec = charts.sparkline(_weekly(), formula="csat").to_dict()
+    line, points = _layers(spec)
+    assert line["mark"]["type"] == "line"
+    for layer in (line, points):
+        assert layer["encoding"]["x"] == {"field": "week", "type": "temporal", "axis": None}
+        assert layer["encoding"]["y"]["field"] == "value"
+        assert layer["encoding"]["y"]["axis"] is None
+        assert layer["encoding"]["y"]["scale"] == {"zero": False}
+    rows = _data(spec)
+    assert [r["week"] for r in rows] == ["2026-10-05", "2026-10-12", "2026-10-19"]
+    # a week with too few answers is a gap, never drawn as zero
+    assert [r["value"] for r in rows] == [62.0, None, 66.5]
+    tooltip = {t["field"]: t.get("format") for t in points["encoding"]["tooltip"]}
+    assert tooltip["value"] == ".1f"  # CSAT reads like its value, one decimal
+    assert spec["height"] < 60

@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from dashboard.cache import load_report_pdf
+from dashboard import format
+from dashboard.cache import load_experience_map, load_report_pdf
 from dashboard.settings import get_settings
 from data_access.db import make_engine, session_scope
 from data_access.journey_map.content import journey_stages
@@ -51,6 +52,12 @@ def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
     assert len(pages) == 1 + len(stages)
     assert "Experience map" in pages[0] and "Moments of truth" in pages[0] and "NPS" in pages[0]
     assert "03 Aug 2026 – 31 Oct 2026" in pages[0]
+    # each headline box says the status and target the page's tile says
+    overview = load_experience_map(JOURNEY, None, PERIOD, PERIOD.previous(), "health")
+    for headline in overview.headlines:
+        formula = headline.formula or headline.key
+        said = f"{format.status_text(headline.status)} · {format.target_text(headline.target, formula)}"
+        assert said in pages[0], headline.label
     for number, (name, text) in enumerate(zip(stages, pages[1:], strict=True), start=1):
         assert f"Stage {number}: {name}" in text
         assert "What the numbers say" in text and "Customer actions" in text

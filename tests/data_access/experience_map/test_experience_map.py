@@ -245,21 +245,24 @@ def test_a_cell_with_too_few_answers_says_so_instead_of_turning_red(shop: Engine
     assert "2" in label
     assert not label.lstrip("★ ").startswith(("+", "-"))
     assert nps_label == "not enough data (2 answers)"
-    assert health_label == "fewer than 5 answers"
+    assert health_label == "not enough data (0 of 3 metrics measured)"
 
 
 def test_grid_health_counts_metrics_on_target(shop: Engine) -> None:
-    """Awareness/web: NPS and CSAT on target, CES too few answers; purchase/store: NPS, CSAT, till CSAT all red."""
+    """Awareness/web: NPS and CSAT on target, CES too few answers; purchase/store: NPS, CSAT, till CSAT all red.
+
+    An unmeasured metric is named as such, never counted as on target."""
     grid = _overview(shop, metric="health").grid.with_columns(format.grid_labels())
     cells = _cells(grid, "value", "status", "value_label", "health_label")
     assert cells[("awareness", "web")][:2] == (1.0, "green")
     assert cells[("awareness", "web")][2].startswith("100%")
-    assert cells[("awareness", "web")][3] == "2 of 2 metrics on target"
+    assert cells[("awareness", "web")][3] == "2 of 3 metrics measured · 2 of 2 on target"
     assert cells[("purchase", "store")][:2] == (0.0, "red")
     assert cells[("purchase", "store")][2].startswith("★ 0%")
-    assert cells[("purchase", "store")][3] == "0 of 3 metrics on target"
+    assert cells[("purchase", "store")][3] == "3 of 4 metrics measured · 0 of 3 on target"
     assert cells[("purchase", "web")][:2] == (None, "no data")
     assert not cells[("purchase", "web")][2].startswith("0%")
+    assert cells[("purchase", "web")][3] == "not enough data (0 of 3 metrics measured)"
 
 
 def test_grid_volume_counts_events_in_the_period(shop: Engine) -> None:
@@ -282,7 +285,9 @@ def test_grid_judges_a_single_measure_against_the_journeys_target(shop: Engine) 
 
 def test_moments_of_truth_carry_their_cells_status(shop: Engine) -> None:
     moments = _overview(shop, metric="nps").moments_of_truth
-    assert moments.rows() == [("Purchase", "Store", "Till", "Stores", "red")]
+    assert moments.rows() == [("Purchase", "Store", "Till", "Stores", "red", 3, 4)]
+    # the health of the cell, whatever metric the grid shows
+    assert _overview(shop, metric="volume").moments_of_truth["status"].to_list() == ["red"]
 
 
 # --- the emotional curve ------------------------------------------------------------------------
@@ -295,13 +300,14 @@ def _curve(overview: ExperienceMapData, source: str) -> dict[str, tuple[float | 
 
 def test_emotional_curve_sets_measured_beside_assumed(shop: Engine) -> None:
     overview = _overview(shop)
-    # awareness: NPS mean 7.4 → +0.96 (5), CSAT mean 3.8 → +0.8 (5), CES mean 4 → 0 (2): weighted 8.8 / 12
-    # purchase: NPS mean 54/8 → +0.7 (8), CSAT mean 3.6 → +0.6 (5): weighted 8.6 / 13
+    # 2 × (favourable − the other answers) ÷ answers, over every measure:
+    # awareness: NPS 3 promoters of 5, CSAT 4 top-box of 5, CES two 4s (not favourable): 2 × (7 − 5) / 12
+    # purchase: NPS 2 + 2 promoters of 8, CSAT 3 top-box of 5: 2 × (7 − 6) / 13
     # support: 3 answers, fewer than the minimum
     measured = _curve(overview, "measured")
     assert list(measured) == ["awareness", "purchase", "support"]
-    assert measured["awareness"] == (pytest.approx(8.8 / 12), 12)
-    assert measured["purchase"] == (pytest.approx(8.6 / 13), 13)
+    assert measured["awareness"] == (pytest.approx(4 / 12), 12)
+    assert measured["purchase"] == (pytest.approx(2 / 13), 13)
     assert measured["support"] == (None, 3)
     assert _curve(overview, "assumed") == {"awareness": (1.0, None), "purchase": (-0.5, None), "support": (None, None)}
 

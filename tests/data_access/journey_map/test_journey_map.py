@@ -141,7 +141,10 @@ def test_weekly_trend(engine: Engine) -> None:
 
 
 def test_step_metrics_and_emotion(engine: Engine) -> None:
-    """Stage and journey NPS evaluated at the cart step; measured emotion per step from mean answers."""
+    """Stage and journey NPS evaluated at the cart step; measured emotion per step from the answer bands.
+
+    Cart: 10 promoters of 40 answers → 2 × (10 − 30) / 40 = −1 (a mean of 5.75 on 0–10 would have read
+    +0.3); pay: 10 CSAT answers of 5 → +2."""
     build_shop(engine)
     with engine.connect() as connection:
         steps = numbers.step_metrics(connection, scope=stage_scope(connection), min_answers=5)
@@ -150,7 +153,7 @@ def test_step_metrics_and_emotion(engine: Engine) -> None:
     assert steps["value"].to_list() == pytest.approx([-25.0, -25.0])
     assert steps["previous_value"].to_list() == pytest.approx([100.0, 100.0])
     emotion = step_emotion(daily, min_answers=5)
-    assert emotion["measured_emotion"].to_list() == pytest.approx([0.4, 2.0])
+    assert emotion["measured_emotion"].to_list() == pytest.approx([-1.0, 2.0])
     assert emotion["answers"].to_list() == [40, 10]
 
 

@@ -1,0 +1,118 @@
+"""The overview's headline tiles through Streamlit's AppTest: target, status, a coloured change, ±0 neutral."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+from streamlit.testing.v1 import AppTest
+
+from tests.paths import APP
+
+
+def _tiles() -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from dashboard.components import frame
+    from data_access.experience_map import Headline
+    from data_access.metrics import Status
+
+    weekly = pl.DataFrame(
+        {"week": [dt.date(2026, 10, 5), dt.date(2026, 10, 12)], "value": [4.9, 4.6], "answers": [80, 90]}
+    )
+    frame.headline_cards(
+        [
+            # CSAT 66 % against 80: off target, up 2.5 points (good: green)
+            Headline("csat", "CSAT", "Customer satisfaction", 66.0, 63.5, Status.RED, 80.0, 300, "csat", "higher"),
+            # CES lower-is-better (as a map may define it): a fall is good news, green
+            Headline("ces", "CES", "Effort", 4.6, 4.9, Status.GREEN, 5.0, 170, "ces", "lower", weekly),
+            # NPS unchanged: "±0", no arrow, no colour
+            Headline("nps", "NPS", "Net Promoter Score", 31.0, 31.2, Status.GREEN, 30.0, 500, "nps", "higher"),
+            # too few answers: no value, not enough data, never on target
+            Headline("sentiment", "Sentiment", "Sentiment", None, None, Status.NO_DATA, 20.0, 4, "sentiment"),
+        ]
+    )
+
+
+@pytest.fixture
+def tiles() -> AppTest:
+    return AppTest.from_function(_tiles, default_timeout=30).run()
+
+
+def _tile_texts(app: AppTest) -> list[str]:
+    return [str(m.value).replace("\u00a0", " ") for m in app.markdown]
+
+
+def test_each_tile_shows_value_target_and_status_in_words(tiles: AppTest) -> None:
+    assert not tiles.exception
+    assert [(m.label, m.value) for m in tiles.metric] == [
+        ("CSAT", "66.0%"),
+        ("CES", "4.60"),
+        ("NPS", "+31"),
+        ("Sentiment", "—"),
+    ]
+    assert _tile_texts(tiles) == [
+        ":red-badge[off target] target 80.0%",
+        ":green-badge[on target] target 5.00",
+        ":green-badge[on target] target +30",
+        ":gray-badge[not enough data] target +20",
+    ]
+
+
+def test_a_change_is_coloured_by_whether_it_is_good_and_no_change_is_neutral(tiles: AppTest) -> None:
+    csat, ces, nps, sentiment = tiles.metric
+    assert (csat.delta, csat.proto.color, csat.proto.direction) == (
+        "+2.5 pts",
+        MetricProto.MetricColor.GREEN,
+        MetricProto.MetricDirection.UP,
+    )
+    # a fall of a lower-is-better metric: down arrow, green
+    assert (ces.delta, ces.proto.color, ces.proto.direction) == (
+        "-0.30",
+        MetricProto.MetricColor.GREEN,
+        MetricProto.MetricDirection.DOWN,
+    )
+    # -0.2 rounds to no change: "±0", grey, no arrow (never a red "↓ -0")
+    assert (nps.delta, nps.proto.color, nps.proto.direction) == (
+        "±0",
+        MetricProto.MetricColor.GRAY,
+        MetricProto.MetricDirection.NONE,
+    )
+    assert sentiment.delta == "not enough data"
+    assert sentiment.proto.color == MetricProto.MetricColor.GRAY
+
+
+def test_a_tile_with_weekly_values_draws_its_sparkline(tiles: AppTest) -> None:
+    charts = tiles.get("vega_lite_chart")
+    assert len(charts) == 1  # only CES has a weekly series
+    assert '"week"' in charts[0].proto.spec
+
+
+def _run_overview(**params: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    for name, value in params.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+@pytest.fixture
+def run_overview(app_env: str) -> Callable[..., AppTest]:
+    return _run_overview
+
+
+def test_the_demo_overview_tiles_are_the_journeys_metrics_with_target_and_status(
+    run_overview: Callable[..., AppTest],
+) -> None:
+    app = run_overview()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert labels[:4] == ["NPS", "CSAT", "CES", "Sentiment"]
+    assert labels[4].startswith("Conversion to")
+    badges = [t for t in _tile_texts(app) if "-badge[" in t]
+    assert len(badges) == 5
+    assert all(" target " in b for b in badges)
+    words = ("on target", "near target", "off target", "not enough data")
+    assert all(any(f"[{w}]" in b for w in words) for b in badges)
