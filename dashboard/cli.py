@@ -167,7 +167,7 @@ def cmd_export_map(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        print(f"journey-atlas: error: cannot write the map to {args.output}: {reason}", file=sys.stderr)
+        error_line(f"cannot write the map to {args.output}: {reason}")
         return 2
     print(f"Map written to {args.output}", file=sys.stderr)
     return 0
@@ -182,7 +182,7 @@ def cmd_import_map(args: argparse.Namespace, settings: Settings) -> int:
         with session_scope(_engine(settings)) as session:
             summary = import_map(session, text, source=args.file)
     except (MapFileError, OSError, UnicodeDecodeError) as exc:
-        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return 2
     print(summary)
     return 0
@@ -208,15 +208,16 @@ def _facts_importer(kind: str) -> Command:
         except ImportValidationError as error:
             print(f"\njourney-atlas: error: {len(error.problems)} problem(s), nothing imported:", file=sys.stderr)
             for problem in error.problems:
-                print(f"  {problem.describe()}", file=sys.stderr)
+                print(f"  {one_line(problem.describe(), limit=1_000)}", file=sys.stderr)
             return 2
         except MappingError as error:
             if len(error.messages) == 1:
-                print(f"\njourney-atlas: error: mapping {error.source}: {error.messages[0]}", file=sys.stderr)
+                print(file=sys.stderr)
+                error_line(f"mapping {error.source}: {error.messages[0]}")
                 return 2
             print(f"\njourney-atlas: error: mapping {error.source}:", file=sys.stderr)
             for message in error.messages:
-                print(f"  {message}", file=sys.stderr)
+                print(f"  {one_line(message, limit=1_000)}", file=sys.stderr)
             return 2
         print(file=sys.stderr)
         print(report.describe())
@@ -245,7 +246,7 @@ def cmd_review_create(args: argparse.Namespace, settings: Settings) -> int:
             review = create_review(session, journey_slug=args.journey, label=args.label, reviewed_on=reviewed_on)
             slug = review.slug
     except (ReviewError, ValueError) as exc:
-        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return 2
     print(f"Review '{slug}' of {args.journey} on {reviewed_on.isoformat()}: the map as it stands is kept.")
     return 0
@@ -286,6 +287,12 @@ def one_line(text: str, limit: int = 300) -> str:
     """Text on one line, shortened: control characters shown as spaces."""
     flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def error_line(message: str) -> None:
+    """One line on standard error: `journey-atlas: error: …`, with control characters (from files, URLs,
+    arguments) shown as spaces, so nothing can break the line or send escape sequences to the terminal."""
+    print(f"journey-atlas: error: {one_line(message)}", file=sys.stderr)
 
 
 def _bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -359,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         reason = one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        print(f"journey-atlas: error: {reason}", file=sys.stderr)
+        error_line(reason)
         return 2
 
 

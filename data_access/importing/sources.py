@@ -198,6 +198,18 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
     return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines)
 
 
+def _nul_lines(path: Path) -> list[int]:
+    """The 1-based lines of a UTF-8 file that hold a NUL byte (a binary file, or UTF-16 read as UTF-8)."""
+    found: list[int] = []
+    lines = 0
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 22), b""):
+            if b"\x00" in block:
+                found += [lines + i + 1 for i, line in enumerate(block.split(b"\n")) if b"\x00" in line]
+            lines += block.count(b"\n")
+    return found
+
+
 def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
     name = str(path)
     empty = pl.Schema()
@@ -229,6 +241,17 @@ def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
     if lines == 0:
         problem = Problem("empty file", "the file is empty: expected a header and data rows", name)
         return Source(empty, 0, problems=[problem])
+    nul_rows = _records_of_lines(readable, _nul_lines(readable))
+    if nul_rows:
+        problem = Problem(
+            "NUL bytes",
+            "NUL bytes in the text: a binary file, or UTF-16 without a byte-order mark (then set "
+            "`encoding: utf-16-le` in the mapping)",
+            name,
+            count=len(nul_rows),
+            rows=tuple(nul_rows[:EXAMPLES]),
+        )
+        return Source(empty, max(lines - 1, 0), problems=[problem])
     with readable.open("rb") as header:
         line = header.readline(MAX_HEADER_BYTES + 1)
     if len(line) > MAX_HEADER_BYTES:
