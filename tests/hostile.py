@@ -31,7 +31,7 @@ STRINGS: dict[str, str] = {
 EDGE_DATES = ("0001-01-01", "9999-12-31", "1900-02-29", "2024-02-30")
 
 # a sample for the page tests: one of each kind that could render as markup, plus the long one
-SAMPLE = ("markdown link", "markdown image", "katex", "directive", "heading", "long", "zero width and rtl")
+SAMPLE = ("markdown link", "markdown image", "katex", "directive", "autolink", "heading", "long", "zero width and rtl")
 
 # YAML that costs nothing to write and everything to expand or recurse into
 YAML_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(

@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import cache, format
 from dashboard.view_state import ViewState
+from data_access.reviews import DAYS_AHEAD, FIRST_REVIEW_DAY
 
 PREVIOUS = "previous"
 CHOSEN = "period"
@@ -143,7 +144,13 @@ def review_form(state: ViewState) -> None:
         return
     with st.expander("Label this map as a review"), st.form("overview_review_form", border=False):
         label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
-        day = st.date_input("Review date", value=dt.date.today(), key="overview_review_date")
+        day = st.date_input(
+            "Review date",
+            value=dt.date.today(),
+            min_value=FIRST_REVIEW_DAY,
+            max_value=dt.date.today() + dt.timedelta(days=DAYS_AHEAD),
+            key="overview_review_date",
+        )
         if st.form_submit_button("Save review") and label.strip():
             slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
             st.query_params["review"] = slug

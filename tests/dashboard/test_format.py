@@ -248,4 +248,6 @@ def test_plain_text_is_one_line_with_every_markdown_special_escaped(value: str) 
 def test_plain_text_cuts_long_values_and_drops_bidi_overrides() -> None:
     assert format.plain_text("A" * 10_000) == "A" * 119 + "…"
     assert format.plain_text("pay\u202egnp.exe") == "paygnp\\.exe"
-    assert format.plain_text("[log in](http://x.example)") == "\\[log in\\]\\(http\\://x\\.example\\)"
+    assert format.plain_text("[log in](http://x.example)") == "\\[log in\\]\\(http\u2060\\://x\\.example\\)"
+    # bare addresses would be linked by GitHub-flavoured Markdown even when escaped: a word joiner breaks them
+    assert format.plain_text("www.x.example a@b.example") == "www\u2060\\.x\\.example a@\u2060b\\.example"

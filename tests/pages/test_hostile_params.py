@@ -18,8 +18,9 @@ from tests.paths import APP
 
 OVERVIEW_PARAMS = ("journey", "persona", "metric", "from", "to", "compare_from", "compare_to", "review", "present")
 JOURNEY_PARAMS = (*OVERVIEW_PARAMS, "stage")
-# Markdown that is live: a link or image not preceded by a backslash, a KaTeX block, a directive
-LIVE_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)\$\$|(?<!\\):red\[|(?<!\\)!\[|^#|\n#")
+# Markdown that is live: a link or image not preceded by a backslash, a KaTeX block, a directive, a heading,
+# a bare address that GitHub-flavoured Markdown would turn into a link
+LIVE_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)\$\$|(?<!\\):red\[|(?<!\\)!\[|^#|\n#|(?i:https?\\?:|www\\?\.)")
 
 
 @pytest.fixture
