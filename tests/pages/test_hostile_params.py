@@ -6,8 +6,11 @@ edges of the calendar are clamped with a notice.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,6 +21,7 @@ from tests.paths import APP
 
 OVERVIEW_PARAMS = ("journey", "persona", "metric", "from", "to", "compare_from", "compare_to", "review", "present")
 JOURNEY_PARAMS = (*OVERVIEW_PARAMS, "stage")
+JOURNEY = "northwind-current"
 # Markdown that is live: a link or image not preceded by a backslash, a KaTeX block, a directive, a heading,
 # a bare address that GitHub-flavoured Markdown would turn into a link
 LIVE_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)\$\$|(?<!\\):red\[|(?<!\\)!\[|^#|\n#|(?i:https?\\?:|www\\?\.)")
@@ -81,3 +85,41 @@ def test_dates_at_the_edges_of_the_calendar_are_clamped_with_a_notice(
         assert f"Parameter `{name}` (" in notices and "far outside the data" in notices
     shown = {name: _param(app, name) for name in ("from", "to")}
     assert "2000" < shown["from"] <= shown["to"] < "9000", shown
+
+
+def test_a_hostile_review_label_shows_as_text_in_what_changed(
+    demo_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A label anyone may save (a link, an image, KaTeX) is plain text in the caption and 'On the map since'."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+    from data_access.db import make_engine, session_scope
+    from data_access.reviews import create_review
+
+    copy = tmp_path / "atlas.db"
+    shutil.copy(demo_database_url.removeprefix("sqlite:///"), copy)
+    label = f"{hostile.IMAGE} {hostile.LINK} $$x^2$$ www.attacker.example"
+    engine = make_engine(f"sqlite:///{copy}")
+    with session_scope(engine) as session:
+        slug = create_review(session, journey_slug=JOURNEY, label=label, reviewed_on=dt.date(2026, 9, 30)).slug
+    engine.dispose()
+    monkeypatch.setenv("ATLAS_DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=90)
+        app.query_params["journey"] = JOURNEY
+        app.query_params["review"] = slug
+        app.run()
+    finally:
+        get_settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not app.exception, app.exception
+    shown = _shown(app)
+    assert any(plain_text(label) in body and "the period ending on review" in body for body in shown)
+    assert any(f"On the map since {plain_text(label)}" in body for body in shown)
+    for body in shown:
+        assert not LIVE_MARKUP.search(body), body[:300]
