@@ -47,13 +47,7 @@ example = st.selectbox(
 st.query_params.from_dict({"mapping": example})
 frame.show_link(f"{st.context.url or '/import'}?{urlencode({'mapping': example})}")
 mapping_text = st.text_area("Mapping (YAML)", value=examples[example], height=320, key=f"import_mapping_{example}")
-upload = st.file_uploader(
-    "File to import",
-    type=["csv", "parquet"],
-    key="import_file",
-    help=f"Up to {st.get_option('server.maxUploadSize')} MB and {MAX_COLUMNS:,} columns. Larger files: "
-    "`journey-atlas import events FILE --mapping MAPPING.yaml` on the server.",
-)
+upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
 if upload is None:
     st.info("Upload a file to see its first rows as they will be stored, and any problems.")
     st.stop()
