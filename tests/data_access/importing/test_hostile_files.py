@@ -65,7 +65,11 @@ def test_a_declared_utf16_or_utf32_file_imports_like_its_utf8_twin(shop: Engine,
     assert row_counts(shop)["events"] == 2, report.describe()
 
 
-@pytest.mark.parametrize("text", [hostile.YAML_BOMB, hostile.YAML_DEEP_FLOW, hostile.YAML_DEEP_BLOCK])
+@pytest.mark.parametrize(
+    "text",
+    [hostile.YAML_BOMB, hostile.YAML_DEEP_FLOW, hostile.YAML_DEEP_BLOCK],
+    ids=["billion laughs", "deep flow", "deep block"],
+)
 def test_a_hostile_mapping_is_refused_quickly_and_nothing_is_written(shop: Engine, tmp_path: Path, text: str) -> None:
     (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
     (tmp_path / "mapping.yaml").write_text("kind: events\n" + text, encoding="utf-8")
