@@ -258,7 +258,7 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     with _engine(settings).connect() as connection:
         found = list_reviews(connection, journey_slug=args.journey)
     for slug, label, reviewed_on in found.select("slug", "label", "reviewed_on").iter_rows():
-        print(f"{reviewed_on.isoformat()}  {slug}  {label}")
+        print(f"{reviewed_on.isoformat()}  {slug}  {one_line(label)}")  # a label is anyone's text
     if found.is_empty():
         print(f"No review of {args.journey} yet.", file=sys.stderr)
     return 0
