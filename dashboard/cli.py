@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import Engine
 
@@ -39,6 +42,83 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+STOP_SECONDS = 10
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """Streamlit as a service: headless (no e-mail prompt, no browser), no usage statistics, no file watcher,
+    and a server address set so that it prints one URL instead of looking up the machine's external IP."""
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.showEmailPrompt", "false",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", shown,
+        "--browser.serverPort", str(port),
+        "--global.developmentMode", "false",
+    ]  # fmt: skip
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """On Linux, the server gets SIGTERM if `journey-atlas serve` itself is killed (even with SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_server(command: list[str], *, env: dict[str, str], cwd: Path | None) -> int:
+    """Run the server until it ends; SIGTERM and SIGINT are passed on to it, and it gets STOP_SECONDS to stop.
+
+    The server runs in its own session, so Ctrl-C in a terminal reaches it once (through here), not twice.
+    Stopped by a signal, the command ends with status 0: that is how a service is meant to stop.
+    """
+    child = subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if not stopping:
+            _say(f"journey-atlas: stopping the dashboard ({signal.Signals(signum).name})…")
+        stopping.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM if len(stopping) == 1 else signal.SIGKILL)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                status = child.wait(timeout=STOP_SECONDS if stopping else None)
+                break
+            except subprocess.TimeoutExpired:
+                child.kill()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stopping:
+        _say("journey-atlas: the dashboard has stopped.")
+        return 0
+    return status
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the schema up to date and fill an empty database with the demo, then start Streamlit.
 
@@ -47,26 +127,31 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from data_access.demo import ensure_demo
     from data_access.experience_map.queries import journeys
 
-    engine = _engine(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    engine = make_engine(settings.database_url)
+    _say(f"journey-atlas: bringing the schema up to date in {engine.url.render_as_string(hide_password=True)}…")
+    upgrade_schema(engine)
     with engine.connect() as connection:
         empty = journeys(connection).is_empty()
     if empty:
-        print(
-            f"The database is empty: generating the demo company ({settings.demo_events:,} events) "
-            "before the dashboard starts…",
-            flush=True,
+        _say(
+            f"journey-atlas: the database is empty: generating the demo company ({settings.demo_events:,} events) "
+            "before the dashboard starts…"
         )
         ensure_demo(engine, events=settings.demo_events, seed=settings.demo_seed)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(args.port or settings.port),
-        "--server.headless", "true" if args.headless else "false",
-    ]  # fmt: skip
+        _say("journey-atlas: the demo company is ready.")
+    if host not in LOCAL_HOSTS:
+        _say(
+            f"journey-atlas: warning: listening on {host}, not only on this machine: anyone who can reach it can "
+            "view the dashboard, import data, add notes and label reviews. Put it behind a login (see SECURITY.md)."
+        )
+    _say(f"journey-atlas: starting the dashboard on http://{host}:{port} (health: /_stcore/health)…")
     # The server runs from the project folder so it finds .streamlit/config.toml (the theme); the database
     # URL is handed over resolved, so a relative SQLite path still means the file just filled.
     env = os.environ | {"ATLAS_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     cwd = APP.parent.parent if (APP.parent.parent / ".streamlit").is_dir() else None
-    return subprocess.call(command, env=env, cwd=cwd)
+    return run_server(server_command(host, port), env=env, cwd=cwd)
 
 
 def cmd_export_map(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,9 +162,14 @@ def cmd_export_map(args: argparse.Namespace, settings: Settings) -> int:
         text = export_map(session)
     if args.output is None:
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"Map written to {args.output}", file=sys.stderr)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        error_line(f"cannot write the map to {args.output}: {reason}")
+        return 2
+    print(f"Map written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -92,7 +182,7 @@ def cmd_import_map(args: argparse.Namespace, settings: Settings) -> int:
         with session_scope(_engine(settings)) as session:
             summary = import_map(session, text, source=args.file)
     except (MapFileError, OSError, UnicodeDecodeError) as exc:
-        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return 2
     print(summary)
     return 0
@@ -118,12 +208,16 @@ def _facts_importer(kind: str) -> Command:
         except ImportValidationError as error:
             print(f"\njourney-atlas: error: {len(error.problems)} problem(s), nothing imported:", file=sys.stderr)
             for problem in error.problems:
-                print(f"  {problem.describe()}", file=sys.stderr)
+                print(f"  {one_line(problem.describe(), limit=1_000)}", file=sys.stderr)
             return 2
         except MappingError as error:
+            if len(error.messages) == 1:
+                print(file=sys.stderr)
+                error_line(f"mapping {error.source}: {error.messages[0]}")
+                return 2
             print(f"\njourney-atlas: error: mapping {error.source}:", file=sys.stderr)
             for message in error.messages:
-                print(f"  {message}", file=sys.stderr)
+                print(f"  {one_line(message, limit=1_000)}", file=sys.stderr)
             return 2
         print(file=sys.stderr)
         print(report.describe())
@@ -152,7 +246,7 @@ def cmd_review_create(args: argparse.Namespace, settings: Settings) -> int:
             review = create_review(session, journey_slug=args.journey, label=args.label, reviewed_on=reviewed_on)
             slug = review.slug
     except (ReviewError, ValueError) as exc:
-        print(f"journey-atlas: error: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return 2
     print(f"Review '{slug}' of {args.journey} on {reviewed_on.isoformat()}: the map as it stands is kept.")
     return 0
@@ -164,7 +258,7 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     with _engine(settings).connect() as connection:
         found = list_reviews(connection, journey_slug=args.journey)
     for slug, label, reviewed_on in found.select("slug", "label", "reviewed_on").iter_rows():
-        print(f"{reviewed_on.isoformat()}  {slug}  {label}")
+        print(f"{reviewed_on.isoformat()}  {slug}  {one_line(label)}")  # a label is anyone's text
     if found.is_empty():
         print(f"No review of {args.journey} yet.", file=sys.stderr)
     return 0
@@ -182,20 +276,55 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return IMPORTERS[args.kind](args, settings)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Text on one line, shortened: control characters shown as spaces."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def error_line(message: str) -> None:
+    """One line on standard error: `journey-atlas: error: …`, with control characters (from files, URLs,
+    arguments) shown as spaces, so nothing can break the line or send escape sequences to the terminal."""
+    print(f"journey-atlas: error: {one_line(message)}", file=sys.stderr)
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{raw}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low:,}..{high:,}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="journey-atlas", description=__doc__)
+    parser = Parser(prog="journey-atlas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="create the schema or upgrade it to this release").set_defaults(run=cmd_init)
 
     demo = sub.add_parser("demo", help="replace the database's content with the demo company")
-    demo.add_argument("--events", type=int, default=200_000, help="number of events to generate (10k..10M)")
+    demo.add_argument(
+        "--events", type=_bounded_int(1_000, 10_000_000), default=200_000, help="number of events (1k..10M)"
+    )
     demo.add_argument("--seed", type=int, default=7, help="same seed, same data")
     demo.set_defaults(run=cmd_demo)
 
     serve = sub.add_parser("serve", help="start the dashboard (fills an empty database with the demo)")
-    serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--headless", action="store_true", help="do not open a browser")
+    serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_bounded_int(1, 65_535), default=None, help="port (default 8501)")
+    serve.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)  # always headless now
     serve.set_defaults(run=cmd_serve)
 
     export = sub.add_parser("export", help="write the map to a file").add_subparsers(dest="kind", required=True)
@@ -227,9 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; any failure is one line on standard error with exit status 2, never a traceback."""
     args = build_parser().parse_args(argv)
     run: Command = args.run
-    return run(args, get_settings())
+    try:
+        return run(args, get_settings())
+    except KeyboardInterrupt:
+        print("\njourney-atlas: interrupted; nothing more was done.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        reason = one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        error_line(reason)
+        return 2
 
 
 if __name__ == "__main__":

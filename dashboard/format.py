@@ -475,3 +475,24 @@ def lane_texts(
         .sort("step_position", "position", nulls_last=True, maintain_order=True)
         .select("step_id", "lane", "text")
     )
+
+
+# bidirectional overrides and isolates: they reorder what follows on screen, so outside text loses them
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def plain_text(value: object, *, limit: int | None = 120) -> str:
+    """One value from outside (URL, file, form, database) as literal text inside Markdown: one line, control
+    characters as spaces, bidirectional overrides dropped, at most `limit` characters (then "…"), an
+    invisible word joiner inside bare web and e-mail addresses, and Markdown's special characters
+    backslash-escaped (no link, image, formula, emphasis or directive)."""
+    import re  # local imports keep this addition to the module in one place
+    import unicodedata
+
+    text = "" if value is None else str(value)
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text).translate(_BIDI_CONTROLS)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    # bare addresses are linked even when escaped (GitHub-flavoured autolinks): a word joiner breaks them
+    text = re.sub(r"(?i)(https?|ftps?|mailto|www)(?=[:.])", "\\1\u2060", text).replace("@", "@\u2060")
+    return re.sub(MARKDOWN_SPECIALS, r"\\\1", text)

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     demo_events: int = Field(default=200_000, ge=1_000, description="Size of the demo filled in on first start.")
     demo_seed: int = Field(default=7, description="Seed of the demo data set.")
     cache_ttl_seconds: int = Field(default=300, ge=0)
-    port: int = Field(default=8501)
+    port: int = Field(default=8501, ge=1, le=65_535)
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `journey-atlas serve` listens on: this machine only unless set (e.g. 0.0.0.0).",
+    )
     stage_notes: bool = Field(
         default=True, description="Show notes from the front line on each stage, and let people add them."
     )

@@ -11,9 +11,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from dashboard.format import plain_text
 from data_access.scope import Period
 
 DEFAULT_DAYS = 90
+# a date further than this from the data is clamped to the data's first or last day (year 1, 9999, …)
+SLACK = dt.timedelta(days=3653)
 METRIC_DEFAULT = "health"
 
 
@@ -91,8 +94,24 @@ def _date(params: Mapping[str, str], name: str, notices: list[str]) -> dt.date |
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        notices.append(f"Parameter `{name}`: '{raw}' is not a date (YYYY-MM-DD); using the default.")
+        notices.append(f"Parameter `{name}`: '{plain_text(raw)}' is not a date (YYYY-MM-DD); using the default.")
         return None
+
+
+def _near_data(day: dt.date | None, name: str, choices: Choices, notices: list[str]) -> dt.date | None:
+    """`day`, or the data's first or last day when `day` lies more than ten years outside the data."""
+    if day is None:
+        return None
+    earliest = choices.first_day - SLACK if choices.first_day > dt.date.min + SLACK else dt.date.min
+    latest = choices.last_day + SLACK if choices.last_day < dt.date.max - SLACK else dt.date.max
+    if earliest <= day <= latest:
+        return day
+    edge = choices.first_day if day < earliest else choices.last_day
+    notices.append(
+        f"Parameter `{name}` ({day.isoformat()}) is far outside the data "
+        f"({choices.first_day.isoformat()} to {choices.last_day.isoformat()}); using {edge.isoformat()}."
+    )
+    return edge
 
 
 def _choice(params: Mapping[str, str], name: str, known: Sequence[str], notices: list[str]) -> str | None:
@@ -101,8 +120,8 @@ def _choice(params: Mapping[str, str], name: str, known: Sequence[str], notices:
         return None
     if raw in known:
         return raw
-    shown = ", ".join(known) if known else "none"
-    notices.append(f"Parameter `{name}`: '{raw}' is unknown (known: {shown}); using the default.")
+    shown = plain_text(", ".join(known), limit=300) if known else "none"
+    notices.append(f"Parameter `{name}`: '{plain_text(raw)}' is unknown (known: {shown}); using the default.")
     return None
 
 
@@ -114,15 +133,17 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
     metric = _choice(params, "metric", choices.metrics, notices) or METRIC_DEFAULT
     stage = _choice(params, "stage", choices.stages, notices) if choices.stages else params.get("stage") or None
 
-    date_to = _date(params, "to", notices) or choices.last_day
-    date_from = _date(params, "from", notices) or max(choices.first_day, date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
+    date_to = _near_data(_date(params, "to", notices), "to", choices, notices) or choices.last_day
+    date_from = _near_data(_date(params, "from", notices), "from", choices, notices) or max(
+        choices.first_day, date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+    )
     if date_from > date_to:
         notices.append(
             f"Parameter `from` ({date_from}) is after `to` ({date_to}); showing the {DEFAULT_DAYS} days up to `to`."
         )
         date_from = date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
-    compare_from = _date(params, "compare_from", notices)
-    compare_to = _date(params, "compare_to", notices)
+    compare_from = _near_data(_date(params, "compare_from", notices), "compare_from", choices, notices)
+    compare_to = _near_data(_date(params, "compare_to", notices), "compare_to", choices, notices)
     if (compare_from is None) != (compare_to is None):
         notices.append("Parameters `compare_from` and `compare_to` go together; comparing with the period before.")
         compare_from = compare_to = None
@@ -133,9 +154,15 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
         )
         compare_from = compare_to = None
     review = _choice(params, "review", list(choices.reviews), notices)
+    if review and _near_data(choices.reviews[review], "review", choices, []) != choices.reviews[review]:
+        notices.append(
+            f"Review '{plain_text(review)}' is dated {choices.reviews[review].isoformat()}, far outside the data; "
+            "comparing with the period before."
+        )
+        review = None
     present_raw = params.get("present", "")
     if present_raw not in ("", "0", "1"):
-        notices.append(f"Parameter `present`: '{present_raw}' is not 0 or 1; showing the normal view.")
+        notices.append(f"Parameter `present`: '{plain_text(present_raw)}' is not 0 or 1; showing the normal view.")
     state = ViewState(
         journey=journey,
         date_from=date_from,

@@ -29,6 +29,21 @@ class ReviewError(ValueError):
     """A review that cannot be created or found (unknown journey, empty label, unknown review)."""
 
 
+# a review's day: from this day to a year ahead (so the period ending on it can always be worked out)
+FIRST_REVIEW_DAY = dt.date(1990, 1, 1)
+DAYS_AHEAD = 366
+
+
+def check_review_day(reviewed_on: dt.date, *, today: dt.date | None = None) -> None:
+    """Refuse a review day before FIRST_REVIEW_DAY or more than a year from today (`ReviewError`)."""
+    last = (today or dt.date.today()) + dt.timedelta(days=DAYS_AHEAD)
+    if not FIRST_REVIEW_DAY <= reviewed_on <= last:
+        raise ReviewError(
+            f"A review's date must be between {FIRST_REVIEW_DAY.isoformat()} and {last.isoformat()}, "
+            f"not {reviewed_on.isoformat()}."
+        )
+
+
 def review_slug(label: str) -> str:
     """A URL-safe slug from a label: 'Q3 review (Sept)' → 'q3-review-sept'."""
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:70].strip("-")
@@ -50,6 +65,7 @@ def create_review(session: Session, *, journey_slug: str, label: str, reviewed_o
     label = label.strip()
     if not label:
         raise ReviewError("A review needs a label.")
+    check_review_day(reviewed_on)
     journey = _journey(session, journey_slug)
     taken = set(session.scalars(select(Review.slug).where(Review.journey_id == journey.id)))
     base = review_slug(label)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import routes
+from dashboard import format, routes
 from dashboard.cache import load_experience_map
 from dashboard.charts import experience_map as charts
 from dashboard.components import changes, frame, slides
@@ -22,7 +22,8 @@ journey_name = catalogue.journey_name(state.journey)
 persona_name = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
 st.title("Experience map")
 st.caption(
-    f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
+    f"**{format.plain_text(journey_name)}** · {format.plain_text(persona_name)} · "
+    f"{state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
     "The whole lifecycle at a glance: click a stage or a cell to open its journey map. "
     f"Arrows compare with {compared.start:%d %b %Y} – {compared.end:%d %b %Y}."
 )

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import cache
+from dashboard import cache, format
 from dashboard.components import frame
 from dashboard.components.import_data import (
     ImportValidationError,
@@ -15,6 +15,7 @@ from dashboard.components.import_data import (
     problems_table,
 )
 from data_access.importing.mapping import parse_mapping
+from data_access.importing.sources import MAX_COLUMNS
 
 
 def remember_example() -> None:
@@ -24,13 +25,18 @@ def remember_example() -> None:
 st.title("Import data")
 st.caption(
     "Bring events or survey answers from a CSV or Parquet export. A mapping (YAML) says which column is "
-    "which field; see docs/import-format.md. Nothing is written until the whole file passes every check."
+    "which field; see docs/import-format.md. Nothing is written until the whole file passes every check. "
+    f"Files up to {st.get_option('server.maxUploadSize')} MB and {MAX_COLUMNS:,} columns here; larger ones with "
+    "`journey-atlas import` on the server."
 )
 
 examples = example_mappings()
 chosen = st.query_params.get("mapping", "")
 if chosen and chosen not in examples:
-    st.warning(f"Parameter `mapping`: '{chosen}' is unknown (known: {', '.join(examples)}); using the blank one.")
+    st.warning(
+        f"Parameter `mapping`: '{format.plain_text(chosen)}' is unknown "
+        f"(known: {format.plain_text(', '.join(examples), limit=None)}); using the blank one."
+    )
 example = st.selectbox(
     "Start from a mapping",
     list(examples),
@@ -49,7 +55,10 @@ if upload is None:
 with st.spinner("Checking the whole file…"):
     checked = check_upload(cache.engine(), name=upload.name, data=upload.getvalue(), mapping_text=mapping_text)
 if checked.mapping_errors:
-    st.error("The mapping cannot be used:\n\n" + "\n".join(f"- {m}" for m in checked.mapping_errors))
+    st.error(
+        "The mapping cannot be used:\n\n"
+        + "\n".join(f"- {format.plain_text(m, limit=300)}" for m in checked.mapping_errors)
+    )
     st.stop()
 assert checked.preview is not None
 shown = checked.preview
@@ -83,4 +92,4 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
     else:
         bar.progress(1.0, text="Done")
         cache.forget_cached_data()
-        st.success(report.describe())
+        st.success(format.plain_text(report.describe(), limit=None))

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import routes
+from dashboard import format, routes
 from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
 from dashboard.charts import journey_map as charts
 from dashboard.components import frame, journey_map, slides
@@ -20,7 +20,11 @@ stages = load_journey_stages(state.journey)
 slugs = stages["stage_slug"].to_list()
 if state.stage not in slugs:
     if state.stage:
-        st.warning(f"Stage '{state.stage}' is not in journey '{state.journey}'. Pick one of its stages:", icon="⚠️")
+        st.warning(
+            f"Stage '{format.plain_text(state.stage)}' is not in journey '{format.plain_text(state.journey)}'. "
+            "Pick one of its stages:",
+            icon="⚠️",
+        )
     else:
         st.info("Which stage? Pick one of the journey's stages:")
     for slug, name in zip(slugs, stages["stage_name"], strict=True):
@@ -36,8 +40,8 @@ data = load_journey_map(state.journey, stage_slug, state.persona, state.period, 
 stage = stages.row(index, named=True)
 previous_label = f"{compared.start:%d %b} – {compared.end:%d %b %Y}"
 
-st.title(f"{stage['stage_name']} — journey map")
-st.caption(stage["description"])
+st.title(f"{format.plain_text(stage['stage_name'], limit=None)} — journey map")
+st.caption(format.plain_text(stage["description"], limit=None))
 back, previous, following = st.columns([2, 1, 1])
 back.page_link(routes.EXPERIENCE_MAP, label="← Experience map", query_params=state.query(page="overview"))
 if index > 0:
@@ -55,7 +59,10 @@ if index + 1 < len(slugs):
         query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
     )
 persona = catalogue.persona_name(state.persona, default="all customers")
-st.caption(f"Persona: {persona}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, against {previous_label}.")
+st.caption(
+    f"Persona: {format.plain_text(persona)}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, "
+    f"against {previous_label}."
+)
 
 frame.share_link(state, page="journey")
 frame.no_data_note(state, catalogue)

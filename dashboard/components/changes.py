@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import cache, format
 from dashboard.view_state import ViewState
+from data_access.reviews import DAYS_AHEAD, FIRST_REVIEW_DAY
 
 PREVIOUS = "previous"
 CHOSEN = "period"
@@ -83,7 +84,7 @@ def what_changed(state: ViewState) -> None:
     compared = state.compared
     movers = cache.load_changes(state.journey, state.persona, state.period, compared)
     review = cache.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
-    since = f" (the period ending on review *{review['label'][0]}*)" if len(review) else ""
+    since = f" (the period ending on review '{format.plain_text(review['label'][0])}')" if len(review) else ""
     st.caption(
         f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared.start:%d %b %Y} – "
         f"{compared.end:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
@@ -116,7 +117,7 @@ def what_changed(state: ViewState) -> None:
 
 
 def map_changes_since(state: ViewState, *, label: str) -> None:
-    st.markdown(f"**On the map since {label}**")
+    st.markdown(f"**On the map since {format.plain_text(label)}**")
     found = cache.load_map_changes(state.journey, state.review or "")
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")
@@ -143,7 +144,13 @@ def review_form(state: ViewState) -> None:
         return
     with st.expander("Label this map as a review"), st.form("overview_review_form", border=False):
         label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
-        day = st.date_input("Review date", value=dt.date.today(), key="overview_review_date")
+        day = st.date_input(
+            "Review date",
+            value=dt.date.today(),
+            min_value=FIRST_REVIEW_DAY,
+            max_value=dt.date.today() + dt.timedelta(days=DAYS_AHEAD),
+            key="overview_review_date",
+        )
         if st.form_submit_button("Save review") and label.strip():
             slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
             st.query_params["review"] = slug

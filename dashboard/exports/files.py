@@ -19,7 +19,10 @@ import vl_convert
 from dashboard import format
 from dashboard.charts import journey_map as journey_charts
 
-FORMULA_START = r"^[=+\-@\t\r]"
+# what a spreadsheet may skip before a formula: whitespace (tab, line feed, no-break and other spaces),
+# zero-width and other invisible format characters, then = + - @ or their full-width forms
+_SKIPPED = r"[\s\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+FORMULA_START = rf"^(?:{_SKIPPED}*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n])"
 EXPORT_WIDTH = 960
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9-]+")
 
@@ -40,7 +43,9 @@ def file_name(*, journey: str, scope: str, date_from: dt.date, date_to: dt.date,
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells starting with = + - @ tab or carriage return get a leading quote; numbers stay numbers."""
+    """Text cells a spreadsheet could read as a formula get a leading quote: those starting with = + - @ (or
+    their full-width forms) after any whitespace or invisible characters, and those starting with a tab,
+    carriage return or line feed. Numbers stay numbers."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(
         pl.when(pl.col(name).str.contains(FORMULA_START))

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from data_access.models import Measure
+from data_access.yaml_safety import safe_load
 
 
 class FactKind(StrEnum):
@@ -209,7 +210,7 @@ def _validation_messages(error: ValidationError) -> list[str]:
 def parse_mapping(text: str, *, source: str = "mapping") -> Mapping:
     """A validated mapping from YAML text; `MappingError` lists every mistake at once."""
     try:
-        document = yaml.safe_load(text)
+        document = safe_load(text)
     except yaml.YAMLError as error:
         raise MappingError([f"not valid YAML: {error}"], source=source) from None
     if not isinstance(document, dict):

@@ -20,6 +20,17 @@ from data_access.importing.problems import EXAMPLES, Problem, first_line
 # the column that numbers each source row: 1-based data rows, row 1 being the first below the header
 ROW = "__row"
 
+# limits that keep the work on any file bounded: columns in a file, bytes in its header line
+MAX_COLUMNS = 1_000
+MAX_HEADER_BYTES = 16 << 20
+# byte-order marks that declare an encoding other than UTF-8, longest first (UTF-32's starts like UTF-16's)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
 
 @dataclass
 class Source:
@@ -121,15 +132,43 @@ def _records_of_lines(path: Path, lines: list[int]) -> list[int]:
     return list(dict.fromkeys(rows))
 
 
+def _wide_text(path: Path, codec: str, workdir: Path) -> tuple[Path, int, list[int]]:
+    """UTF-16 or UTF-32 (a byte is not a character, nor b"\\n" a line end): decoded with an incremental
+    decoder, one block at a time, into a UTF-8 copy; lines that do not decode are the ones with U+FFFD."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    bad_lines: list[int] = []
+    lines = 0
+    ends_with_newline = True
+    target = workdir / "utf8.csv"
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as sink:
+        while True:
+            block = source.read(1 << 22)
+            text = decoder.decode(block, final=not block)
+            if text:
+                if "\ufffd" in text:
+                    bad_lines += [lines + i + 1 for i, line in enumerate(text.split("\n")) if "\ufffd" in line]
+                sink.write(text)
+                lines += text.count("\n")
+                ends_with_newline = text.endswith("\n")
+            if not block:
+                break
+    lines += 0 if ends_with_newline else 1
+    return target, lines, _records_of_lines(target, sorted(set(bad_lines)))
+
+
 def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, list[int]]:
     """Check that a text file decodes; return the UTF-8 file to read, its line count and the bad data rows.
 
-    Files in another encoding (the mapping's `encoding`) or with a byte-order mark are transcoded to UTF-8
-    on the way, one block at a time, so memory stays flat.
+    Files in another encoding (the mapping's `encoding`, or the one a byte-order mark declares: UTF-16 and
+    UTF-32 included) are transcoded to UTF-8 on the way, one block at a time, so memory stays flat.
     """
     codec = codecs.lookup(encoding).name
     with path.open("rb") as probe:
-        has_bom = probe.read(3) == codecs.BOM_UTF8
+        start = probe.read(4)
+    has_bom = start.startswith(codecs.BOM_UTF8)
+    declared = next((name for bom, name in _BOMS if start.startswith(bom)), None)
+    if declared is not None or codec.startswith(("utf-16", "utf-32")):
+        return _wide_text(path, declared or codec, workdir)
     if codec == "utf-8" and has_bom:
         codec = "utf-8-sig"
     transcode = codec != "utf-8"
@@ -157,6 +196,18 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
             if not block:
                 break
     return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines)
+
+
+def _nul_lines(path: Path) -> list[int]:
+    """The 1-based lines of a UTF-8 file that hold a NUL byte (a binary file, or UTF-16 read as UTF-8)."""
+    found: list[int] = []
+    lines = 0
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 22), b""):
+            if b"\x00" in block:
+                found += [lines + i + 1 for i, line in enumerate(block.split(b"\n")) if b"\x00" in line]
+            lines += block.count(b"\n")
+    return found
 
 
 def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
@@ -190,7 +241,27 @@ def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
     if lines == 0:
         problem = Problem("empty file", "the file is empty: expected a header and data rows", name)
         return Source(empty, 0, problems=[problem])
-    with readable.open(encoding="utf-8", newline="") as text:
-        names = next(csv.reader(text, delimiter=mapping.delimiter), [])
+    nul_rows = _records_of_lines(readable, _nul_lines(readable))
+    if nul_rows:
+        problem = Problem(
+            "NUL bytes",
+            "NUL bytes in the text: a binary file, or UTF-16 without a byte-order mark (then set "
+            "`encoding: utf-16-le` in the mapping)",
+            name,
+            count=len(nul_rows),
+            rows=tuple(nul_rows[:EXAMPLES]),
+        )
+        return Source(empty, max(lines - 1, 0), problems=[problem])
+    with readable.open("rb") as header:
+        line = header.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        message = f"the header line is longer than {MAX_HEADER_BYTES >> 20} MB: is this a CSV file?"
+        return Source(empty, max(lines - 1, 0), problems=[Problem("too many columns", message, name)])
+    names = next(
+        csv.reader([line.decode("utf-8", errors="replace").removeprefix("\ufeff")], delimiter=mapping.delimiter), []
+    )
+    if len(names) > MAX_COLUMNS:
+        message = f"the header has {len(names):,} columns; at most {MAX_COLUMNS:,} are read"
+        return Source(empty, max(lines - 1, 0), problems=[Problem("too many columns", message, name)])
     schema = pl.Schema(dict.fromkeys(names, pl.String()))
     return Source(schema, max(lines - 1, 0), _csv_batches(readable, mapping.delimiter, names))

@@ -9,6 +9,7 @@ import yaml
 
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import MapFile
+from data_access.yaml_safety import BoundedLoader, YamlLimitError
 
 
 class _MapDumper(yaml.SafeDumper):
@@ -88,7 +89,7 @@ def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> Iterabl
 
 
 def load_yaml(text: str, source: str) -> tuple[Any, Locator]:
-    loader = yaml.SafeLoader(text)
+    loader = BoundedLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -97,6 +98,8 @@ def load_yaml(text: str, source: str) -> tuple[Any, Locator]:
         if duplicates:
             raise MapFileError(source, duplicates)
         return loader.construct_document(root), Locator(root)
+    except YamlLimitError as exc:
+        raise MapFileError(source, [MapProblem("", exc.message, exc.line)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

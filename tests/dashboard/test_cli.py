@@ -44,13 +44,41 @@ def test_serve_fills_an_empty_database_before_the_server_starts(
         assert _journeys(env["ATLAS_DATABASE_URL"]) > 0  # the demo is there before the server runs
         return 0
 
-    monkeypatch.setattr(cli.subprocess, "call", start)
-    assert cli.main(["serve", "--headless", "--port", "8599"]) == 0
-    assert "generating the demo company (1,000 events)" in capsys.readouterr().out
+    monkeypatch.setattr(cli, "run_server", start)
+    assert cli.main(["serve", "--port", "8599"]) == 0
+    said = capsys.readouterr().err
+    assert "bringing the schema up to date" in said
+    assert "generating the demo company (1,000 events)" in said and "the demo company is ready" in said
     ((command, env),) = started
     assert command[1:4] == ["-m", "streamlit", "run"] and "8599" in command
     assert env["ATLAS_DATABASE_URL"] == empty_database
 
-    assert cli.main(["serve", "--headless"]) == 0
-    assert "demo" not in capsys.readouterr().out
+    assert cli.main(["serve", "--headless"]) == 0  # the old flag is still accepted: serve is always headless
+    assert "demo" not in capsys.readouterr().err
     assert len(started) == 2
+
+
+def _option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_serve_is_a_headless_local_service_that_makes_no_outbound_call(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Headless (no prompt, no browser), no usage statistics, 127.0.0.1 unless --host, and a warning then."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(cli, "run_server", lambda command, **_: started.append(command) or 0)
+    assert cli.main(["serve"]) == 0
+    local = started[-1]
+    assert _option(local, "--server.headless") == "true"
+    assert _option(local, "--server.showEmailPrompt") == "false"
+    assert _option(local, "--browser.gatherUsageStats") == "false"
+    assert _option(local, "--server.address") == "127.0.0.1"
+    # a server address set by hand: Streamlit prints it instead of asking a web service for the external IP
+    assert _option(local, "--browser.serverAddress") == "127.0.0.1"
+    assert "warning" not in capsys.readouterr().err
+
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 0
+    assert _option(started[-1], "--server.address") == "0.0.0.0"
+    assert _option(started[-1], "--browser.serverAddress") == "localhost"
+    assert "warning: listening on 0.0.0.0" in capsys.readouterr().err

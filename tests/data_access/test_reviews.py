@@ -95,6 +95,17 @@ def test_a_review_needs_a_label_and_a_known_journey(shop: Engine) -> None:
             review_snapshot(session, journey_slug="shop", review_slug="q9")
 
 
+def test_a_review_date_outside_the_calendar_we_can_compare_with_is_refused(shop: Engine) -> None:
+    """Year 1 or 9999 would break every view that compares with the review: refused, nothing stored."""
+    with session_scope(shop) as session:
+        for day in (dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date.today() + dt.timedelta(days=400)):
+            with pytest.raises(ReviewError, match="must be between"):
+                create_review(session, journey_slug="shop", label="Q3", reviewed_on=day)
+        create_review(session, journey_slug="shop", label="Q3", reviewed_on=dt.date.today())
+    with shop.connect() as connection:
+        assert list_reviews(connection, journey_slug="shop")["label"].to_list() == ["Q3"]
+
+
 def test_the_snapshot_is_the_whole_map_file_and_parses_back(shop: Engine) -> None:
     with session_scope(shop) as session:
         create_review(session, journey_slug="shop", label="Q2", reviewed_on=dt.date(2026, 6, 30))

@@ -82,7 +82,7 @@ def test_preview_then_import_the_orders_example(orders_database: Engine) -> None
     assert not app.exception
     assert "26 inserted" in app.success[0].value
     # the report names the file the person uploaded, not the server's temporary copy
-    assert app.success[0].value.startswith("orders.csv: 8 rows")
+    assert app.success[0].value.startswith("orders\\.csv\\: 8 rows")  # the file name shown as text, escaped
     assert _events(orders_database) == 26
 
 

@@ -182,3 +182,32 @@ def test_pages_offer_the_link_and_the_downloads(
     assert [button.label for button in buttons] == ["Numbers (CSV)", "Chart (PNG)", "Chart (SVG)", "Report (PDF)"]
     assert buttons[0].proto.url  # the CSV is ready; the images and the report are made when clicked
     assert all(button.proto.deferred_file_id for button in buttons[1:])
+
+
+# the 14 payloads of the kind a spreadsheet reads as a formula: the four signs, the control characters that
+# start a cell, and the same signs behind leading whitespace, invisible characters or in full-width form
+FORMULA_PAYLOADS = [
+    "=HYPERLINK(\"http://attacker.example\",\"x\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    " =1+1",
+    "   @SUM(A1)",
+    "\u200b=1+1",
+    "\u00a0=1+1",
+    "\ufeff+1",
+    "\uff1d1+1",
+    " \u200b\uff20SUM(A1)",
+]
+
+
+@pytest.mark.parametrize("payload", FORMULA_PAYLOADS, ids=[repr(p)[:20] for p in FORMULA_PAYLOADS])
+def test_formulas_behind_whitespace_invisible_or_full_width_characters_are_neutralised(payload: str) -> None:
+    """Each cell keeps its text but starts with a quote, so a spreadsheet shows it instead of evaluating it."""
+    frame = pl.DataFrame({"label": [payload, "Net Promoter Score"], "nps": [-12.0, 40.0]})
+    parsed = pl.read_csv(io.BytesIO(files.csv_bytes(frame)))
+    assert parsed["label"].to_list() == [f"'{payload}", "Net Promoter Score"]
+    assert parsed["nps"].to_list() == [-12.0, 40.0]

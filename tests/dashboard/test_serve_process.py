@@ -1,0 +1,86 @@
+"""`journey-atlas serve` as a service: no terminal, no home directory, stopped by SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ROOT
+
+START_SECONDS = 90
+STOP_SECONDS = 10
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path_factory.mktemp('serve') / 'atlas.db'}"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_runs_without_terminal_or_home_and_stops_cleanly_on_a_signal(
+    database: str, stop: signal.Signals, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("HOME", "ATLAS_DATABASE_URL")}
+    env |= {"ATLAS_DATABASE_URL": database, "ATLAS_DEMO_EVENTS": "1000", "PYTHONPATH": str(ROOT)}
+    err = (tmp_path / "stderr").open("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not _healthy(port):
+            assert server.poll() is None, f"serve ended with {server.returncode}: {(tmp_path / 'stderr').read_text()}"
+            assert time.monotonic() < deadline, "the health URL never answered"
+            time.sleep(0.5)
+        server.send_signal(stop)
+        status = server.wait(timeout=STOP_SECONDS)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    said = (tmp_path / "stderr").read_text()
+    assert status == 0, said
+    assert "Traceback" not in said and "email" not in said.lower()
+    assert "the dashboard has stopped" in said
+    assert _port_is_free(port), "the Streamlit child still holds the port"
+    assert not _healthy(port)
