@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import decimal
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -486,9 +488,6 @@ def plain_text(value: object, *, limit: int | None = 120) -> str:
     characters as spaces, bidirectional overrides dropped, at most `limit` characters (then "…"), an
     invisible word joiner inside bare web and e-mail addresses, and Markdown's special characters
     backslash-escaped (no link, image, formula, emphasis or directive)."""
-    import re  # local imports keep this addition to the module in one place
-    import unicodedata
-
     text = "" if value is None else str(value)
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text).translate(_BIDI_CONTROLS)
     if limit is not None and len(text) > limit:

@@ -99,7 +99,7 @@ def findings(data: JourneyMapData) -> None:
         pain_points = data.lane_items.filter(pl.col("lane") == "pain_point").join(
             data.steps.select("step_id", "step_name"), on="step_id"
         )
-        for step, severity, text in pain_points.select("step_name", "severity", escaped("text")).iter_rows():
+        for step, severity, text in pain_points.select(escaped("step_name"), "severity", escaped("text")).iter_rows():
             st.markdown(f"**{step}** · severity {severity or '?'}/5 — {text}")
         if pain_points.is_empty():
             st.caption("None for this view.")
@@ -116,9 +116,9 @@ def findings(data: JourneyMapData) -> None:
         for finding in by_scope.to_dicts():
             on_map = " · already on the map" if finding["on_map"] else " · not on the map yet"
             with st.container(border=True):
-                st.markdown(f"**{finding['scope_name']}** ({finding['scope']}){on_map}")
+                st.markdown(f"**{format.plain_text(finding['scope_name'])}** ({finding['scope']}){on_map}")
                 for line in finding["lines"]:
-                    st.caption(line)
+                    st.caption(format.plain_text(line, limit=None))
                 quotes = finding_quotes(data.evidence, finding["scope"], finding["scope_id"])
                 for quote in quotes.select(escaped("comment"))["comment"]:
                     st.markdown(f"> {quote}")
