@@ -8,7 +8,7 @@ thing on every page.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -121,6 +121,28 @@ def median(values: Sequence[float]) -> float | None:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def median_from_histogram(counts: Mapping[int, int], bin_width: float) -> float | None:
+    """The median of durations counted in bins of `bin_width` (bin i holds [i·width, (i+1)·width)).
+
+    Each middle value is read as its bin's midpoint, so the result is within half a bin of the exact
+    median (the mean of the two middle values when the count is even). None when nothing was counted.
+    """
+    total = sum(count for count in counts.values() if count > 0)
+    if total == 0:
+        return None
+    wanted = sorted({(total - 1) // 2, total // 2})  # 0-based ranks of the middle value(s)
+    found: list[float] = []
+    seen = 0
+    for index in sorted(counts):
+        seen += max(counts[index], 0)
+        while wanted and wanted[0] < seen:
+            wanted.pop(0)
+            found.append((index + 0.5) * bin_width)
+    if total % 2:
+        return found[0]
+    return (found[0] + found[-1]) / 2
 
 
 def emotion_from_mean(measure: Measure, mean: float) -> float:
