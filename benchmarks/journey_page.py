@@ -19,10 +19,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from data_access import journey_map as jm
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
+from data_access.experience_map.queries import journeys
+from data_access.journey_map import comments, content, load_journey_map, numbers
 from data_access.models import EntryRollup, Feedback
+from data_access.scope import Period, StageScope, resolve_scope, resolve_stage
 
 
 def median_seconds(run: Callable[[], Any], runs: int) -> float:
@@ -34,28 +36,37 @@ def median_seconds(run: Callable[[], Any], runs: int) -> float:
     return statistics.median(timings)
 
 
-def page_queries(connection: Connection, journey: str, stage: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    window = {"journey_slug": journey, "stage_slug": stage, "persona_slug": None, "start": start, "end": end}
-    scope = {"journey_slug": journey, "stage_slug": stage}
+def stage_scope(connection: Connection, journey: str, stage: str, period: Period) -> StageScope:
+    """The view's ids, resolved once as the page's cached loader does."""
+    scope = resolve_scope(connection, journey_slug=journey, persona_slug=None, period=period)
+    found = None if scope is None else resolve_stage(connection, scope, stage_slug=stage)
+    if found is None:
+        raise SystemExit(f"no stage {stage!r} in journey {journey!r}")
+    return found
+
+
+def page_queries(connection: Connection, scope: StageScope) -> dict[str, Any]:
     return {
-        "journey_stages": lambda: jm.journey_stages(connection, journey_slug=journey),
-        "stage_steps": lambda: jm.stage_steps(connection, **scope),
-        "lane_items": lambda: jm.lane_items(connection, **scope, persona_slug=None),
-        "stage_funnel": lambda: jm.stage_funnel(connection, **window),
-        "time_to_next_stage": lambda: jm.time_to_next_stage(connection, **window),
-        "stage_metrics": lambda: jm.stage_metrics(connection, **window, min_answers=30),
-        "stage_metric_trend": lambda: jm.stage_metric_trend(connection, **window, min_answers=30),
-        "step_metrics": lambda: jm.step_metrics(connection, **window, min_answers=30),
-        "stage_feedback_daily": lambda: jm.stage_feedback_daily(connection, **window),
-        "comment_band_counts": lambda: jm.comment_band_counts(connection, **window),
-        "stage_comments (page 1)": lambda: jm.stage_comments(connection, **window, limit=20),
-        "stage_comments (page 1, low band)": lambda: jm.stage_comments(connection, **window, band="low", limit=20),
-        "stage_comments (page 51)": lambda: jm.stage_comments(connection, **window, limit=20, offset=1000),
-        "open_findings_by_stage": lambda: jm.open_findings_by_stage(
-            connection, journey_slug=journey, persona_slug=None
+        "journey_stages": lambda: content.journey_stages(connection, journey_id=scope.journey_id),
+        "stage_steps": lambda: content.stage_steps(connection, scope=scope),
+        "lane_items": lambda: content.lane_items(connection, scope=scope),
+        "stage_funnel": lambda: numbers.stage_funnel(connection, scope=scope),
+        "time_to_next_stage": lambda: numbers.time_to_next_stage(connection, scope=scope),
+        "stage_metrics": lambda: numbers.stage_metrics(connection, scope=scope, min_answers=30),
+        "stage_metric_trend": lambda: numbers.stage_metric_trend(connection, scope=scope, min_answers=30),
+        "step_metrics": lambda: numbers.step_metrics(connection, scope=scope, min_answers=30),
+        "stage_feedback_daily": lambda: numbers.stage_feedback_daily(connection, scope=scope),
+        "comment_band_counts": lambda: comments.comment_band_counts(connection, scope=scope),
+        "stage_comments (page 1)": lambda: comments.stage_comments(connection, scope=scope, limit=20),
+        "stage_comments (page 1, low band)": lambda: comments.stage_comments(
+            connection, scope=scope, band="low", limit=20
         ),
-        "load_journey_map (all of the page but comments)": lambda: jm.load_journey_map(
-            connection, **window, min_answers=30
+        "stage_comments (page 51)": lambda: comments.stage_comments(connection, scope=scope, limit=20, offset=1000),
+        "open_findings_by_stage": lambda: content.open_findings_by_stage(
+            connection, journey_id=scope.journey_id, persona_id=None
+        ),
+        "load_journey_map (all of the page but comments)": lambda: load_journey_map(
+            connection, scope=scope, min_answers=30
         ),
     }
 
@@ -77,14 +88,15 @@ def main() -> None:
         load_demo(engine, events=args.events, seed=args.seed)
         print(f"demo with {args.events:,} events loaded in {time.perf_counter() - started:.1f} s into {path}")
     with engine.connect() as connection:
-        journey = jm.journey_list(connection).sort("kind")["journey_slug"][0]
+        journey = journeys(connection)["slug"][0]  # current-state maps first
         last = connection.execute(select(func.max(EntryRollup.day))).scalar_one()
         end = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last))
         start = end - dt.timedelta(days=89)
         comments = connection.execute(select(func.count()).where(Feedback.comment.is_not(None))).scalar_one()
         print(f"journey {journey}, stage {args.stage}, {start} .. {end}; {comments:,} comments in the database")
         total = 0.0
-        for name, run in page_queries(connection, journey, args.stage, start, end).items():
+        scope = stage_scope(connection, journey, args.stage, Period(start, end))
+        for name, run in page_queries(connection, scope).items():
             seconds = median_seconds(run, args.runs)
             if not name.startswith("load_journey_map"):
                 total += seconds

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from data_access import overview
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
+from data_access.experience_map import load_experience_map
+from data_access.experience_map.queries import data_days, journeys, personas
 from data_access.models import Event
+from data_access.scope import Period, Scope
 
 BUDGET_SECONDS = 1.0
 
@@ -44,31 +46,37 @@ def main() -> None:
         print(f"demo with {args.events:,} events loaded in {time.perf_counter() - started:.1f} s into {path}")
     with engine.connect() as connection:
         events = connection.execute(select(func.count()).select_from(Event)).scalar_one()
-        journeys = overview.journeys(connection)
-        journey_id = int(journeys["id"][0])
-        first, last = overview.data_days(connection, journey_id=journey_id) or (dt.date.today(), dt.date.today())
-        persona_id = int(overview.personas(connection)["id"][0])
+        journey = journeys(connection).row(0, named=True)
+        journey_id = int(journey["id"])
+        days = data_days(connection, journey_id=journey_id) or Period(dt.date.today(), dt.date.today())
+        first, last = days.start, days.end
+        persona_id = int(personas(connection)["id"][0])
         views = {
             "last 90 days, all customers, health": (
-                overview.Period(last - dt.timedelta(days=89), last),
+                Period(last - dt.timedelta(days=89), last),
                 None,
                 "health",
             ),
             "last 90 days, one persona, CSAT": (
-                overview.Period(last - dt.timedelta(days=89), last),
+                Period(last - dt.timedelta(days=89), last),
                 persona_id,
                 "csat",
             ),
-            "whole year, all customers, health": (overview.Period(first, last), None, "health"),
+            "whole year, all customers, health": (Period(first, last), None, "health"),
         }
         print(f"{events:,} events in the database; data from {first} to {last}")
         for name, (period, persona, metric) in views.items():
             timings = []
             for _ in range(args.runs):
                 started = time.perf_counter()
-                overview.load_overview(
-                    connection, journey_id=journey_id, period=period, persona_id=persona, metric=metric, min_answers=30
+                scope = Scope(
+                    journey_id=journey_id,
+                    journey_slug=journey["slug"],
+                    persona_id=persona,
+                    period=period,
+                    compared=period.previous(),
                 )
+                load_experience_map(connection, scope=scope, metric=metric, min_answers=30)
                 timings.append(time.perf_counter() - started)
             median = statistics.median(timings)
             print(f"{name:<40} {1000 * median:8.1f} ms   {median / BUDGET_SECONDS:5.2f} of the 1 s budget")

@@ -12,4 +12,5 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if present else "auto",
 )
-st.navigation([routes.OVERVIEW, routes.JOURNEY, routes.IMPORT], position="hidden" if present else "sidebar").run()
+pages = [routes.EXPERIENCE_MAP, routes.JOURNEY_MAP, routes.IMPORT_DATA]
+st.navigation(pages, position="hidden" if present else "sidebar").run()

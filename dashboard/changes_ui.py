@@ -12,27 +12,16 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import loaders
-from dashboard.charts.palette import STATUS_WORDS
-from dashboard.state import ViewState
-from data_access import metrics
+from dashboard import cache, format
+from dashboard.view_state import ViewState
 
 PREVIOUS = "previous"
 CHOSEN = "period"
 
 
-def review_slugs(journey: str) -> list[str]:
-    return loaders.load_reviews(journey)["slug"].to_list()
-
-
-def compared_period(state: ViewState) -> tuple[dt.date, dt.date]:
-    """The period the view compares with; for a review, the equal-length period ending on its date."""
-    if state.review and not (state.compare_from and state.compare_to):
-        found = loaders.load_reviews(state.journey).filter(pl.col("slug") == state.review)
-        if len(found):
-            end: dt.date = found["reviewed_on"][0]
-            return end - (state.date_to - state.date_from), end
-    return state.compared_period
+def review_days(journey: str) -> dict[str, dt.date]:
+    """The journey's reviews: slug -> the review's day."""
+    return dict(cache.load_reviews(journey).select("slug", "reviewed_on").iter_rows())
 
 
 def _set_comparison(page: str) -> None:
@@ -55,13 +44,14 @@ def _set_compared_dates(key: str) -> None:
 
 def compare_control(state: ViewState, *, page: str) -> None:
     """'Compare with': the period before, a chosen period, or one of the journey's reviews (call in the sidebar)."""
-    reviews = loaders.load_reviews(state.journey)
+    reviews = cache.load_reviews(state.journey)
     labels = {PREVIOUS: "the previous period", CHOSEN: "a chosen period"} | {
         slug: f"review: {label} ({day:%d %b %Y})"
         for slug, label, day in reviews.select("slug", "label", "reviewed_on").iter_rows()
     }
     current = state.review or (CHOSEN if state.compare_from and state.compare_to else PREVIOUS)
-    st.session_state[f"{page}_compare_default"] = state.compared_period
+    before = state.period.previous()  # where a newly chosen comparison starts
+    st.session_state[f"{page}_compare_default"] = (before.start, before.end)
     st.selectbox(
         "Compare with",
         list(labels),
@@ -76,42 +66,38 @@ def compare_control(state: ViewState, *, page: str) -> None:
     if current == CHOSEN:
         st.date_input(
             "Compared period",
-            value=compared_period(state),
+            value=(state.compared.start, state.compared.end),
             key=f"{page}_compare_dates",
             on_change=_set_compared_dates,
             args=(f"{page}_compare_dates",),
         )
 
 
-def status_words(column: str) -> pl.Expr:
-    """A status as the map's legend words it ("off target", not "red"); the PDF report says the same."""
-    return pl.col(column).replace_strict(STATUS_WORDS, default=STATUS_WORDS["no data"], return_dtype=pl.String)
-
-
 def _shown(column: str) -> pl.Expr:
-    """A value as people read it (`metrics.value_text`), or "not enough data"."""
-    return metrics.value_text(pl.col(column), pl.col("formula")).fill_null("not enough data").alias(column)
+    return format.value_expr(pl.col(column), pl.col("formula")).alias(column)
 
 
-def _shown_change() -> pl.Expr:
-    return metrics.change_text(pl.col("change"), pl.col("formula")).fill_null("–").alias("change")
-
-
-def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
+def what_changed(state: ViewState) -> None:
     """Every metric now and then, biggest movers first; since a review, the map's new and resolved findings."""
     st.subheader("What changed")
-    movers = loaders.load_changes(state.journey, state.persona, state.date_from, state.date_to, *compared)
-    review = loaders.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
+    compared = state.compared
+    movers = cache.load_changes(state.journey, state.persona, state.period, compared)
+    review = cache.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
     since = f" (the period ending on review *{review['label'][0]}*)" if len(review) else ""
     st.caption(
-        f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared[0]:%d %b %Y} – "
-        f"{compared[1]:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
+        f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared.start:%d %b %Y} – "
+        f"{compared.end:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
         "metric's scale (200 NPS or sentiment points, 100 CSAT points, 6 on CES, 1 for a share); time to "
         "next stage relative to its larger value. Status is against target, now."
     )
     st.dataframe(
         movers.select(
-            "stage", "label", _shown("value"), _shown("compared_value"), _shown_change(), status_words("status")
+            "stage",
+            "label",
+            _shown("value"),
+            _shown("compared_value"),
+            format.change_expr(pl.col("change"), pl.col("formula")).alias("change"),
+            format.status_expr("status"),
         ),
         hide_index=True,
         width="stretch",
@@ -131,7 +117,7 @@ def what_changed(state: ViewState, compared: tuple[dt.date, dt.date]) -> None:
 
 def map_changes_since(state: ViewState, *, label: str) -> None:
     st.markdown(f"**On the map since {label}**")
-    found = loaders.load_map_changes(state.journey, state.review or "")
+    found = cache.load_map_changes(state.journey, state.review or "")
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")
         return
@@ -159,6 +145,6 @@ def review_form(state: ViewState) -> None:
         label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
         day = st.date_input("Review date", value=dt.date.today(), key="overview_review_date")
         if st.form_submit_button("Save review") and label.strip():
-            slug = loaders.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
+            slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
             st.query_params["review"] = slug
             st.rerun()

@@ -40,11 +40,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the schema up to date and fill an empty database with the demo, then start Streamlit.
+
+    Both happen here, before the server starts, so that no visitor's first request waits for them.
+    """
     from data_access.demo import ensure_demo
+    from data_access.experience_map.queries import journeys
 
     engine = _engine(settings)
-    if ensure_demo(engine, events=settings.demo_events, seed=settings.demo_seed):
-        print(f"The database was empty: filled it with the demo company ({settings.demo_events:,} events).")
+    with engine.connect() as connection:
+        empty = journeys(connection).is_empty()
+    if empty:
+        print(
+            f"The database is empty: generating the demo company ({settings.demo_events:,} events) "
+            "before the dashboard starts…",
+            flush=True,
+        )
+        ensure_demo(engine, events=settings.demo_events, seed=settings.demo_seed)
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(args.port or settings.port),

@@ -15,8 +15,8 @@ import altair as alt
 import polars as pl
 import vl_convert
 
+from dashboard import format
 from dashboard.charts import journey as journey_charts
-from data_access.metrics import SHARE_FORMULAS
 
 FORMULA_START = r"^[=+\-@\t\r]"
 EXPORT_WIDTH = 960
@@ -56,21 +56,25 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def touchpoint_table(grid: pl.DataFrame) -> pl.DataFrame:
-    """The touchpoint grid's cells as a table, in the grid's stage and channel order."""
-    return grid.sort("stage_position", "channel_position").select(
-        "stage",
-        "channel",
-        "touchpoints",
-        "moment_of_truth",
-        "value",
-        "value_label",
-        "status",
-        "answers",
-        "events",
-        "health_label",
-        "nps_label",
-        "csat_label",
-        "ces_label",
+    """The touchpoint grid's cells as a table, in the grid's stage and channel order, labelled as on the map."""
+    return (
+        grid.sort("stage_position", "channel_position")
+        .with_columns(format.grid_labels())
+        .select(
+            "stage",
+            "channel",
+            "touchpoints",
+            "moment_of_truth",
+            "value",
+            "value_label",
+            "status",
+            "answers",
+            "events",
+            "health_label",
+            "nps_label",
+            "csat_label",
+            "ces_label",
+        )
     )
 
 
@@ -92,39 +96,6 @@ def stage_metric_table(metrics: pl.DataFrame) -> pl.DataFrame:
         "previous_sample",
         "change",
     )
-
-
-def metric_text(value: float | None, formula: str, unit: str, *, signed: bool = False) -> str:
-    """A metric's value as the journey page and the report show it; `signed` for a change (+/−)."""
-    if value is None:
-        return "—"
-    sign = "+" if signed else ""
-    if formula in SHARE_FORMULAS:
-        return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f}%"
-    if formula == "time_to_next_stage":
-        return f"{value:{sign}.1f} days"
-    if formula in ("nps", "sentiment"):
-        return f"{value:+.0f}"
-    if formula == "volume":
-        return f"{value:{sign},.0f}"
-    if formula in ("ces", "rating"):
-        return f"{value:{sign}.2f}"  # the scale is in the label; two decimals show a real move
-    if signed and unit == "%":
-        return f"{value:+.1f} pts"  # a change of a percentage is in points
-    return f"{value:{sign}.1f}{unit if unit in ('', '%') else ' ' + unit}"
-
-
-def metric_chart_formats(formula: str) -> tuple[str, str]:
-    """d3 formats of a metric's values on a chart, for its axis and its tooltips, reading like `metric_text`."""
-    if formula in SHARE_FORMULAS:
-        return ".0%", ".1%"
-    if formula in ("nps", "sentiment"):
-        return "+.0f", "+.0f"
-    if formula == "volume":
-        return ",.0f", ",.0f"
-    if formula in ("ces", "rating"):
-        return ".2f", ".2f"
-    return ",.0f", ",.1f"
 
 
 def stage_emotion_chart(emotions: pl.DataFrame, *, step_order: list[str], stage_name: str) -> alt.Chart:

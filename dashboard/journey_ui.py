@@ -7,16 +7,16 @@ Lane text written by people goes through `st.markdown` with markdown characters 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 import polars as pl
 import streamlit as st
 
-from dashboard import exports
+from dashboard import format
+from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey as charts
-from dashboard.loaders import add_stage_note, load_stage_notes
+from dashboard.format import MARKDOWN_SPECIALS, escaped
 from dashboard.settings import get_settings
-from dashboard.state import ViewState
+from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
 from data_access.metrics import FORMULA_LABELS
 from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError
@@ -31,72 +31,12 @@ LANES = {
     "backstage": "Backstage",
 }
 LABEL_WIDTH, STEP_WIDTH = 1.5, 2.0
-BadgeColour = Literal["green", "orange", "red", "gray"]
-STATUS_BADGES: dict[str, tuple[str, BadgeColour]] = {
-    "green": ("on target", "green"),
-    "amber": ("near target", "orange"),
-    "red": ("off target", "red"),
-}
-NO_DATA_BADGE: tuple[str, BadgeColour] = ("not enough data", "gray")
-MARKDOWN_SPECIALS = r"([\\`*_{}\[\]<>()#+\-.!|~$:])"
-
-
-def escaped(column: str | pl.Expr) -> pl.Expr:
-    """Text with markdown's special characters backslash-escaped, so it shows literally."""
-    expr = pl.col(column) if isinstance(column, str) else column
-    return expr.fill_null("").str.replace_all(MARKDOWN_SPECIALS, r"\$1")
 
 
 def lane_cards(data: JourneyMapData) -> pl.DataFrame:
     """One markdown card per lane item (plus each step's touchpoint), grouped per lane × step."""
-    reach = data.funnel.filter(pl.col("kind") == "step").select("step_id", "customers")
-    items = data.lane_items.join(reach, on="step_id", how="left").with_columns(
-        pl.when(pl.col("lane") == "thought")
-        .then(pl.format("_“{}”_", escaped(pl.col("text").str.strip_chars('"“” '))))
-        .when(pl.col("lane") == "pain_point")
-        .then(
-            pl.format(
-                "**Severity {}/5** · {}  \n{} customers reached this step in the period",
-                pl.col("severity").fill_null(0),
-                escaped("text"),
-                pl.col("customers").fill_null(0),
-            )
-        )
-        .when(pl.col("lane") == "opportunity")
-        .then(
-            pl.format(
-                "{}  \n**{}** · owner {} · impact {} · effort {}",
-                escaped("text"),
-                escaped(pl.col("status").fill_null("idea")),
-                escaped(pl.col("owner").fill_null("—")),
-                pl.col("impact").cast(pl.String).fill_null("?"),
-                pl.col("effort").cast(pl.String).fill_null("?"),
-            )
-        )
-        .when(pl.col("lane") == "emotion")
-        .then(pl.format("{} ({})", escaped("text"), pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
-        .otherwise(escaped("text"))
-        .alias("card"),
-        pl.when(pl.col("persona_slug").is_not_null())
-        .then(pl.format("{}  \n:gray[persona {}]", pl.lit(""), escaped("persona_slug")))
-        .otherwise(pl.lit(""))
-        .alias("persona_note"),
-    )
-    touchpoints = data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
-        "step_id",
-        pl.lit("touchpoint").alias("lane"),
-        pl.format(
-            "{} · _{}_{}",
-            escaped("touchpoint_name"),
-            escaped("channel_name"),
-            pl.when(pl.col("moment_of_truth")).then(pl.lit("  \n★ moment of truth")).otherwise(pl.lit("")),
-        ).alias("card"),
-    )
-    return (
-        pl.concat([items.select("step_id", "lane", pl.concat_str("card", "persona_note").alias("card")), touchpoints])
-        .group_by("lane", "step_id", maintain_order=True)
-        .agg("card")
-    )
+    cards = format.lane_texts(data, lanes=LANES, markdown=True)
+    return cards.group_by("lane", "step_id", maintain_order=True).agg(pl.col("text").alias("card"))
 
 
 def lane_grid(data: JourneyMapData) -> None:
@@ -120,38 +60,33 @@ def lane_grid(data: JourneyMapData) -> None:
                 column.container(border=True).markdown(card)
 
 
-def _shown(value: float | None, formula: str, unit: str) -> str:
-    return exports.metric_text(value, formula, unit)
-
-
 def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3) -> None:
     """Each linked metric: value, target, status, change against the previous period, weekly trend."""
     rows = data.metrics.to_dicts()
     for start in range(0, len(rows), per_row):
         for column, metric in zip(st.columns(per_row), rows[start : start + per_row], strict=False):
             with column.container(border=True):
-                formula, unit = metric["formula"], metric["unit"] or ""
-                change = metric["change"]
-                delta = None
-                if change is not None and metric["value"] is not None:
-                    delta = f"{exports.metric_text(change, formula, unit, signed=True)} vs {previous_label}"
-                target = (
-                    "no target" if metric["target"] is None else f"target {_shown(metric['target'], formula, unit)}"
-                )
+                formula = metric["formula"]
+                change = format.change_text(metric["change"], formula)
+                measured = metric["change"] is not None and metric["value"] is not None
                 st.metric(
                     metric["label"],
-                    _shown(metric["value"], formula, unit),
-                    delta=delta,
-                    delta_color="inverse" if metric["direction"] == "lower" else "normal",
-                    help=f"{FORMULA_LABELS.get(formula, formula)}. Based on {metric['sample']:,} answers or customers.",
+                    format.value_text(metric["value"], formula),
+                    delta=f"{change} vs {previous_label}" if measured else None,
+                    delta_color=format.delta_colour(change, metric["direction"]),
+                    delta_arrow=format.delta_arrow(change),
+                    help=(
+                        f"{FORMULA_LABELS.get(formula, formula)}. "
+                        f"Based on {format.count_text(metric['sample'])} answers or customers."
+                    ),
                 )
-                word, colour = STATUS_BADGES.get(metric["status"], NO_DATA_BADGE)
+                word, colour = format.status_badge(metric["status"])
                 scope = metric["touchpoint_name"] or metric["scope"]
-                st.badge(f"{word} · {target}", color=colour)
+                st.badge(f"{word} · {format.target_text(metric['target'], formula)}", color=colour)
                 st.caption(f"Linked to: {scope}")
                 trend = data.trend.filter(pl.col("metric_id") == metric["metric_id"])
                 if trend["value"].drop_nulls().len() > 0:
-                    chart = charts.metric_trend(trend, label="Weekly", formats=exports.metric_chart_formats(formula))
+                    chart = charts.metric_trend(trend, label="Weekly", formats=format.chart_formats(formula))
                     st.altair_chart(chart, width="stretch")
 
 
@@ -169,8 +104,13 @@ def findings(data: JourneyMapData) -> None:
             st.caption("None for this view.")
     with detected:
         st.subheader("Detected from data")
-        by_scope = data.findings.group_by("scope", "scope_id", maintain_order=True).agg(
-            pl.col("scope_name", "step_id", "on_map").first(), pl.format("{}: {}", "reason", "evidence").alias("lines")
+        by_scope = (
+            data.findings.with_columns(format.finding_evidence())
+            .group_by("scope", "scope_id", maintain_order=True)
+            .agg(
+                pl.col("scope_name", "step_id", "on_map").first(),
+                pl.format("{}: {}", "reason", "evidence").alias("lines"),
+            )
         )
         for finding in by_scope.to_dicts():
             on_map = " · already on the map" if finding["on_map"] else " · not on the map yet"

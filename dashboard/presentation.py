@@ -14,10 +14,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports, journey_ui, routes, ui
+from dashboard import format, routes, ui
+from dashboard.cache import Catalogue, load_experience_map, load_journey_map, load_journey_stages
 from dashboard.charts import overview as overview_charts
-from dashboard.loaders import Catalogue, load_journey_map, load_journey_stages, load_overview
-from dashboard.state import ViewState
+from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS
 from data_access.journey_map import JourneyMapData
 
@@ -78,9 +78,9 @@ def _big_chart(chart: alt.TopLevelMixin) -> None:
 def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
     """Switch to slide `position`: 0 is the experience map, k the k-th stage."""
     if position == 0:
-        st.switch_page(routes.OVERVIEW, query_params=state.query(page="overview"))
+        st.switch_page(routes.EXPERIENCE_MAP, query_params=state.query(page="overview"))
     stage = stage_slugs[position - 1]
-    st.switch_page(routes.JOURNEY, query_params=state.with_(stage=stage).query(page="journey"))
+    st.switch_page(routes.JOURNEY_MAP, query_params=state.with_(stage=stage).query(page="journey"))
 
 
 def slide_controls(
@@ -115,7 +115,7 @@ def slide_controls(
         _go(state, position + 1, slugs)
     page = "overview" if position == 0 else "journey"
     leave.page_link(
-        routes.OVERVIEW if position == 0 else routes.JOURNEY,
+        routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP,
         label="Leave presentation",
         icon=":material/close:",
         query_params=state.with_(present=False).query(page=page),
@@ -131,8 +131,7 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
     slide_controls(
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
-    compared = changes_ui.compared_period(state)
-    data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
+    data = load_experience_map(state.journey, state.persona, state.period, state.compared, state.metric)
     ui.headline_cards(data.headlines)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = overview_charts.touchpoint_heatmap(
@@ -145,33 +144,8 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
 
 def slide_lanes(data: JourneyMapData) -> pl.DataFrame:
     """Per slide lane, its items in step order as short markdown lines (escaped, cut to a few words)."""
-    words = pl.col("text").str.strip_chars('"“” ').str.split(" ")
-    short = (
-        pl.when(words.list.len() > WORDS_PER_ITEM)
-        .then(words.list.head(WORDS_PER_ITEM).list.join(" ") + "…")
-        .otherwise(words.list.join(" "))
-    )
-    return (
-        data.lane_items.filter(pl.col("lane").is_in(list(SLIDE_LANES)))
-        .join(data.steps.select("step_id", pl.col("position").alias("step_position")), on="step_id")
-        .sort("step_position", "position")
-        .with_columns(
-            pl.when(pl.col("lane") == "thought")
-            .then(pl.format("_“{}”_", journey_ui.escaped(short)))
-            .when(pl.col("lane") == "pain_point")
-            .then(pl.format("**{}/5** · {}", pl.col("severity").fill_null(0), journey_ui.escaped(short)))
-            .when(pl.col("lane") == "opportunity")
-            .then(
-                pl.format(
-                    "{} · :gray[{}]", journey_ui.escaped(short), journey_ui.escaped(pl.col("status").fill_null("idea"))
-                )
-            )
-            .otherwise(journey_ui.escaped(short))
-            .alias("line")
-        )
-        .group_by("lane", maintain_order=True)
-        .agg(pl.col("line"))
-    )
+    lines = format.lane_texts(data, lanes=SLIDE_LANES, markdown=True, detail=False, words=WORDS_PER_ITEM)
+    return lines.group_by("lane", maintain_order=True).agg(pl.col("text").alias("line"))
 
 
 def _metric_row(data: JourneyMapData) -> None:
@@ -183,19 +157,18 @@ def _metric_row(data: JourneyMapData) -> None:
     per_row = min(len(metrics), METRICS_PER_ROW)
     columns = [column for _ in range(0, len(metrics), per_row) for column in st.columns(per_row)]
     for column, metric in zip(columns, metrics, strict=False):
-        formula, unit = metric["formula"], metric["unit"] or ""
-        delta = None
-        if metric["change"] is not None and metric["value"] is not None:
-            # as the journey map's cards say it: a change of a share or a percentage is in points, signed
-            delta = exports.metric_text(metric["change"], formula, unit, signed=True)
+        formula = metric["formula"]
+        change = format.change_text(metric["change"], formula)
+        measured = metric["change"] is not None and metric["value"] is not None
         with column.container(border=True):
             st.metric(
                 metric["label"],
-                exports.metric_text(metric["value"], formula, unit),
-                delta=delta,
-                delta_color="inverse" if metric["direction"] == "lower" else "normal",
+                format.value_text(metric["value"], formula),
+                delta=change if measured else None,
+                delta_color=format.delta_colour(change, metric["direction"]),
+                delta_arrow=format.delta_arrow(change),
             )
-            word, colour = journey_ui.STATUS_BADGES.get(metric["status"], journey_ui.NO_DATA_BADGE)
+            word, colour = format.status_badge(metric["status"])
             st.badge(word, color=colour)
 
 
@@ -215,8 +188,7 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     _large_type()
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
-    compared = changes_ui.compared_period(state)
-    data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
+    data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

@@ -5,29 +5,30 @@ by `exports.chart_png`, the moments of truth). A journey-page view then adds its
 lane per step, the linked metrics, a handful of comments and the notes from the front line. An overview
 view adds one page per stage with its key lanes and metrics instead.
 
-Pure of streamlit: a connection and plain values in, PDF bytes out. Text is set in DejaVu Sans (Debian's
-fonts-dejavu-core) so quotes, dashes, ★, € and the minus sign print as typed.
+Pure of streamlit and of the database: the view's loaded data in (the same `ExperienceMapData` and
+`JourneyMapData` the pages draw, with the comments and notes it quotes), PDF bytes out. Text is set in
+DejaVu Sans (Debian's fonts-dejavu-core) so quotes, dashes, ★, € and the minus sign print as typed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image
-from sqlalchemy import Connection, select
 
-from dashboard import exports
+from dashboard import exports, format
 from dashboard.charts import overview as overview_charts
-from dashboard.charts.palette import STATUS_COLOURS, STATUS_WORDS
-from data_access import journey_map, overview, stage_notes
-from data_access.experience_map import GRID_METRICS, Headline
-from data_access.models import Persona
+from dashboard.charts.palette import STATUS_COLOURS
+from data_access.experience_map import GRID_METRICS, ExperienceMapData, Headline
+from data_access.journey_map import JourneyMapData
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
@@ -149,26 +150,23 @@ def _headline_boxes(pdf: _Report, headlines: list[Headline]) -> None:
         pdf.set_xy(x + 2, top + 5.5)
         pdf.set_text_color(*INK)
         pdf.set_font(FONT, "B", 14)
-        pdf.cell(width - 4, 7, headline.shown() if headline.value is not None else "not enough data")
+        measured = headline.value is not None
+        pdf.cell(width - 4, 7, format.value_text(headline.value, headline.key) if measured else "not enough data")
         pdf.set_xy(x + 2, top + 12.5)
         pdf.set_font(FONT, "", 7)
-        change = headline.shown_change()
-        target = "" if headline.target is None else f" · target {_headline_number(headline.key, headline.target)}"
-        pdf.cell(width - 4, 4, f"{change + ' vs before' if change else 'no change to show'}{target}")
+        change = format.change_text(headline.change, headline.key)
+        target = "" if headline.target is None else f" · {format.target_text(headline.target, headline.key)}"
+        pdf.cell(width - 4, 4, f"{'no change to show' if headline.change is None else change + ' vs before'}{target}")
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_xy(MARGIN, top + 22)
-
-
-def _headline_number(key: str, value: float) -> str:
-    return f"{100 * value:.0f}%" if key == "conversion" else f"{value:g}"
 
 
 def _marker_style(cell: str) -> FontFace | None:
     """Status words led by ● print in their status colour (the word stays, so colour is never the only cue)."""
     if not cell.startswith("● "):
         return None
-    status = {word: key for key, word in STATUS_WORDS.items()}.get(cell[2:])
+    status = {word: key for key, word in format.STATUS_WORDS.items()}.get(cell[2:])
     return FontFace(color=_rgb(STATUS_COLOURS[status])) if status in ("green", "amber", "red") else None
 
 
@@ -191,7 +189,7 @@ def _table(
                 row.cell(cell, style=_marker_style(cell))
 
 
-def _experience_map_page(pdf: _Report, data: overview.OverviewData, *, metric: str) -> None:
+def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) -> None:
     pdf.add_page()
     pdf.heading("Experience map")
     pdf.line_of_text(pdf.report_title.subtitle, size=10, muted=True)
@@ -218,7 +216,7 @@ def _experience_map_page(pdf: _Report, data: overview.OverviewData, *, metric: s
             pdf,
             ["Stage", "Touchpoint", "Channel", "Owner", "Health"],
             [
-                [stage, touchpoint, channel, owner or "—", f"● {STATUS_WORDS.get(status, status)}"]
+                [stage, touchpoint, channel, owner or "—", f"● {format.status_text(status)}"]
                 for stage, touchpoint, channel, owner, status in moments.select(
                     "stage", "touchpoint", "channel", "owner", "status"
                 ).iter_rows()
@@ -238,51 +236,13 @@ def _fit_image(pdf: _Report, png: bytes, *, max_height: float) -> None:
 # --- a stage in depth ----------------------------------------------------------------------------
 
 
-def _lane_texts(data: journey_map.JourneyMapData, lanes: tuple[str, ...] | list[str]) -> pl.DataFrame:
-    """Plain-text card lines per lane × step (touchpoints and measured emotion included)."""
-    items = data.lane_items.with_columns(
-        pl.when(pl.col("lane") == "thought")
-        .then(pl.format("“{}”", pl.col("text").str.strip_chars('"“” ')))
-        .when(pl.col("lane") == "pain_point")
-        .then(pl.format("[{}/5] {}", pl.col("severity").fill_null(0), "text"))
-        .when(pl.col("lane") == "opportunity")
-        .then(
-            pl.format("{} ({}, owner {})", "text", pl.col("status").fill_null("idea"), pl.col("owner").fill_null("—"))
-        )
-        .when(pl.col("lane") == "emotion")
-        .then(pl.format("{} ({})", "text", pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
-        .otherwise(pl.col("text"))
-        .alias("line")
-    ).select("step_id", "lane", "line")
-    touchpoints = data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
-        "step_id",
-        pl.lit("touchpoint").alias("lane"),
-        pl.format(
-            "{} · {}{}",
-            "touchpoint_name",
-            "channel_name",
-            pl.when(pl.col("moment_of_truth")).then(pl.lit(" ★")).otherwise(pl.lit("")),
-        ).alias("line"),
-    )
-    measured = data.emotions.filter(pl.col("measured_emotion").is_not_null()).select(
-        "step_id",
-        pl.lit("emotion").alias("lane"),
-        pl.format("measured {} (n = {})", pl.col("measured_emotion").round(1), "answers").alias("line"),
-    )
-    return (
-        pl.concat([items, touchpoints, measured])
-        .filter(pl.col("lane").is_in(list(lanes)))
-        .group_by("lane", "step_id", maintain_order=True)
-        .agg("line")
-    )
-
-
-def _lanes(pdf: _Report, data: journey_map.JourneyMapData, lanes: dict[str, str], *, size: float) -> None:
+def _lanes(pdf: _Report, data: JourneyMapData, lanes: dict[str, str], *, size: float) -> None:
     steps = data.steps.sort("position")
     if steps.is_empty():
         pdf.line_of_text("This stage has no steps yet, so there are no lanes.", muted=True)
         return
-    cards = {(lane, step): lines for lane, step, lines in _lane_texts(data, list(lanes)).iter_rows()}
+    texts = format.lane_texts(data, lanes=lanes, markdown=False).group_by("lane", "step_id", maintain_order=True)
+    cards = {(lane, step): lines for lane, step, lines in texts.agg("text").iter_rows()}
     step_ids, step_names = steps["step_id"].to_list(), steps["step_name"].to_list()
     if len(step_ids) <= MAX_STEP_COLUMNS:
         rows = [
@@ -301,16 +261,15 @@ def _lanes(pdf: _Report, data: journey_map.JourneyMapData, lanes: dict[str, str]
 def _metric_rows(metrics: pl.DataFrame) -> list[list[str]]:
     rows = []
     for metric in metrics.to_dicts():
-        formula, unit = metric["formula"], metric["unit"] or ""
-        change = metric["change"]
+        formula = metric["formula"]
         rows.append(
             [
                 metric["label"],
-                exports.metric_text(metric["value"], formula, unit),
-                "—" if metric["target"] is None else exports.metric_text(metric["target"], formula, unit),
-                f"● {STATUS_WORDS.get(metric['status'], metric['status'] or 'not enough data')}",
-                "—" if change is None else exports.metric_text(change, formula, unit, signed=True),
-                f"{metric['sample']:,}",
+                format.value_text(metric["value"], formula),
+                format.value_text(metric["target"], formula),
+                f"● {format.status_text(metric['status'])}",
+                format.change_text(metric["change"], formula),
+                format.count_text(metric["sample"]),
                 metric["touchpoint_name"] or metric["scope"],
             ]
         )
@@ -362,11 +321,13 @@ def _notes(pdf: _Report, notes: pl.DataFrame) -> None:
     )
 
 
-def _stage_heading(pdf: _Report, stage: dict, *, detail: bool) -> None:
+def _stage_heading(pdf: _Report, stage: dict[str, Any], *, detail: bool) -> None:
     pdf.add_page()
     pdf.heading(f"{stage['stage']} — journey map" if detail else f"Stage {stage['number']}: {stage['stage']}")
-    conversion = "" if stage["conversion"] is None else f" · {100 * stage['conversion']:.0f}% of the stage before"
-    reached = f"{stage['customers']:,} customers first reached this stage in the period{conversion}"
+    share = stage["conversion"]
+    conversion = "" if share is None else f" · {format.value_text(share, 'conversion')} of the stage before"
+    customers = format.count_text(stage["customers"])
+    reached = f"{customers} customers first reached this stage in the period{conversion}"
     pdf.line_of_text(
         f"{reached} · {stage['findings_detail']}",
         size=9,
@@ -377,101 +338,56 @@ def _stage_heading(pdf: _Report, stage: dict, *, detail: bool) -> None:
     pdf.ln(2)
 
 
-def _stage_pages(
-    pdf: _Report,
-    connection: Connection,
-    stage: dict,
-    window: journey_map._Window,
-    *,
-    detail: bool,
-    min_answers: int,
-    notes: bool,
-    compared: tuple[dt.date, dt.date],
-) -> None:
+@dataclass(frozen=True)
+class StageReport:
+    """What the report prints of one stage: its journey map, and the comments and notes it quotes.
+
+    The comments are only for the stage in depth (None otherwise); `notes` is None when notes are left out.
+    """
+
+    journey_map: JourneyMapData
+    low_comments: pl.DataFrame | None = None  # the newest low scores
+    newest_comments: pl.DataFrame | None = None
+    notes: pl.DataFrame | None = None
+
+
+def _stage_pages(pdf: _Report, stage: dict[str, Any], evidence: StageReport, *, detail: bool) -> None:
     """The stage in depth (`detail`, from the journey page) or its key lanes and metrics (from the overview)."""
-    data = journey_map.load_journey_map(connection, **window, min_answers=min_answers, compared=compared)
+    data = evidence.journey_map
     _stage_heading(pdf, stage, detail=detail)
     _lanes(pdf, data, DETAIL_LANES if detail else {k: DETAIL_LANES[k] for k in KEY_LANES}, size=7.5)
     pdf.section("What the numbers say")
     _metrics(pdf, data.metrics)
-    if detail:
-        low = journey_map.stage_comments(connection, **window, band="low", limit=5)
-        newest = journey_map.stage_comments(connection, **window, limit=8)
+    low, newest = evidence.low_comments, evidence.newest_comments
+    if detail and low is not None and newest is not None:
         _comments(pdf, low, title="In the customers' words: newest low scores")
         seen = low["feedback_id"].implode()
         _comments(
             pdf, newest.filter(~pl.col("feedback_id").is_in(seen)).head(4), title="In the customers' words: newest"
         )
-    if notes:
-        slugs = {"journey_slug": window["journey_slug"], "stage_slug": window["stage_slug"]}
-        _notes(pdf, stage_notes.list_notes(connection, **slugs, limit=20 if detail else 5))
+    if evidence.notes is not None:
+        _notes(pdf, evidence.notes)
 
 
 # --- the whole report ----------------------------------------------------------------------------
 
 
 def build_report(
-    connection: Connection,
     *,
-    journey_slug: str,
-    persona_slug: str | None,
-    start: dt.date,
-    end: dt.date,
+    title: ReportTitle,
+    experience_map: ExperienceMapData,
+    stages: Mapping[str, StageReport],
     metric: str = "health",
-    stage_slug: str | None = None,
-    min_answers: int = 30,
-    notes: bool = True,
-    compared: tuple[dt.date, dt.date] | None = None,
+    stage: str | None = None,
 ) -> bytes:
-    """The PDF of a view: the experience map, then the stage in depth (journey page) or every stage (overview).
+    """The PDF of a view: the experience map, then `stage` in depth (journey page) or every stage (overview).
 
-    Changes are against `compared` (first and last day), by default the period of equal length before.
+    `stages` holds the stages to print by slug, in any order; they print in the journey's order.
     """
-    journeys = overview.journeys(connection).filter(pl.col("slug") == journey_slug)
-    if journeys.is_empty():
-        raise ValueError(f"Journey '{journey_slug}' does not exist.")
-    persona_id = (
-        None
-        if persona_slug is None
-        else connection.execute(select(Persona.id).where(Persona.slug == persona_slug)).scalar_one_or_none()
-    )
-    persona_name = (
-        "All customers"
-        if persona_id is None
-        else str(connection.execute(select(Persona.name).where(Persona.id == persona_id)).scalar_one())
-    )
-    period = overview.Period(start, end)
-    before = compared or (period.previous().start, period.previous().end)
-    title = ReportTitle(journey=str(journeys["name"][0]), persona=persona_name, start=start, end=end, compared=before)
-    experience_map = overview.load_overview(
-        connection,
-        journey_id=int(journeys["id"][0]),
-        period=period,
-        compared=overview.Period(*before),
-        persona_id=persona_id,
-        metric=metric,
-        min_answers=min_answers,
-    )
     pdf = _Report(title)
     _experience_map_page(pdf, experience_map, metric=metric)
-    for number, stage in enumerate(experience_map.stages.to_dicts(), start=1):
-        stage["number"] = number
-        if stage_slug is None or stage["stage_slug"] == stage_slug:
-            window = journey_map._Window(
-                journey_slug=journey_slug,
-                stage_slug=stage["stage_slug"],
-                persona_slug=persona_slug,
-                start=start,
-                end=end,
-            )
-            _stage_pages(
-                pdf,
-                connection,
-                stage,
-                window,
-                detail=stage_slug is not None,
-                min_answers=min_answers,
-                notes=notes,
-                compared=before,
-            )
+    for number, row in enumerate(experience_map.stages.to_dicts(), start=1):
+        row["number"] = number
+        if row["stage_slug"] in stages and (stage is None or row["stage_slug"] == stage):
+            _stage_pages(pdf, row, stages[row["stage_slug"]], detail=stage is not None)
     return bytes(pdf.output())

@@ -8,6 +8,6 @@ import streamlit as st
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
-OVERVIEW = st.Page(PAGES / "overview.py", title="Experience map", icon=":material/map:", default=True)
-JOURNEY = st.Page(PAGES / "journey.py", title="Journey map", icon=":material/route:", url_path="journey")
-IMPORT = st.Page(PAGES / "import_data.py", title="Import data", icon=":material/upload_file:", url_path="import")
+EXPERIENCE_MAP = st.Page(PAGES / "experience_map.py", title="Experience map", icon=":material/map:", default=True)
+JOURNEY_MAP = st.Page(PAGES / "journey_map.py", title="Journey map", icon=":material/route:", url_path="journey")
+IMPORT_DATA = st.Page(PAGES / "import_data.py", title="Import data", icon=":material/upload_file:", url_path="import")

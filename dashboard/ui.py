@@ -15,15 +15,16 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports
-from dashboard.loaders import Catalogue, load_catalogue, load_report_pdf
-from dashboard.state import Choices, ViewState, read_view_state
+from dashboard import changes_ui, exports, format
+from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.view_state import Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
+from data_access.scope import Period
 
 ALL_PERSONAS = "All customers"
 
 
-def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
+def current_view() -> tuple[ViewState, Catalogue]:
     """The view named by the URL, completed with defaults; notices for bad parameters are shown."""
     catalogue = load_catalogue()
     if catalogue.journeys.is_empty():
@@ -32,22 +33,16 @@ def current_view(*, stages: Sequence[str] = ()) -> tuple[ViewState, Catalogue]:
     with_data = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
     journeys = with_data + [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
     params = {key: st.query_params.get(key, "") for key in st.query_params}
-    first, last = (
-        catalogue.days[journeys[0]]
-        if journeys[0] in catalogue.days
-        else (dt.date.today() - dt.timedelta(days=89), dt.date.today())
-    )
-    if params.get("journey") in catalogue.days:
-        first, last = catalogue.days[params["journey"]]
+    fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
+    data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),
         metrics=list(GRID_METRICS),
-        first_day=first,
-        last_day=last,
-        stages=stages,
-        reviews=changes_ui.review_slugs(journey),
+        first_day=data_days.start,
+        last_day=data_days.end,
+        reviews=changes_ui.review_days(journey),
     )
     state, notices = read_view_state(params, choices)
     for notice in notices:
@@ -66,30 +61,31 @@ def _set_param(name: str, key: str) -> None:
         st.query_params[name] = value
 
 
+def _url_choice(
+    label: str, names: dict[str, str], current: str, *, name: str, key: str, help: str | None = None
+) -> None:
+    """A select box over `names` (value -> shown name) whose choice is written into the URL parameter `name`."""
+    st.selectbox(
+        label,
+        list(names),
+        index=list(names).index(current),
+        format_func=names.__getitem__,
+        key=key,
+        on_change=_set_param,
+        args=(name, key),
+        help=help,
+    )
+
+
 def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None:
     """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL."""
     journey_names = dict(catalogue.journeys.select("slug", "name").iter_rows())
     persona_names = {ALL_PERSONAS: ALL_PERSONAS} | dict(catalogue.personas.select("slug", "name").iter_rows())
-    first, last = catalogue.days.get(state.journey, (state.date_from, state.date_to))
+    data_days = catalogue.days.get(state.journey, state.period)
+    first, last = data_days.start, data_days.end
     with st.sidebar:
-        st.selectbox(
-            "Journey",
-            list(journey_names),
-            index=list(journey_names).index(state.journey),
-            format_func=journey_names.__getitem__,
-            key=f"{page}_journey",
-            on_change=_set_param,
-            args=("journey", f"{page}_journey"),
-        )
-        st.selectbox(
-            "Persona",
-            list(persona_names),
-            index=list(persona_names).index(state.persona or ALL_PERSONAS),
-            format_func=persona_names.__getitem__,
-            key=f"{page}_persona",
-            on_change=_set_param,
-            args=("persona", f"{page}_persona"),
-        )
+        _url_choice("Journey", journey_names, state.journey, name="journey", key=f"{page}_journey")
+        _url_choice("Persona", persona_names, state.persona or ALL_PERSONAS, name="persona", key=f"{page}_persona")
         st.date_input(
             "Period",
             value=(state.date_from, state.date_to),
@@ -100,14 +96,12 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
             args=("dates", f"{page}_dates"),
         )
         if page == "overview":
-            st.selectbox(
+            _url_choice(
                 "Colour cells by",
-                list(GRID_METRICS),
-                index=list(GRID_METRICS).index(state.metric),
-                format_func=lambda key: GRID_METRICS[key].split(":")[0],
+                {key: label.split(":")[0] for key, label in GRID_METRICS.items()},
+                state.metric,
+                name="metric",
                 key="overview_metric",
-                on_change=_set_param,
-                args=("metric", "overview_metric"),
                 help="Health is the share of a cell's metrics at or better than target.",
             )
         changes_ui.compare_control(state, page=page)
@@ -130,18 +124,20 @@ def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
 def headline_cards(headlines: Sequence[Headline]) -> None:
     """One metric card per headline, with its change against the previous period and its definition."""
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
-        target = "" if headline.target is None else f" Target {headline.target:g}."
+        target = "" if headline.target is None else f" Target {format.value_text(headline.target, headline.key)}."
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
+        change = format.change_text(headline.change, headline.key)
         with column:
             st.metric(
                 headline.label,
-                headline.shown() if measured else "—",
-                delta=headline.shown_change() if measured else "not enough data",
-                delta_color="normal" if measured else "off",
-                delta_arrow="auto" if measured else "off",
+                format.value_text(headline.value, headline.key),
+                delta=(None if headline.change is None else change) if measured else "not enough data",
+                delta_color=format.delta_colour(change, "higher") if measured else "off",
+                delta_arrow=format.delta_arrow(change) if measured else "off",
                 help=(
-                    f"{headline.definition}.{target} Based on {headline.answers:,} answers or customers. "
+                    f"{headline.definition}.{target} "
+                    f"Based on {format.count_text(headline.answers)} answers or customers. "
                     "The arrow shows the change against the previous period of equal length."
                 ),
                 border=True,
@@ -190,8 +186,10 @@ def export_menu(
         if chart is not None:
             download("Chart (PNG)", partial(exports.chart_png, chart), "png", "image/png")
             download("Chart (SVG)", partial(exports.chart_svg, chart), "svg", "image/svg+xml")
-        report = partial(load_report_pdf, state.journey, state.persona, state.date_from, state.date_to, state.metric,
-                         state.stage if page == "journey" else None, *changes_ui.compared_period(state))  # fmt: skip
+        stage = state.stage if page == "journey" else None
+        report = partial(
+            load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage
+        )
         scope_words = "this stage in depth" if page == "journey" else "one page per stage"
         download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 
@@ -200,7 +198,7 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
     st.dataframe(
-        moments.select("stage", "touchpoint", "channel", "owner", changes_ui.status_words("status")),
+        moments.select("stage", "touchpoint", "channel", "owner", format.status_expr("status")),
         hide_index=True,
         width="stretch",
         column_config={

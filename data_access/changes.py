@@ -12,20 +12,20 @@ share 1), so raw changes cannot be compared. Each change is divided by the width
 relative to the larger of the two values (2 days on 10 = 0.20). Rows with no change (a value missing on
 either side) come last; ties keep the journey first, then stages in order.
 
-The assembly is pure (tested on crafted frames); `load_changes` fetches its inputs through the existing
-rollup queries of `overview` and `journey_map`.
+The assembly is pure (tested on crafted frames); `load_changes` fetches its inputs through the rollup
+queries of the experience map and the journey map, with the ids of the view's scope.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 from sqlalchemy import Connection
 
-from data_access import journey_map, overview
+from data_access.experience_map.queries import feedback_by_touchpoint, metric_definitions
+from data_access.journey_map.numbers import stage_metrics
 from data_access.metrics import SHARE_FORMULAS, measure_value_expr, status_expr, value_span
 from data_access.models import Measure
+from data_access.scope import Period, Scope, stage_scopes
 
 JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 WHOLE_JOURNEY = "Whole journey"
@@ -82,7 +82,7 @@ def journey_changes(
 ) -> pl.DataFrame:
     """NPS, CSAT, CES and sentiment over the whole journey in both periods, with the journey's targets.
 
-    `definitions` are `overview.metric_definitions` rows; a measure without a journey-level definition is
+    `definitions` are `experience_map.queries.metric_definitions` rows; a measure without a journey-level definition is
     still listed (no target, status "no data").
     """
     measures = pl.DataFrame({"formula": [m.value for m in JOURNEY_MEASURES]})
@@ -116,7 +116,7 @@ def journey_changes(
 def stage_changes(
     *, stage_slug: str, stage: str, position: int, metrics: pl.DataFrame, compared_metrics: pl.DataFrame
 ) -> pl.DataFrame:
-    """One stage's own and touchpoint metrics from two `journey_map.stage_metrics` frames (now, then).
+    """One stage's own and touchpoint metrics from two `journey_map.numbers.stage_metrics` frames (now, then).
 
     Journey-level feedback metrics evaluated on the stage are left out: the whole journey's rows carry them.
     """
@@ -155,64 +155,35 @@ def biggest_movers(changes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def load_changes(
-    connection: Connection,
-    *,
-    journey_slug: str,
-    period: overview.Period,
-    compared: overview.Period,
-    persona_slug: str | None,
-    min_answers: int,
-) -> pl.DataFrame:
-    """Every metric of the journey in `period` and in `compared`, biggest movers first (see `biggest_movers`)."""
-    journeys = overview.journeys(connection).filter(pl.col("slug") == journey_slug)
-    if journeys.is_empty():
-        return biggest_movers(pl.DataFrame(schema=CHANGES_SCHEMA))
-    journey_id = int(journeys["id"][0])
-    persona_id = _persona_id(connection, persona_slug)
+def load_changes(connection: Connection, *, scope: Scope, min_answers: int) -> pl.DataFrame:
+    """Every metric of the journey in `scope.period` and in `scope.compared`, biggest movers first.
 
-    def feedback(p: overview.Period) -> pl.DataFrame:
-        return overview.feedback_by_touchpoint(connection, journey_id=journey_id, period=p, persona_id=persona_id)
+    See `biggest_movers`. The stages' rows are their `stage_metrics`, whose previous values are over
+    `scope.compared`.
+    """
+
+    def feedback(period: Period) -> pl.DataFrame:
+        return feedback_by_touchpoint(
+            connection, journey_id=scope.journey_id, period=period, persona_id=scope.persona_id
+        )
 
     parts = [
         journey_changes(
-            feedback=feedback(period),
-            compared_feedback=feedback(compared),
-            definitions=overview.metric_definitions(connection, journey_id=journey_id),
+            feedback=feedback(scope.period),
+            compared_feedback=feedback(scope.compared),
+            definitions=metric_definitions(connection, journey_id=scope.journey_id),
             min_answers=min_answers,
         )
     ]
-    # stage_metrics compares with the period just before; a call over `compared` gives any other period
-    just_before = compared == period.previous()
-    for slug, name, position in (
-        journey_map.journey_stages(connection, journey_slug=journey_slug)
-        .select("stage_slug", "stage_name", "position")
-        .iter_rows()
-    ):
-
-        def stage_metrics(start: dt.date, end: dt.date, stage_slug: str = slug) -> pl.DataFrame:
-            return journey_map.stage_metrics(
-                connection,
-                journey_slug=journey_slug,
-                stage_slug=stage_slug,
-                persona_slug=persona_slug,
-                start=start,
-                end=end,
-                min_answers=min_answers,
+    for stage in stage_scopes(connection, scope):
+        metrics = stage_metrics(connection, scope=stage, min_answers=min_answers)
+        parts.append(
+            stage_changes(
+                stage_slug=stage.stage_slug,
+                stage=stage.stage_name,
+                position=stage.stage_position,
+                metrics=metrics,
+                compared_metrics=metrics.select("metric_id", pl.col("previous_value").alias("value")),
             )
-
-        now = stage_metrics(period.start, period.end)
-        then = (
-            now.select("metric_id", pl.col("previous_value").alias("value"))
-            if just_before
-            else stage_metrics(compared.start, compared.end)
         )
-        parts.append(stage_changes(stage_slug=slug, stage=name, position=position, metrics=now, compared_metrics=then))
     return biggest_movers(pl.concat(parts, how="vertical"))
-
-
-def _persona_id(connection: Connection, persona_slug: str | None) -> int | None:
-    if persona_slug is None:
-        return None
-    found = overview.personas(connection).filter(pl.col("slug") == persona_slug)
-    return int(found["id"][0]) if len(found) else None

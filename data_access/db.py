@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,10 +41,6 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_schema(engine: Engine) -> None:
     """Create the schema or bring it to the newest revision."""
     command.upgrade(alembic_config(engine), "head")
-
-
-def schema_is_current(engine: Engine) -> bool:
-    return "alembic_version" in inspect(engine).get_table_names()
 
 
 @contextmanager

@@ -12,6 +12,8 @@ Three rules, each with its evidence, over one stage and one window (see `Detecti
    the median drop-off of the stage's steps, and at least `min_base` customers reached the step before.
 
 Nothing here touches a database: frames in, one frame out, so every rule is tested on crafted frames.
+A finding carries the numbers behind it (value, target, previous value, change, the formula they are in
+and the customers a drop-off is counted on); `dashboard.format.finding_evidence` says it in a sentence.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from data_access.metrics import change_text, value_span, value_text
+from data_access.metrics import Formula, value_span
 from data_access.models import Measure
 
 REASONS = ("misses target", "got worse", "drop-off stands out")
@@ -36,7 +38,8 @@ FINDING_SCHEMA: dict[str, pl.DataType | type] = {
     "target": pl.Float64,
     "previous_value": pl.Float64,
     "change": pl.Float64,
-    "evidence": pl.String,
+    "formula": pl.String,
+    "base": pl.Int64,
     "on_map": pl.Boolean,
 }
 
@@ -55,29 +58,15 @@ def _span_expr() -> pl.Expr:
     return pl.col("formula").replace_strict(spans, default=None, return_dtype=pl.Float64)
 
 
-def _text(column: str) -> pl.Expr:
-    return value_text(pl.col(column), pl.col("formula"))
-
-
 def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFrame:
     """Rules 1 and 2 over metric rows carrying scope, scope_id, scope_name and step_id."""
     misses = metrics.filter(pl.col("status").is_in(["amber", "red"])).with_columns(
-        pl.lit("misses target").alias("reason"),
-        pl.format("{} is {} against a target of {}", "label", _text("value"), _text("target")).alias("evidence"),
+        pl.lit("misses target").alias("reason")
     )
     worse = metrics.filter(
         pl.col("improvement").is_not_null(),
         pl.col("improvement") < -rules.worsening_share * _span_expr(),
-    ).with_columns(
-        pl.lit("got worse").alias("reason"),
-        pl.format(
-            "{} went from {} to {} ({})",
-            "label",
-            _text("previous_value"),
-            _text("value"),
-            change_text(pl.col("change"), pl.col("formula")),
-        ).alias("evidence"),
-    )
+    ).with_columns(pl.lit("got worse").alias("reason"))
     return pl.concat([misses, worse]).select(
         "scope",
         "scope_id",
@@ -89,7 +78,8 @@ def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFra
         "target",
         "previous_value",
         "change",
-        "evidence",
+        "formula",
+        pl.lit(None, dtype=pl.Int64).alias("base"),
     )
 
 
@@ -160,13 +150,8 @@ def detect_pain_points(
             pl.col("median_drop_off").alias("target"),
             pl.lit(None, dtype=pl.Float64).alias("previous_value"),
             (pl.col("drop_off") - pl.col("median_drop_off")).alias("change"),
-            pl.format(
-                "{}% of the {} customers who reached the step before did not reach this one; the stage's median "
-                "step drop-off is {}%",
-                (100 * pl.col("drop_off")).round(1),
-                "previous_customers",
-                (100 * pl.col("median_drop_off")).round(1),
-            ).alias("evidence"),
+            pl.lit(Formula.DROP_OFF.value).alias("formula"),
+            pl.col("previous_customers").alias("base"),
         )
     )
     written = (

@@ -2,7 +2,7 @@
 
 Everything here is pure: plain numbers in, plain numbers out, or polars expressions over the rollup
 columns (`answers`, `score_sum`, `good`, `bad`). Every view reuses these, so a number means the same
-thing on every page.
+thing on every page; how it reads on screen is `dashboard.format`'s job.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Formula(StrEnum):
     VOLUME = "volume"
 
 
-# formulas whose value is a share (0..1): shown as %, their changes in points, their scale is 1
+# formulas whose value is a share (0..1): their scale is 1
 SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
 
 FORMULA_LABELS: dict[str, str] = {
@@ -70,57 +70,12 @@ FORMULA_LABELS: dict[str, str] = {
 }
 
 
-def in_scale(measure: Measure, score: float) -> bool:
-    scale = SCALES[measure]
-    return scale.low <= score <= scale.high
-
-
 # --- scalar formulas ----------------------------------------------------------------------------
 
 
-def nps(promoters: int, detractors: int, answers: int) -> float | None:
-    return None if answers == 0 else 100.0 * (promoters - detractors) / answers
-
-
-def top_box_share(good: int, answers: int) -> float | None:
-    return None if answers == 0 else 100.0 * good / answers
-
-
-def mean_score(score_sum: float, answers: int) -> float | None:
-    return None if answers == 0 else score_sum / answers
-
-
-def net_share(good: int, bad: int, answers: int) -> float | None:
-    """% positive − % negative: NPS and sentiment share this shape."""
-    return nps(good, bad, answers)
-
-
-def measure_value(measure: Measure, *, answers: int, score_sum: float, good: int, bad: int) -> float | None:
-    """The headline value of a measure from its rollup counts."""
-    if measure in (Measure.NPS, Measure.SENTIMENT):
-        return net_share(good, bad, answers)
-    if measure == Measure.CSAT:
-        return top_box_share(good, answers)
-    return mean_score(score_sum, answers)
-
-
 def conversion(reached: int, previous: int) -> float | None:
+    """Customers reaching a stage ÷ customers reaching the one before; None when nobody reached that one."""
     return None if previous == 0 else reached / previous
-
-
-def drop_off(reached: int, previous: int) -> float | None:
-    rate = conversion(reached, previous)
-    return None if rate is None else 1.0 - rate
-
-
-def median(values: Sequence[float]) -> float | None:
-    ordered = sorted(v for v in values if not math.isnan(v))
-    if not ordered:
-        return None
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def median_from_histogram(counts: Mapping[int, int], bin_width: float) -> float | None:
@@ -143,12 +98,6 @@ def median_from_histogram(counts: Mapping[int, int], bin_width: float) -> float 
     if total % 2:
         return found[0]
     return (found[0] + found[-1]) / 2
-
-
-def emotion_from_mean(measure: Measure, mean: float) -> float:
-    """Place a measure's mean answer on the map's emotion scale, −2 (very negative) .. +2."""
-    scale = SCALES[measure]
-    return -2.0 + 4.0 * (mean - scale.low) / (scale.high - scale.low)
 
 
 # --- status against target ----------------------------------------------------------------------
@@ -236,11 +185,6 @@ def conversion_expr(reached: str, previous: str) -> pl.Expr:
     return pl.when(pl.col(previous) > 0).then(pl.col(reached) / pl.col(previous)).otherwise(None)
 
 
-def drop_off_expr(reached: str, previous: str) -> pl.Expr:
-    """1 − conversion; null when nobody reached the step before."""
-    return 1.0 - conversion_expr(reached, previous)
-
-
 def status_expr(value: str = "value") -> pl.Expr:
     """`status()` over columns `value`, `target`, `warning` and `direction`, as the Status string."""
     shortfall = (
@@ -273,35 +217,3 @@ def value_span(measure: Measure) -> float:
         return 100.0
     scale = SCALES[measure]
     return scale.high - scale.low
-
-
-def value_text(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
-    """A metric's value as people read it: shares and CSAT as %, CES and ratings to 2 decimals, days to 1.
-
-    Null stays null (each view says "not enough data" in its own way).
-    """
-    return _amount_text(value, formula, percent="%")
-
-
-def change_text(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
-    """A change of a metric's value, signed: a share or a CSAT moves in points, a CES by 2 decimals.
-
-    Null stays null.
-    """
-    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    return sign + _amount_text(change, formula, percent=" pts")
-
-
-def _amount_text(amount: pl.Expr, formula: pl.Expr, *, percent: str) -> pl.Expr:
-    """`amount` in the metric's unit; `percent` follows what is in percent (shares, ×100, and CSAT)."""
-    return (
-        pl.when(formula.is_in(SHARE_FORMULAS))
-        .then((amount * 100).round(1).cast(pl.String) + percent)
-        .when(formula.is_in([Formula.CES.value, Formula.RATING.value]))
-        .then(amount.round(2).cast(pl.String))
-        .when(formula == Formula.TIME_TO_NEXT.value)
-        .then(amount.round(1).cast(pl.String) + " days")
-        .when(formula == Formula.CSAT.value)
-        .then(amount.round(1).cast(pl.String) + percent)
-        .otherwise(amount.round(1).cast(pl.String))
-    )

@@ -19,9 +19,10 @@ import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from data_access.journey_map import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
+from data_access.journey_map.content import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
 from data_access.mapfile import JourneySpec, LaneItemSpec, MapFile, export_map, parse_map, read_map
 from data_access.models import Journey, Lane, Review
+from data_access.scope import as_date
 
 
 class ReviewError(ValueError):
@@ -86,18 +87,10 @@ def list_reviews(connection: Connection, *, journey_slug: str) -> pl.DataFrame:
         .order_by(Review.reviewed_on.desc(), Review.created_at.desc(), Review.id.desc())
     ).all()
     return pl.DataFrame(
-        [(slug, label, _as_date(day), created) for slug, label, day, created in rows],
+        [(slug, label, as_date(day), created) for slug, label, day, created in rows],
         schema=REVIEW_LIST_SCHEMA,
         orient="row",
     )
-
-
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def review_snapshot(session: Session, *, journey_slug: str, review_slug: str) -> tuple[Review, MapFile]:

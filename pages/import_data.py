@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import cache, ui
 from dashboard.import_upload import (
     ImportValidationError,
     check_upload,
@@ -46,7 +46,7 @@ if upload is None:
     st.stop()
 
 with st.spinner("Checking the whole file…"):
-    checked = check_upload(loaders.engine(), name=upload.name, data=upload.getvalue(), mapping_text=mapping_text)
+    checked = check_upload(cache.engine(), name=upload.name, data=upload.getvalue(), mapping_text=mapping_text)
 if checked.mapping_errors:
     st.error("The mapping cannot be used:\n\n" + "\n".join(f"- {m}" for m in checked.mapping_errors))
     st.stop()
@@ -70,7 +70,7 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
     bar = st.progress(0.0, text="Importing…")
     try:
         report = import_upload(
-            loaders.engine(),
+            cache.engine(),
             name=upload.name,
             data=upload.getvalue(),
             mapping=parse_mapping(mapping_text),
@@ -81,5 +81,5 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
         st.dataframe(problems_table(error.problems), hide_index=True)
     else:
         bar.progress(1.0, text="Done")
-        loaders.forget_cached_data()
+        cache.forget_cached_data()
         st.success(report.describe())

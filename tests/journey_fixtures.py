@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from data_access.db import session_scope
 from data_access.models import (
@@ -31,9 +31,11 @@ from data_access.models import (
     Touchpoint,
 )
 from data_access.rollups import refresh_rollups
+from data_access.scope import Period, StageScope, resolve_scope, resolve_stage
 
 START = dt.date(2024, 3, 1)
 END = dt.date(2024, 3, 14)
+PERIOD = Period(START, END)
 
 
 def at(day: int, hour: int = 10, month: int = 3) -> dt.datetime:
@@ -164,3 +166,19 @@ def build_shop(engine: Engine) -> dict[str, int]:
     with engine.begin() as connection:
         refresh_rollups(connection)
     return ids
+
+
+def stage_scope(
+    connection: Connection,
+    *,
+    stage: str = "buy",
+    persona: str | None = None,
+    period: Period = PERIOD,
+    compared: Period | None = None,
+) -> StageScope:
+    """The scope of a view of the crafted journey's stage, resolved from slugs as a page does."""
+    scope = resolve_scope(connection, journey_slug="shop", persona_slug=persona, period=period, compared=compared)
+    assert scope is not None
+    found = resolve_stage(connection, scope, stage_slug=stage)
+    assert found is not None
+    return found

@@ -15,6 +15,7 @@ from data_access.changes import (
     metric_span,
     stage_changes,
 )
+from data_access.scope import Period, Scope, resolve_scope
 from tests.test_overview import CURRENT, MIN_ANSWERS, PREVIOUS, shop  # noqa: F401  (shop is a fixture)
 
 
@@ -135,25 +136,18 @@ def test_stage_changes_take_the_compared_value_by_metric_and_leave_journey_scope
     assert frame.select("stage_slug", "key", "value", "compared_value").rows() == [("buy", "conversion", 0.6, 0.4)]
 
 
+def _scope(shop: Engine, compared: Period) -> Scope:  # noqa: F811
+    with shop.connect() as connection:
+        scope = resolve_scope(connection, journey_slug="shop", persona_slug=None, period=CURRENT, compared=compared)
+    assert scope is not None
+    return scope
+
+
 def test_load_changes_compares_any_two_periods(shop: Engine) -> None:  # noqa: F811
     """Against the period before, and against the current period itself (every change is then zero)."""
     with shop.connect() as connection:
-        before = load_changes(
-            connection,
-            journey_slug="shop",
-            period=CURRENT,
-            compared=PREVIOUS,
-            persona_slug=None,
-            min_answers=MIN_ANSWERS,
-        )
-        itself = load_changes(
-            connection,
-            journey_slug="shop",
-            period=CURRENT,
-            compared=CURRENT,
-            persona_slug=None,
-            min_answers=MIN_ANSWERS,
-        )
+        before = load_changes(connection, scope=_scope(shop, PREVIOUS), min_answers=MIN_ANSWERS)
+        itself = load_changes(connection, scope=_scope(shop, CURRENT), min_answers=MIN_ANSWERS)
     rows = {(r["stage"], r["key"]): r for r in before.iter_rows(named=True)}
     # the same numbers as the overview's headlines (see test_overview)
     assert rows[(WHOLE_JOURNEY, "nps")]["value"] == pytest.approx(200 / 13)
@@ -166,11 +160,3 @@ def test_load_changes_compares_any_two_periods(shop: Engine) -> None:  # noqa: F
     assert before["movement"].to_list()[-1] is None
     assert set(before["stage"]) >= {WHOLE_JOURNEY, "Purchase"}
     assert itself.filter(pl.col("change").is_not_null())["change"].abs().max() == 0.0
-
-
-def test_load_changes_of_an_unknown_journey_is_empty(shop: Engine) -> None:  # noqa: F811
-    with shop.connect() as connection:
-        frame = load_changes(
-            connection, journey_slug="nope", period=CURRENT, compared=PREVIOUS, persona_slug=None, min_answers=1
-        )
-    assert frame.is_empty() and "movement" in frame.columns

@@ -5,8 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from dashboard.format import finding_evidence
 from data_access.detection import DetectionRules, detect_pain_points, drop_off_outliers
-from data_access.journey_map import LANE_SCHEMA, STEP_SCHEMA, _with_conversion
+from data_access.journey_map.assembly import with_conversion
+from data_access.journey_map.content import LANE_SCHEMA, STEP_SCHEMA
 
 STEPS = pl.DataFrame(
     {
@@ -33,7 +35,7 @@ def funnel(customers: list[int]) -> pl.DataFrame:
         },
         schema={"kind": pl.String, "step_id": pl.Int64, "label": pl.String, "order": pl.Int64, "customers": pl.Int64},
     )
-    return _with_conversion(frame)
+    return with_conversion(frame)
 
 
 def step_metric(step_id: int, *, value: float | None, previous: float | None, target: float = 20.0,
@@ -137,9 +139,17 @@ def test_metric_rules_and_on_map() -> None:
         ("touchpoint", "Till", "misses target", True),
         ("step", "B", "got worse", False),
     ]
-    assert found["evidence"][2] == "NPS at 2 went from 50.0 to 30.0 (-20.0)"
-    # values read as on the overview's tables: a CSAT in %, not 70.0 against 80.0
-    assert found["evidence"][1] == "Till CSAT is 70.0% against a target of 80.0%"
+    assert found.select("formula", "value", "target", "previous_value", "change").rows()[2] == (
+        "nps",
+        30.0,
+        20.0,
+        50.0,
+        -20.0,
+    )
+    evidence = found.select(finding_evidence())["evidence"]
+    assert evidence[2] == "NPS at 2 went from +50 to +30 (-20)"
+    # values read as everywhere else: a CSAT in %, not 70.0 against 80.0
+    assert evidence[1] == "Till CSAT is 70.0% against a target of 80.0%"
 
 
 def test_drop_off_finding_carries_its_evidence() -> None:
@@ -152,5 +162,6 @@ def test_drop_off_finding_carries_its_evidence() -> None:
         lane_items=NO_ITEMS,
     )
     assert found.select("scope_name", "reason").rows() == [("C", "drop-off stands out")]
-    assert found["evidence"][0].startswith("50.0% of the 900 customers")
+    assert found.select("formula", "base").rows() == [("drop_off", 900)]
+    assert found.select(finding_evidence())["evidence"][0].startswith("50.0% of the 900 customers")
     assert found["change"][0] == pytest.approx(0.35)

@@ -16,8 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import exports
 from dashboard.charts import overview as overview_charts
-from data_access import journey_map, overview
+from data_access import experience_map, journey_map
 from data_access.db import make_engine
+from data_access.experience_map.queries import data_days
+from data_access.scope import Period, journey_id, resolve_scope, resolve_stage
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 JOURNEY = "northwind-current"
@@ -33,31 +35,21 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def demo_views(demo_database_url: str) -> tuple[overview.OverviewData, journey_map.JourneyMapData]:
+def demo_views(demo_database_url: str) -> tuple[experience_map.ExperienceMapData, journey_map.JourneyMapData]:
     """The demo's experience map and its onboarding journey map over the last 90 days."""
     engine = make_engine(demo_database_url)
     with engine.connect() as connection:
-        journey_id = int(overview.journeys(connection).filter(pl.col("slug") == JOURNEY)["id"][0])
-        days = overview.data_days(connection, journey_id=journey_id)
+        found = journey_id(connection, JOURNEY)
+        assert found is not None
+        days = data_days(connection, journey_id=found)
         assert days is not None
-        start, end = days[1] - dt.timedelta(days=89), days[1]
-        experience = overview.load_overview(
-            connection,
-            journey_id=journey_id,
-            period=overview.Period(start, end),
-            persona_id=None,
-            metric="health",
-            min_answers=30,
-        )
-        stage = journey_map.load_journey_map(
-            connection,
-            journey_slug=JOURNEY,
-            stage_slug="onboarding",
-            persona_slug=None,
-            start=start,
-            end=end,
-            min_answers=30,
-        )
+        period = Period(days.end - dt.timedelta(days=89), days.end)
+        scope = resolve_scope(connection, journey_slug=JOURNEY, persona_slug=None, period=period)
+        assert scope is not None
+        onboarding = resolve_stage(connection, scope, stage_slug="onboarding")
+        assert onboarding is not None
+        experience = experience_map.load_experience_map(connection, scope=scope, metric="health", min_answers=30)
+        stage = journey_map.load_journey_map(connection, scope=onboarding, min_answers=30)
     engine.dispose()
     return experience, stage
 
@@ -84,7 +76,9 @@ def test_null_text_cells_stay_empty() -> None:
     assert exports.neutralise_formulas(frame)["label"].to_list() == ["'=x", None]
 
 
-def test_touchpoint_csv_reads_back_as_the_grid_on_screen(demo_views: tuple[overview.OverviewData, object]) -> None:
+def test_touchpoint_csv_reads_back_as_the_grid_on_screen(
+    demo_views: tuple[experience_map.ExperienceMapData, object],
+) -> None:
     """The overview's CSV parses back to the grid's cells: same columns, order and values."""
     table = exports.touchpoint_table(demo_views[0].grid)
     parsed = pl.read_csv(io.BytesIO(exports.csv_bytes(table)), schema=table.schema)
@@ -126,7 +120,7 @@ def test_view_link(page_url: str | None, page: str, expected: str) -> None:
     assert exports.view_link(page_url, page=page, query={"journey": "j", "from": "2026-08-03"}) == expected
 
 
-def test_grid_png_and_svg(demo_views: tuple[overview.OverviewData, object]) -> None:
+def test_grid_png_and_svg(demo_views: tuple[experience_map.ExperienceMapData, object]) -> None:
     """The touchpoint grid renders offline: a PNG about twice the chart's width, an SVG naming every stage."""
     data = demo_views[0]
     stages = data.stages["stage"].to_list()
@@ -157,7 +151,9 @@ def run_page(app_env: str) -> Callable[..., AppTest]:
     def run(page: str, **params: str) -> AppTest:
         app = AppTest.from_file(APP, default_timeout=90)
         if page == "journey":
-            app.switch_page("../pages/journey.py")
+            app.run()  # registers the navigation's pages, so switch_page finds the one at its url_path
+            app.switch_page("../pages/journey_map.py")
+            app.query_params.clear()
         for name, value in params.items():
             app.query_params[name] = value
         return app.run()

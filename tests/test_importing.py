@@ -18,7 +18,7 @@ from data_access.db import session_scope
 from data_access.importing import ImportValidationError, import_events, import_feedback, preview, refresh, tallies
 from data_access.importing.mapping import parse_mapping
 from data_access.mapfile import import_map
-from data_access.metrics import SCALES, measure_value
+from data_access.metrics import SCALES
 from data_access.models import (
     Channel,
     EntryRollup,
@@ -32,6 +32,7 @@ from data_access.models import (
     StageEntry,
     Touchpoint,
 )
+from tests.data_access.metric_oracles import measure_value
 from tests.import_fixtures import SHOP_CHANNELS, SHOP_STAGES, add_shop_map, row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def customers_by_stage(engine: Engine) -> dict[str, int]:
 
 
 def feedback_values(engine: Engine, *, by: str = "stage") -> dict[tuple[str, str], tuple[int, float | None]]:
-    """(stage or touchpoint slug, measure) → (answers, headline value by metrics.measure_value)."""
+    """(stage or touchpoint slug, measure) → (answers, headline value by the metric oracle)."""
     key = Stage.slug if by == "stage" else Touchpoint.slug
     query = (
         select(

@@ -7,10 +7,10 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import exports
+from dashboard import format
 from dashboard.charts import journey as charts
 from dashboard.charts.palette import ASSUMED, BAD, MEASURED
-from data_access.journey_map import _with_conversion
+from data_access.journey_map.assembly import with_conversion
 
 
 def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,19 +65,19 @@ def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
             "target": [0.97, 0.97],
         }
     )
-    formats = exports.metric_chart_formats("conversion")
+    formats = format.chart_formats("conversion")
     spec = charts.metric_trend(trend, label="Weekly", formats=formats).to_dict()
     line, target = layers(spec)
     assert line["encoding"]["y"]["axis"]["format"] == ".0%"
     tooltips = {tip["field"]: tip.get("format") for tip in line["encoding"]["tooltip"]}
     assert tooltips["value"] == ".1%"
     assert target["encoding"]["tooltip"][0]["format"] == ".1%"
-    assert exports.metric_chart_formats("nps") == ("+.0f", "+.0f")
+    assert format.chart_formats("nps") == ("+.0f", "+.0f")
 
 
 def test_step_funnel_marks_outlying_steps() -> None:
     """Rows keep the funnel's order; the outlying step is in the 'bad' colour; conversion labels the bars."""
-    funnel = _with_conversion(
+    funnel = with_conversion(
         pl.DataFrame(
             {
                 "kind": ["stage", "step", "step", "next_stage"],
@@ -93,11 +93,11 @@ def test_step_funnel_marks_outlying_steps() -> None:
     assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Cart", "→ Use"]
     assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
     # the longest bar leaves room beside it for its label
-    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 170.0]
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 180.0]
     # the legend names what the colours mean, not "false" and "true"
     assert bars["encoding"]["color"]["scale"]["domain"] == ["in line with the other steps", "stands out"]
     rows = spec["datasets"][spec["data"]["name"]]
     assert [row["stands_out"] for row in rows] == [False, False, True, False]
     assert [row["drop_off_is"] for row in rows][1:3] == ["in line with the other steps", "stands out"]
-    assert rows[2]["conversion_label"] == "30% of entrants · 33% of the row above"
+    assert rows[2]["conversion_label"] == "30.0% of entrants · 33.3% of the row above"
     assert labels["encoding"]["text"]["field"] == "conversion_label"

@@ -8,31 +8,36 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
-from data_access import journey_map as jm
-from tests.journey_fixtures import END, START, build_shop
-
-WINDOW = {"journey_slug": "shop", "stage_slug": "buy", "start": START, "end": END}
+from data_access.journey_map import comments, content, numbers
+from data_access.journey_map.assembly import step_emotion
+from data_access.journey_map.load import load_journey_map
+from data_access.scope import Period
+from tests.journey_fixtures import PERIOD, build_shop, stage_scope
 
 
 def test_previous_period_has_equal_length() -> None:
-    """The previous period ends the day before the window and is as long."""
-    assert jm.previous_period(dt.date(2024, 3, 1), dt.date(2024, 3, 14)) == (dt.date(2024, 2, 16), dt.date(2024, 2, 29))
+    """The previous period ends the day before the period and is as long."""
+    period = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 14))
+    assert period.previous() == Period(dt.date(2024, 2, 16), dt.date(2024, 2, 29))
 
 
 def test_stages_steps_and_neighbours(engine: Engine) -> None:
-    """Stages come in order, steps carry their touchpoints, and unknown slugs give nothing."""
+    """Stages come in order, steps carry their touchpoints, and a stage's scope knows its neighbours."""
     ids = build_shop(engine)
     with engine.connect() as connection:
-        assert jm.journey_stages(connection, journey_slug="shop")["stage_slug"].to_list() == ["aware", "buy", "use"]
-        assert jm.journey_stages(connection, journey_slug="nope").is_empty()
-        steps = jm.stage_steps(connection, journey_slug="shop", stage_slug="buy")
-        key = jm.stage_key(connection, journey_slug="shop", stage_slug="buy")
-        assert jm.stage_key(connection, journey_slug="shop", stage_slug="nope") is None
-        assert jm.stage_steps(connection, journey_slug="other", stage_slug="nope").is_empty()
+        assert content.journey_stages(connection, journey_id=ids["shop"])["stage_slug"].to_list() == [
+            "aware",
+            "buy",
+            "use",
+        ]
+        assert content.journey_stages(connection, journey_id=-1).is_empty()
+        buy = stage_scope(connection)
+        steps = content.stage_steps(connection, scope=buy)
     assert steps["step_slug"].to_list() == ["browse", "cart", "pay"]
     assert steps["touchpoint_name"].to_list() == ["Web shop", "Web shop", "Till"]
     assert steps["channel_name"].to_list() == ["Web", "Web", "Store"]
-    assert key is not None and key.stage_id == ids["buy"] and key.previous_stage_id and key.next_stage_id
+    assert buy.stage_id == ids["buy"] and buy.previous_stage_id and buy.next_stage_id
+    assert buy.next_stage_slug == "use"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +57,7 @@ def test_lane_items_follow_the_persona(engine: Engine, persona: str | None, extr
         "Payment provider settles",
     }
     with engine.connect() as connection:
-        items = jm.lane_items(connection, journey_slug="shop", stage_slug="buy", persona_slug=persona)
+        items = content.lane_items(connection, scope=stage_scope(connection, persona=persona))
     assert set(items["text"].to_list()) == general | extra
 
 
@@ -60,18 +65,19 @@ def test_open_findings_by_stage(engine: Engine) -> None:
     """A pain point on a step with a done opportunity is closed; done opportunities are closed."""
     build_shop(engine)
     with engine.connect() as connection:
-        everyone = jm.open_findings_by_stage(connection, journey_slug="shop", persona_slug=None)
-        pro = jm.open_findings_by_stage(connection, journey_slug="shop", persona_slug="pro")
+        pro = stage_scope(connection, persona="pro")
+        everyone = content.open_findings_by_stage(connection, journey_id=pro.journey_id, persona_id=None)
+        for_pro = content.open_findings_by_stage(connection, journey_id=pro.journey_id, persona_id=pro.persona_id)
     assert everyone.rows() == [("aware", 0, 0), ("buy", 0, 1), ("use", 0, 0)]
-    assert pro.rows() == [("aware", 0, 0), ("buy", 1, 1), ("use", 0, 0)]
+    assert for_pro.rows() == [("aware", 0, 0), ("buy", 1, 1), ("use", 0, 0)]
 
 
 def test_funnel_through_steps_to_next_stage(engine: Engine) -> None:
-    """First entries in the window: 8 → 8 → 6 → 3 → 2, with conversion to the row before."""
+    """First entries in the period: 8 → 8 → 6 → 3 → 2, with conversion to the row before."""
     build_shop(engine)
     with engine.connect() as connection:
-        funnel = jm.stage_funnel(connection, persona_slug=None, **WINDOW)
-        bargain = jm.stage_funnel(connection, persona_slug="bargain", **WINDOW)
+        funnel = numbers.stage_funnel(connection, scope=stage_scope(connection))
+        bargain = numbers.stage_funnel(connection, scope=stage_scope(connection, persona="bargain"))
     assert funnel["kind"].to_list() == ["stage", "step", "step", "step", "next_stage"]
     assert funnel["label"].to_list() == ["Buy", "Browse", "Cart", "Pay", "Use"]
     assert funnel["customers"].to_list() == [8, 8, 6, 3, 2]
@@ -84,11 +90,10 @@ def test_time_to_next_stage_is_the_median_of_those_who_moved(engine: Engine) -> 
     """c0 took 3 days and c1 4 days: the median is 3.5 over 2 customers."""
     build_shop(engine)
     with engine.connect() as connection:
-        everyone = jm.time_to_next_stage(connection, persona_slug=None, **WINDOW)
-        pro = jm.time_to_next_stage(connection, persona_slug="pro", **WINDOW)
-        last = jm.time_to_next_stage(connection, journey_slug="shop", stage_slug="use", persona_slug=None,
-                                     start=START, end=END)  # fmt: skip
-    assert everyone == jm.TimeToNextStage(next_stage_slug="use", median_days=pytest.approx(3.5), customers=2)
+        everyone = numbers.time_to_next_stage(connection, scope=stage_scope(connection))
+        pro = numbers.time_to_next_stage(connection, scope=stage_scope(connection, persona="pro"))
+        last = numbers.time_to_next_stage(connection, scope=stage_scope(connection, stage="use"))
+    assert everyone == numbers.TimeToNextStage(next_stage_slug="use", median_days=pytest.approx(3.5), customers=2)
     assert pro.customers == 0 and pro.median_days is None
     assert last.next_stage_slug is None
 
@@ -97,8 +102,8 @@ def test_stage_metrics_values_status_and_change(engine: Engine) -> None:
     """Linked metrics: stage, touchpoint and journey feedback ones, conversion and time to next stage."""
     build_shop(engine)
     with engine.connect() as connection:
-        metrics = jm.stage_metrics(connection, persona_slug=None, min_answers=5, **WINDOW)
-        loose = jm.stage_metrics(connection, persona_slug=None, min_answers=1, **WINDOW)
+        metrics = numbers.stage_metrics(connection, scope=stage_scope(connection), min_answers=5)
+        loose = numbers.stage_metrics(connection, scope=stage_scope(connection), min_answers=1)
     by_key = {row["key"]: row for row in metrics.iter_rows(named=True)}
     assert set(by_key) == {"buy_nps", "web_csat", "store_csat", "shop_nps", "buy_conversion", "buy_ttn"}
     assert by_key["buy_nps"]["value"] == pytest.approx(-25.0)
@@ -118,7 +123,7 @@ def test_not_enough_answers_gives_no_value(engine: Engine) -> None:
     """Below the minimum number of answers a metric has no value, so no status."""
     build_shop(engine)
     with engine.connect() as connection:
-        metrics = jm.stage_metrics(connection, persona_slug=None, min_answers=41, **WINDOW)
+        metrics = numbers.stage_metrics(connection, scope=stage_scope(connection), min_answers=41)
     nps = metrics.filter(pl.col("key") == "buy_nps").row(0, named=True)
     assert nps["value"] is None and nps["sample"] == 40 and nps["status"] == "no data"
 
@@ -127,7 +132,7 @@ def test_weekly_trend(engine: Engine) -> None:
     """Weeks start on Monday: 26 Feb (10 promoters) and 4 March (20 detractors, 10 passives)."""
     build_shop(engine)
     with engine.connect() as connection:
-        trend = jm.stage_metric_trend(connection, persona_slug=None, min_answers=5, **WINDOW)
+        trend = numbers.stage_metric_trend(connection, scope=stage_scope(connection), min_answers=5)
     nps = trend.filter(pl.col("key") == "buy_nps")
     assert nps["week"].to_list() == [dt.date(2024, 2, 26), dt.date(2024, 3, 4)]
     assert nps["value"].to_list() == pytest.approx([100.0, -200 / 3])
@@ -138,12 +143,12 @@ def test_step_metrics_and_emotion(engine: Engine) -> None:
     """Stage and journey NPS evaluated at the cart step; measured emotion per step from mean answers."""
     build_shop(engine)
     with engine.connect() as connection:
-        steps = jm.step_metrics(connection, persona_slug=None, min_answers=5, **WINDOW)
-        daily = jm.stage_feedback_daily(connection, persona_slug=None, **WINDOW)
+        steps = numbers.step_metrics(connection, scope=stage_scope(connection), min_answers=5)
+        daily = numbers.stage_feedback_daily(connection, scope=stage_scope(connection))
     assert sorted(steps["key"].to_list()) == ["buy_nps", "shop_nps"]
     assert steps["value"].to_list() == pytest.approx([-25.0, -25.0])
     assert steps["previous_value"].to_list() == pytest.approx([100.0, 100.0])
-    emotion = jm.step_emotion(daily, min_answers=5)
+    emotion = step_emotion(daily, min_answers=5)
     assert emotion["measured_emotion"].to_list() == pytest.approx([0.4, 2.0])
     assert emotion["answers"].to_list() == [40, 10]
 
@@ -152,13 +157,14 @@ def test_comment_counts_and_pages(engine: Engine) -> None:
     """Counts per band; pages newest first; filters by band, measure and channel."""
     build_shop(engine)
     with engine.connect() as connection:
-        counts = jm.comment_band_counts(connection, persona_slug=None, **WINDOW)
-        nps_counts = jm.comment_band_counts(connection, persona_slug=None, measure="nps", **WINDOW)
-        store_counts = jm.comment_band_counts(connection, persona_slug=None, channel_slug="store", **WINDOW)
-        first = jm.stage_comments(connection, persona_slug=None, limit=5, **WINDOW)
-        second = jm.stage_comments(connection, persona_slug=None, limit=5, offset=5, **WINDOW)
-        low = jm.stage_comments(connection, persona_slug=None, band="low", **WINDOW)
-        evidence = jm.evidence_comments(connection, persona_slug=None, step_ids=(1_000_000,), **WINDOW)
+        buy = stage_scope(connection)
+        counts = comments.comment_band_counts(connection, scope=buy)
+        nps_counts = comments.comment_band_counts(connection, scope=buy, measure="nps")
+        store_counts = comments.comment_band_counts(connection, scope=buy, channel_slug="store")
+        first = comments.stage_comments(connection, scope=buy, limit=5)
+        second = comments.stage_comments(connection, scope=buy, limit=5, offset=5)
+        low = comments.stage_comments(connection, scope=buy, band="low")
+        evidence = comments.evidence_comments(connection, scope=buy, step_ids=(1_000_000,))
     assert counts.rows() == [("low", 4), ("middle", 4), ("high", 8)]
     assert nps_counts.rows() == [("low", 4), ("middle", 4), ("high", 4)]
     assert store_counts.rows() == [("low", 0), ("middle", 0), ("high", 4)]
@@ -169,22 +175,36 @@ def test_comment_counts_and_pages(engine: Engine) -> None:
 
 
 def test_metrics_compare_with_a_chosen_period(engine: Engine) -> None:
-    """With a chosen comparison, 'then' is exactly what the metrics show when that period is the window."""
+    """With a chosen comparison, 'then' is exactly what the metrics show when that period is the view's."""
     build_shop(engine)
-    chosen = jm.previous_period(START, END)
-    default_window = {**WINDOW, "persona_slug": None, "min_answers": 5}
+    chosen = PERIOD.previous()
     with engine.connect() as connection:
-        default = jm.stage_metrics(connection, **default_window)
-        explicit = jm.stage_metrics(connection, **default_window, compared=chosen)
-        swapped = jm.stage_metrics(
-            connection, **{**default_window, "start": chosen[0], "end": chosen[1]}, compared=(START, END)
+        default = numbers.stage_metrics(connection, scope=stage_scope(connection), min_answers=5)
+        explicit = numbers.stage_metrics(connection, scope=stage_scope(connection, compared=chosen), min_answers=5)
+        swapped = numbers.stage_metrics(
+            connection, scope=stage_scope(connection, period=chosen, compared=PERIOD), min_answers=5
         )
-        steps = jm.step_metrics(connection, **default_window, compared=(START, END))
+        steps = numbers.step_metrics(connection, scope=stage_scope(connection, compared=PERIOD), min_answers=5)
     assert explicit.equals(default)
     by_key = {row["key"]: row for row in swapped.iter_rows(named=True)}
     assert by_key["buy_nps"]["value"] == pytest.approx(100.0)
     assert by_key["buy_nps"]["previous_value"] == pytest.approx(-25.0)
     assert by_key["buy_nps"]["change"] == pytest.approx(125.0)
-    # comparing the window with itself: every step metric with data is unchanged
+    # comparing the period with itself: every step metric with data is unchanged
     assert steps["previous_value"].to_list() == pytest.approx(steps["value"].to_list())
     assert steps["change"].to_list() == pytest.approx([0.0, 0.0])
+
+
+def test_load_journey_map_puts_the_stage_together(engine: Engine) -> None:
+    """The page's one call: the stage's steps, lanes, funnel, metrics and time to next stage for the scope."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        data = load_journey_map(connection, scope=stage_scope(connection, persona="pro"), min_answers=5)
+    assert data.stages["stage_slug"].to_list() == ["aware", "buy", "use"]
+    assert data.steps["step_slug"].to_list() == ["browse", "cart", "pay"]
+    assert "Queue at the till" in data.lane_items["text"].to_list()
+    assert data.funnel["customers"].to_list() == [3, 3, 1, 0, 0]
+    assert data.emotions["step_name"].to_list() == ["Browse", "Cart", "Pay"]
+    assert data.time_to_next.customers == 0
+    assert set(data.metrics["key"]) == {"buy_nps", "web_csat", "store_csat", "shop_nps", "buy_conversion", "buy_ttn"}
+    assert data.channels["channel_slug"].to_list() == ["web", "store"]

@@ -18,7 +18,9 @@ JOURNEY = "northwind-current"
 def run_journey(app_env: str) -> Callable[..., AppTest]:
     def run(**params: str) -> AppTest:
         app = AppTest.from_file(APP, default_timeout=90)
-        app.switch_page("../pages/journey.py")
+        app.run()  # registers the navigation's pages, so switch_page finds the one at url_path "journey"
+        app.switch_page("../pages/journey_map.py")
+        app.query_params.clear()
         for name, value in params.items():
             app.query_params[name] = value
         return app.run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.journey_ui import band_label, escaped, finding_quotes
+from dashboard.format import escaped
+from dashboard.journey_ui import band_label, finding_quotes
 
 
 def test_markdown_characters_are_escaped() -> None:

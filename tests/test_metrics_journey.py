@@ -8,7 +8,6 @@ import pytest
 from data_access.metrics import (
     Status,
     conversion_expr,
-    drop_off_expr,
     improvement_expr,
     status,
     status_expr,
@@ -17,14 +16,11 @@ from data_access.metrics import (
 from data_access.models import Measure
 
 
-def test_conversion_and_drop_off_expressions() -> None:
+def test_conversion_expression() -> None:
     """Conversion divides by the row before; no base gives null, not a division by zero."""
     frame = pl.DataFrame({"reached": [6, 3, 0], "previous": [8, 0, 4]})
-    result = frame.select(
-        conversion_expr("reached", "previous").alias("conversion"), drop_off_expr("reached", "previous").alias("drop")
-    )
+    result = frame.select(conversion_expr("reached", "previous").alias("conversion"))
     assert result["conversion"].to_list() == [0.75, None, 0.0]
-    assert result["drop"].to_list() == [0.25, None, 1.0]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The experience map's numbers: load_overview over refreshed rollups on SQLite and PostgreSQL, and the pure parts."""
+"""The experience map's numbers: load_experience_map over refreshed rollups on SQLite and PostgreSQL, and pure parts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import polars as pl
 import pytest
 from sqlalchemy import Connection, Engine, delete, insert
 
-from data_access.experience_map import Headline, emotional_curve, touchpoint_grid
+from dashboard import format
+from data_access.experience_map.assembly import Headline, emotional_curve, touchpoint_grid
+from data_access.experience_map.load import ExperienceMapData, load_experience_map
+from data_access.experience_map.queries import data_days
 from data_access.metrics import Status
 from data_access.models import (
     Channel,
@@ -23,8 +26,8 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
-from data_access.overview import OverviewData, Period, data_days, load_overview
 from data_access.rollups import refresh_rollups
+from data_access.scope import Period, Scope
 
 SHOP = 1
 AWARENESS, PURCHASE, SUPPORT = 10, 11, 12
@@ -175,12 +178,22 @@ def shop(engine: Engine) -> Engine:
     return engine
 
 
+def _scope(*, persona_id: int | None = None, period: Period = CURRENT, compared: Period | None = None) -> Scope:
+    return Scope(
+        journey_id=SHOP,
+        journey_slug="shop",
+        persona_id=persona_id,
+        period=period,
+        compared=compared or period.previous(),
+    )
+
+
 def _overview(
     engine: Engine, *, metric: str = "nps", persona_id: int | None = None, period: Period = CURRENT
-) -> OverviewData:
+) -> ExperienceMapData:
     with engine.connect() as connection:
-        return load_overview(
-            connection, journey_id=SHOP, period=period, persona_id=persona_id, metric=metric, min_answers=MIN_ANSWERS
+        return load_experience_map(
+            connection, scope=_scope(persona_id=persona_id, period=period), metric=metric, min_answers=MIN_ANSWERS
         )
 
 
@@ -190,24 +203,8 @@ def _cells(grid: pl.DataFrame, *columns: str) -> dict[tuple[str, str], tuple[Any
     }
 
 
-def _headlines(overview: OverviewData) -> dict[str, Headline]:
+def _headlines(overview: ExperienceMapData) -> dict[str, Headline]:
     return {h.key: h for h in overview.headlines}
-
-
-# --- Period ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("period", "previous"),
-    [
-        (CURRENT, PREVIOUS),
-        (Period(dt.date(2024, 3, 8), dt.date(2024, 3, 8)), Period(dt.date(2024, 3, 7), dt.date(2024, 3, 7))),
-        (Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31)), Period(dt.date(2024, 1, 30), dt.date(2024, 2, 29))),
-    ],
-)
-def test_previous_period_has_equal_length_and_ends_the_day_before(period: Period, previous: Period) -> None:
-    assert period.previous() == previous
-    assert period.previous().days == period.days
 
 
 # --- the grid -------------------------------------------------------------------------------------
@@ -223,7 +220,7 @@ def test_grid_has_one_row_per_cell_with_a_touchpoint(shop: Engine) -> None:
 
 
 def test_grid_shows_the_chosen_measure_and_its_status(shop: Engine) -> None:
-    grid = _overview(shop, metric="nps").grid
+    grid = _overview(shop, metric="nps").grid.with_columns(format.grid_labels())
     cells = _cells(grid, "value", "status", "value_label", "answers", "nps_label", "csat_label", "ces_label")
     assert cells[("awareness", "web")] == (
         pytest.approx(40.0),
@@ -231,15 +228,15 @@ def test_grid_shows_the_chosen_measure_and_its_status(shop: Engine) -> None:
         "+40",
         12,
         "+40 (5 answers)",
-        "80% (5 answers)",
+        "80.0% (5 answers)",
         "not enough data (2 answers)",
     )
     assert cells[("purchase", "store")][:4] == (pytest.approx(-100 / 3), "red", "★ -33", 11)
-    assert cells[("purchase", "store")][5] == "60% (5 answers)"
+    assert cells[("purchase", "store")][5] == "60.0% (5 answers)"
 
 
 def test_a_cell_with_too_few_answers_says_so_instead_of_turning_red(shop: Engine) -> None:
-    grid = _overview(shop, metric="nps").grid
+    grid = _overview(shop, metric="nps").grid.with_columns(format.grid_labels())
     value, status, label, nps_label, health_label = _cells(
         grid, "value", "status", "value_label", "nps_label", "health_label"
     )[("purchase", "web")]
@@ -253,7 +250,7 @@ def test_a_cell_with_too_few_answers_says_so_instead_of_turning_red(shop: Engine
 
 def test_grid_health_counts_metrics_on_target(shop: Engine) -> None:
     """Awareness/web: NPS and CSAT on target, CES too few answers; purchase/store: NPS, CSAT, till CSAT all red."""
-    grid = _overview(shop, metric="health").grid
+    grid = _overview(shop, metric="health").grid.with_columns(format.grid_labels())
     cells = _cells(grid, "value", "status", "value_label", "health_label")
     assert cells[("awareness", "web")][:2] == (1.0, "green")
     assert cells[("awareness", "web")][2].startswith("100%")
@@ -291,7 +288,7 @@ def test_moments_of_truth_carry_their_cells_status(shop: Engine) -> None:
 # --- the emotional curve ------------------------------------------------------------------------
 
 
-def _curve(overview: OverviewData, source: str) -> dict[str, tuple[float | None, int | None]]:
+def _curve(overview: ExperienceMapData, source: str) -> dict[str, tuple[float | None, int | None]]:
     rows = overview.curve.filter(pl.col("source") == source).sort("stage_position")
     return {r["stage_slug"]: (r["emotion"], r["answers"]) for r in rows.iter_rows(named=True)}
 
@@ -320,17 +317,19 @@ def test_headlines_give_the_journey_values_and_the_previous_period(shop: Engine)
     assert nps.change == pytest.approx(200 / 13 - 100)
     # CSAT: 7 of 10 top-2-box, exactly at the edge of the warning band; last period 0 of 5
     assert (csat.value, csat.previous, csat.answers, csat.status) == (70.0, 0.0, 10, Status.AMBER)
-    assert csat.shown() == "70%"
-    assert csat.shown_change() == "+70.0 pts"
+    assert (format.value_text(csat.value, csat.key), format.change_text(csat.change, csat.key)) == (
+        "70.0%",
+        "+70.0 pts",
+    )
     # CES: 2 answers only
     assert (ces.value, ces.previous, ces.status) == (None, None, Status.NO_DATA)
-    assert ces.shown() == "–"
+    assert format.value_text(ces.value, ces.key) == "—"
     # conversion to purchase: 2 of 4 awareness entrants now, 1 of 4 last period
     assert (conversion.value, conversion.previous, conversion.answers) == (0.5, 0.25, 4)
     assert conversion.status == Status.GREEN
     assert conversion.label == "Conversion to Purchase"
-    assert conversion.shown() == "50.0%"
-    assert conversion.shown_change() == "+25.0 pts"
+    assert format.value_text(conversion.value, conversion.key) == "50.0%"
+    assert format.change_text(conversion.change, conversion.key) == "+25.0 pts"
 
 
 def test_persona_filter_restricts_every_view(shop: Engine) -> None:
@@ -375,7 +374,7 @@ def test_conversion_headline_defaults_to_the_last_stage(shop: Engine) -> None:
 
 def test_data_days_span_events_and_feedback(shop: Engine) -> None:
     with shop.connect() as connection:
-        assert data_days(connection, journey_id=SHOP) == (dt.date(2024, 2, 20), dt.date(2024, 3, 14))
+        assert data_days(connection, journey_id=SHOP) == Period(dt.date(2024, 2, 20), dt.date(2024, 3, 14))
         assert data_days(connection, journey_id=SHOP + 1) is None
 
 
@@ -450,8 +449,8 @@ def test_touchpoint_grid_sums_a_cells_daily_rows_before_applying_the_minimum() -
         metric="nps",
         min_answers=5,
     )
-    cells = _cells(grid, "value", "status", "value_label")
-    assert cells[("a", "web")] == (0.0, "green", "+0")
+    cells = _cells(grid.with_columns(format.grid_labels()), "value", "status", "value_label")
+    assert cells[("a", "web")] == (0.0, "green", "0")
     assert cells[("b", "web")][:2] == (None, "no data")
     assert "4" in cells[("b", "web")][2]
 
@@ -471,17 +470,9 @@ def test_emotional_curve_weights_measures_by_answers() -> None:
 
 
 def test_headlines_compare_with_the_chosen_period(shop: Engine) -> None:
-    """`compared` replaces the period before: compared with itself, every headline's change is zero."""
+    """The scope's `compared` replaces the period before: compared with itself, every headline's change is zero."""
     with shop.connect() as connection:
-        chosen = load_overview(
-            connection,
-            journey_id=SHOP,
-            period=CURRENT,
-            persona_id=None,
-            metric="nps",
-            min_answers=MIN_ANSWERS,
-            compared=CURRENT,
-        )
+        chosen = load_experience_map(connection, scope=_scope(compared=CURRENT), metric="nps", min_answers=MIN_ANSWERS)
     default, explicit = _headlines(_overview(shop)), _headlines(chosen)
     assert explicit["nps"].previous == pytest.approx(200 / 13) and explicit["nps"].change == 0.0
     assert explicit["csat"].previous == 70.0

@@ -7,7 +7,8 @@ from typing import Any
 import polars as pl
 
 from dashboard.charts import overview as charts
-from dashboard.charts.palette import STATUS_COLOURS, STATUS_WORDS
+from dashboard.charts.palette import STATUS_COLOURS
+from dashboard.format import STATUS_WORDS
 
 STAGES = ["Awareness", "Purchase"]
 
@@ -23,15 +24,19 @@ def _grid() -> pl.DataFrame:
             "channel_position": [1, 1, 2],
             "touchpoints": ["Ads", "Checkout", "Till"],
             "moment_of_truth": [False, True, False],
+            "metric": ["health"] * 3,
             "value": [1.0, 0.5, None],
-            "value_label": ["100%", "★ 50%", "n=3"],
+            "value_answers": [40, 50, 3],
             "status": ["green", "red", "no data"],
             "answers": [40, 50, 3],
             "events": [100, 80, 5],
             "health_label": ["2 of 2 metrics on target", "1 of 2 metrics on target", "fewer than 30 answers"],
-            "nps_label": ["+20 (40 answers)", "-5 (50 answers)", "not enough data (3 answers)"],
-            "csat_label": ["80% (40 answers)", "60% (50 answers)", "not enough data (0 answers)"],
-            "ces_label": ["5.20/7 (40 answers)", "4.00/7 (50 answers)", "not enough data (0 answers)"],
+            "nps": [20.0, -5.0, None],
+            "nps_answers": [40, 50, 3],
+            "csat": [80.0, 60.0, None],
+            "csat_answers": [40, 50, 0],
+            "ces": [5.2, 4.0, None],
+            "ces_answers": [40, 50, 0],
         }
     )
 
@@ -70,6 +75,13 @@ def test_heatmap_keeps_stage_order_and_labels_each_cell() -> None:
     assert cells["encoding"]["x"]["sort"] == STAGES
     assert cells["encoding"]["y"]["sort"] == ["Web", "Store"]
     assert labels["encoding"]["text"]["field"] == "value_label"
+    # what the cells and their tooltips say, written by `format` from the grid's numbers
+    shown = [(row["value_label"], row["nps_label"], row["csat_label"], row["ces_label"]) for row in _data(spec)]
+    assert shown == [
+        ("100%", "+20 (40 answers)", "80.0% (40 answers)", "5.20 (40 answers)"),
+        ("★ 50%", "-5 (50 answers)", "60.0% (50 answers)", "4.00 (50 answers)"),
+        ("n=3", "not enough data (3 answers)", "not enough data (0 answers)", "not enough data (0 answers)"),
+    ]
     tooltip_titles = [t["title"] for t in target["encoding"]["tooltip"]]
     assert tooltip_titles[:4] == ["Stage", "Channel", "Touchpoints", "Health"]
     assert {"NPS", "CSAT", "CES", "Events"} <= set(tooltip_titles)
@@ -98,7 +110,7 @@ def test_stage_strip_selects_a_stage_and_shows_findings() -> None:
             "stage": STAGES,
             "stage_slug": ["awareness", "purchase"],
             "stage_position": [1, 2],
-            "summary": ["1,000 customers", "300 customers · 30%"],
+            "customers": [1000, 300],
             "findings": ["0 pain · 1 opp. open", "2 pain · 1 opp. open"],
             "findings_detail": ["0 open pain points, 1 open opportunities", "2 open pain points, 1 open opportunities"],
         }
@@ -108,6 +120,7 @@ def test_stage_strip_selects_a_stage_and_shows_findings() -> None:
     assert param["select"]["fields"] == ["stage_slug"]
     texts = [layer["encoding"]["text"]["field"] for layer in _layers(spec) if "text" in layer.get("encoding", {})]
     assert texts == ["stage", "summary", "findings"]
+    assert [row["summary"] for row in _data(spec)] == ["1,000 customers", "300 customers"]
 
 
 def test_emotional_curve_draws_measured_solid_and_assumed_dashed_on_the_emotion_scale() -> None:

@@ -18,7 +18,9 @@ def run_app(app_env: str) -> Callable[..., AppTest]:
     def run(page: str = "", **params: str) -> AppTest:
         app = AppTest.from_file(APP, default_timeout=60)
         if page:
+            app.run()  # registers the navigation's pages, so switch_page finds the one at its url_path
             app.switch_page(page)
+            app.query_params.clear()
         for name, value in params.items():
             app.query_params[name] = value
         return app.run()
@@ -63,7 +65,7 @@ def test_next_opens_the_first_stage_with_the_view_kept(run_app: Callable[..., Ap
 
 def test_stage_slide_shows_progress_lanes_and_metrics(run_app: Callable[..., AppTest]) -> None:
     """A pasted stage slide link: its name, 'Stage k of n', the four lanes and the metrics with status."""
-    app = run_app("../pages/journey.py", journey=JOURNEY, stage="purchase", present="1", **PERIOD)
+    app = run_app("../pages/journey_map.py", journey=JOURNEY, stage="purchase", present="1", **PERIOD)
     assert not app.exception
     assert "Stage 3 of 8" in _texts(app)
     assert app.title[0].value == "Purchase"
@@ -71,15 +73,15 @@ def test_stage_slide_shows_progress_lanes_and_metrics(run_app: Callable[..., App
     assert app.metric and "-badge[" in _texts(app)
     assert not app.selectbox and not app.number_input and not app.sidebar.children
     assert app.button(key="present_previous").label == "Consideration"
-    # changes read as on the journey map's cards: signed, and a percentage moves in points
+    # changes read as on the journey map's cards: signed (±0 when none), and a percentage moves in points
     changes = [(m.value, m.delta) for m in app.metric if m.delta]
-    assert changes and all(delta[0] in "+-" for _, delta in changes)
-    assert all(delta.endswith(" pts") for value, delta in changes if value.endswith("%"))
+    assert changes and all(delta[0] in "+-±" for _, delta in changes)
+    assert all(delta.endswith(" pts") for value, delta in changes if value.endswith("%") and delta != "±0")
 
 
 def test_previous_on_the_first_stage_returns_to_the_experience_map(run_app: Callable[..., AppTest]) -> None:
     """Previous on stage 1 goes back to the experience map slide, still presenting."""
-    app = run_app("../pages/journey.py", journey=JOURNEY, stage="awareness", present="1", **PERIOD)
+    app = run_app("../pages/journey_map.py", journey=JOURNEY, stage="awareness", present="1", **PERIOD)
     app.button(key="present_previous").click().run()
     assert not app.exception
     assert "stage" not in app.query_params
@@ -90,10 +92,10 @@ def test_previous_on_the_first_stage_returns_to_the_experience_map(run_app: Call
 
 def test_last_stage_has_no_next(run_app: Callable[..., AppTest]) -> None:
     """The last slide disables next; an unknown stage falls back to the first with a notice."""
-    app = run_app("../pages/journey.py", journey=JOURNEY, stage="advocacy", present="1")
+    app = run_app("../pages/journey_map.py", journey=JOURNEY, stage="advocacy", present="1")
     assert app.button(key="present_next").disabled
     assert "Stage 8 of 8" in _texts(app)
-    app = run_app("../pages/journey.py", journey=JOURNEY, stage="nowhere", present="1")
+    app = run_app("../pages/journey_map.py", journey=JOURNEY, stage="nowhere", present="1")
     assert not app.exception
     assert any("'nowhere'" in w.value for w in app.warning)
     assert "Stage 1 of 8" in _texts(app)

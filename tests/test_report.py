@@ -1,4 +1,4 @@
-"""The PDF report on the demo: it opens, has the expected pages, and says what the view shows."""
+"""The PDF report on the demo, as the export menu loads it: its pages, and that it says what the view shows."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from dashboard.report import build_report
+from dashboard.cache import load_report_pdf
+from dashboard.settings import get_settings
 from data_access.db import make_engine, session_scope
-from data_access.journey_map import journey_stages
+from data_access.journey_map.content import journey_stages
+from data_access.scope import Period, journey_id
 from data_access.stage_notes import add_note
 
 JOURNEY = "northwind-current"
 END = dt.date(2026, 10, 31)
-START = END - dt.timedelta(days=89)
+PERIOD = Period(END - dt.timedelta(days=89), END)
 
 
-@pytest.fixture(scope="module")
-def demo(demo_database_url: str) -> Iterator[Engine]:
-    db = make_engine(demo_database_url)
+@pytest.fixture
+def demo(app_env: str) -> Iterator[Engine]:
+    """The demo database the app reads, with empty caches."""
+    db = make_engine(app_env)
     yield db
     db.dispose()
 
@@ -34,13 +37,14 @@ def _pages(pdf: bytes) -> list[str]:
 
 def _stage_names(demo: Engine) -> list[str]:
     with demo.connect() as connection:
-        return journey_stages(connection, journey_slug=JOURNEY)["stage_name"].to_list()
+        found = journey_id(connection, JOURNEY)
+        assert found is not None
+        return journey_stages(connection, journey_id=found)["stage_name"].to_list()
 
 
 def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
     """From the overview: the experience map, then one page per stage with its lanes and metrics."""
-    with demo.connect() as connection:
-        pdf = build_report(connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END)
+    pdf = load_report_pdf(JOURNEY, None, PERIOD, PERIOD.previous(), "health", None)
     pages = _pages(pdf)
     stages = _stage_names(demo)
     assert pdf.startswith(b"%PDF")
@@ -58,10 +62,7 @@ def test_journey_report_has_the_stage_in_depth_with_its_notes(demo: Engine) -> N
     body = "Customers quote “20 € for 40 minutes on hold” ★ — and ask for a callback"
     with session_scope(demo) as session:
         add_note(session, journey_slug=JOURNEY, stage_slug="support", author="Zoë at the front desk", body=body)
-    with demo.connect() as connection:
-        pdf = build_report(
-            connection, journey_slug=JOURNEY, persona_slug="budget-family", start=START, end=END, stage_slug="support"
-        )
+    pdf = load_report_pdf(JOURNEY, "budget-family", PERIOD, PERIOD.previous(), "health", "support")
     pages = _pages(pdf)
     text = " ".join(pages[1:])
     assert "Experience map" in pages[0] and "Budget" in pages[0]
@@ -74,33 +75,22 @@ def test_journey_report_has_the_stage_in_depth_with_its_notes(demo: Engine) -> N
     assert "Onboarding — journey map" not in text
 
 
-def test_notes_can_be_left_out(demo: Engine) -> None:
+def test_notes_can_be_left_out(demo: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A deployment without stage notes gets a report without them."""
-    with demo.connect() as connection:
-        pdf = build_report(
-            connection,
-            journey_slug=JOURNEY,
-            persona_slug=None,
-            start=START,
-            end=END,
-            stage_slug="onboarding",
-            notes=False,
-        )
+    monkeypatch.setenv("ATLAS_STAGE_NOTES", "false")
+    get_settings.cache_clear()
+    pdf = load_report_pdf(JOURNEY, None, PERIOD, PERIOD.previous(), "health", "onboarding")
     assert "Notes from the front line" not in "\n".join(_pages(pdf))
 
 
 def test_unknown_journey_is_refused(demo: Engine) -> None:
-    with pytest.raises(ValueError, match="atlantis"), demo.connect() as connection:
-        build_report(connection, journey_slug="atlantis", persona_slug=None, start=START, end=END)
+    with pytest.raises(LookupError, match="atlantis"):
+        load_report_pdf("atlantis", None, PERIOD, PERIOD.previous(), "health", None)
 
 
 def test_report_names_the_compared_period(demo: Engine) -> None:
     """A report of a view compared with a chosen period says so on every page."""
-    compared = (dt.date(2026, 2, 1), dt.date(2026, 4, 30))
-    with demo.connect() as connection:
-        pdf = build_report(
-            connection, journey_slug=JOURNEY, persona_slug=None, start=START, end=END, stage_slug="support",
-            compared=compared,
-        )  # fmt: skip
+    compared = Period(dt.date(2026, 2, 1), dt.date(2026, 4, 30))
+    pdf = load_report_pdf(JOURNEY, None, PERIOD, compared, "health", "support")
     pages = _pages(pdf)
     assert all("compared with 01 Feb 2026 – 30 Apr 2026" in text for text in pages)

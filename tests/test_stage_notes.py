@@ -67,7 +67,9 @@ def test_a_note_of_exactly_the_limit_is_kept(engine: Engine) -> None:
 
 def _journey_app(**params: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=90)
-    app.switch_page("../pages/journey.py")
+    app.run()  # registers the navigation's pages, so switch_page finds the one at url_path "journey"
+    app.switch_page("../pages/journey_map.py")
+    app.query_params.clear()
     for name, value in {"journey": "northwind-current", "stage": "support", **params}.items():
         app.query_params[name] = value
     return app.run()

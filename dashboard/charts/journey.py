@@ -9,7 +9,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from dashboard import format
 from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK
+from data_access.metrics import Formula
 
 ASSUMED_LABEL = "assumed by the team"
 MEASURED_LABEL = "measured from feedback"
@@ -105,7 +107,7 @@ def metric_trend(
 
 
 # the funnel's x axis reaches this many times its longest bar, so that bar's label fits beside it
-LABEL_ROOM = 1.7
+LABEL_ROOM = 1.8
 # how a funnel row's drop-off compares with the stage's other steps, in the legend and the tooltip
 DROP_OFF_WORDS = ("in line with the other steps", "stands out")
 
@@ -124,9 +126,9 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         .then(pl.lit(""))
         .otherwise(
             pl.format(
-                "{}% of entrants · {}% of the row above",
-                (100 * pl.col("share_of_entry")).round(0).cast(pl.Int64),
-                (100 * pl.col("conversion")).round(0).cast(pl.Int64),
+                "{} of entrants · {} of the row above",
+                format.value_expr(pl.col("share_of_entry"), pl.lit(Formula.CONVERSION.value)),
+                format.value_expr(pl.col("conversion"), pl.lit(Formula.CONVERSION.value)),
             )
         )
         .alias("conversion_label"),
@@ -141,13 +143,13 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
     tooltip = [
         alt.Tooltip("row_label:N", title="Reached"),
         alt.Tooltip("customers:Q", title="Customers", format=","),
-        alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
-        alt.Tooltip("drop_off:Q", title="Drop-off", format=".1%"),
+        alt.Tooltip("conversion:Q", title="Conversion", format=format.chart_formats(Formula.CONVERSION)[1]),
+        alt.Tooltip("drop_off:Q", title="Drop-off", format=format.chart_formats(Formula.DROP_OFF)[1]),
         alt.Tooltip("drop_off_is:N", title="Drop-off"),
     ]
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        # room right of the longest bar for its label ("100% of entrants · 100% of the row above")
+        # room right of the longest bar for its label ("100.0% of entrants · 100.0% of the row above")
         x=alt.X(
             "customers:Q",
             title="Customers who first reached it in the period",

@@ -5,16 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.charts.palette import (
-    ASSUMED,
-    BAD,
-    INK,
-    MEASURED,
-    MUTED_INK,
-    STATUS_COLOURS,
-    STATUS_ORDER,
-    STATUS_WORDS,
-)
+from dashboard import format
+from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK, STATUS_COLOURS, STATUS_ORDER
 
 CELL_SELECTION = "cell"
 STAGE_SELECTION = "stage"
@@ -27,11 +19,13 @@ def _stage_order(frame: pl.DataFrame) -> list[str]:
 def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, stage_order: list[str]) -> alt.LayerChart:
     """Stage × channel grid, one cell per touchpoint cell, coloured by status (or volume) and labelled.
 
+    `grid` is `experience_map.touchpoint_grid`'s frame; its texts come from `format.grid_labels`.
+
     Cells with too little data are pale grey with a dashed outline, so they never read as bad cells.
     Clicking a cell selects its stage and channel (`cell` selection).
     """
     channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
-    grid = grid.with_columns(pl.col("status").replace_strict(STATUS_WORDS, return_dtype=pl.String).alias("status_word"))
+    grid = grid.with_columns(*format.grid_labels(), format.status_expr("status").alias("status_word"))
     selection = alt.selection_point(name=CELL_SELECTION, fields=["stage_slug", "channel_slug"], on="click")
     base = alt.Chart(grid).encode(
         x=alt.X(
@@ -51,7 +45,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
             "status_word:N",
             title=metric_label,
             scale=alt.Scale(
-                domain=[STATUS_WORDS[s] for s in STATUS_ORDER], range=[STATUS_COLOURS[s] for s in STATUS_ORDER]
+                domain=[format.status_text(s) for s in STATUS_ORDER], range=[STATUS_COLOURS[s] for s in STATUS_ORDER]
             ),
             legend=alt.Legend(orient="bottom", labelFontSize=12),
         )
@@ -93,9 +87,10 @@ def _click_target(base: alt.Chart, tooltip: list[alt.Tooltip], selection: alt.Pa
 def stage_strip(stages: pl.DataFrame) -> alt.LayerChart:
     """One clickable box per stage with its customers and conversion: the way into a journey map.
 
-    Expects stage, stage_slug, stage_position, summary, findings and findings_detail.
+    Expects stage, stage_slug, stage_position, customers, findings and findings_detail.
     """
     order = _stage_order(stages)
+    stages = stages.with_columns(pl.format("{} customers", format.count_expr(pl.col("customers"))).alias("summary"))
     selection = alt.selection_point(name=STAGE_SELECTION, fields=["stage_slug"], on="click")
     base = alt.Chart(stages).encode(x=alt.X("stage:O", sort=order, title=None, axis=None))
     tooltip = [

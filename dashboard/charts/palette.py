@@ -13,4 +13,3 @@ MUTED_INK = "#52606D"
 
 STATUS_ORDER = ["green", "amber", "red", "no data"]
 STATUS_COLOURS = {"green": GOOD, "amber": WARNING, "red": BAD, "no data": NO_DATA}
-STATUS_WORDS = {"green": "on target", "amber": "near target", "red": "off target", "no data": "not enough data"}

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from dashboard import changes_ui, exports, presentation, routes, ui
+from dashboard.cache import load_experience_map
 from dashboard.charts import overview as charts
-from dashboard.loaders import load_overview
 from dashboard.settings import get_settings
 from data_access.experience_map import GRID_METRICS
 
@@ -15,25 +15,26 @@ if state.present:
 ui.filter_sidebar(state, catalogue, page="overview")
 st.query_params.from_dict(state.query(page="overview"))
 
-compared = changes_ui.compared_period(state)
+compared = state.compared
 journey_name = catalogue.journey_name(state.journey)
 persona_name = catalogue.persona_name(state.persona, default=ui.ALL_PERSONAS)
 st.title("Experience map")
 st.caption(
     f"**{journey_name}** · {persona_name} · {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
     "The whole lifecycle at a glance: click a stage or a cell to open its journey map. "
-    f"Arrows compare with {compared[0]:%d %b %Y} – {compared[1]:%d %b %Y}."
+    f"Arrows compare with {compared.start:%d %b %Y} – {compared.end:%d %b %Y}."
 )
 
 ui.no_data_note(state, catalogue)
-data = load_overview(state.journey, state.persona, state.date_from, state.date_to, state.metric, *compared)
+data = load_experience_map(state.journey, state.persona, state.period, compared, state.metric)
 ui.headline_cards(data.headlines)
 
 
 def open_stage(selection_event: object, name: str) -> None:
     points = selection_event.get("selection", {}).get(name) if isinstance(selection_event, dict) else None
     if isinstance(points, list) and points:
-        st.switch_page(routes.JOURNEY, query_params=state.with_(stage=points[0]["stage_slug"]).query(page="journey"))
+        stage = state.with_(stage=points[0]["stage_slug"])
+        st.switch_page(routes.JOURNEY_MAP, query_params=stage.query(page="journey"))
 
 
 stage_order = data.stages["stage"].to_list()
@@ -65,5 +66,5 @@ st.caption(
     "★ stages with a moment of truth."
 )
 ui.moments_of_truth_table(data.moments_of_truth)
-changes_ui.what_changed(state, compared)
+changes_ui.what_changed(state)
 changes_ui.review_form(state)

@@ -1,6 +1,6 @@
 """Pure assembly of the experience map: the touchpoint grid, the emotional curve and headline metrics.
 
-Inputs are the frames of `data_access.overview`; nothing here touches a database, so each rule of the
+Inputs are the frames of `experience_map.queries`; nothing here touches a database, so each rule of the
 overview (what a cell's health is, when a number is 'not enough data') is tested on crafted frames.
 """
 
@@ -23,18 +23,8 @@ GRID_METRICS: dict[str, str] = {
     Measure.SENTIMENT.value: metrics.FORMULA_LABELS[metrics.Formula.SENTIMENT],
     "volume": "Volume: events in the period",
 }
-UNITS = {"nps": "", "csat": "%", "ces": "/7", "sentiment": "", "rating": "/5", "volume": ""}
 SHORT_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "sentiment": "Sentiment", "rating": "Rating"}
-
-
-def format_value(measure: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if measure in ("ces", "rating"):
-        return f"{value:.2f}{UNITS[measure]}"
-    if measure == "nps" or measure == "sentiment":
-        return f"{value:+.0f}"
-    return f"{value:.0f}{UNITS.get(measure, '')}"
+TOOLTIP_MEASURES = ("nps", "csat", "ces")
 
 
 def _summed(feedback: pl.DataFrame, keys: list[str], min_answers: int) -> pl.DataFrame:
@@ -82,7 +72,8 @@ def touchpoint_grid(
     A cell's metrics are the journey-level feedback metrics evaluated on the cell's answers plus the
     metrics linked to the cell's touchpoints evaluated on that touchpoint's answers. `status` colours the
     cell: by health, or for a single measure by the journey's target for it ('no data' below
-    `min_answers`). `value_label` is the text drawn in the cell; the `*_label` columns feed the tooltip.
+    `min_answers`). `metric` names what `value` is and `value_answers` the answers behind it; `nps`,
+    `csat` and `ces` with their answers feed the tooltip (`dashboard.format.grid_labels` writes them).
     """
     cell_keys = ["stage_id", "channel_id"]
     cells = (
@@ -123,15 +114,15 @@ def touchpoint_grid(
         total_answers = sum(answers.values())
         if metric == "health":
             value, state = share, health_status
-            label = f"n={max(answers.values(), default=0)}" if share is None else f"{share:.0%}"
+            value_answers = max(answers.values(), default=0)
         elif metric == "volume":
             value, state = float(cell_events), Status.GREEN if cell_events else Status.NO_DATA
-            label = f"{cell_events:,}"
+            value_answers = cell_events
         else:
             value = values.get(metric)
             target = next((j for j in _judge(journey_definitions, {metric: value})), None)
             state = target.status if target else (Status.NO_DATA if value is None else Status.GREEN)
-            label = format_value(metric, value) if value is not None else f"n={answers.get(metric, 0)}"
+            value_answers = answers.get(metric, 0)
         on_target = sum(j.status == Status.GREEN for j in judged)
         with_data = sum(j.status != Status.NO_DATA for j in judged)
         rows.append(
@@ -140,8 +131,9 @@ def touchpoint_grid(
                 **{k: cell[k] for k in ("channel_id", "channel_slug", "channel", "channel_position")},
                 "touchpoints": cell["touchpoints"],
                 "moment_of_truth": cell["moment_of_truth"],
+                "metric": metric,
                 "value": value,
-                "value_label": ("★ " if cell["moment_of_truth"] else "") + label,
+                "value_answers": value_answers,
                 "status": state.value,
                 "answers": total_answers,
                 "events": cell_events,
@@ -150,14 +142,8 @@ def touchpoint_grid(
                     if with_data
                     else f"fewer than {min_answers} answers"
                 ),
-                **{
-                    f"{m}_label": (
-                        f"{format_value(m, values[m])} ({answers[m]:,} answers)"
-                        if values[m] is not None
-                        else f"not enough data ({answers.get(m, 0):,} answers)"
-                    )
-                    for m in ("nps", "csat", "ces")
-                },
+                **{m: values[m] for m in TOOLTIP_MEASURES},
+                **{f"{m}_answers": answers.get(m, 0) for m in TOOLTIP_MEASURES},
             }
         )
     return pl.DataFrame(rows, schema=_GRID_SCHEMA)
@@ -174,15 +160,15 @@ _GRID_SCHEMA = {
     "channel_position": pl.Int64,
     "touchpoints": pl.String,
     "moment_of_truth": pl.Boolean,
+    "metric": pl.String,
     "value": pl.Float64,
-    "value_label": pl.String,
+    "value_answers": pl.Int64,
     "status": pl.String,
     "answers": pl.Int64,
     "events": pl.Int64,
     "health_label": pl.String,
-    "nps_label": pl.String,
-    "csat_label": pl.String,
-    "ces_label": pl.String,
+    **{m: pl.Float64 for m in TOOLTIP_MEASURES},
+    **{f"{m}_answers": pl.Int64 for m in TOOLTIP_MEASURES},
 }
 
 
@@ -230,22 +216,6 @@ class Headline:
     @property
     def change(self) -> float | None:
         return metrics.change(self.value, self.previous)
-
-    def shown(self) -> str:
-        return format_value(self.key, self.value) if self.key != "conversion" else _percent(self.value)
-
-    def shown_change(self) -> str | None:
-        if self.change is None:
-            return None
-        if self.key == "conversion":
-            return f"{100 * self.change:+.1f} pts"
-        if self.key in ("ces", "rating"):
-            return f"{self.change:+.2f}"
-        return f"{self.change:+.1f}" + (" pts" if self.key in ("csat",) else "")
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def _journey_values(feedback: pl.DataFrame, min_answers: int) -> dict[str, tuple[float | None, int]]:
@@ -355,11 +325,6 @@ def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame) -> pl.DataFrame:
             .then(pl.col("customers") / pl.col("customers").shift(1))
             .alias("conversion")
         )
-        .with_columns(
-            pl.format("{} customers", pl.col("customers").map_batches(_thousands, return_dtype=pl.String)).alias(
-                "summary"
-            )
-        )
     )
 
 
@@ -377,7 +342,3 @@ def with_open_findings(stage_rows: pl.DataFrame, findings: pl.DataFrame) -> pl.D
             ).alias("findings_detail"),
         )
     )
-
-
-def _thousands(counts: pl.Series) -> pl.Series:
-    return pl.Series([f"{c:,}" for c in counts.to_list()], dtype=pl.String)

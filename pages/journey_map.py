@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import changes_ui, exports, journey_ui, presentation, routes, ui
+from dashboard import exports, journey_ui, presentation, routes, ui
+from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
 from dashboard.charts import journey as charts
-from dashboard.loaders import load_journey_map, load_journey_stages, load_stage_comments
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 
@@ -22,33 +22,33 @@ if state.stage not in slugs:
     else:
         st.info("Which stage? Pick one of the journey's stages:")
     for slug, name in zip(slugs, stages["stage_name"], strict=True):
-        st.page_link(routes.JOURNEY, label=name, query_params=state.with_(stage=slug).query(page="journey"))
-    st.page_link(routes.OVERVIEW, label="← Back to the experience map", query_params=state.query(page="overview"))
+        st.page_link(routes.JOURNEY_MAP, label=name, query_params=state.with_(stage=slug).query(page="journey"))
+    st.page_link(routes.EXPERIENCE_MAP, label="← Back to the experience map", query_params=state.query(page="overview"))
     st.stop()
 
 st.query_params.from_dict(state.query(page="journey"))
 index = slugs.index(state.stage)
 stage_slug: str = slugs[index]
-compared = changes_ui.compared_period(state)
-data = load_journey_map(state.journey, stage_slug, state.persona, state.date_from, state.date_to, *compared)
+compared = state.compared
+data = load_journey_map(state.journey, stage_slug, state.persona, state.period, compared)
 stage = stages.row(index, named=True)
-previous_label = f"{compared[0]:%d %b} – {compared[1]:%d %b %Y}"
+previous_label = f"{compared.start:%d %b} – {compared.end:%d %b %Y}"
 
 st.title(f"{stage['stage_name']} — journey map")
 st.caption(stage["description"])
 back, previous, following = st.columns([2, 1, 1])
-back.page_link(routes.OVERVIEW, label="← Experience map", query_params=state.query(page="overview"))
+back.page_link(routes.EXPERIENCE_MAP, label="← Experience map", query_params=state.query(page="overview"))
 if index > 0:
     before = stages.row(index - 1, named=True)
     previous.page_link(
-        routes.JOURNEY,
+        routes.JOURNEY_MAP,
         label=f"← {before['stage_name']}",
         query_params=state.with_(stage=before["stage_slug"]).query(page="journey"),
     )
 if index + 1 < len(slugs):
     after = stages.row(index + 1, named=True)
     following.page_link(
-        routes.JOURNEY,
+        routes.JOURNEY_MAP,
         label=f"{after['stage_name']} →",
         query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
     )
@@ -102,7 +102,7 @@ channel = channel_column.selectbox(
 )  # fmt: skip
 band = st.session_state.get("journey_band")
 page = int(st.session_state.get("journey_comment_page", 1)) - 1
-comment_args = (state.journey, stage_slug, state.persona, state.date_from, state.date_to)
+comment_args = (state.journey, stage_slug, state.persona, state.period, compared)
 counts, comments = load_stage_comments(*comment_args, band, measure, channel, page)
 per_band = dict(counts.iter_rows())
 st.segmented_control(

@@ -1,29 +1,19 @@
-"""The experience map's data: the map skeleton and the overview's rollup queries, as polars frames.
+"""The experience map's queries: the map skeleton and the rollups it reads, as polars frames.
 
-Every fact-derived query here reads rollups (`rollup_*_daily`), never raw events, so the overview
-costs the same at 10 thousand and at 10 million events.
+Every fact-derived query here reads rollups (`rollup_*_daily`), never raw events, so the experience map
+costs the same at 10 thousand and at 10 million events. Queries take ids and a `Period` from the view's
+`Scope`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Executable, and_, func, or_, select
 
-from data_access.experience_map import (
-    Headline,
-    emotional_curve,
-    headline_metrics,
-    moments_of_truth,
-    stage_summary,
-    touchpoint_grid,
-    with_open_findings,
-)
-from data_access.journey_map import open_findings_by_stage
 from data_access.models import (
     Channel,
     EntryRollup,
@@ -38,23 +28,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive range of days."""
-
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def previous(self) -> Period:
-        """The period of equal length that ends the day before this one starts."""
-        end = self.start - dt.timedelta(days=1)
-        return Period(end - dt.timedelta(days=self.days - 1), end)
+from data_access.scope import Period, as_date
 
 
 def _frame(connection: Connection, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
@@ -158,24 +132,15 @@ def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFra
     return _frame(connection, query, schema)
 
 
-def data_days(connection: Connection, *, journey_id: int) -> tuple[dt.date, dt.date] | None:
+def data_days(connection: Connection, *, journey_id: int) -> Period | None:
     """First and last day with events or feedback in the journey's rollups; None when it has no facts."""
     bounds: list[dt.date] = []
     for table in (EventRollup, FeedbackRollup):
         low, high = connection.execute(
             select(func.min(table.day), func.max(table.day)).where(table.journey_id == journey_id)
         ).one()
-        bounds += [_as_date(d) for d in (low, high) if d is not None]
-    return (min(bounds), max(bounds)) if bounds else None
-
-
-def _as_date(value: object) -> dt.date:
-    # SQLite hands back dates stored by `date()` as text
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
+        bounds += [as_date(d) for d in (low, high) if d is not None]
+    return Period(min(bounds), max(bounds)) if bounds else None
 
 
 def feedback_by_touchpoint(
@@ -255,87 +220,3 @@ def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona
         .group_by(Step.stage_id)
     )
     return _frame(connection, query, {"stage_id": pl.Int64, "assumed": pl.Float64})
-
-
-@dataclass(frozen=True)
-class OverviewData:
-    """Everything the experience map page draws, for one journey, persona and period."""
-
-    grid: pl.DataFrame
-    curve: pl.DataFrame
-    headlines: list[Headline]
-    moments_of_truth: pl.DataFrame
-    stages: pl.DataFrame  # with customers, conversion and a one-line summary per stage
-
-
-def load_overview(
-    connection: Connection,
-    *,
-    journey_id: int,
-    period: Period,
-    persona_id: int | None,
-    metric: str,
-    min_answers: int,
-    compared: Period | None = None,
-) -> OverviewData:
-    """The experience map of one journey, persona and period; stages carry their journey map's open findings.
-
-    Headlines compare with `compared`, by default the period of equal length just before.
-    """
-    compared = compared or period.previous()
-    stage_frame = stages(connection, journey_id=journey_id)
-    touchpoint_frame = touchpoints(connection, journey_id=journey_id)
-    definitions = metric_definitions(connection, journey_id=journey_id)
-    feedback = feedback_by_touchpoint(connection, period=period, journey_id=journey_id, persona_id=persona_id)
-    grid = touchpoint_grid(
-        stages=stage_frame,
-        channels=channels(connection),
-        touchpoints=touchpoint_frame,
-        feedback=feedback,
-        events=events_by_cell(connection, period=period, journey_id=journey_id, persona_id=persona_id),
-        definitions=definitions,
-        metric=metric,
-        min_answers=min_answers,
-    )
-    curve = emotional_curve(
-        stages=stage_frame,
-        feedback=feedback,
-        assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
-        min_answers=min_answers,
-    )
-    entrants = entrants_by_stage(connection, period=period, journey_id=journey_id, persona_id=persona_id)
-    headlines = headline_metrics(
-        feedback=feedback,
-        previous_feedback=feedback_by_touchpoint(
-            connection, period=compared, journey_id=journey_id, persona_id=persona_id
-        ),
-        entrants=entrants,
-        previous_entrants=entrants_by_stage(connection, period=compared, journey_id=journey_id, persona_id=persona_id),
-        stages=stage_frame,
-        definitions=definitions,
-        min_answers=min_answers,
-    )
-    return OverviewData(
-        grid=grid,
-        curve=curve,
-        headlines=headlines,
-        moments_of_truth=moments_of_truth(grid, touchpoint_frame),
-        stages=with_open_findings(
-            stage_summary(stage_frame, entrants),
-            open_findings_by_stage(
-                connection,
-                journey_slug=_journey_slug(connection, journey_id),
-                persona_slug=_persona_slug(connection, persona_id),
-            ),
-        ),
-    )
-
-
-def _journey_slug(connection: Connection, journey_id: int) -> str:
-    return str(connection.execute(select(Journey.slug).where(Journey.id == journey_id)).scalar_one())
-
-
-def _persona_slug(connection: Connection, persona_id: int | None) -> str | None:
-    if persona_id is None:
-        return None
-    return connection.execute(select(Persona.slug).where(Persona.id == persona_id)).scalar_one_or_none()

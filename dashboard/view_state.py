@@ -1,14 +1,17 @@
 """The URL is the state: parse query parameters into a view, and build the query of a view.
 
 Pure (no streamlit): pages hand in `st.query_params` as a plain mapping and get back a complete view plus
-notices for whatever was missing, unknown or malformed, so a bad link never raises.
+notices for whatever was missing, unknown or malformed, so a bad link never raises. The view's period and
+the period it compares with are worked out here, once (`ViewState.period`, `ViewState.compared`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from data_access.scope import Period
 
 DEFAULT_DAYS = 90
 METRIC_DEFAULT = "health"
@@ -25,8 +28,9 @@ class ViewState:
     # the period compared against; None means the period of equal length just before
     compare_from: dt.date | None = None
     compare_to: dt.date | None = None
-    # a labelled version (review) of the journey: "what changed since" that review
+    # a labelled version (review) of the journey: "what changed since" that review, and the review's day
     review: str | None = None
+    review_on: dt.date | None = None
     present: bool = False
 
     def query(self, *, page: str = "overview") -> dict[str, str]:
@@ -50,12 +54,18 @@ class ViewState:
         return params
 
     @property
-    def compared_period(self) -> tuple[dt.date, dt.date]:
-        """The period the view compares with: the one chosen, or the equal-length one just before."""
+    def period(self) -> Period:
+        return Period(self.date_from, self.date_to)
+
+    @property
+    def compared(self) -> Period:
+        """The period the view compares with: the one chosen; else, since a review, the period of equal
+        length ending on the review's day; else the period of equal length just before."""
         if self.compare_from and self.compare_to:
-            return self.compare_from, self.compare_to
-        end = self.date_from - dt.timedelta(days=1)
-        return end - (self.date_to - self.date_from), end
+            return Period(self.compare_from, self.compare_to)
+        if self.review_on:
+            return self.period.ending_on(self.review_on)
+        return self.period.previous()
 
     def with_(self, **changes: object) -> ViewState:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -71,7 +81,7 @@ class Choices:
     first_day: dt.date
     last_day: dt.date
     stages: Sequence[str] = ()
-    reviews: Sequence[str] = ()
+    reviews: Mapping[str, dt.date] = field(default_factory=dict)  # review slug -> the review's day
 
 
 def _date(params: Mapping[str, str], name: str, notices: list[str]) -> dt.date | None:
@@ -122,7 +132,7 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
             "comparing with the period before."
         )
         compare_from = compare_to = None
-    review = _choice(params, "review", choices.reviews, notices)
+    review = _choice(params, "review", list(choices.reviews), notices)
     present_raw = params.get("present", "")
     if present_raw not in ("", "0", "1"):
         notices.append(f"Parameter `present`: '{present_raw}' is not 0 or 1; showing the normal view.")
@@ -136,6 +146,7 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
         compare_from=compare_from,
         compare_to=compare_to,
         review=review,
+        review_on=choices.reviews[review] if review else None,
         present=present_raw == "1",
     )
     return state, notices

@@ -1,0 +1,449 @@
+"""How Journey Atlas writes a number: every value, change, target and status word on the pages, the
+slides, the PDF report and the CSV comes from here, so a metric reads the same wherever it is shown.
+
+One text per metric, from the table `RULES` (the scalar functions and the polars expressions both read
+it, so the two cannot drift):
+
+| formula                          | value        | change       |
+| -------------------------------- | ------------ | ------------ |
+| NPS, sentiment                   | "+12"        | "+4"         |
+| CSAT                             | "81.3%"      | "+4.3 pts"   |
+| conversion, drop-off (0..1)      | "92.3%"      | "+4.3 pts"   |
+| CES, rating (scale in the label) | "5.42"       | "+0.12"      |
+| time to next stage               | "4.5 days"   | "+0.5 days"  |
+| volume                           | "12,345"     | "+1,234"     |
+| health (share of metrics)        | "67%"        | "+33 pts"    |
+
+- Net scores (NPS, sentiment) carry their sign; other values only a minus. A value that rounds to zero
+  has no sign.
+- Changes are signed; what is a percentage moves in points. A change that rounds to zero reads "±0",
+  neutral (no colour, no arrow).
+- Halves round away from zero: a CSAT of 81.25 reads "81.3%".
+- A target reads like a value of its metric. No value reads "—" (em dash).
+- Status words, once: on target, near target, off target, not enough data; their chart colours are in
+  `charts.palette`, their badge colours here.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import polars as pl
+
+from data_access.detection import REASONS
+from data_access.metrics import Formula, Status
+
+NO_VALUE = "—"
+NO_CHANGE = "±0"
+HEALTH = "health"  # the experience map's cell health: a share of metrics on target, like a formula here
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How one formula's numbers are written."""
+
+    factor: int = 1  # shares (0..1) are shown ×100
+    decimals: int = 0
+    signed: bool = False  # a value carries "+" (net scores)
+    suffix: str = ""  # after a value
+    change_suffix: str = ""  # after a change
+    thousands: bool = False  # "12,345"
+    axis_decimals: int | None = None  # a chart axis's decimals, when fewer than the value's
+
+
+_NET = TextRule(signed=True)
+_PERCENT = TextRule(decimals=1, suffix="%", change_suffix=" pts", axis_decimals=0)
+_SHARE = TextRule(factor=100, decimals=1, suffix="%", change_suffix=" pts", axis_decimals=0)
+_MEAN = TextRule(decimals=2)
+
+RULES: Mapping[str, TextRule] = {
+    Formula.NPS: _NET,
+    Formula.SENTIMENT: _NET,
+    Formula.CSAT: _PERCENT,
+    Formula.CONVERSION: _SHARE,
+    Formula.DROP_OFF: _SHARE,
+    Formula.CES: _MEAN,
+    Formula.RATING: _MEAN,
+    Formula.TIME_TO_NEXT: TextRule(decimals=1, suffix=" days", change_suffix=" days", axis_decimals=0),
+    Formula.VOLUME: TextRule(thousands=True),
+    HEALTH: TextRule(factor=100, suffix="%", change_suffix=" pts"),
+}
+DEFAULT_RULE = TextRule(decimals=1)
+
+BadgeColour = Literal["green", "orange", "red", "gray"]
+STATUS_WORDS: Mapping[str, str] = {
+    Status.GREEN: "on target",
+    Status.AMBER: "near target",
+    Status.RED: "off target",
+    Status.NO_DATA: "not enough data",
+}
+BADGE_COLOURS: Mapping[str, BadgeColour] = {
+    Status.GREEN: "green",
+    Status.AMBER: "orange",
+    Status.RED: "red",
+    Status.NO_DATA: "gray",
+}
+
+
+def rule(formula: str) -> TextRule:
+    return RULES.get(formula, DEFAULT_RULE)
+
+
+# --- scalars ---------------------------------------------------------------------------------------
+
+
+def _units(amount: float, text_rule: TextRule) -> int:
+    """|amount| in the rule's smallest shown unit, halves away from zero (as polars' `half_away_from_zero`)."""
+    scaled = abs(amount * (text_rule.factor * 10**text_rule.decimals))
+    return int(decimal.Decimal(scaled).to_integral_value(rounding=decimal.ROUND_HALF_UP))
+
+
+def _digits(units: int, text_rule: TextRule) -> str:
+    whole, fraction = divmod(units, 10**text_rule.decimals)
+    text = f"{whole:,}" if text_rule.thousands else str(whole)
+    return f"{text}.{fraction:0{text_rule.decimals}d}" if text_rule.decimals else text
+
+
+def value_text(value: float | None, formula: str) -> str:
+    """A metric's value (or target) as people read it, e.g. "+12", "81.3%", "5.42", "4.5 days", "—"."""
+    if value is None or math.isnan(value):
+        return NO_VALUE
+    text_rule = rule(formula)
+    units = _units(value, text_rule)
+    sign = "" if units == 0 else "-" if value < 0 else "+" if text_rule.signed else ""
+    return sign + _digits(units, text_rule) + text_rule.suffix
+
+
+def change_text(change: float | None, formula: str) -> str:
+    """A change of a metric's value, signed, percentages in points: "+4", "+4.3 pts", "-0.12", "±0", "—"."""
+    if change is None or math.isnan(change):
+        return NO_VALUE
+    text_rule = rule(formula)
+    units = _units(change, text_rule)
+    if units == 0:
+        return NO_CHANGE
+    return ("-" if change < 0 else "+") + _digits(units, text_rule) + text_rule.change_suffix
+
+
+def count_text(count: int) -> str:
+    """A count of answers, customers or events, as volume reads: "12,345"."""
+    return value_text(count, Formula.VOLUME)
+
+
+def target_text(target: float | None, formula: str) -> str:
+    """A target as its card says it: "target 80.0%", or "no target"."""
+    return "no target" if target is None else f"target {value_text(target, formula)}"
+
+
+def delta_colour(change: str, direction: str) -> Literal["normal", "inverse", "off"]:
+    """How `st.metric` colours a change: by the metric's direction, and not at all when there is none."""
+    if change in (NO_CHANGE, NO_VALUE):
+        return "off"
+    return "inverse" if direction == "lower" else "normal"
+
+
+def delta_arrow(change: str) -> Literal["auto", "off"]:
+    """`st.metric`'s arrow: none for a change that rounds to zero or is missing."""
+    return "off" if change in (NO_CHANGE, NO_VALUE) else "auto"
+
+
+def status_text(status: str | None) -> str:
+    """A status in words: on target, near target, off target or not enough data."""
+    return STATUS_WORDS.get(status or Status.NO_DATA, STATUS_WORDS[Status.NO_DATA])
+
+
+def status_badge(status: str | None) -> tuple[str, BadgeColour]:
+    """The status word and the colour of its badge."""
+    key = status if status is not None and status in STATUS_WORDS else Status.NO_DATA
+    return STATUS_WORDS[key], BADGE_COLOURS[key]
+
+
+def chart_formats(formula: str) -> tuple[str, str]:
+    """d3 formats of a metric on a chart, for its axis and its tooltips, reading like `value_text`.
+
+    A share is written by d3 ×100 with "%"; other suffixes (%, days) are left to the chart's title.
+    """
+    text_rule = rule(formula)
+
+    def d3(decimals: int) -> str:
+        sign = "+" if text_rule.signed else ""
+        group = "," if text_rule.thousands else ""
+        return f"{sign}{group}.{decimals}{'%' if text_rule.factor == 100 else 'f'}"
+
+    axis = text_rule.decimals if text_rule.axis_decimals is None else text_rule.axis_decimals
+    return d3(axis), d3(text_rule.decimals)
+
+
+# --- the same rules as polars expressions ----------------------------------------------------------
+
+
+def _rule_column(formula: pl.Expr, field: str) -> pl.Expr:
+    """A field of each row's rule, looked up by its formula."""
+    default = getattr(DEFAULT_RULE, field)
+    mapping = {str(name): getattr(text_rule, field) for name, text_rule in RULES.items()}
+    dtype = pl.String if isinstance(default, str) else pl.Boolean if isinstance(default, bool) else pl.Int64
+    return formula.replace_strict(mapping, default=default, return_dtype=dtype)
+
+
+def _units_expr(amount: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    scale = _rule_column(formula, "factor") * pl.lit(10).pow(_rule_column(formula, "decimals"))
+    return (amount * scale).abs().round(0, mode="half_away_from_zero").cast(pl.Int64)
+
+
+def _digits_expr(units: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    decimals = _rule_column(formula, "decimals")
+    step = pl.lit(10).pow(decimals).cast(pl.Int64)
+    whole = (units // step).cast(pl.String)
+    grouped = whole.str.reverse().str.extract_all(r"\d{1,3}").list.join(",").str.reverse()
+    whole = pl.when(_rule_column(formula, "thousands")).then(grouped).otherwise(whole)
+    fraction = (units % step).cast(pl.String).str.zfill(decimals)
+    return pl.when(decimals > 0).then(pl.concat_str(whole, pl.lit("."), fraction)).otherwise(whole)
+
+
+def value_expr(value: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    """`value_text` over columns: each row's value written by its formula's rule; null reads "—"."""
+    value = value.cast(pl.Float64).fill_nan(None)
+    units = _units_expr(value, formula)
+    sign = (
+        pl.when(units == 0)
+        .then(pl.lit(""))
+        .when(value < 0)
+        .then(pl.lit("-"))
+        .when(_rule_column(formula, "signed"))
+        .then(pl.lit("+"))
+        .otherwise(pl.lit(""))
+    )
+    text = pl.concat_str(sign, _digits_expr(units, formula), _rule_column(formula, "suffix"))
+    return pl.when(value.is_null()).then(pl.lit(NO_VALUE)).otherwise(text)
+
+
+def change_expr(change: pl.Expr, formula: pl.Expr) -> pl.Expr:
+    """`change_text` over columns; null reads "—", a change that rounds to zero "±0"."""
+    change = change.cast(pl.Float64).fill_nan(None)
+    units = _units_expr(change, formula)
+    sign = pl.when(change < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
+    text = pl.concat_str(sign, _digits_expr(units, formula), _rule_column(formula, "change_suffix"))
+    return pl.when(change.is_null()).then(pl.lit(NO_VALUE)).when(units == 0).then(pl.lit(NO_CHANGE)).otherwise(text)
+
+
+def status_expr(column: str) -> pl.Expr:
+    """A status column in words ("off target", not "red"), named as the column."""
+    words = {str(status): word for status, word in STATUS_WORDS.items()}
+    return pl.col(column).replace_strict(words, default=words[Status.NO_DATA], return_dtype=pl.String).alias(column)
+
+
+def count_expr(count: pl.Expr) -> pl.Expr:
+    """A count with thousands separators, as volume reads: "12,345"."""
+    return value_expr(count, pl.lit(Formula.VOLUME.value))
+
+
+# --- sentences and labels built from numbers -------------------------------------------------------
+
+
+def grid_labels() -> list[pl.Expr]:
+    """Texts of the experience map's touchpoint grid from its numbers (`experience_map.touchpoint_grid`).
+
+    `value_label` is drawn in the cell (★ for a moment of truth; "n=…" answers when too few), the
+    `<measure>_label` columns feed its tooltip.
+    """
+    value = (
+        pl.when(pl.col("value").is_null())
+        .then(pl.format("n={}", pl.col("value_answers")))
+        .otherwise(value_expr(pl.col("value"), pl.col("metric")))
+    )
+    star = pl.when(pl.col("moment_of_truth")).then(pl.lit("★ ")).otherwise(pl.lit(""))
+    measures = [
+        pl.when(pl.col(measure).is_null())
+        .then(pl.format("not enough data ({} answers)", count_expr(pl.col(f"{measure}_answers"))))
+        .otherwise(
+            pl.format(
+                "{} ({} answers)",
+                value_expr(pl.col(measure), pl.lit(measure)),
+                count_expr(pl.col(f"{measure}_answers")),
+            )
+        )
+        .alias(f"{measure}_label")
+        for measure in ("nps", "csat", "ces")
+    ]
+    return [pl.concat_str(star, value).alias("value_label"), *measures]
+
+
+def finding_evidence() -> pl.Expr:
+    """Each finding of `detection.detect_pain_points` in a sentence, from its numbers."""
+    misses_target, got_worse, _drop_off_stands_out = REASONS
+    formula = pl.col("formula")
+    value, target = value_expr(pl.col("value"), formula), value_expr(pl.col("target"), formula)
+    return (
+        pl.when(pl.col("reason") == misses_target)
+        .then(pl.format("{} is {} against a target of {}", "metric", value, target))
+        .when(pl.col("reason") == got_worse)
+        .then(
+            pl.format(
+                "{} went from {} to {} ({})",
+                "metric",
+                value_expr(pl.col("previous_value"), formula),
+                value,
+                change_expr(pl.col("change"), formula),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{} of the {} customers who reached the step before did not reach this one; the stage's median "
+                "step drop-off is {}",
+                value,
+                count_expr(pl.col("base")),
+                target,
+            )
+        )
+        .alias("evidence")
+    )
+
+
+# --- lane cards: the journey page, the slides and the PDF ------------------------------------------
+
+
+class LaneData(Protocol):
+    """The frames of a journey map that its lanes are written from (`journey_map.JourneyMapData`)."""
+
+    @property
+    def lane_items(self) -> pl.DataFrame: ...
+    @property
+    def steps(self) -> pl.DataFrame: ...
+    @property
+    def funnel(self) -> pl.DataFrame: ...
+    @property
+    def emotions(self) -> pl.DataFrame: ...
+
+
+MARKDOWN_SPECIALS = r"([\\`*_{}\[\]<>()#+\-.!|~$:])"
+
+
+def escaped(column: str | pl.Expr) -> pl.Expr:
+    """Text with markdown's special characters backslash-escaped, so it shows literally."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.fill_null("").str.replace_all(MARKDOWN_SPECIALS, r"\$1")
+
+
+def lane_texts(
+    data: LaneData,
+    *,
+    lanes: Iterable[str],
+    markdown: bool,
+    detail: bool = True,
+    words: int | None = None,
+) -> pl.DataFrame:
+    """The text of each lane item, in step and item order: columns step_id, lane, text.
+
+    The same words everywhere; what differs is the medium and the room:
+    - `markdown`: people's text escaped, emphasis marked (the pages and slides); else plain (the PDF).
+    - `detail`: the reach of a pain point's step, an opportunity's owner, impact and effort, the persona
+      an item is for, each step's touchpoint and the measured emotion (the journey page and the PDF).
+    - `words`: each text cut to that many words with "…" (a slide).
+    """
+    shown = list(lanes)
+
+    def text(column: str | pl.Expr) -> pl.Expr:
+        expr = pl.col(column) if isinstance(column, str) else column
+        return escaped(expr) if markdown else expr.fill_null("")
+
+    def strong(expr: pl.Expr) -> pl.Expr:
+        return pl.format("**{}**", expr) if markdown else expr
+
+    words_of = pl.col("text").str.strip_chars('"“” ').str.split(" ")
+    short = words_of.list.join(" ")
+    if words is not None:
+        short = (
+            pl.when(words_of.list.len() > words).then(words_of.list.head(words).list.join(" ") + "…").otherwise(short)
+        )
+    said = text(short)
+    line_break = pl.lit("  \n" if markdown else "\n")
+    gap = line_break if detail else pl.lit(" · ")
+    status = strong(text(pl.col("status").fill_null("idea")))
+    opportunity_detail = (
+        pl.format(
+            "{} · owner {} · impact {} · effort {}",
+            status,
+            text(pl.col("owner").fill_null(NO_VALUE)),
+            pl.col("impact").cast(pl.String).fill_null("?"),
+            pl.col("effort").cast(pl.String).fill_null("?"),
+        )
+        if detail
+        else status
+    )
+    reach = data.funnel.filter(pl.col("kind") == "step").select("step_id", pl.col("customers").alias("reached"))
+    pain_reach = (
+        pl.format(
+            "{}{} customers reached this step in the period", line_break, count_expr(pl.col("reached").fill_null(0))
+        )
+        if detail
+        else pl.lit("")
+    )
+    persona = (
+        pl.when(pl.col("persona_slug").is_not_null())
+        .then(pl.format("{}persona {}", line_break, text("persona_slug")))
+        .otherwise(pl.lit(""))
+        if detail
+        else pl.lit("")
+    )
+    step_positions = data.steps.select("step_id", pl.col("position").alias("step_position"))
+    items = (
+        data.lane_items.filter(pl.col("lane").is_in(shown))
+        .join(reach, on="step_id", how="left")
+        .select(
+            "step_id",
+            "lane",
+            "position",
+            pl.concat_str(
+                pl.when(pl.col("lane") == "thought")
+                .then(pl.format("_“{}”_", said) if markdown else pl.format("“{}”", said))
+                .when(pl.col("lane") == "pain_point")
+                .then(
+                    pl.format(
+                        "{} · {}{}",
+                        strong(pl.format("Severity {}/5", pl.col("severity").fill_null(0))),
+                        said,
+                        pain_reach,
+                    )
+                )
+                .when(pl.col("lane") == "opportunity")
+                .then(pl.format("{}{}{}", said, gap, opportunity_detail))
+                .when(pl.col("lane") == "emotion")
+                .then(pl.format("{} ({})", said, pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
+                .otherwise(said),
+                persona,
+            ).alias("text"),
+        )
+    )
+    parts = [items]
+    if detail and "touchpoint" in shown:
+        moment = pl.when(pl.col("moment_of_truth")).then(pl.format("{}★ moment of truth", gap)).otherwise(pl.lit(""))
+        channel = pl.format("_{}_", text("channel_name")) if markdown else text("channel_name")
+        parts.append(
+            data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
+                "step_id",
+                pl.lit("touchpoint").alias("lane"),
+                pl.lit(0, dtype=pl.Int64).alias("position"),
+                pl.format("{} · {}{}", text("touchpoint_name"), channel, moment).alias("text"),
+            )
+        )
+    if detail and "emotion" in shown:
+        parts.append(
+            data.emotions.filter(pl.col("measured_emotion").is_not_null()).select(
+                "step_id",
+                pl.lit("emotion").alias("lane"),
+                pl.lit(None, dtype=pl.Int64).alias("position"),
+                pl.format(
+                    "measured {} (n = {})", pl.col("measured_emotion").round(1), count_expr(pl.col("answers"))
+                ).alias("text"),
+            )
+        )
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .join(step_positions, on="step_id", how="left")
+        .sort("step_position", "position", nulls_last=True, maintain_order=True)
+        .select("step_id", "lane", "text")
+    )

@@ -1,0 +1,93 @@
+"""Everything the experience map draws for one view, in one call: the queries, then the pure assembly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection
+
+from data_access.experience_map.assembly import (
+    Headline,
+    emotional_curve,
+    headline_metrics,
+    moments_of_truth,
+    stage_summary,
+    touchpoint_grid,
+    with_open_findings,
+)
+from data_access.experience_map.queries import (
+    assumed_emotion_by_stage,
+    channels,
+    entrants_by_stage,
+    events_by_cell,
+    feedback_by_touchpoint,
+    metric_definitions,
+    stages,
+    touchpoints,
+)
+from data_access.journey_map.content import open_findings_by_stage
+from data_access.scope import Scope
+
+
+@dataclass(frozen=True)
+class ExperienceMapData:
+    """Everything the experience map page draws, for one journey, persona and period."""
+
+    grid: pl.DataFrame
+    curve: pl.DataFrame
+    headlines: list[Headline]
+    moments_of_truth: pl.DataFrame
+    stages: pl.DataFrame  # with customers, conversion and a one-line summary per stage
+
+
+def load_experience_map(connection: Connection, *, scope: Scope, metric: str, min_answers: int) -> ExperienceMapData:
+    """The experience map of one view; stages carry their journey map's open findings.
+
+    Headlines compare with `scope.compared`.
+    """
+    journey_id, persona_id = scope.journey_id, scope.persona_id
+    stage_frame = stages(connection, journey_id=journey_id)
+    touchpoint_frame = touchpoints(connection, journey_id=journey_id)
+    definitions = metric_definitions(connection, journey_id=journey_id)
+    feedback = feedback_by_touchpoint(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
+    grid = touchpoint_grid(
+        stages=stage_frame,
+        channels=channels(connection),
+        touchpoints=touchpoint_frame,
+        feedback=feedback,
+        events=events_by_cell(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id),
+        definitions=definitions,
+        metric=metric,
+        min_answers=min_answers,
+    )
+    curve = emotional_curve(
+        stages=stage_frame,
+        feedback=feedback,
+        assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+        min_answers=min_answers,
+    )
+    entrants = entrants_by_stage(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
+    headlines = headline_metrics(
+        feedback=feedback,
+        previous_feedback=feedback_by_touchpoint(
+            connection, period=scope.compared, journey_id=journey_id, persona_id=persona_id
+        ),
+        entrants=entrants,
+        previous_entrants=entrants_by_stage(
+            connection, period=scope.compared, journey_id=journey_id, persona_id=persona_id
+        ),
+        stages=stage_frame,
+        definitions=definitions,
+        min_answers=min_answers,
+    )
+    return ExperienceMapData(
+        grid=grid,
+        curve=curve,
+        headlines=headlines,
+        moments_of_truth=moments_of_truth(grid, touchpoint_frame),
+        stages=with_open_findings(
+            stage_summary(stage_frame, entrants),
+            open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+        ),
+    )

@@ -1,0 +1,218 @@
+"""Pure assembly of the journey map: funnel conversions, metric values from daily parts, step emotions.
+
+Nothing here touches a database: the rules (what a conversion is, when a value is not enough data, how a
+step's emotion is measured) are tested on crafted frames.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from data_access.metrics import (
+    Formula,
+    conversion_expr,
+    emotion_expr,
+    improvement_expr,
+    measure_value_expr,
+    status_expr,
+)
+from data_access.models import Lane, Measure
+from data_access.scope import Period
+
+FEEDBACK_FORMULAS = tuple(m.value for m in Measure)
+
+
+def with_conversion(funnel: pl.DataFrame) -> pl.DataFrame:
+    """Each funnel row's conversion from the row before, its drop-off, and its share of the stage's entrants."""
+    return (
+        funnel.lazy()
+        .with_columns(
+            pl.col("customers").shift(1).alias("previous_customers"),
+            pl.col("customers").first().alias("entered"),
+        )
+        .with_columns(
+            conversion_expr("customers", "previous_customers").alias("conversion"),
+        )
+        .with_columns(
+            (1.0 - pl.col("conversion")).alias("drop_off"),
+            conversion_expr("customers", "entered").alias("share_of_entry"),
+        )
+        .drop("entered")
+        .collect()
+    )
+
+
+def metric_components(
+    definitions: pl.DataFrame, feedback_daily: pl.DataFrame, events_daily: pl.DataFrame, entries_daily: pl.DataFrame
+) -> pl.LazyFrame:
+    """Daily additive parts of every definition: answers/score_sum/good/bad, reached/base, events.
+
+    Pure: a definition's value over any set of days is a function of these parts summed over those days.
+    """
+    feedback_defs = definitions.lazy().filter(pl.col("formula").is_in(FEEDBACK_FORMULAS))
+    sums = [pl.col(c).sum() for c in ("answers", "score_sum", "good", "bad")]
+    stage_feedback = feedback_daily.lazy().group_by("day", "measure").agg(sums)
+    touchpoint_feedback = feedback_daily.lazy().group_by("day", "touchpoint_id", "measure").agg(sums)
+    parts = [
+        feedback_defs.filter(pl.col("touchpoint_id").is_null()).join(
+            stage_feedback, left_on="formula", right_on="measure"
+        ),
+        feedback_defs.filter(pl.col("touchpoint_id").is_not_null()).join(
+            touchpoint_feedback, left_on=["touchpoint_id", "formula"], right_on=["touchpoint_id", "measure"]
+        ),
+        definitions.lazy()
+        .filter(pl.col("formula") == Formula.VOLUME.value, pl.col("touchpoint_id").is_null())
+        .join(events_daily.lazy().group_by("day").agg(pl.col("events").sum()), how="cross"),
+        definitions.lazy()
+        .filter(pl.col("formula") == Formula.VOLUME.value, pl.col("touchpoint_id").is_not_null())
+        .join(events_daily.lazy(), on="channel_id"),
+        definitions.lazy()
+        .filter(
+            pl.col("formula").is_in([Formula.CONVERSION.value, Formula.DROP_OFF.value]),
+            pl.col("touchpoint_id").is_null(),
+        )
+        .join(entries_daily.lazy(), how="cross"),
+    ]
+    columns = ["metric_id", "formula", "day", "answers", "score_sum", "good", "bad", "reached", "base", "events"]
+    return pl.concat(parts, how="diagonal_relaxed").select(
+        pl.col("metric_id"),
+        pl.col("formula"),
+        pl.col("day"),
+        *(pl.col(c).fill_null(0) for c in columns[3:]),
+    )
+
+
+def metric_value_expr(min_answers: int) -> pl.Expr:
+    """Value of each definition from its summed parts, null below `min_answers` (answers or base customers)."""
+    feedback = measure_value_expr(min_answers)
+    conversion = pl.when(pl.col("base") >= min_answers).then(conversion_expr("reached", "base"))
+    return (
+        pl.when(pl.col("formula").is_in(FEEDBACK_FORMULAS))
+        .then(feedback)
+        .when(pl.col("formula") == Formula.CONVERSION.value)
+        .then(conversion)
+        .when(pl.col("formula") == Formula.DROP_OFF.value)
+        .then(1.0 - conversion)
+        .when(pl.col("formula") == Formula.VOLUME.value)
+        .then(pl.col("events").cast(pl.Float64))
+        .otherwise(None)
+        .alias("value")
+    )
+
+
+def sample_expr() -> pl.Expr:
+    """How many answers (or customers, or events) a value rests on."""
+    return (
+        pl.when(pl.col("formula").is_in(FEEDBACK_FORMULAS))
+        .then(pl.col("answers"))
+        .when(pl.col("formula").is_in([Formula.CONVERSION.value, Formula.DROP_OFF.value]))
+        .then(pl.col("base"))
+        .otherwise(pl.col("events"))
+        .alias("sample")
+    )
+
+
+def summed(components: pl.LazyFrame, by: list[str], min_answers: int) -> pl.LazyFrame:
+    parts = ("answers", "score_sum", "good", "bad", "reached", "base", "events")
+    return (
+        components.group_by(*by)
+        .agg(pl.col("formula").first(), *(pl.col(p).sum() for p in parts))
+        .with_columns(pl.col("formula").alias("measure"))
+        .with_columns(metric_value_expr(min_answers), sample_expr())
+        .select(*by, "value", "sample")
+    )
+
+
+def evaluate_step_metrics(
+    definitions: pl.DataFrame, feedback_daily: pl.DataFrame, *, period: Period, min_answers: int
+) -> pl.DataFrame:
+    """Pure part of `step_metrics`: feedback definitions × steps.
+
+    Rows carry their `period` ("current" or "previous"); without that column, days from `period.start` on are
+    the current period and earlier days the previous one.
+    """
+    if "period" not in feedback_daily.columns:
+        feedback_daily = feedback_daily.with_columns(
+            pl.when(pl.col("day") >= period.start).then(pl.lit("current")).otherwise(pl.lit("previous")).alias("period")
+        )
+    per_step = (
+        feedback_daily.lazy()
+        .filter(pl.col("step_id").is_not_null())
+        .group_by("step_id", "measure", "period")
+        .agg(pl.col("answers", "score_sum", "good", "bad").sum())
+        .with_columns(measure_value_expr(min_answers), pl.col("answers").alias("sample"))
+        .collect()
+        .pivot("period", index=["step_id", "measure"], values=["value", "sample"])
+    )
+    for column in ("value_current", "value_previous", "sample_current", "sample_previous"):
+        if column not in per_step.columns:
+            per_step = per_step.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
+    return (
+        definitions.lazy()
+        .select("metric_id", "key", "label", "formula", "direction", "target", "warning")
+        .join(per_step.lazy(), left_on="formula", right_on="measure")
+        .select(
+            "step_id",
+            "metric_id",
+            "key",
+            "label",
+            "formula",
+            "direction",
+            "target",
+            "warning",
+            pl.col("value_current").cast(pl.Float64).alias("value"),
+            pl.col("sample_current").fill_null(0).cast(pl.Int64).alias("sample"),
+            pl.col("value_previous").cast(pl.Float64).alias("previous_value"),
+            pl.col("sample_previous").fill_null(0).cast(pl.Int64).alias("previous_sample"),
+        )
+        .with_columns(
+            (pl.col("value") - pl.col("previous_value")).alias("change"),
+            improvement_expr().alias("improvement"),
+            status_expr().alias("status"),
+        )
+        .sort("step_id", "metric_id")
+        .collect()
+    )
+
+
+def step_emotion(feedback_daily: pl.DataFrame, *, min_answers: int) -> pl.DataFrame:
+    """Measured emotion (−2..+2) per step: each measure's mean placed on the scale, weighted by answers.
+
+    Pure; columns step_id, measured_emotion, answers. Null below `min_answers` answers.
+    """
+    return (
+        feedback_daily.lazy()
+        .filter(pl.col("step_id").is_not_null())
+        .group_by("step_id", "measure")
+        .agg(pl.col("answers", "score_sum").sum())
+        .with_columns(emotion_expr())
+        .group_by("step_id")
+        .agg(
+            ((pl.col("emotion") * pl.col("answers")).sum() / pl.col("answers").sum()).alias("measured_emotion"),
+            pl.col("answers").sum(),
+        )
+        .with_columns(
+            pl.when(pl.col("answers") >= min_answers).then(pl.col("measured_emotion")).alias("measured_emotion")
+        )
+        .sort("step_id")
+        .collect()
+    )
+
+
+def step_emotions(steps: pl.DataFrame, lane_items: pl.DataFrame, measured: pl.DataFrame) -> pl.DataFrame:
+    """Per step in order: the team's assumed emotion (mean of its emotion cards) beside the measured one."""
+    assumed = (
+        lane_items.lazy()
+        .filter(pl.col("lane") == Lane.EMOTION.value, pl.col("emotion").is_not_null())
+        .group_by("step_id")
+        .agg(pl.col("emotion").mean().alias("assumed_emotion"))
+    )
+    return (
+        steps.lazy()
+        .select("step_id", "step_name", "position")
+        .join(assumed, on="step_id", how="left")
+        .join(measured.lazy(), on="step_id", how="left")
+        .with_columns(pl.col("answers").fill_null(0))
+        .sort("position")
+        .collect()
+    )

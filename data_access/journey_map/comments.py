@@ -1,0 +1,175 @@
+"""The customers' own words on a stage: comment counts per score band, pages of comments, the evidence.
+
+Comments are read from the feedback table through its `(journey_id, stage_id, occurred_at)` index, over
+the view's period and persona.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
+from data_access.metrics import SCALES
+from data_access.models import Channel, Feedback, Step, Touchpoint
+from data_access.scope import StageScope
+
+# Score bands of the comments filter; NPS calls them detractors, passives and promoters.
+BANDS = ("low", "middle", "high")
+NPS_BAND_LABELS = {"low": "detractors", "middle": "passives", "high": "promoters"}
+
+
+def _band_case() -> ColumnElement[str]:
+    """'low' | 'middle' | 'high' by each measure's scale (detractors | passives | promoters for NPS)."""
+    whens = []
+    for measure, scale in SCALES.items():
+        whens.append((and_(Feedback.measure == measure.value, Feedback.score <= scale.bad_to), "low"))
+        whens.append((and_(Feedback.measure == measure.value, Feedback.score >= scale.good_from), "high"))
+    return case(*whens, else_="middle")
+
+
+def _band_filter(band: str) -> ColumnElement[bool]:
+    conditions = []
+    for measure, scale in SCALES.items():
+        if band == "low":
+            conditions.append(and_(Feedback.measure == measure.value, Feedback.score <= scale.bad_to))
+        elif band == "high":
+            conditions.append(and_(Feedback.measure == measure.value, Feedback.score >= scale.good_from))
+        else:
+            conditions.append(
+                and_(Feedback.measure == measure.value, Feedback.score > scale.bad_to, Feedback.score < scale.good_from)
+            )
+    return or_(*conditions)
+
+
+def _comment_filters(
+    scope: StageScope,
+    *,
+    measure: str | None,
+    channel_slug: str | None,
+    step_id: int | None = None,
+) -> list[ColumnElement[bool]]:
+    low, high = day_bounds(scope.period)
+    filters: list[ColumnElement[bool]] = [
+        Feedback.journey_id == scope.journey_id,
+        Feedback.stage_id == scope.stage_id,
+        Feedback.occurred_at >= low,
+        Feedback.occurred_at < high,
+        Feedback.comment.is_not(None),
+        Feedback.comment != "",
+        persona_filter(Feedback.persona_id, scope.persona_id),
+    ]
+    if measure is not None:
+        filters.append(Feedback.measure == measure)
+    if channel_slug is not None:
+        filters.append(Feedback.channel_id == select(Channel.id).where(Channel.slug == channel_slug).scalar_subquery())
+    if step_id is not None:
+        filters.append(Feedback.step_id == step_id)
+    return filters
+
+
+def comment_band_counts(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    measure: str | None = None,
+    channel_slug: str | None = None,
+) -> pl.DataFrame:
+    """Comments of the stage in the period per score band: band ("low" | "middle" | "high"), comments.
+
+    Every band appears, zeros included. Counted in the database over the feedback index's range.
+    """
+    bands = pl.DataFrame({"band": list(BANDS)})
+    band = _band_case()
+    counted = frame(
+        connection,
+        select(band, func.count())
+        .where(*_comment_filters(scope, measure=measure, channel_slug=channel_slug))
+        .group_by(band),
+        {"band": pl.String, "comments": pl.Int64},
+    )
+    return bands.join(counted, on="band", how="left").with_columns(pl.col("comments").fill_null(0))
+
+
+COMMENT_SCHEMA: Schema = {
+    "feedback_id": pl.Int64,
+    "occurred_at": pl.Datetime("us"),
+    "measure": pl.String,
+    "score": pl.Float64,
+    "band": pl.String,
+    "channel_name": pl.String,
+    "step_id": pl.Int64,
+    "step_name": pl.String,
+    "touchpoint_name": pl.String,
+    "comment": pl.String,
+}
+
+
+def stage_comments(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    band: str | None = None,
+    measure: str | None = None,
+    channel_slug: str | None = None,
+    step_id: int | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> pl.DataFrame:
+    """One page of the stage's comments, newest first, by LIMIT/OFFSET over the feedback time index."""
+    filters = _comment_filters(scope, measure=measure, channel_slug=channel_slug, step_id=step_id)
+    if band is not None:
+        filters.append(_band_filter(band))
+    page = (
+        select(Feedback.id)
+        .where(*filters)
+        .order_by(Feedback.occurred_at.desc(), Feedback.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return frame(
+        connection,
+        select(
+            Feedback.id,
+            Feedback.occurred_at,
+            Feedback.measure,
+            Feedback.score,
+            _band_case(),
+            Channel.name,
+            Feedback.step_id,
+            Step.name,
+            Touchpoint.name,
+            Feedback.comment,
+        )
+        .join(page, page.c.id == Feedback.id)
+        .outerjoin(Channel, Channel.id == Feedback.channel_id)
+        .outerjoin(Step, Step.id == Feedback.step_id)
+        .outerjoin(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)
+        .order_by(Feedback.occurred_at.desc(), Feedback.id.desc()),
+        COMMENT_SCHEMA,
+    )
+
+
+def evidence_comments(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    step_ids: tuple[int, ...],
+    per_step: int = 3,
+) -> pl.DataFrame:
+    """The newest few low-band comments of each given step: the words behind a detected pain point."""
+    pages = [
+        stage_comments(connection, scope=scope, band="low", step_id=step_id, limit=per_step) for step_id in step_ids
+    ]
+    return pl.concat(pages) if pages else pl.DataFrame(schema=COMMENT_SCHEMA)
+
+
+def comment_channels(connection: Connection) -> pl.DataFrame:
+    """Channels a comment can come through: channel_slug, channel_name (shared by every journey; a small table)."""
+    return frame(
+        connection,
+        select(Channel.slug, Channel.name).order_by(Channel.position, Channel.name),
+        {"channel_slug": pl.String, "channel_name": pl.String},
+    )

@@ -1,0 +1,77 @@
+"""Everything the journey page shows for one stage, in one call: lanes, numbers, findings and evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection
+
+from data_access.detection import DetectionRules, detect_pain_points
+from data_access.journey_map.assembly import step_emotion, step_emotions
+from data_access.journey_map.comments import comment_channels, evidence_comments
+from data_access.journey_map.content import journey_stages, lane_items, stage_steps
+from data_access.journey_map.numbers import (
+    TimeToNextStage,
+    stage_feedback_daily,
+    stage_funnel,
+    stage_metric_definitions,
+    stage_metric_trend,
+    stage_metrics,
+    step_metrics,
+    time_to_next_stage,
+)
+from data_access.scope import StageScope
+
+
+@dataclass(frozen=True)
+class JourneyMapData:
+    """The journey map of one stage, persona and period: lanes, numbers and findings."""
+
+    stages: pl.DataFrame
+    steps: pl.DataFrame
+    lane_items: pl.DataFrame
+    emotions: pl.DataFrame
+    funnel: pl.DataFrame
+    time_to_next: TimeToNextStage
+    metrics: pl.DataFrame
+    trend: pl.DataFrame
+    findings: pl.DataFrame
+    evidence: pl.DataFrame
+    channels: pl.DataFrame
+
+
+def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: int) -> JourneyMapData:
+    """Every frame of the journey page for one stage; detection uses `DetectionRules(min_base=min_answers)`.
+
+    Metrics compare `scope.period` with `scope.compared`.
+    """
+    steps = stage_steps(connection, scope=scope)
+    items = lane_items(connection, scope=scope)
+    funnel = stage_funnel(connection, scope=scope)
+    definitions = stage_metric_definitions(connection, scope=scope)
+    metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
+    by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
+    measured = step_emotion(stage_feedback_daily(connection, scope=scope), min_answers=min_answers)
+    findings = detect_pain_points(
+        step_metrics=by_step,
+        touchpoint_metrics=metrics,
+        funnel=funnel,
+        steps=steps,
+        lane_items=items,
+        rules=DetectionRules(min_base=min_answers),
+    )
+    flagged = tuple(findings.filter(pl.col("step_id").is_not_null())["step_id"].unique().sort().to_list())
+    return JourneyMapData(
+        stages=journey_stages(connection, journey_id=scope.journey_id),
+        steps=steps,
+        lane_items=items,
+        emotions=step_emotions(steps, items, measured),
+        funnel=funnel,
+        time_to_next=time_to_next_stage(connection, scope=scope),
+        metrics=metrics,
+        trend=stage_metric_trend(connection, scope=scope, min_answers=min_answers, definitions=definitions),
+        findings=findings,
+        evidence=evidence_comments(connection, scope=scope, step_ids=flagged),
+        channels=comment_channels(connection),
+    )

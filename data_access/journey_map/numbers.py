@@ -1,0 +1,450 @@
+"""The journey map's numbers: the funnel, time to next stage, and the metrics linked to a stage.
+
+Every query reads rollups (`rollup_*_daily`) or `stage_entries` through their indexes, with the ids, the
+persona, the period and the compared period of the view's `StageScope`; none scans raw events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection, and_, case, func, literal, null, or_, select
+from sqlalchemy.orm import aliased
+
+from data_access.journey_map.assembly import (
+    FEEDBACK_FORMULAS,
+    evaluate_step_metrics,
+    metric_components,
+    summed,
+    with_conversion,
+)
+from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
+from data_access.metrics import Formula, improvement_expr, status_expr
+from data_access.models import (
+    EntryRollup,
+    EventRollup,
+    FeedbackRollup,
+    MetricDefinition,
+    Stage,
+    StageEntry,
+    Step,
+    Touchpoint,
+)
+from data_access.scope import Period, StageScope
+
+
+@dataclass(frozen=True)
+class TimeToNextStage:
+    """Median days from entering the stage to entering the next one, over the customers who did both."""
+
+    next_stage_slug: str | None
+    median_days: float | None
+    customers: int
+
+
+FUNNEL_SCHEMA: Schema = {
+    "kind": pl.String,
+    "step_id": pl.Int64,
+    "label": pl.String,
+    "order": pl.Int64,
+    "customers": pl.Int64,
+}
+
+
+def stage_funnel(
+    connection: Connection,
+    *,
+    scope: StageScope,
+) -> pl.DataFrame:
+    """Customers who first reached the stage, each of its steps, and the next stage, within the period.
+
+    Columns: kind ("stage" | "step" | "next_stage"), step_id, label, order, customers, conversion (÷ the
+    row before), drop_off. Read from `rollup_entries_daily`, so any period is exact.
+    """
+    stage_ids = [scope.stage_id] + ([scope.next_stage_id] if scope.next_stage_id is not None else [])
+    reached = (
+        select(EntryRollup.stage_id, EntryRollup.step_id, func.sum(EntryRollup.customers).label("customers"))
+        .where(
+            EntryRollup.journey_id == scope.journey_id,
+            EntryRollup.day.between(scope.period.start, scope.period.end),
+            EntryRollup.stage_id.in_(stage_ids),
+            persona_filter(EntryRollup.persona_id, scope.persona_id),
+        )
+        .group_by(EntryRollup.stage_id, EntryRollup.step_id)
+        .subquery()
+    )
+    whole_stage = select(
+        literal("stage").label("kind"),
+        null().label("step_id"),
+        Stage.name.label("label"),
+        literal(0).label("order"),
+        func.coalesce(reached.c.customers, 0),
+        Stage.id.label("stage_id"),
+    ).outerjoin(reached, and_(reached.c.stage_id == Stage.id, reached.c.step_id.is_(None)))
+    steps = (
+        select(
+            literal("step"),
+            Step.id,
+            Step.name,
+            Step.position + 1,
+            func.coalesce(reached.c.customers, 0),
+            Step.stage_id,
+        )
+        .select_from(Step)
+        .outerjoin(reached, reached.c.step_id == Step.id)
+        .where(Step.stage_id == scope.stage_id)
+    )
+    parts = [whole_stage.where(Stage.id == scope.stage_id), steps]
+    if scope.next_stage_id is not None:
+        parts.append(
+            select(
+                literal("next_stage"),
+                null(),
+                Stage.name,
+                literal(1_000_000),
+                func.coalesce(reached.c.customers, 0),
+                Stage.id,
+            )
+            .outerjoin(reached, and_(reached.c.stage_id == Stage.id, reached.c.step_id.is_(None)))
+            .where(Stage.id == scope.next_stage_id)
+        )
+    rows = [tuple(row)[:5] for part in parts for row in connection.execute(part).all()]
+    funnel = pl.DataFrame(rows, schema=FUNNEL_SCHEMA, orient="row").sort("order", "step_id")
+    return with_conversion(funnel.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias("order")))
+
+
+def time_to_next_stage(connection: Connection, *, scope: StageScope) -> TimeToNextStage:
+    """Median days from entering the stage (in the period) to first entering the next stage afterwards.
+
+    Reads `stage_entries` through its `(journey_id, stage_id, entered_at)` index and its customer index;
+    only one number per customer who made the move leaves the database.
+    """
+    return _time_to_next(connection, scope, scope.period)
+
+
+def _time_to_next(connection: Connection, scope: StageScope, period: Period) -> TimeToNextStage:
+    if scope.next_stage_id is None:
+        return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
+    here, there = aliased(StageEntry), aliased(StageEntry)
+    low, high = day_bounds(period)
+    pairs = frame(
+        connection,
+        select(here.entered_at, there.entered_at)
+        .join(
+            there,
+            and_(
+                there.journey_id == here.journey_id,
+                there.customer_id == here.customer_id,
+                # `+ 0` keeps SQLite off the (journey, stage, entered_at) index here: that index turns the
+                # join into a range scan per customer; the customer index makes it one lookup each.
+                there.stage_id + 0 == scope.next_stage_id,
+                there.step_id.is_(None),
+                there.entered_at >= here.entered_at,
+            ),
+        )
+        .where(
+            here.journey_id == scope.journey_id,
+            here.stage_id == scope.stage_id,
+            here.step_id.is_(None),
+            here.entered_at >= low,
+            here.entered_at < high,
+            persona_filter(here.persona_id, scope.persona_id),
+        ),
+        {"entered_at": pl.Datetime("us"), "next_entered_at": pl.Datetime("us")},
+    )
+    days = pairs.select(
+        ((pl.col("next_entered_at") - pl.col("entered_at")).dt.total_seconds() / 86_400.0).alias("days")
+    )["days"]
+    median_days = days.median() if days.len() else None
+    return TimeToNextStage(
+        next_stage_slug=scope.next_stage_slug,
+        median_days=float(median_days) if isinstance(median_days, int | float) else None,
+        customers=days.len(),
+    )
+
+
+FEEDBACK_DAILY_SCHEMA: Schema = {
+    "day": pl.Date,
+    "step_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+    "channel_id": pl.Int64,
+    "measure": pl.String,
+    "answers": pl.Int64,
+    "score_sum": pl.Float64,
+    "good": pl.Int64,
+    "bad": pl.Int64,
+}
+
+
+def stage_feedback_daily(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
+    """Feedback counts of the stage per day × step × touchpoint × channel × measure, from the rollup."""
+    return _feedback_daily(connection, scope, scope.period)
+
+
+def _feedback_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
+    r = FeedbackRollup
+    groups = (r.day, r.step_id, r.touchpoint_id, r.channel_id, r.measure)
+    return frame(
+        connection,
+        select(*groups, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
+        .where(
+            r.journey_id == scope.journey_id,
+            r.day.between(period.start, period.end),
+            r.stage_id == scope.stage_id,
+            persona_filter(r.persona_id, scope.persona_id),
+        )
+        .group_by(*groups),
+        FEEDBACK_DAILY_SCHEMA,
+    )
+
+
+DEFINITION_SCHEMA: Schema = {
+    "metric_id": pl.Int64,
+    "key": pl.String,
+    "label": pl.String,
+    "formula": pl.String,
+    "unit": pl.String,
+    "direction": pl.String,
+    "target": pl.Float64,
+    "warning": pl.Float64,
+    "touchpoint_id": pl.Int64,
+    "touchpoint_name": pl.String,
+    "channel_id": pl.Int64,
+    "scope": pl.String,
+}
+
+
+def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
+    """Metric definitions that apply to the stage: its own, its touchpoints', and the journey's feedback ones.
+
+    `scope` is "stage", "touchpoint" or "journey" (a journey-level feedback metric evaluated on this stage).
+    """
+    m = MetricDefinition
+    linked_to = case(
+        (m.touchpoint_id.is_not(None), literal("touchpoint")),
+        (m.stage_id.is_not(None), literal("stage")),
+        else_=literal("journey"),
+    )
+    return frame(
+        connection,
+        select(
+            m.id,
+            m.key,
+            m.label,
+            m.formula,
+            m.unit,
+            m.direction,
+            m.target,
+            m.warning,
+            m.touchpoint_id,
+            Touchpoint.name,
+            Touchpoint.channel_id,
+            linked_to,
+        )
+        .outerjoin(Touchpoint, Touchpoint.id == m.touchpoint_id)
+        .where(
+            m.journey_id == scope.journey_id,
+            or_(
+                m.stage_id == scope.stage_id,
+                Touchpoint.stage_id == scope.stage_id,
+                and_(m.stage_id.is_(None), m.touchpoint_id.is_(None), m.formula.in_(FEEDBACK_FORMULAS)),
+            ),
+        )
+        .order_by(linked_to.desc(), m.key),
+        DEFINITION_SCHEMA,
+    )
+
+
+def _events_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
+    r = EventRollup
+    return frame(
+        connection,
+        select(r.day, r.channel_id, func.sum(r.events))
+        .where(
+            r.journey_id == scope.journey_id,
+            r.day.between(period.start, period.end),
+            r.stage_id == scope.stage_id,
+            persona_filter(r.persona_id, scope.persona_id),
+        )
+        .group_by(r.day, r.channel_id),
+        {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64},
+    )
+
+
+def _entries_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
+    """Customers entering the stage (`reached`) and the stage before (`base`) per day."""
+    r = EntryRollup
+    previous = scope.previous_stage_id if scope.previous_stage_id is not None else -1
+    return frame(
+        connection,
+        select(
+            r.day,
+            func.sum(case((r.stage_id == scope.stage_id, r.customers), else_=0)),
+            func.sum(case((r.stage_id == previous, r.customers), else_=0)),
+        )
+        .where(
+            r.journey_id == scope.journey_id,
+            r.day.between(period.start, period.end),
+            r.stage_id.in_([scope.stage_id, previous]),
+            r.step_id.is_(None),
+            persona_filter(r.persona_id, scope.persona_id),
+        )
+        .group_by(r.day),
+        {"day": pl.Date, "reached": pl.Int64, "base": pl.Int64},
+    )
+
+
+def _stage_components(
+    connection: Connection,
+    scope: StageScope,
+    definitions: pl.DataFrame,
+    period: Period,
+) -> pl.LazyFrame:
+    return metric_components(
+        definitions,
+        _feedback_daily(connection, scope, period),
+        _events_daily(connection, scope, period),
+        _entries_daily(connection, scope, period),
+    )
+
+
+def stage_metrics(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    min_answers: int,
+    definitions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every metric linked to the stage: value, target, status, and change against the compared period.
+
+    The values are over `scope.period`, the previous ones over `scope.compared`. `definitions` are the
+    stage's `stage_metric_definitions`, when the caller has them already.
+
+    Columns: the definition's (see `stage_metric_definitions`), value, sample, previous_value,
+    previous_sample, change, improvement (change signed so that positive is better), status
+    ("green" | "amber" | "red" | "no data"). A value resting on fewer than `min_answers` answers (or base
+    customers for conversion) is null: not enough data.
+    """
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
+    columns = ["value", "sample", "previous_value", "previous_sample", "change", "improvement", "status"]
+    if definitions.is_empty():
+        return definitions.with_columns(pl.lit(None).alias(c) for c in columns)
+    components = pl.concat(
+        [
+            _stage_components(connection, scope, definitions, period).with_columns(pl.lit(label).alias("period"))
+            for label, period in (("current", scope.period), ("previous", scope.compared))
+        ]
+    )
+    values = summed(components, ["metric_id", "period"], min_answers).collect()
+    current = values.filter(pl.col("period") == "current").drop("period")
+    previous = values.filter(pl.col("period") == "previous").drop("period")
+    timing = _time_to_next_values(connection, scope, min_answers)
+    return (
+        definitions.lazy()
+        .with_row_index("definition_order")
+        .join(current.lazy(), on="metric_id", how="left")
+        .join(previous.lazy(), on="metric_id", how="left", suffix="_previous")
+        .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
+        .join(timing.lazy(), on="formula", how="left", suffix="_timing")
+        .with_columns(
+            pl.coalesce("value", "value_timing").alias("value"),
+            pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
+            pl.coalesce("previous_value", "previous_value_timing").alias("previous_value"),
+            pl.coalesce("previous_sample", "previous_sample_timing").fill_null(0).alias("previous_sample"),
+        )
+        .with_columns(
+            (pl.col("value") - pl.col("previous_value")).alias("change"),
+            improvement_expr().alias("improvement"),
+            status_expr().alias("status"),
+        )
+        .sort("definition_order")
+        .select(*DEFINITION_SCHEMA, *columns)
+        .collect()
+    )
+
+
+def _time_to_next_values(connection: Connection, scope: StageScope, min_answers: int) -> pl.DataFrame:
+    """Time to next stage now and in the compared period, as one row keyed by formula."""
+    now, before = (_time_to_next(connection, scope, period) for period in (scope.period, scope.compared))
+    return pl.DataFrame(
+        {
+            "formula": [Formula.TIME_TO_NEXT.value],
+            "value": [now.median_days if now.customers >= min_answers else None],
+            "sample": [now.customers],
+            "previous_value": [before.median_days if before.customers >= min_answers else None],
+            "previous_sample": [before.customers],
+        },
+        schema={
+            "formula": pl.String,
+            "value": pl.Float64,
+            "sample": pl.Int64,
+            "previous_value": pl.Float64,
+            "previous_sample": pl.Int64,
+        },
+    )
+
+
+def stage_metric_trend(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    min_answers: int,
+    definitions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Weekly points of each linked metric over the period: metric_id, key, label, week, value, sample, target.
+
+    Weeks start on Monday; the first and last may be partial. A week under `min_answers` has a null value
+    (a gap in the line). Time to next stage has no weekly trend.
+    """
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
+    schema = pl.Schema(
+        {
+            "metric_id": pl.Int64,
+            "key": pl.String,
+            "label": pl.String,
+            "week": pl.Date,
+            "value": pl.Float64,
+            "sample": pl.Int64,
+            "target": pl.Float64,
+        }
+    )
+    if definitions.is_empty():
+        return pl.DataFrame(schema=schema)
+    components = _stage_components(connection, scope, definitions, scope.period)
+    weekly = summed(
+        components.with_columns(pl.col("day").dt.truncate("1w").alias("week")), ["metric_id", "week"], min_answers
+    )
+    return (
+        weekly.join(definitions.lazy().select("metric_id", "key", "label", "target"), on="metric_id")
+        .select(list(schema))
+        .cast(schema)
+        .sort("metric_id", "week")
+        .collect()
+    )
+
+
+def step_metrics(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    min_answers: int,
+    definitions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The stage's and journey's feedback metrics evaluated on each step, with the compared period.
+
+    Columns: step_id, metric_id, key, label, formula, direction, target, warning, value, sample,
+    previous_value, previous_sample, change, improvement, status. Detection reads these.
+    """
+    if definitions is None:
+        definitions = stage_metric_definitions(connection, scope=scope)
+    definitions = definitions.filter(pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null())
+    feedback_daily = pl.concat(
+        [
+            _feedback_daily(connection, scope, period).with_columns(pl.lit(label).alias("period"))
+            for label, period in (("current", scope.period), ("previous", scope.compared))
+        ]
+    )
+    return evaluate_step_metrics(definitions, feedback_daily, period=scope.period, min_answers=min_answers)
