@@ -194,19 +194,20 @@ def _first_alternatives(entries: FromClause, steps: FromClause) -> FromClause:
 
 
 def cohort_rows(
-    entries: FromClause, pairs: FromClause, *, dialect: str, weight: int = 1
+    entries: FromClause, pairs: FromClause, *, dialect: str, weight: int = 1, alternatives: bool = True
 ) -> list[Select[tuple[Any, ...]]]:
     """Cohort rows (COHORT_KEYS + COHORT_SUMS order) of the first entries in `entries`, each counting `weight`.
 
     `entries` has the columns of `stage_entries`; `pairs` those of `pair_columns()`. Both `from` and `to`
     entries come from `entries`, so it must hold all of a customer's entries in a journey or none.
+    `alternatives`: whether any pair leads to an alternative (else that part of the work is skipped).
     """
     steps = Step.__table__
     assert isinstance(steps, Table)
     selects: list[Select[tuple[Any, ...]]] = []
-    for alternatives in (False, True):
+    for to_alternative in (False, True) if alternatives else (False,):
         start = entries.alias("cohort_from")
-        end = _first_alternatives(entries, steps) if alternatives else entries.alias("cohort_to")
+        end = _first_alternatives(entries, steps) if to_alternative else entries.alias("cohort_to")
         seconds = _seconds_between(start.c.entered_at, end.c.entered_at, dialect)
         keys = [
             func.date(start.c.entered_at),
@@ -229,8 +230,8 @@ def cohort_rows(
             end.c.stage_id == pairs.c.next_stage_id,
             _step_key(end.c.step_id) == pairs.c.next_step_id,
         )
-        kind = pairs.c.alternative_group.is_not(None) if alternatives else pairs.c.alternative_group.is_(None)
-        if alternatives:
+        kind = pairs.c.alternative_group.is_not(None) if to_alternative else pairs.c.alternative_group.is_(None)
+        if to_alternative:
             to_matches = and_(to_matches, end.c.alternative_group == pairs.c.alternative_group)
         selects.append(
             select(*keys, func.count() * literal(weight, Integer))

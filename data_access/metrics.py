@@ -74,7 +74,9 @@ FORMULA_LABELS: dict[str, str] = {
 
 
 def conversion(reached: int, previous: int) -> float | None:
-    """Customers reaching a stage ÷ customers reaching the one before; None when nobody reached that one."""
+    """A cohort's conversion: of the `previous` customers who first reached a stage or step (the cohort),
+    the `reached` who went on to the next within the window; None for an empty cohort. Since every
+    converted customer belongs to the cohort, it is never above 1."""
     return None if previous == 0 else reached / previous
 
 
@@ -181,7 +183,7 @@ def emotion_expr() -> pl.Expr:
 
 
 def conversion_expr(reached: str, previous: str) -> pl.Expr:
-    """Customers reaching a step ÷ customers reaching the one before; null when nobody reached that one."""
+    """`conversion` over columns: the cohort's converted ÷ the cohort; null for an empty cohort."""
     return pl.when(pl.col(previous) > 0).then(pl.col(reached) / pl.col(previous)).otherwise(None)
 
 

@@ -192,20 +192,19 @@ def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None
 def _insert_cohorts(connection: Connection, journey_ids: Sequence[int] | None) -> None:
     entries = _table(StageEntry)
     in_scope = entries.c.journey_id.in_(journey_ids) if journey_ids is not None else true()
-    with _pairs(connection, journey_ids) as pairs:
-        if pairs is None:
+    with _pairs(connection, journey_ids) as found:
+        if found is None:
             return
+        pairs, alternatives = found
         scoped = select(entries).where(in_scope).subquery("scoped_entries")
-        connection.execute(
-            insert(_table(CohortRollup)).from_select(
-                COHORT_KEYS + COHORT_SUMS, union_all(*cohort_rows(scoped, pairs, dialect=connection.dialect.name))
-            )
-        )
+        rows = cohort_rows(scoped, pairs, dialect=connection.dialect.name, alternatives=alternatives)
+        connection.execute(insert(_table(CohortRollup)).from_select(COHORT_KEYS + COHORT_SUMS, union_all(*rows)))
 
 
 @contextmanager
-def _pairs(connection: Connection, journey_ids: Sequence[int] | None) -> Iterator[Table | None]:
-    """A scratch table of the cohort pairs the map defines for these journeys; None when there are none."""
+def _pairs(connection: Connection, journey_ids: Sequence[int] | None) -> Iterator[tuple[Table, bool] | None]:
+    """A scratch table of the cohort pairs the map defines for these journeys, and whether any leads to an
+    alternative; None when there are no pairs."""
     pairs = read_pairs(connection, journey_ids=journey_ids)
     if not pairs:
         yield None
@@ -213,7 +212,7 @@ def _pairs(connection: Connection, journey_ids: Sequence[int] | None) -> Iterato
     table = Table(f"atlas_scratch_{uuid.uuid4().hex[:12]}", MetaData(), *pair_columns(), prefixes=["TEMPORARY"])
     table.create(connection)
     connection.execute(insert(table), pair_rows(connection, pairs))
-    yield table
+    yield table, any(pair.alternative_group is not None for pair in pairs)
     table.drop(connection)
 
 
@@ -221,10 +220,15 @@ def _add_cohorts_of(
     connection: Connection, weighted: Sequence[tuple[FromClause, int]], *, journey_ids: Sequence[int]
 ) -> None:
     """Add the cohort rows of each (entries, weight): entries hold all of a customer's first entries or none."""
-    with _pairs(connection, journey_ids) as pairs:
-        if pairs is not None:
+    with _pairs(connection, journey_ids) as found:
+        if found is not None:
+            pairs, alternatives = found
             dialect = connection.dialect.name
-            rows = [row for entries, w in weighted for row in cohort_rows(entries, pairs, dialect=dialect, weight=w)]
+            rows = [
+                row
+                for entries, w in weighted
+                for row in cohort_rows(entries, pairs, dialect=dialect, weight=w, alternatives=alternatives)
+            ]
             _merge_additive(connection, _table(CohortRollup), COHORT_KEYS, COHORT_SUMS, union_all(*rows))
 
 

@@ -313,7 +313,11 @@ def _generate_events(rng: np.random.Generator, shape: Shape, *, customers: int, 
     # an alternative group: whoever gets as far as its first step takes exactly one of its steps
     group = shape.alternative_group[stage]
     if len(shape.group_position):
-        draw = rng.random((len(cust), len(shape.group_position)))[np.arange(len(cust))[:, None], np.maximum(group, 0)]
+        # drawn from a generator of its own, so the other draws (and the rest of the demo) stay as they were
+        choice = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # type: ignore[attr-defined]
+        draw = choice.random((len(cust), len(shape.group_position)))[
+            np.arange(len(cust))[:, None], np.maximum(group, 0)
+        ]
         taken = (draw >= shape.alternative_low[stage]) & (draw < shape.alternative_high[stage])
         reached = shape.group_position[np.maximum(group, 0)] <= last_step[:, None]
         visited = np.where(group >= 0, taken & reached, visited)
