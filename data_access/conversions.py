@@ -49,6 +49,8 @@ HISTOGRAM_SCHEMA = pl.Schema(
         "customers": pl.Int64,
     }
 )
+
+
 def persona_filter(
     column: ColumnElement[int | None] | InstrumentedAttribute[int | None], persona_id: int | None
 ) -> ColumnElement[bool]:
