@@ -21,6 +21,7 @@ from sqlalchemy import Engine, delete, select
 from data_access.db import session_scope
 from data_access.importing import import_events, refresh
 from data_access.importing.mapping import parse_mapping
+from data_access.journey_map.numbers import stage_funnel
 from data_access.mapfile import import_map
 from data_access.metrics import median_from_histogram
 from data_access.models import (
@@ -34,6 +35,7 @@ from data_access.models import (
     Stage,
     Step,
 )
+from data_access.scope import Period, resolve_scope, resolve_stage
 
 WINDOW_DAYS = 3
 MAP = f"""
@@ -329,3 +331,67 @@ def test_conversions_stay_within_0_and_100_percent_and_alternatives_split_their_
         read = median_from_histogram(histograms[(stage, step, next_stage, next_step)], COHORT_BIN_SECONDS)
         assert isinstance(exact, float) and read is not None
         assert abs(read - exact) <= COHORT_BIN_SECONDS / 2, (stage, step, next_stage, next_step)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=event_rows, persona=st.sampled_from([None, "saver"]))
+def test_the_journey_pages_funnel_never_shows_more_than_100_percent(
+    engine: Engine,
+    tmp_path: Path,
+    rows: list[tuple[str, int, tuple[str, str | None], str | None]],
+    persona: str | None,
+) -> None:
+    """The Buy stage's funnel over the whole data: conversions within 0–100 % and equal to the direct cohort
+    computation; optional and alternative steps carry no drop-off; the alternatives' shares add up to
+    at most 100 %."""
+    ids = _prepare(engine)
+    _import(engine, tmp_path / "events.csv", rows)
+    period = Period(START.date() - dt.timedelta(days=1), START.date() + dt.timedelta(days=12))
+    with engine.connect() as connection:
+        scope = resolve_scope(connection, journey_slug="shop", persona_slug=persona, period=period)
+        assert scope is not None
+        stage = resolve_stage(connection, scope, stage_slug="buy")
+        assert stage is not None
+        funnel = stage_funnel(connection, scope=stage)
+
+    conversions = funnel["conversion"].drop_nulls()
+    assert ((conversions >= 0) & (conversions <= 1)).all()
+    assert funnel.filter(pl.col("step_kind").is_in(["optional", "alternative"]))["drop_off"].is_null().all()
+    shares = funnel.filter(pl.col("step_kind") == "alternative")["share_of_entry"].drop_nulls()
+    assert shares.sum() <= 1.0 + 1e-9
+
+    persona_id = ids["personas"].get(persona) if persona else None
+    direct = direct_cohorts(rows, ids)
+    if persona_id is not None:
+        direct = direct.filter(pl.col("persona_id") == persona_id)
+    pay = direct.filter(pl.col("next_step_id") == ids["steps"]["pay"]).height
+    assert funnel.filter(pl.col("label") == "Pays")["customers"].item() == pay
+    onwards = direct.filter(pl.col("next_stage_id") == ids["stages"]["return"]).height
+    assert funnel.filter(pl.col("kind") == "next_stage")["customers"].item() == onwards
+
+
+def test_changing_a_steps_kind_on_the_map_recomputes_the_journeys_cohorts(engine: Engine, tmp_path: Path) -> None:
+    """Making the optional step required (and the window longer) on a map import gives the rollup that
+    `refresh` rebuilds under the new map."""
+    _prepare(engine)
+    rows = [
+        ("c0", 0, ("buy", None), "saver"),
+        ("c0", 3_600, ("buy", "basket"), "saver"),
+        ("c0", 7_200, ("buy", "ask"), "saver"),
+        ("c0", 5 * 86_400, ("buy", "pay"), "saver"),
+        ("c1", 0, ("buy", None), None),
+        ("c1", 600, ("buy", "ask"), None),
+    ]
+    _import(engine, tmp_path / "events.csv", rows)
+    before = stored_cohorts(engine)
+    changed = MAP.replace("\n            kind: optional", "").replace(
+        f"conversion_window_days: {WINDOW_DAYS}", "conversion_window_days: 9"
+    )
+    with session_scope(engine) as session:
+        import_map(session, changed)
+    after = stored_cohorts(engine)
+    refresh(engine)
+    assert stored_cohorts(engine) == after != before
+    with session_scope(engine) as session:
+        import_map(session, MAP)
+    assert stored_cohorts(engine) == before
