@@ -30,9 +30,12 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    exists,
     func,
     literal,
+    or_,
     select,
+    tuple_,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
@@ -166,31 +169,41 @@ def _step_key(column: ColumnElement[Any]) -> ColumnElement[int]:
     return func.coalesce(column, NO_STEP)
 
 
-def _first_alternatives(entries: FromClause, steps: FromClause) -> FromClause:
-    """Per customer, stage and alternative group: the first alternative the customer reached."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=[entries.c.journey_id, entries.c.customer_id, entries.c.stage_id, steps.c.alternative_group],
-            order_by=[entries.c.entered_at, steps.c.position, steps.c.id],
-        )
-        .label("rank")
+def _first_alternatives(entries: FromClause, steps: Table) -> FromClause:
+    """Per customer, stage and alternative group: the first alternative the customer reached (earliest entry,
+    then the step's position). A correlated NOT EXISTS, so both lookups use the customer index."""
+    chosen, chosen_step = entries.alias("alternative"), steps.alias("alternative_step")
+    other, other_step = entries.alias("other_alternative"), steps.alias("other_step")
+    earlier = exists().where(
+        other.c.journey_id == chosen.c.journey_id,
+        other.c.customer_id == chosen.c.customer_id,
+        other.c.stage_id == chosen.c.stage_id,
+        other_step.c.id == other.c.step_id,
+        other_step.c.kind == StepKind.ALTERNATIVE.value,
+        other_step.c.alternative_group == chosen_step.c.alternative_group,
+        or_(
+            other.c.entered_at < chosen.c.entered_at,
+            and_(
+                other.c.entered_at == chosen.c.entered_at,
+                tuple_(other_step.c.position, other_step.c.id) < tuple_(chosen_step.c.position, chosen_step.c.id),
+            ),
+        ),
     )
-    ranked = (
+    return (
         select(
-            entries.c.journey_id,
-            entries.c.customer_id,
-            entries.c.stage_id,
-            entries.c.step_id,
-            entries.c.entered_at,
-            steps.c.alternative_group,
-            rank,
+            chosen.c.journey_id,
+            chosen.c.customer_id,
+            chosen.c.stage_id,
+            chosen.c.step_id,
+            chosen.c.entered_at,
+            chosen_step.c.alternative_group,
         )
-        .join_from(entries, steps, and_(steps.c.id == entries.c.step_id, steps.c.stage_id == entries.c.stage_id))
-        .where(steps.c.kind == StepKind.ALTERNATIVE.value)
-        .subquery("ranked")
+        .join_from(
+            chosen, chosen_step, and_(chosen_step.c.id == chosen.c.step_id, chosen_step.c.stage_id == chosen.c.stage_id)
+        )
+        .where(chosen_step.c.kind == StepKind.ALTERNATIVE.value, ~earlier)
+        .subquery("first_alternative")
     )
-    return select(ranked).where(ranked.c.rank == 1).subquery("first_alternative")
 
 
 def cohort_rows(

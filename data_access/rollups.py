@@ -191,13 +191,13 @@ def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None
 
 def _insert_cohorts(connection: Connection, journey_ids: Sequence[int] | None) -> None:
     entries = _table(StageEntry)
-    in_scope = entries.c.journey_id.in_(journey_ids) if journey_ids is not None else true()
     with _pairs(connection, journey_ids) as found:
         if found is None:
             return
         pairs, alternatives = found
-        scoped = select(entries).where(in_scope).subquery("scoped_entries")
-        rows = cohort_rows(scoped, pairs, dialect=connection.dialect.name, alternatives=alternatives)
+        # the table itself, not a subquery, so both sides of the join use its indexes; the pairs hold only
+        # the journeys in scope, so they scope the rows
+        rows = cohort_rows(entries, pairs, dialect=connection.dialect.name, alternatives=alternatives)
         connection.execute(insert(_table(CohortRollup)).from_select(COHORT_KEYS + COHORT_SUMS, union_all(*rows)))
 
 
@@ -307,9 +307,8 @@ def add_first_import_tallies(
     """
     _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
     _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
-    entries = _table(StageEntry)
-    written = select(entries).where(entries.c.journey_id.in_(journey_ids)).subquery("written_entries")
-    _add_cohorts_of(connection, [(written, 1)], journey_ids=journey_ids)
+    # the table itself, so the join uses its indexes; the pairs of `journey_ids` scope the rows
+    _add_cohorts_of(connection, [(_table(StageEntry), 1)], journey_ids=journey_ids)
 
 
 @contextmanager
