@@ -7,9 +7,11 @@ Three rules, each with its evidence, over one stage and one window (see `Detecti
 2. **Got worse** — a metric fell against the previous period of equal length, in its own direction, by
    more than `worsening_share` of the range its value can take (`metrics.value_span`: 5 % is 10 NPS
    points, 5 CSAT points, 0.3 on a 1–7 CES). Both periods need a value.
-3. **Drop-off stands out** — a step's drop-off (1 − customers reaching it ÷ customers reaching the step
-   before, the stage entry for the first step) is more than `drop_off_margin` (10 percentage points) above
-   the median drop-off of the stage's steps, and at least `min_base` customers reached the step before.
+3. **Drop-off stands out** — a required step's drop-off (1 − the cohort conversion from the required step
+   before, the stage entry for the first one) is more than `drop_off_margin` (10 percentage points) above
+   the median drop-off of the stage's required steps, and the cohort holds at least `min_base` customers.
+   Optional steps and alternatives are never drop-off: fewer customers chasing is not a loss, and a
+   "late" alternative is a share of the stage's entrants, not customers who left.
 
 Nothing here touches a database: frames in, one frame out, so every rule is tested on crafted frames.
 A finding carries the numbers behind it (value, target, previous value, change, the formula they are in
@@ -86,10 +88,13 @@ def _metric_findings(metrics: pl.LazyFrame, rules: DetectionRules) -> pl.LazyFra
 def drop_off_outliers(funnel: pl.DataFrame, rules: DetectionRules = DetectionRules()) -> pl.DataFrame:
     """Rule 3: steps whose drop-off is more than the margin above the median step drop-off of the stage.
 
-    `funnel` is `journey_map.stage_funnel`'s frame (kind, step_id, label, customers, drop_off, and
-    previous_customers). Returns the outlying step rows with `median_drop_off` added.
+    `funnel` is `journey_map.stage_funnel`'s frame (kind, step_id, step_kind, label, customers, drop_off,
+    and previous_customers: the cohort's size). Only required steps count. Returns the outlying step rows
+    with `median_drop_off` added.
     """
-    steps = funnel.lazy().filter(pl.col("kind") == "step", pl.col("drop_off").is_not_null())
+    steps = funnel.lazy().filter(
+        pl.col("kind") == "step", pl.col("step_kind") == "required", pl.col("drop_off").is_not_null()
+    )
     return (
         steps.with_columns(pl.col("drop_off").median().alias("median_drop_off"))
         .filter(

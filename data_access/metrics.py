@@ -8,7 +8,7 @@ thing on every page; how it reads on screen is `dashboard.format`'s job.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,8 +74,32 @@ FORMULA_LABELS: dict[str, str] = {
 
 
 def conversion(reached: int, previous: int) -> float | None:
-    """Customers reaching a stage ÷ customers reaching the one before; None when nobody reached that one."""
+    """A cohort's conversion: of the `previous` customers who first reached a stage or step (the cohort),
+    the `reached` who went on to the next within the window; None for an empty cohort. Since every
+    converted customer belongs to the cohort, it is never above 1."""
     return None if previous == 0 else reached / previous
+
+
+def median_from_histogram(counts: Mapping[int, int], bin_width: float) -> float | None:
+    """The median of durations counted in bins of `bin_width` (bin i holds [i·width, (i+1)·width)).
+
+    Each middle value is read as its bin's midpoint, so the result is within half a bin of the exact
+    median (the mean of the two middle values when the count is even). None when nothing was counted.
+    """
+    total = sum(count for count in counts.values() if count > 0)
+    if total == 0:
+        return None
+    wanted = sorted({(total - 1) // 2, total // 2})  # 0-based ranks of the middle value(s)
+    found: list[float] = []
+    seen = 0
+    for index in sorted(counts):
+        seen += max(counts[index], 0)
+        while wanted and wanted[0] < seen:
+            wanted.pop(0)
+            found.append((index + 0.5) * bin_width)
+    if total % 2:
+        return found[0]
+    return (found[0] + found[-1]) / 2
 
 
 # --- status against target ----------------------------------------------------------------------
@@ -208,7 +232,7 @@ def emotion_agg_expr(min_answers: int = 1) -> pl.Expr:
 
 
 def conversion_expr(reached: str, previous: str) -> pl.Expr:
-    """Customers reaching a step ÷ customers reaching the one before; null when nobody reached that one."""
+    """`conversion` over columns: the cohort's converted ÷ the cohort; null for an empty cohort."""
     return pl.when(pl.col(previous) > 0).then(pl.col(reached) / pl.col(previous)).otherwise(None)
 
 

@@ -51,6 +51,17 @@ class Lane(StrEnum):
     BACKSTAGE = "backstage"
 
 
+class StepKind(StrEnum):
+    """How a step counts in its stage's funnel."""
+
+    REQUIRED = "required"  # in the funnel: not reaching it is drop-off
+    OPTIONAL = "optional"  # shown as the share of the stage's entrants who take it, never drop-off
+    ALTERNATIVE = "alternative"  # one of a named group whose steps split the stage's entrants
+
+
+DEFAULT_CONVERSION_WINDOW_DAYS = 30
+
+
 class Measure(StrEnum):
     NPS = "nps"
     CSAT = "csat"
@@ -74,6 +85,10 @@ class Journey(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(120), default="")
     improves_id: Mapped[int | None] = mapped_column(ForeignKey("journeys.id", ondelete="SET NULL"))
+    # a customer converts to the next stage or step when they first reach it within this many days
+    conversion_window_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_CONVERSION_WINDOW_DAYS, server_default=str(DEFAULT_CONVERSION_WINDOW_DAYS)
+    )
 
     improves: Mapped[Journey | None] = relationship(remote_side=[id])
     stages: Mapped[list[Stage]] = relationship(
@@ -139,6 +154,9 @@ class Step(Base):
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default=StepKind.REQUIRED.value, server_default="required")
+    # the named group of an alternative step; NULL for required and optional steps
+    alternative_group: Mapped[str | None] = mapped_column(String(80))
 
     stage: Mapped[Stage] = relationship(back_populates="steps")
     touchpoint: Mapped[Touchpoint | None] = relationship()
@@ -343,6 +361,38 @@ class EntryRollup(Base):
     step_id: Mapped[int | None] = mapped_column(Integer)
     persona_id: Mapped[int | None] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
+
+
+class CohortRollup(Base):
+    """Cohort conversions: customers who first reached `from` on `day` and then `to` within the window.
+
+    `from` is (stage_id, step_id), step NULL for the stage itself; `to` is (next_stage_id, next_step_id).
+    Rows count customers by the whole number of COHORT_BIN_SECONDS it took them (`duration_bin`), so a
+    conversion over any range of entry days is a sum, and a median is read from the histogram to within
+    half a bin. The cohort's size is `rollup_entries_daily` for `from` on the same days. Which pairs exist
+    is set by the map: see `rollups.cohort_pairs`.
+    """
+
+    __tablename__ = "rollup_cohorts_daily"
+    __table_args__ = (
+        Index("ix_rollup_cohorts", "journey_id", "day"),
+        Index("ix_rollup_cohorts_stage", "journey_id", "stage_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    next_stage_id: Mapped[int] = mapped_column(Integer)
+    next_step_id: Mapped[int | None] = mapped_column(Integer)
+    persona_id: Mapped[int | None] = mapped_column(Integer)
+    duration_bin: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
+# width of a cohort duration bin: a quarter of a day
+COHORT_BIN_SECONDS = 6 * 3_600
 
 
 # --- review meetings ---------------------------------------------------------------------------

@@ -40,10 +40,27 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from data_access.bulk import bulk_load
+from data_access.cohort_rollup import (
+    COHORT_KEYS,
+    COHORT_SUMS,
+    cohort_rows,
+    pair_columns,
+    pair_rows,
+    read_pairs,
+)
 from data_access.metrics import SCALES
-from data_access.models import Base, EntryRollup, Event, EventRollup, Feedback, FeedbackRollup, StageEntry
+from data_access.models import (
+    Base,
+    CohortRollup,
+    EntryRollup,
+    Event,
+    EventRollup,
+    Feedback,
+    FeedbackRollup,
+    StageEntry,
+)
 
-ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup)
+ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup, CohortRollup)
 
 
 def _table(model: type[Base]) -> Table:
@@ -157,6 +174,62 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
             ENTRY_KEYS + ENTRY_SUMS, _entry_rollup_rows(entries, scope(entries.c.journey_id))
         )
     )
+    _insert_cohorts(connection, journey_ids)
+
+
+def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None = None) -> None:
+    """Rebuild the cohort rollup of these journeys (all when None) from the stored first entries.
+
+    For when the map changes which pairs exist or the conversion window; imports keep it current.
+    """
+    cohorts = _table(CohortRollup)
+    connection.execute(
+        delete(cohorts).where(cohorts.c.journey_id.in_(journey_ids) if journey_ids is not None else true())
+    )
+    _insert_cohorts(connection, journey_ids)
+
+
+def _insert_cohorts(connection: Connection, journey_ids: Sequence[int] | None) -> None:
+    entries = _table(StageEntry)
+    with _pairs(connection, journey_ids) as found:
+        if found is None:
+            return
+        pairs, alternatives = found
+        # the table itself, not a subquery, so both sides of the join use its indexes; the pairs hold only
+        # the journeys in scope, so they scope the rows
+        rows = cohort_rows(entries, pairs, dialect=connection.dialect.name, alternatives=alternatives)
+        connection.execute(insert(_table(CohortRollup)).from_select(COHORT_KEYS + COHORT_SUMS, union_all(*rows)))
+
+
+@contextmanager
+def _pairs(connection: Connection, journey_ids: Sequence[int] | None) -> Iterator[tuple[Table, bool] | None]:
+    """A scratch table of the cohort pairs the map defines for these journeys, and whether any leads to an
+    alternative; None when there are no pairs."""
+    pairs = read_pairs(connection, journey_ids=journey_ids)
+    if not pairs:
+        yield None
+        return
+    table = Table(f"atlas_scratch_{uuid.uuid4().hex[:12]}", MetaData(), *pair_columns(), prefixes=["TEMPORARY"])
+    table.create(connection)
+    connection.execute(insert(table), pair_rows(connection, pairs))
+    yield table, any(pair.alternative_group is not None for pair in pairs)
+    table.drop(connection)
+
+
+def _add_cohorts_of(
+    connection: Connection, weighted: Sequence[tuple[FromClause, int]], *, journey_ids: Sequence[int]
+) -> None:
+    """Add the cohort rows of each (entries, weight): entries hold all of a customer's first entries or none."""
+    with _pairs(connection, journey_ids) as found:
+        if found is not None:
+            pairs, alternatives = found
+            dialect = connection.dialect.name
+            rows = [
+                row
+                for entries, w in weighted
+                for row in cohort_rows(entries, pairs, dialect=dialect, weight=w, alternatives=alternatives)
+            ]
+            _merge_additive(connection, _table(CohortRollup), COHORT_KEYS, COHORT_SUMS, union_all(*rows))
 
 
 def add_to_rollups(
@@ -206,8 +279,8 @@ def add_event_tallies(
     if journey_ids is not None and not journeys_have_entries(connection, journey_ids):
         if entry_days is None:
             entry_days = _entry_rollup_rows(first_entries.subquery(), true())
-        add_first_import_tallies(connection, days=days, entry_days=entry_days)
         _insert_entries(connection, first_entries, bulk=bulk)
+        add_first_import_tallies(connection, days=days, entry_days=entry_days, journey_ids=journey_ids)
         return
     _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
     _merge_first_entries(connection, first_entries, bulk=bulk)
@@ -224,14 +297,18 @@ def add_first_import_tallies(
     *,
     days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
     entry_days: Select[tuple[object, ...]] | CompoundSelect[tuple[object, ...]],
+    journey_ids: Sequence[int],
 ) -> None:
     """Fold in the tallies of new events whose journeys had no first entries, once the caller has written
     the new first entries into `stage_entries` itself: only the daily rollups change.
 
     `days` and `entry_days` are as for `add_event_tallies`; `entry_days` counts exactly the entries written.
+    The cohorts come from the `journey_ids`' entries now stored, which are exactly the new ones.
     """
     _merge_additive(connection, _table(EventRollup), EVENT_KEYS, EVENT_SUMS, days)
     _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, entry_days)
+    # the table itself, so the join uses its indexes; the pairs of `journey_ids` scope the rows
+    _add_cohorts_of(connection, [(_table(StageEntry), 1)], journey_ids=journey_ids)
 
 
 @contextmanager
@@ -330,6 +407,9 @@ def _replace_entries(connection: Connection, stored: Table, merged: Table, *, bu
         _entry_rollup_rows(stored, true(), weight=-1), _entry_rollup_rows(merged, true(), weight=1)
     ).subquery()
     _merge_additive(connection, _table(EntryRollup), ENTRY_KEYS, ENTRY_SUMS, select(*changes.c))
+    # a customer's cohort rows follow from their first entries alone: take back the old, add the new
+    journey_ids = list(connection.execute(select(merged.c.journey_id).distinct()).scalars())
+    _add_cohorts_of(connection, [(stored, -1), (merged, 1)], journey_ids=journey_ids)
     connection.execute(delete(entries).where(entries.c.id.in_(select(stored.c.id))))
     _insert_entries(connection, select(*(merged.c[c] for c in ENTRY_COLUMNS)), bulk=bulk)
 

@@ -85,15 +85,20 @@ funnel_column, timing_column = st.columns([3, 1])
 outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
 funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
 timing = data.time_to_next
+window = data.funnel["window_days"].drop_nulls().to_list()
+window_text = f"within {window[0]} days" if window else "within the journey's window"
 timing_column.metric(
     "Median time to next stage",
     "last stage"
     if timing.next_stage_slug is None
     else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
-    help="Median days between entering this stage in the period and first entering the next one afterwards.",
+    help="Median time between first entering this stage in the period and first entering the next one, "
+    f"over the customers who did so {window_text}; read from quarter-day bins, so within 3 hours.",
 )
-timing_column.caption(f"Over {timing.customers:,} customers who moved on. Drop-off stands out when it is more than "
-                      "10 points above the median drop-off of the stage's steps.")  # fmt: skip
+timing_column.caption(f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the "
+                      "customers who first reached a stage or step in the period. Drop-off (required steps "
+                      "only) stands out when it is more than 10 points above the median of the stage's "
+                      "required steps.")  # fmt: skip
 
 st.header("Where it hurts")
 journey_map.findings(data)

@@ -108,32 +108,50 @@ def metric_trend(
 
 # the funnel's x axis reaches this many times its longest bar, so that bar's label fits beside it
 LABEL_ROOM = 1.8
-# how a funnel row's drop-off compares with the stage's other steps, in the legend and the tooltip
-DROP_OFF_WORDS = ("in line with the other steps", "stands out")
+# how a funnel row's drop-off compares with the stage's other steps, in the legend and the tooltip; the
+# third word is for optional steps and alternatives, which are never drop-off
+DROP_OFF_WORDS = ("in line with the other steps", "stands out", "optional or alternative: never drop-off")
+
+
+def _percent(column: str) -> pl.Expr:
+    return format.value_expr(pl.col(column), pl.lit(Formula.CONVERSION.value))
 
 
 def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
-    """Customers at the stage entry, each step and the next stage, as bars labelled with conversion.
+    """Customers at the stage entry, each step and the next stage, as bars labelled with their cohort share.
 
-    `funnel`: `journey_map.stage_funnel`. Steps whose drop-off stands out (`outlier_steps`) are drawn in the
-    'bad' colour and named in the tooltip; the rest in the neutral measured colour.
+    `funnel`: `journey_map.stage_funnel`. A required step is labelled with its conversion from the required
+    step before it; an optional step with the share of the stage's entrants who took it; an alternative
+    with its share of the split; the next stage with the conversion from the stage; the axis names the
+    journey's conversion window. Required steps whose drop-off stands out (`outlier_steps`) are drawn in the 'bad'
+    colour and named in the tooltip; optional steps and alternatives in a muted colour, never as drop-off.
     """
     stands_out = pl.col("step_id").is_in(outlier_steps).fill_null(False)
+    not_funnel = pl.col("step_kind").is_in(["optional", "alternative"]).fill_null(False)
+    windows = funnel["window_days"].drop_nulls().to_list() if "window_days" in funnel.columns else []
+    window_days: int | None = int(windows[0]) if windows else None
     shown = funnel.with_columns(
         stands_out.alias("stands_out"),
-        pl.when(stands_out).then(pl.lit(DROP_OFF_WORDS[1])).otherwise(pl.lit(DROP_OFF_WORDS[0])).alias("drop_off_is"),
-        pl.when(pl.col("conversion").is_null())
+        pl.when(not_funnel)
+        .then(pl.lit(DROP_OFF_WORDS[2]))
+        .when(stands_out)
+        .then(pl.lit(DROP_OFF_WORDS[1]))
+        .otherwise(pl.lit(DROP_OFF_WORDS[0]))
+        .alias("drop_off_is"),
+        pl.when(pl.col("step_kind") == "optional")
+        .then(pl.format("taken by {} of entrants", _percent("share_of_entry")))
+        .when(pl.col("step_kind") == "alternative")
+        .then(pl.format("{} of entrants · one of '{}'", _percent("share_of_entry"), "group"))
+        .when(pl.col("conversion").is_null())
         .then(pl.lit(""))
-        .otherwise(
-            pl.format(
-                "{} of entrants · {} of the row above",
-                format.value_expr(pl.col("share_of_entry"), pl.lit(Formula.CONVERSION.value)),
-                format.value_expr(pl.col("conversion"), pl.lit(Formula.CONVERSION.value)),
-            )
-        )
+        .when(pl.col("kind") == "next_stage")
+        .then(pl.format("{} of entrants", _percent("conversion")))
+        .otherwise(pl.format("{} of '{}'", _percent("conversion"), "from_label"))
         .alias("conversion_label"),
         pl.when(pl.col("kind") == "next_stage")
         .then(pl.format("→ {}", "label"))
+        .when(pl.col("step_kind") == "optional")
+        .then(pl.format("{} (optional)", "label"))
         .otherwise(pl.col("label"))
         .alias("row_label"),
     )
@@ -144,21 +162,26 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         alt.Tooltip("row_label:N", title="Reached"),
         alt.Tooltip("customers:Q", title="Customers", format=","),
         alt.Tooltip("conversion:Q", title="Conversion", format=format.chart_formats(Formula.CONVERSION)[1]),
+        alt.Tooltip(
+            "share_of_entry:Q", title="Of the stage's entrants", format=format.chart_formats(Formula.CONVERSION)[1]
+        ),
         alt.Tooltip("drop_off:Q", title="Drop-off", format=format.chart_formats(Formula.DROP_OFF)[1]),
         alt.Tooltip("drop_off_is:N", title="Drop-off"),
     ]
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        # room right of the longest bar for its label ("100.0% of entrants · 100.0% of the row above")
+        # room right of the longest bar for its label ("92.3% of 'Books the installation'")
         x=alt.X(
             "customers:Q",
-            title="Customers who first reached it in the period",
+            title=f"Customers of the period's cohorts who reached it within {window_days} days"
+            if window_days is not None
+            else "Customers who first reached it in the period",
             scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
         ),
         color=alt.Color(
             "drop_off_is:N",
             title="Drop-off",
-            scale=alt.Scale(domain=list(DROP_OFF_WORDS), range=[MEASURED, BAD]),
+            scale=alt.Scale(domain=list(DROP_OFF_WORDS), range=[MEASURED, BAD, MUTED_INK]),
             legend=alt.Legend(orient="bottom"),
         ),
         tooltip=tooltip,

@@ -39,7 +39,7 @@ MUTED = (82, 96, 109)
 HEADING_FILL = (236, 239, 243)
 # landscape A4 in millimetres, margins included
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 297.0, 210.0, 12.0
-MAX_STEP_COLUMNS = 5  # beyond this, lanes are listed per step instead of drawn as columns
+MAX_STEP_COLUMNS = 6  # beyond this, lanes are listed per step instead of drawn as columns
 
 DETAIL_LANES = {
     "action": "Customer actions",
@@ -249,6 +249,7 @@ def _lanes(pdf: _Report, data: JourneyMapData, lanes: dict[str, str], *, size: f
     cards = {(lane, step): lines for lane, step, lines in texts.agg("text").iter_rows()}
     step_ids, step_names = steps["step_id"].to_list(), steps["step_name"].to_list()
     if len(step_ids) <= MAX_STEP_COLUMNS:
+        size -= 0.5 * max(len(step_ids) - 5, 0)  # a sixth, narrower column: a smaller type keeps it on the page
         rows = [
             [title, *("\n".join(f"• {line}" for line in cards.get((lane, step), [])) for step in step_ids)]
             for lane, title in lanes.items()

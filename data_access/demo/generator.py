@@ -50,7 +50,7 @@ from data_access.demo.parameters import (
 )
 from data_access.mapfile import MapFile
 from data_access.metrics import SCALES
-from data_access.models import Channel, Journey, Measure, Persona, Stage, Step, Touchpoint
+from data_access.models import Channel, Journey, Measure, Persona, Stage, Step, StepKind, Touchpoint
 
 N_STAGES = len(STAGES)
 N_CHANNELS = len(CHANNELS)
@@ -74,6 +74,10 @@ class Shape:
     max_steps: int
     steps_per_stage: np.ndarray  # (stages,)
     visit_share: np.ndarray  # (stages, max_steps), 0 beyond the stage's steps
+    alternative_group: np.ndarray  # (stages, max_steps) index of the step's alternative group or -1
+    alternative_low: np.ndarray  # (stages, max_steps) an alternative is taken when its group's draw
+    alternative_high: np.ndarray  # falls in [low, high): exactly one of a group, shares its visit_share
+    group_position: np.ndarray  # (groups,) position of the group's first step in its stage
     step_event_type: np.ndarray  # (stages, max_steps) index into event_types
     step_touchpoint: np.ndarray  # (stages, max_steps) index into touchpoints or -1
     touchpoint_channel: np.ndarray  # (touchpoints,)
@@ -136,6 +140,24 @@ def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Mapping[str,
             step_event_type[s, j] = event_types.index(settings.event_type)
             if step.touchpoint is not None:
                 step_touchpoint[s, j] = touchpoint_keys.index((stage.slug, step.touchpoint))
+    alternative_group = np.full((N_STAGES, max_steps), -1)
+    alternative_low = np.zeros((N_STAGES, max_steps))
+    alternative_high = np.zeros((N_STAGES, max_steps))
+    group_index: dict[tuple[int, str], int] = {}
+    group_position: list[int] = []
+    for s, stage in enumerate(journey.stages):
+        for j, step in enumerate(stage.steps):
+            if step.kind != StepKind.ALTERNATIVE or step.group is None:
+                continue
+            if (s, step.group) not in group_index:
+                group_index[s, step.group] = len(group_position)
+                group_position.append(j)
+            g = group_index[s, step.group]
+            taken = alternative_high[alternative_group == g].max(initial=0.0)
+            alternative_group[s, j] = g
+            alternative_low[s, j], alternative_high[s, j] = taken, taken + visit_share[s, j]
+    if (alternative_high > 1 + 1e-9).any() or (alternative_group[:, 0] >= 0).any():
+        raise ValueError("an alternative group's shares add up to more than 1, or a stage starts with one")
     touchpoint_channel = np.array([CHANNELS.index(channel_of[key]) for key in touchpoint_keys])
     cell_touchpoint = np.full((N_STAGES, N_CHANNELS), -1)
     for i, (stage_slug, _) in reversed(list(enumerate(touchpoint_keys))):
@@ -190,6 +212,10 @@ def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Mapping[str,
         max_steps=max_steps,
         steps_per_stage=steps_per_stage,
         visit_share=visit_share,
+        alternative_group=alternative_group,
+        alternative_low=alternative_low,
+        alternative_high=alternative_high,
+        group_position=np.array(group_position, dtype=np.int64),
         step_event_type=step_event_type,
         step_touchpoint=step_touchpoint,
         touchpoint_channel=touchpoint_channel,
@@ -305,6 +331,17 @@ def _generate_events(rng: np.random.Generator, shape: Shape, *, customers: int, 
     visited = (positions <= last_step[:, None]) & (
         (positions == 0) | (rng.random((len(cust), shape.max_steps)) < shape.visit_share[stage])
     )
+    # an alternative group: whoever gets as far as its first step takes exactly one of its steps
+    group = shape.alternative_group[stage]
+    if len(shape.group_position):
+        # drawn from a generator of its own, so the other draws (and the rest of the demo) stay as they were
+        choice = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # type: ignore[attr-defined]
+        draw = choice.random((len(cust), len(shape.group_position)))[
+            np.arange(len(cust))[:, None], np.maximum(group, 0)
+        ]
+        taken = (draw >= shape.alternative_low[stage]) & (draw < shape.alternative_high[stage])
+        reached = shape.group_position[np.maximum(group, 0)] <= last_step[:, None]
+        visited = np.where(group >= 0, taken & reached, visited)
 
     # one row per event: each visited step once, plus repeat visits
     row, step = np.nonzero(visited)

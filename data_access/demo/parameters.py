@@ -30,7 +30,9 @@ PERSONAS = ("budget-family", "remote-worker", "small-business", "digital-native"
 
 class StepEvents(NamedTuple):
     event_type: str
-    visit_share: float  # share of the stage's customers who take this step (in-stage drop-off comes on top)
+    # share of the stage's customers who take this step (in-stage drop-off comes on top); for the steps
+    # of an alternative group (see the map), the share of those reaching the group who take this one
+    visit_share: float
 
 
 # every step of the current journey, by stage and step slug
@@ -55,7 +57,9 @@ STEP_EVENTS: dict[str, dict[str, StepEvents]] = {
     "onboarding": {
         "book-installation": StepEvents("booking", 1.0),
         "chase-installation": StepEvents("call", 0.55),
-        "installation-visit": StepEvents("install", 0.9),
+        # alternatives: each customer who gets this far takes exactly one; their shares add up to 1
+        "installation-visit": StepEvents("install", 0.88),
+        "visit-rescheduled": StepEvents("install", 0.12),
         "activate-app": StepEvents("activation", 0.8),
         "first-week": StepEvents("usage", 0.7),
     },

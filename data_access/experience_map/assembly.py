@@ -302,8 +302,9 @@ def _conversion_headline(
     names = dict(zip(ordered["stage_id"], ordered["stage"], strict=True))
 
     def rate(frame: pl.DataFrame) -> tuple[float | None, int]:
-        counts = dict(zip(frame["stage_id"], frame["customers"], strict=True))
-        return metrics.conversion(counts.get(stage_id, 0), counts.get(before, 0)), counts.get(before, 0)
+        cohorts = dict(zip(frame["stage_id"], frame["customers"], strict=True))
+        converted = dict(zip(frame["stage_id"], frame["converted_in"], strict=True))
+        return metrics.conversion(converted.get(stage_id, 0), cohorts.get(before, 0)), cohorts.get(before, 0)
 
     value, base = rate(entrants)
     target = chosen["target"][0] if len(chosen) else None
@@ -316,7 +317,8 @@ def _conversion_headline(
         key="conversion",
         label=f"Conversion to {names[stage_id]}",
         definition=(
-            f"Customers first reaching {names[stage_id]} ÷ customers first reaching {names[before]}, in the period"
+            f"Of the customers who first reached {names[before]} in the period, the share who reached "
+            f"{names[stage_id]} within the journey's conversion window"
         ),
         value=value,
         previous=rate(previous_entrants)[0],
@@ -348,16 +350,18 @@ def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFr
 
 
 def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame) -> pl.DataFrame:
-    """Per stage: customers first reaching it in the period and the conversion from the stage before."""
+    """Per stage: customers first reaching it in the period, and the conversion from the stage before: of
+    that stage's cohort (its customers of the period), the share who reached this one within the window."""
     return (
         stages.sort("stage_position")
         .join(entrants, on="stage_id", how="left")
-        .with_columns(pl.col("customers").fill_null(0))
+        .with_columns(pl.col("customers", "converted_in").fill_null(0))
         .with_columns(
             pl.when(pl.col("customers").shift(1) > 0)
-            .then(pl.col("customers") / pl.col("customers").shift(1))
+            .then(pl.col("converted_in") / pl.col("customers").shift(1))
             .alias("conversion")
         )
+        .drop("converted_in")
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Executable, and_, func, or_, select
 
 from data_access.models import (
     Channel,
+    CohortRollup,
     EntryRollup,
     EventRollup,
     FeedbackRollup,
@@ -213,13 +214,32 @@ def events_by_cell(
 def entrants_by_stage(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
-    """Customers whose first entry into each stage fell in the period."""
+    """Per stage: customers whose first entry fell in the period (`customers`, the stage's cohort) and of
+    the stage before's cohort those who reached this stage within the journey's window (`converted_in`)."""
     r = EntryRollup
     conditions = [r.journey_id == journey_id, r.step_id.is_(None), r.day >= period.start, r.day <= period.end]
     if persona_id is not None:
         conditions.append(r.persona_id == persona_id)
     query = select(r.stage_id, func.sum(r.customers)).where(and_(*conditions)).group_by(r.stage_id)
-    return _frame(connection, query, {"stage_id": pl.Int64, "customers": pl.Int64})
+    entrants = _frame(connection, query, {"stage_id": pl.Int64, "customers": pl.Int64})
+    c = CohortRollup
+    moved = [
+        c.journey_id == journey_id,
+        c.step_id.is_(None),
+        c.next_step_id.is_(None),
+        c.day >= period.start,
+        c.day <= period.end,
+    ]
+    if persona_id is not None:
+        moved.append(c.persona_id == persona_id)
+    converted = _frame(
+        connection,
+        select(c.next_stage_id, func.sum(c.customers)).where(and_(*moved)).group_by(c.next_stage_id),
+        {"stage_id": pl.Int64, "converted_in": pl.Int64},
+    )
+    return entrants.join(converted, on="stage_id", how="full", coalesce=True).with_columns(
+        pl.col("customers", "converted_in").fill_null(0)
+    )
 
 
 def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None = None) -> pl.DataFrame:

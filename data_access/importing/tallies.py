@@ -130,7 +130,7 @@ class EventTally:
         self.staging.wait()
         counted_days = select(*(entry_days.c[c] for c in ENTRY_KEYS + ENTRY_SUMS))
         if direct:
-            add_first_import_tallies(connection, days=days, entry_days=counted_days)
+            add_first_import_tallies(connection, days=days, entry_days=counted_days, journey_ids=journey_ids)
             return
         add_event_tallies(
             connection,

@@ -44,23 +44,106 @@ def without_repeats(definitions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def with_conversion(funnel: pl.DataFrame) -> pl.DataFrame:
-    """Each funnel row's conversion from the row before, its drop-off, and its share of the stage's entrants."""
-    return (
-        funnel.lazy()
-        .with_columns(
-            pl.col("customers").shift(1).alias("previous_customers"),
-            pl.col("customers").first().alias("entered"),
+FUNNEL_COLUMNS = [
+    "kind",
+    "step_id",
+    "label",
+    "step_kind",
+    "group",
+    "order",
+    "customers",
+    "previous_customers",
+    "conversion",
+    "drop_off",
+    "share_of_entry",
+    "from_label",
+    "window_days",
+]
+
+
+def cohort_funnel(
+    stage: tuple[int, str],
+    steps: pl.DataFrame,
+    next_stage: tuple[int, str] | None,
+    conversions: pl.DataFrame,
+    stage_entrants: int,
+    window_days: int,
+) -> pl.DataFrame:
+    """The stage's funnel from its cohort conversions (`conversions.pair_conversions`).
+
+    Rows: the stage entry; each step in order; the next stage. A required step's conversion is from the
+    required step before it (the stage entry for the first), and its drop-off is 1 − conversion. An
+    optional or alternative step shows the share of the stage's entrants who took it within the window
+    (`share_of_entry`) and has no conversion and no drop-off. The next stage's conversion is from the
+    stage entry. `steps`: step_id, step_name, position, step_kind, group.
+    """
+    stage_id, stage_name = stage
+    found = {
+        (row["stage_id"], row["step_id"], row["next_stage_id"], row["next_step_id"]): row
+        for row in conversions.iter_rows(named=True)
+    }
+
+    def pair(from_step: int | None, to_stage: int, to_step: int | None) -> tuple[int, int, float | None]:
+        row = found.get((stage_id, from_step, to_stage, to_step))
+        return (row["converted"], row["entrants"], row["conversion"]) if row else (0, 0, None)
+
+    rows: list[dict[str, object]] = [
+        {"kind": "stage", "label": stage_name, "customers": stage_entrants, "share_of_entry": 1.0}
+        if stage_entrants
+        else {"kind": "stage", "label": stage_name, "customers": 0}
+    ]
+    previous: tuple[int | None, str] = (None, stage_name)
+    for step in steps.sort("position").iter_rows(named=True):
+        customers, entrants, conversion = pair(
+            previous[0] if step["step_kind"] == "required" else None, stage_id, step["step_id"]
         )
-        .with_columns(
-            conversion_expr("customers", "previous_customers").alias("conversion"),
+        row: dict[str, object] = {
+            "kind": "step",
+            "step_id": step["step_id"],
+            "label": step["step_name"],
+            "step_kind": step["step_kind"],
+            "group": step["group"],
+            "customers": customers,
+            "previous_customers": entrants,
+            "from_label": previous[1] if step["step_kind"] == "required" else stage_name,
+        }
+        if step["step_kind"] == "required":
+            row |= {"conversion": conversion, "drop_off": None if conversion is None else 1.0 - conversion}
+            previous = (step["step_id"], step["step_name"])
+        else:
+            row["share_of_entry"] = customers / stage_entrants if stage_entrants else None
+        rows.append(row)
+    if next_stage is not None:
+        customers, entrants, conversion = pair(None, next_stage[0], None)
+        rows.append(
+            {
+                "kind": "next_stage",
+                "label": next_stage[1],
+                "customers": customers,
+                "previous_customers": entrants,
+                "conversion": conversion,
+                "drop_off": None if conversion is None else 1.0 - conversion,
+                "share_of_entry": conversion,
+                "from_label": stage_name,
+            }
         )
-        .with_columns(
-            (1.0 - pl.col("conversion")).alias("drop_off"),
-            conversion_expr("customers", "entered").alias("share_of_entry"),
-        )
-        .drop("entered")
-        .collect()
+    schema = {
+        "kind": pl.String,
+        "step_id": pl.Int64,
+        "label": pl.String,
+        "step_kind": pl.String,
+        "group": pl.String,
+        "order": pl.Int64,
+        "customers": pl.Int64,
+        "previous_customers": pl.Int64,
+        "conversion": pl.Float64,
+        "drop_off": pl.Float64,
+        "share_of_entry": pl.Float64,
+        "from_label": pl.String,
+        "window_days": pl.Int64,
+    }
+    return pl.DataFrame(
+        [{**row, "order": order, "window_days": window_days} for order, row in enumerate(rows)], schema=schema
     )
 
 

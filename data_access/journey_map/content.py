@@ -78,6 +78,8 @@ STEP_SCHEMA: Schema = {
     "channel_name": pl.String,
     "channel_kind": pl.String,
     "moment_of_truth": pl.Boolean,
+    "step_kind": pl.String,
+    "group": pl.String,
 }
 
 
@@ -97,6 +99,8 @@ def stage_steps(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
             Channel.name,
             Channel.kind,
             Touchpoint.moment_of_truth,
+            Step.kind,
+            Step.alternative_group,
         )
         .outerjoin(Touchpoint, Touchpoint.id == Step.touchpoint_id)
         .outerjoin(Channel, Channel.id == Touchpoint.channel_id)

@@ -48,7 +48,7 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     """
     steps = stage_steps(connection, scope=scope)
     items = lane_items(connection, scope=scope)
-    funnel = stage_funnel(connection, scope=scope)
+    funnel = stage_funnel(connection, scope=scope, steps=steps)
     definitions = stage_metric_definitions(connection, scope=scope)
     metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)

@@ -9,27 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, literal, null, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
+from data_access.conversions import (
+    CohortSums,
+    conversion_window_days,
+    duration_histograms,
+    median_days_by_pair,
+    pair_conversions,
+)
 from data_access.journey_map.assembly import (
     FEEDBACK_FORMULAS,
+    cohort_funnel,
     evaluate_step_metrics,
     metric_components,
     summed,
-    with_conversion,
     without_repeats,
 )
-from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
+from data_access.journey_map.content import stage_steps
+from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.metrics import Formula, improvement_expr, status_expr
 from data_access.models import (
-    EntryRollup,
     EventRollup,
     FeedbackRollup,
     MetricDefinition,
     Stage,
-    StageEntry,
-    Step,
     Touchpoint,
 )
 from data_access.scope import Period, StageScope
@@ -44,124 +48,56 @@ class TimeToNextStage:
     customers: int
 
 
-FUNNEL_SCHEMA: Schema = {
-    "kind": pl.String,
-    "step_id": pl.Int64,
-    "label": pl.String,
-    "order": pl.Int64,
-    "customers": pl.Int64,
-}
+def stage_funnel(connection: Connection, *, scope: StageScope, steps: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The stage's cohort funnel over the period (see `assembly.cohort_funnel` for its rows and columns).
 
-
-def stage_funnel(
-    connection: Connection,
-    *,
-    scope: StageScope,
-) -> pl.DataFrame:
-    """Customers who first reached the stage, each of its steps, and the next stage, within the period.
-
-    Columns: kind ("stage" | "step" | "next_stage"), step_id, label, order, customers, conversion (÷ the
-    row before), drop_off. Read from `rollup_entries_daily`, so any period is exact.
+    Cohorts are the customers who first reached the stage or a step in the period; read from
+    `rollup_cohorts_daily` and `rollup_entries_daily`, so any period is exact. `steps`: `stage_steps`.
     """
-    stage_ids = [scope.stage_id] + ([scope.next_stage_id] if scope.next_stage_id is not None else [])
-    reached = (
-        select(EntryRollup.stage_id, EntryRollup.step_id, func.sum(EntryRollup.customers).label("customers"))
-        .where(
-            EntryRollup.journey_id == scope.journey_id,
-            EntryRollup.day.between(scope.period.start, scope.period.end),
-            EntryRollup.stage_id.in_(stage_ids),
-            persona_filter(EntryRollup.persona_id, scope.persona_id),
-        )
-        .group_by(EntryRollup.stage_id, EntryRollup.step_id)
-        .subquery()
-    )
-    whole_stage = select(
-        literal("stage").label("kind"),
-        null().label("step_id"),
-        Stage.name.label("label"),
-        literal(0).label("order"),
-        func.coalesce(reached.c.customers, 0),
-        Stage.id.label("stage_id"),
-    ).outerjoin(reached, and_(reached.c.stage_id == Stage.id, reached.c.step_id.is_(None)))
-    steps = (
-        select(
-            literal("step"),
-            Step.id,
-            Step.name,
-            Step.position + 1,
-            func.coalesce(reached.c.customers, 0),
-            Step.stage_id,
-        )
-        .select_from(Step)
-        .outerjoin(reached, reached.c.step_id == Step.id)
-        .where(Step.stage_id == scope.stage_id)
-    )
-    parts = [whole_stage.where(Stage.id == scope.stage_id), steps]
+    if steps is None:
+        steps = stage_steps(connection, scope=scope)
+    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id)
+    entrants = sums.entrants(connection, stage_ids=[scope.stage_id])
+    conversions = pair_conversions(sums.converted(connection, stage_ids=[scope.stage_id]), entrants)
+    stage_entrants = int(entrants.filter(pl.col("step_id").is_null())["entrants"].sum())
+    next_stage = None
     if scope.next_stage_id is not None:
-        parts.append(
-            select(
-                literal("next_stage"),
-                null(),
-                Stage.name,
-                literal(1_000_000),
-                func.coalesce(reached.c.customers, 0),
-                Stage.id,
-            )
-            .outerjoin(reached, and_(reached.c.stage_id == Stage.id, reached.c.step_id.is_(None)))
-            .where(Stage.id == scope.next_stage_id)
-        )
-    rows = [tuple(row)[:5] for part in parts for row in connection.execute(part).all()]
-    funnel = pl.DataFrame(rows, schema=FUNNEL_SCHEMA, orient="row").sort("order", "step_id")
-    return with_conversion(funnel.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias("order")))
+        name = connection.execute(select(Stage.name).where(Stage.id == scope.next_stage_id)).scalar_one()
+        next_stage = (scope.next_stage_id, name)
+    return cohort_funnel(
+        (scope.stage_id, scope.stage_name),
+        steps,
+        next_stage,
+        conversions,
+        stage_entrants,
+        conversion_window_days(connection, journey_id=scope.journey_id),
+    )
 
 
 def time_to_next_stage(connection: Connection, *, scope: StageScope) -> TimeToNextStage:
-    """Median days from entering the stage (in the period) to first entering the next stage afterwards.
-
-    Reads `stage_entries` through its `(journey_id, stage_id, entered_at)` index and its customer index;
-    only one number per customer who made the move leaves the database.
-    """
+    """Median days from first entering the stage (in the period) to first entering the next one, over the
+    cohort's customers who did so within the window; read from the duration histogram, to within
+    `conversions.MEDIAN_RESOLUTION_DAYS`."""
     return _time_to_next(connection, scope, scope.period)
 
 
 def _time_to_next(connection: Connection, scope: StageScope, period: Period) -> TimeToNextStage:
     if scope.next_stage_id is None:
         return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
-    here, there = aliased(StageEntry), aliased(StageEntry)
-    low, high = day_bounds(period)
-    pairs = frame(
+    histograms = duration_histograms(
         connection,
-        select(here.entered_at, there.entered_at)
-        .join(
-            there,
-            and_(
-                there.journey_id == here.journey_id,
-                there.customer_id == here.customer_id,
-                # `+ 0` keeps SQLite off the (journey, stage, entered_at) index here: that index turns the
-                # join into a range scan per customer; the customer index makes it one lookup each.
-                there.stage_id + 0 == scope.next_stage_id,
-                there.step_id.is_(None),
-                there.entered_at >= here.entered_at,
-            ),
-        )
-        .where(
-            here.journey_id == scope.journey_id,
-            here.stage_id == scope.stage_id,
-            here.step_id.is_(None),
-            here.entered_at >= low,
-            here.entered_at < high,
-            persona_filter(here.persona_id, scope.persona_id),
-        ),
-        {"entered_at": pl.Datetime("us"), "next_entered_at": pl.Datetime("us")},
-    )
-    days = pairs.select(
-        ((pl.col("next_entered_at") - pl.col("entered_at")).dt.total_seconds() / 86_400.0).alias("days")
-    )["days"]
-    median_days = days.median() if days.len() else None
+        journey_id=scope.journey_id,
+        period=period,
+        persona_id=scope.persona_id,
+        stage_ids=[scope.stage_id],
+    ).filter(pl.col("next_stage_id") == scope.next_stage_id)
+    medians = median_days_by_pair(histograms)
+    if medians.is_empty():
+        return TimeToNextStage(next_stage_slug=scope.next_stage_slug, median_days=None, customers=0)
     return TimeToNextStage(
         next_stage_slug=scope.next_stage_slug,
-        median_days=float(median_days) if isinstance(median_days, int | float) else None,
-        customers=days.len(),
+        median_days=medians["median_days"][0],
+        customers=int(medians["customers"][0]),
     )
 
 
@@ -275,25 +211,27 @@ def _events_daily(connection: Connection, scope: StageScope, period: Period) -> 
 
 
 def _entries_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    """Customers entering the stage (`reached`) and the stage before (`base`) per day."""
-    r = EntryRollup
-    previous = scope.previous_stage_id if scope.previous_stage_id is not None else -1
-    return frame(
-        connection,
-        select(
-            r.day,
-            func.sum(case((r.stage_id == scope.stage_id, r.customers), else_=0)),
-            func.sum(case((r.stage_id == previous, r.customers), else_=0)),
+    """Per cohort entry day: customers of the stage before's cohort (`base`) and those of them who reached
+    this stage within the window (`reached`), so conversion over any days is a sum of these."""
+    if scope.previous_stage_id is None:
+        return pl.DataFrame(schema={"day": pl.Date, "reached": pl.Int64, "base": pl.Int64})
+    sums = CohortSums(scope.journey_id, period, scope.persona_id)
+    base = (
+        sums.entrants(connection, stage_ids=[scope.previous_stage_id])
+        .filter(pl.col("step_id").is_null())
+        .select("day", pl.col("entrants").alias("base"))
+    )
+    reached = (
+        sums.converted(connection, stage_ids=[scope.previous_stage_id])
+        .filter(
+            pl.col("step_id").is_null(), pl.col("next_stage_id") == scope.stage_id, pl.col("next_step_id").is_null()
         )
-        .where(
-            r.journey_id == scope.journey_id,
-            r.day.between(period.start, period.end),
-            r.stage_id.in_([scope.stage_id, previous]),
-            r.step_id.is_(None),
-            persona_filter(r.persona_id, scope.persona_id),
-        )
-        .group_by(r.day),
-        {"day": pl.Date, "reached": pl.Int64, "base": pl.Int64},
+        .select("day", pl.col("converted").alias("reached"))
+    )
+    return (
+        base.join(reached, on="day", how="full", coalesce=True)
+        .select("day", pl.col("reached").fill_null(0), pl.col("base").fill_null(0))
+        .cast({"reached": pl.Int64, "base": pl.Int64})
     )
 
 

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from data_access.mapfile.errors import MapFileError, MapProblem
-from data_access.mapfile.schema import LANE_FIELDS, MAP_FILE_VERSION, RANGES, MapFile
+from data_access.mapfile.schema import LANE_FIELDS, MAP_FILE_VERSION, RANGES, MapFile, StepSpec
 from data_access.mapfile.yaml_io import Locator, format_path, load_yaml
-from data_access.models import Lane, Measure
+from data_access.models import Lane, Measure, StepKind
 
 
 def _schema_message(error: ErrorDetails) -> str:
@@ -104,6 +104,7 @@ def check_map(
                             f"unknown channel slug '{touchpoint.channel}' — known: {_known(channels)}",
                         )
                     )
+            problems.extend(_step_kind_problems(stage_at, stage.steps))
             for i, step in enumerate(stage.steps):
                 step_at = (*stage_at, "steps", i)
                 if step.touchpoint is not None and step.touchpoint not in touchpoints:
@@ -149,6 +150,40 @@ def check_map(
                         )
                     )
     problems.extend(_improvement_cycles(map_file))
+    return problems
+
+
+def _step_kind_problems(
+    stage_at: tuple[str | int, ...], steps: Sequence[StepSpec]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """An alternative names its group, only an alternative does, and a group has two steps or more."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    groups: dict[str, list[int]] = {}
+    for i, step in enumerate(steps):
+        step_at = (*stage_at, "steps", i)
+        if step.kind == StepKind.ALTERNATIVE and step.group is None:
+            problems.append(
+                ((*step_at, "kind"), f"alternative step '{step.slug}' names its group: add 'group: <name>'")
+            )
+        elif step.kind != StepKind.ALTERNATIVE and step.group is not None:
+            problems.append(
+                (
+                    (*step_at, "group"),
+                    f"group '{step.group}' on {step.kind.value} step '{step.slug}': only steps of "
+                    "kind 'alternative' belong to a group",
+                )
+            )
+        elif step.group is not None:
+            groups.setdefault(step.group, []).append(i)
+    for group, members in groups.items():
+        if len(members) == 1:
+            problems.append(
+                (
+                    (*stage_at, "steps", members[0], "group"),
+                    f"alternative group '{group}' has only step '{steps[members[0]].slug}': a group splits "
+                    "the stage's entrants between two or more steps",
+                )
+            )
     return problems
 
 

@@ -35,6 +35,7 @@ from data_access.models import (
     Persona,
     Stage,
     Step,
+    StepKind,
     Touchpoint,
 )
 
@@ -81,6 +82,8 @@ def read_map(session: Session) -> MapFile:
                     slug=step.slug,
                     name=step.name,
                     touchpoint=step.touchpoint.slug if step.touchpoint is not None else None,
+                    kind=StepKind(step.kind),
+                    group=step.alternative_group,
                     description=step.description,
                     lanes=LanesSpec.model_validate(lanes),
                 )
@@ -140,6 +143,7 @@ def read_map(session: Session) -> MapFile:
                 improves=journey.improves.slug if journey.improves is not None else None,
                 owner=journey.owner,
                 description=journey.description,
+                conversion_window_days=journey.conversion_window_days,
                 stages=[stage_spec(stage) for stage in sorted(journey.stages, key=lambda s: (s.position, s.slug))],
                 metrics=[metric_spec(metric) for metric in metrics_by_journey.get(journey.id, [])],
             )

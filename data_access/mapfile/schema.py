@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from data_access.metrics import Formula
-from data_access.models import ChannelKind, Direction, JourneyKind, Lane
+from data_access.models import DEFAULT_CONVERSION_WINDOW_DAYS, ChannelKind, Direction, JourneyKind, Lane, StepKind
 
 MAP_FILE_VERSION: Literal[1] = 1
 
@@ -99,9 +99,13 @@ class LanesSpec(_FileModel):
 
 
 class StepSpec(_FileModel):
+    """A step; `kind: alternative` steps name their `group`, whose steps split the stage's entrants."""
+
     slug: Slug
     name: Name
     touchpoint: Slug | None = None
+    kind: StepKind = StepKind.REQUIRED
+    group: Slug | None = None
     description: str = ""
     lanes: LanesSpec = LanesSpec()
 
@@ -144,6 +148,8 @@ class JourneySpec(_FileModel):
     improves: Slug | None = None
     owner: Owner = ""
     description: str = ""
+    # days within which reaching the next stage or step counts as converting
+    conversion_window_days: int = Field(default=DEFAULT_CONVERSION_WINDOW_DAYS, ge=1, le=366)
     stages: list[StageSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list)
 

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from data_access.cohort_rollup import CohortPair, read_pairs
 from data_access.mapfile.checks import check_map, parse_located, raise_problems, repeated_metrics
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import JourneySpec, MapFile, MapImportSummary, StageSpec
 from data_access.mapfile.yaml_io import format_path
 from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
+from data_access.rollups import rebuild_cohorts
 
 
 def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImportSummary:
@@ -43,9 +45,19 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
     )
     raise_problems(source, locator, problems)
     try:
+        conversions_before = _conversion_shape(session)
         with session.no_autoflush:
             summary = _write_map(session, map_file, stored_channels, stored_personas, stored_journeys)
         session.flush()
+        conversions_after = _conversion_shape(session)
+        changed = [
+            journey_id
+            for journey_id, shape in conversions_before.items()
+            if conversions_after.get(journey_id, shape) != shape
+        ]
+        if changed:
+            # the stored first entries stay; which conversions they make depends on the map
+            rebuild_cohorts(session.connection(), journey_ids=changed)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc
@@ -54,6 +66,16 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
         for loc, message in repeated_metrics(map_file)
     ]
     return dataclasses.replace(summary, warnings=warnings)
+
+
+def _conversion_shape(session: Session) -> dict[int, tuple[int, frozenset[CohortPair]]]:
+    """Per stored journey, what its cohort rollup depends on in the map: the window and the pairs."""
+    connection = session.connection()
+    windows = dict(connection.execute(select(Journey.id, Journey.conversion_window_days)).tuples().all())
+    pairs: dict[int, set[CohortPair]] = {journey_id: set() for journey_id in windows}
+    for pair in read_pairs(connection):
+        pairs[pair.journey_id].add(pair)
+    return {journey_id: (window, frozenset(pairs[journey_id])) for journey_id, window in windows.items()}
 
 
 def _write_map(
@@ -100,6 +122,7 @@ def _write_map(
             updated.append(journey_spec.slug)
         journey.name, journey.kind = journey_spec.name, journey_spec.kind.value
         journey.owner, journey.description = journey_spec.owner, journey_spec.description
+        journey.conversion_window_days = journey_spec.conversion_window_days
         journey.stages = [_write_stage(journey, position, spec, channels, personas, counts)
                           for position, spec in enumerate(journey_spec.stages)]  # fmt: skip
         written.append((journey, journey_spec))
@@ -151,6 +174,7 @@ def _write_stage(
         step = stored_steps.get(step_spec.slug) or Step(slug=step_spec.slug)
         step.name, step.position, step.description = step_spec.name, step_position, step_spec.description
         step.touchpoint = by_slug[step_spec.touchpoint] if step_spec.touchpoint is not None else None
+        step.kind, step.alternative_group = step_spec.kind.value, step_spec.group
         step.lane_items = [
             LaneItem(
                 lane=lane.value,

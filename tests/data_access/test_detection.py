@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.format import finding_evidence
 from data_access.detection import DetectionRules, detect_pain_points, drop_off_outliers
-from data_access.journey_map.assembly import with_conversion
+from data_access.journey_map.assembly import cohort_funnel
 from data_access.journey_map.content import LANE_SCHEMA, STEP_SCHEMA
 
 STEPS = pl.DataFrame(
@@ -22,20 +22,40 @@ STEPS = pl.DataFrame(
                 "step_name", "position", "touchpoint_id"}).select(list(STEP_SCHEMA))  # fmt: skip
 
 
-def funnel(customers: list[int]) -> pl.DataFrame:
-    """A stage entry row followed by one row per step, as `stage_funnel` returns them."""
-    kinds = ["stage"] + ["step"] * (len(customers) - 1)
-    frame = pl.DataFrame(
+STAGE = 99
+
+
+def funnel(customers: list[int], kinds: str = "") -> pl.DataFrame:
+    """A stage entry (customers[0]) and one step per further count, as `stage_funnel` returns them.
+
+    `kinds` gives each step's kind by letter (r required, o optional, a alternative of group "visit"),
+    all required when empty. A required step's count is the cohort of the required step before (or the
+    stage entry) that reached it; an optional or alternative step's, the stage's entrants who took it.
+    """
+    kinds = kinds or "r" * (len(customers) - 1)
+    names = {"r": "required", "o": "optional", "a": "alternative"}
+    steps = pl.DataFrame(
         {
-            "kind": kinds,
-            "step_id": [None, *range(1, len(customers))],
-            "label": ["Stage", *"ABCDEFG"[: len(customers) - 1]],
-            "order": list(range(len(customers))),
-            "customers": customers,
-        },
-        schema={"kind": pl.String, "step_id": pl.Int64, "label": pl.String, "order": pl.Int64, "customers": pl.Int64},
+            "step_id": list(range(1, len(customers))),
+            "step_name": list("ABCDEFG"[: len(customers) - 1]),
+            "position": list(range(len(customers) - 1)),
+            "step_kind": [names[k] for k in kinds],
+            "group": ["visit" if k == "a" else None for k in kinds],
+        }
     )
-    return with_conversion(frame)
+    rows = []
+    previous: tuple[int | None, int] = (None, customers[0])
+    for step_id, (kind, count) in enumerate(zip(kinds, customers[1:], strict=True), start=1):
+        start = previous if kind == "r" else (None, customers[0])
+        rows.append((STAGE, start[0], STAGE, step_id, count, start[1], count / start[1]))
+        if kind == "r":
+            previous = (step_id, count)
+    conversions = pl.DataFrame(
+        rows,
+        schema=["stage_id", "step_id", "next_stage_id", "next_step_id", "converted", "entrants", "conversion"],
+        orient="row",
+    )
+    return cohort_funnel((STAGE, "Stage"), steps, None, conversions, customers[0], 30)
 
 
 def step_metric(step_id: int, *, value: float | None, previous: float | None, target: float = 20.0,
@@ -85,6 +105,36 @@ def test_drop_off_needs_enough_customers_before() -> None:
     """The same shape with 20 customers at the start is too small to call."""
     assert drop_off_outliers(funnel([20, 20, 18, 9, 7])).is_empty()
     assert drop_off_outliers(funnel([20, 20, 18, 9, 7]), DetectionRules(min_base=5))["label"].to_list() == ["C"]
+
+
+def test_optional_steps_and_alternatives_are_never_drop_off() -> None:
+    """A chasing step taken by 30 % and a 'late' alternative taken by 8 % of the entrants sit among required
+    steps losing 10 % each: neither is a finding, and they do not pull the required steps' median."""
+    with_others = funnel([1000, 900, 300, 810, 920, 80, 729], kinds="roraar")
+    assert with_others.filter(pl.col("step_kind") != "required")["drop_off"].is_null().all()
+    assert with_others.filter(pl.col("label") == "B")["share_of_entry"].item() == pytest.approx(0.3)
+    assert drop_off_outliers(with_others).is_empty()
+    # a required step that loses half of its cohort still stands out beside them
+    hurting = funnel([1000, 900, 300, 450, 920, 80, 405], kinds="roraar")
+    outliers = drop_off_outliers(hurting)
+    assert outliers["label"].to_list() == ["C"]
+    assert outliers["median_drop_off"][0] == pytest.approx(0.1)
+
+
+def test_a_late_alternative_is_a_split_not_a_finding() -> None:
+    """Delivered on time 92 %, late 8 %: the shares add up to at most 100 % and nothing is detected."""
+    split = funnel([500, 500, 460, 40], kinds="raa")
+    shares = split.filter(pl.col("step_kind") == "alternative")["share_of_entry"]
+    assert shares.to_list() == pytest.approx([0.92, 0.08]) and shares.sum() <= 1.0
+    found = detect_pain_points(
+        step_metrics=pl.DataFrame([step_metric(1, value=30.0, previous=30.0)]),
+        touchpoint_metrics=NO_TOUCHPOINT_METRICS,
+        funnel=split,
+        steps=STEPS,
+        lane_items=NO_ITEMS,
+        rules=DetectionRules(min_base=5),
+    )
+    assert found.filter(pl.col("reason") == "drop-off stands out").is_empty()
 
 
 def test_even_drop_off_finds_nothing() -> None:

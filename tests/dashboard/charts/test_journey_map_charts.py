@@ -9,8 +9,8 @@ import polars as pl
 
 from dashboard import format
 from dashboard.charts import journey_map as charts
-from dashboard.charts.palette import ASSUMED, BAD, MEASURED
-from data_access.journey_map.assembly import with_conversion
+from dashboard.charts.palette import ASSUMED, BAD, MEASURED, MUTED_INK
+from data_access.journey_map.assembly import cohort_funnel
 
 
 def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,28 +76,49 @@ def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
 
 
 def test_step_funnel_marks_outlying_steps() -> None:
-    """Rows keep the funnel's order; the outlying step is in the 'bad' colour; conversion labels the bars."""
-    funnel = with_conversion(
-        pl.DataFrame(
-            {
-                "kind": ["stage", "step", "step", "next_stage"],
-                "step_id": [None, 1, 2, None],
-                "label": ["Buy", "Browse", "Cart", "Use"],
-                "order": [0, 1, 2, 3],
-                "customers": [100, 90, 30, 20],
-            }
-        )
+    """Rows keep the funnel's order; the outlying required step is in the 'bad' colour, the optional step in
+    the muted one; each bar says its cohort share; the axis names the conversion window."""
+    steps = pl.DataFrame(
+        {
+            "step_id": [1, 2, 3],
+            "step_name": ["Browse", "Chat", "Cart"],
+            "position": [0, 1, 2],
+            "step_kind": ["required", "optional", "required"],
+            "group": [None, None, None],
+        }
     )
-    spec = charts.step_funnel(funnel, outlier_steps=[2]).to_dict()
+    conversions = pl.DataFrame(
+        [(7, None, 7, 1, 90, 100, 0.9), (7, None, 7, 2, 30, 100, 0.3), (7, 1, 7, 3, 30, 90, 1 / 3),
+         (7, None, 8, None, 20, 100, 0.2)],
+        schema=["stage_id", "step_id", "next_stage_id", "next_step_id", "converted", "entrants", "conversion"],
+        orient="row",
+    )  # fmt: skip
+    funnel = cohort_funnel((7, "Buy"), steps, (8, "Use"), conversions, 100, 30)
+    spec = charts.step_funnel(funnel, outlier_steps=[3]).to_dict()
     bars, labels = layers(spec)
-    assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Cart", "→ Use"]
-    assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD]
+    assert bars["encoding"]["y"]["sort"] == ["Buy", "Browse", "Chat (optional)", "Cart", "→ Use"]
+    assert bars["encoding"]["color"]["scale"]["range"] == [MEASURED, BAD, MUTED_INK]
+    assert bars["encoding"]["x"]["title"] == "Customers of the period's cohorts who reached it within 30 days"
     # the longest bar leaves room beside it for its label
     assert bars["encoding"]["x"]["scale"]["domain"] == [0, 180.0]
     # the legend names what the colours mean, not "false" and "true"
-    assert bars["encoding"]["color"]["scale"]["domain"] == ["in line with the other steps", "stands out"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == [
+        "in line with the other steps",
+        "stands out",
+        "optional or alternative: never drop-off",
+    ]
     rows = spec["datasets"][spec["data"]["name"]]
-    assert [row["stands_out"] for row in rows] == [False, False, True, False]
-    assert [row["drop_off_is"] for row in rows][1:3] == ["in line with the other steps", "stands out"]
-    assert rows[2]["conversion_label"] == "30.0% of entrants · 33.3% of the row above"
+    assert [row["stands_out"] for row in rows] == [False, False, False, True, False]
+    assert [row["drop_off_is"] for row in rows][1:4] == [
+        "in line with the other steps",
+        "optional or alternative: never drop-off",
+        "stands out",
+    ]
+    assert [row["conversion_label"] for row in rows] == [
+        "",
+        "90.0% of 'Buy'",
+        "taken by 30.0% of entrants",
+        "33.3% of 'Browse'",
+        "20.0% of entrants",
+    ]
     assert labels["encoding"]["text"]["field"] == "conversion_label"

@@ -100,7 +100,7 @@ def test_demo_has_the_whole_map(engine: Engine) -> None:
         assert future.improves_id == current.id
         for journey in (current, future):
             assert [s.slug for s in journey.stages] == STAGE_SLUGS
-            assert all(3 <= len(s.steps) <= 5 for s in journey.stages if journey is current)
+            assert all(3 <= len(s.steps) <= 6 for s in journey.stages if journey is current)
         channels = {c.slug: c.kind for c in session.scalars(select(Channel))}
         assert channels == {
             "web": "digital",
@@ -176,6 +176,45 @@ def test_every_comment_belongs_to_the_step_it_is_attached_to(engine: Engine) -> 
         assert written_channel in (None, channel), comment
     assert {stage for stage, *_ in rows} == set(STAGE_SLUGS)
     assert any(comment is not None and places[comment][2] is not None for *_, comment in rows)
+
+
+def test_steps_of_every_kind_and_each_customer_takes_one_alternative(engine: Engine) -> None:
+    """Onboarding has the optional chasing step and the installation visit's two alternatives; whoever
+    reaches the group takes exactly one of them, and only some customers chase."""
+    load_demo(engine, events=EVENTS, seed=7)
+    with engine.connect() as connection:
+        kinds = dict(
+            connection.execute(
+                select(Step.slug, Step.kind).join(Stage).join(Journey).where(Journey.slug == CURRENT_SLUG)
+            )
+            .tuples()
+            .all()
+        )
+        groups = dict(
+            connection.execute(select(Step.slug, Step.alternative_group).where(Step.kind == "alternative"))
+            .tuples()
+            .all()
+        )
+        entries = pl.read_database(
+            select(StageEntry.customer_id, Step.slug.label("step"))
+            .join(Step, Step.id == StageEntry.step_id)
+            .join(Stage, Stage.id == Step.stage_id)
+            .where(Stage.slug == "onboarding"),
+            connection,
+        )
+    assert {kinds["chase-installation"], kinds["installation-visit"], kinds["book-installation"]} == {
+        "optional",
+        "alternative",
+        "required",
+    }
+    assert groups == {"installation-visit": "installation", "visit-rescheduled": "installation"}
+    onboarded = entries["customer_id"].n_unique()
+    per_customer = entries.filter(pl.col("step").is_in(list(groups))).group_by("customer_id").len()
+    assert per_customer["len"].max() == 1
+    rescheduled = entries.filter(pl.col("step") == "visit-rescheduled").height
+    assert 0.05 < rescheduled / per_customer.height < 0.2
+    chasing = entries.filter(pl.col("step") == "chase-installation").height
+    assert 0.2 < chasing / onboarded < 0.8
 
 
 def test_the_generator_refuses_a_map_it_has_no_numbers_for() -> None:

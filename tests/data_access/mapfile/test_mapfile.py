@@ -46,6 +46,7 @@ from data_access.models import (
     MetricDefinition,
     Stage,
     Step,
+    StepKind,
     Touchpoint,
 )
 from tests.paths import EXAMPLES
@@ -414,6 +415,38 @@ ERROR_CASES: dict[str, tuple[str, str, str]] = {
         "journeys[1].name",
         "key 'name' appears twice",
     ),
+    "alternative without a group": (
+        _break(
+            "- slug: pay\n            name: Pay\n",
+            "- slug: pay\n            name: Pay\n            kind: alternative\n",
+        ),
+        "journeys[0].stages[1].steps[1].kind",
+        "alternative step 'pay' names its group: add 'group: <name>'",
+    ),
+    "group on an optional step": (
+        _break(
+            "- slug: pay\n            name: Pay\n",
+            "- slug: pay\n            name: Pay\n            kind: optional\n            group: paying\n",
+        ),
+        "journeys[0].stages[1].steps[1].group",
+        "group 'paying' on optional step 'pay': only steps of kind 'alternative' belong to a group",
+    ),
+    "a group of one step": (
+        _break(
+            "- slug: pay\n            name: Pay\n",
+            "- slug: pay\n            name: Pay\n            kind: alternative\n            group: paying\n",
+        ),
+        "journeys[0].stages[1].steps[1].group",
+        "alternative group 'paying' has only step 'pay': a group splits the stage's entrants between two",
+    ),
+    "unknown step kind": (
+        _break(
+            "- slug: pay\n            name: Pay\n",
+            "- slug: pay\n            name: Pay\n            kind: sometimes\n",
+        ),
+        "journeys[0].stages[1].steps[1].kind",
+        "'sometimes'",
+    ),
     "bad YAML syntax": (_break("name: Till\n", "name: [Till\n"), "", "bad YAML syntax, column"),
     "wrong version": (_break("version: 1", "version: 2"), "version", "unsupported map file version 2"),
 }
@@ -528,10 +561,22 @@ def maps(draw: st.DrawFn) -> MapFile:
                     for lane in draw(st.sets(st.sampled_from(list(LanesSpec.model_fields)), max_size=3))
                 }
                 touchpoint = draw(st.none() | st.sampled_from([t.slug for t in touchpoints])) if touchpoints else None
+                kind = draw(st.sampled_from(StepKind))
                 steps.append(
                     StepSpec(
-                        slug=step_slug, name=draw(names), touchpoint=touchpoint, lanes=LanesSpec.model_validate(lanes)
+                        slug=step_slug,
+                        name=draw(names),
+                        touchpoint=touchpoint,
+                        kind=kind,
+                        group="choice" if kind == StepKind.ALTERNATIVE else None,
+                        lanes=LanesSpec.model_validate(lanes),
                     )
+                )
+            # a group needs two alternatives: a lone one becomes optional
+            alternatives = [step for step in steps if step.kind == StepKind.ALTERNATIVE]
+            if len(alternatives) == 1:
+                steps[steps.index(alternatives[0])] = alternatives[0].model_copy(
+                    update={"kind": StepKind.OPTIONAL, "group": None}
                 )
             stages.append(
                 StageSpec(
@@ -565,6 +610,7 @@ def maps(draw: st.DrawFn) -> MapFile:
                 name=draw(names),
                 kind=draw(st.sampled_from(JourneyKind)),
                 improves=improves,
+                conversion_window_days=draw(st.sampled_from([30, 7, 90])),
                 stages=stages,
                 metrics=metrics,
             )

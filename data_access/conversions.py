@@ -1,0 +1,196 @@
+"""Cohort conversions of a view: read from `rollup_cohorts_daily` and `rollup_entries_daily` only.
+
+Every number comes from rows that add up over days: for each (from, to) pair of the map, the customers
+who first reached `from` on a day in the period (the cohort, `entrants`) and of them those who reached
+`to` within the journey's conversion window (`converted`, counted on the cohort's entry day), and the
+histogram of how long that took. `data_access.metrics` turns these sums into conversion, drop-off and
+the median time; see `cohort_rollup` for which pairs exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.metrics import median_from_histogram
+from data_access.models import (
+    COHORT_BIN_SECONDS,
+    DEFAULT_CONVERSION_WINDOW_DAYS,
+    CohortRollup,
+    EntryRollup,
+    Journey,
+)
+from data_access.scope import Period
+
+PAIR = ["stage_id", "step_id", "next_stage_id", "next_step_id"]
+COHORT_SCHEMA = pl.Schema(
+    {
+        "day": pl.Date,
+        "stage_id": pl.Int64,
+        "step_id": pl.Int64,
+        "next_stage_id": pl.Int64,
+        "next_step_id": pl.Int64,
+        "converted": pl.Int64,
+    }
+)
+ENTRANT_SCHEMA = pl.Schema({"day": pl.Date, "stage_id": pl.Int64, "step_id": pl.Int64, "entrants": pl.Int64})
+HISTOGRAM_SCHEMA = pl.Schema(
+    {
+        "stage_id": pl.Int64,
+        "step_id": pl.Int64,
+        "next_stage_id": pl.Int64,
+        "next_step_id": pl.Int64,
+        "duration_bin": pl.Int64,
+        "customers": pl.Int64,
+    }
+)
+
+
+def persona_filter(
+    column: ColumnElement[int | None] | InstrumentedAttribute[int | None], persona_id: int | None
+) -> ColumnElement[bool]:
+    """Rows of the persona; every row when the view is of all customers."""
+    return literal(True) if persona_id is None else column == persona_id
+
+
+# the resolution a median read from the histogram is within, in days
+MEDIAN_RESOLUTION_DAYS = COHORT_BIN_SECONDS / 2 / 86_400
+
+
+def conversion_window_days(connection: Connection, *, journey_id: int) -> int:
+    """The journey's conversion window: reaching the next stage or step within it counts as converting."""
+    window = connection.execute(select(Journey.conversion_window_days).where(Journey.id == journey_id)).scalar()
+    return int(window) if window is not None else DEFAULT_CONVERSION_WINDOW_DAYS
+
+
+def converted_daily(
+    connection: Connection,
+    *,
+    journey_id: int,
+    period: Period,
+    persona_id: int | None = None,
+    stage_ids: Sequence[int] | None = None,
+) -> pl.DataFrame:
+    """Customers converted per cohort entry day and pair (`stage_ids`: pairs starting in those stages)."""
+    r = CohortRollup
+    keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
+    query = (
+        select(*keys, func.sum(r.customers))
+        .where(
+            r.journey_id == journey_id,
+            r.day.between(period.start, period.end),
+            persona_filter(r.persona_id, persona_id),
+            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+        )
+        .group_by(*keys)
+    )
+    rows = [tuple(row) for row in connection.execute(query).all()]
+    return pl.DataFrame(rows, schema=COHORT_SCHEMA, orient="row")
+
+
+def entrants_daily(
+    connection: Connection,
+    *,
+    journey_id: int,
+    period: Period,
+    persona_id: int | None = None,
+    stage_ids: Sequence[int] | None = None,
+) -> pl.DataFrame:
+    """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup."""
+    r = EntryRollup
+    keys = (r.day, r.stage_id, r.step_id)
+    query = (
+        select(*keys, func.sum(r.customers))
+        .where(
+            r.journey_id == journey_id,
+            r.day.between(period.start, period.end),
+            persona_filter(r.persona_id, persona_id),
+            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+        )
+        .group_by(*keys)
+    )
+    rows = [tuple(row) for row in connection.execute(query).all()]
+    return pl.DataFrame(rows, schema=ENTRANT_SCHEMA, orient="row")
+
+
+def duration_histograms(
+    connection: Connection,
+    *,
+    journey_id: int,
+    period: Period,
+    persona_id: int | None = None,
+    stage_ids: Sequence[int] | None = None,
+    stage_to_stage_only: bool = True,
+) -> pl.DataFrame:
+    """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
+    r = CohortRollup
+    keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
+    query = (
+        select(*keys, func.sum(r.customers))
+        .where(
+            r.journey_id == journey_id,
+            r.day.between(period.start, period.end),
+            persona_filter(r.persona_id, persona_id),
+            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+            r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True),
+        )
+        .group_by(*keys)
+    )
+    rows = [tuple(row) for row in connection.execute(query).all()]
+    return pl.DataFrame(rows, schema=HISTOGRAM_SCHEMA, orient="row")
+
+
+@dataclass(frozen=True)
+class CohortSums:
+    """The cohort sums of one view: a journey, a persona (None: everyone) and a period."""
+
+    journey_id: int
+    period: Period
+    persona_id: int | None = None
+
+    def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
+        return converted_daily(
+            connection, journey_id=self.journey_id, period=self.period, persona_id=self.persona_id, stage_ids=stage_ids
+        )
+
+    def entrants(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
+        return entrants_daily(
+            connection, journey_id=self.journey_id, period=self.period, persona_id=self.persona_id, stage_ids=stage_ids
+        )
+
+
+# --- pure --------------------------------------------------------------------------------------
+
+
+def pair_conversions(converted: pl.DataFrame, entrants: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
+    """Per pair (and `by`, e.g. a week column both frames carry): entrants, converted and the conversion.
+
+    The entrants of a pair are its `from`'s cohort; the conversion is null when the cohort is empty and
+    never above 1, since every converted customer belongs to the cohort.
+    """
+    keys = [*by, *PAIR]
+    summed = converted.group_by(keys).agg(pl.col("converted").sum())
+    sizes = entrants.group_by([*by, "stage_id", "step_id"]).agg(pl.col("entrants").sum())
+    return (
+        summed.join(sizes, on=[*by, "stage_id", "step_id"], how="left", nulls_equal=True)
+        .with_columns(pl.col("entrants").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("entrants") > 0).then(pl.col("converted") / pl.col("entrants")).alias("conversion")
+        )
+    )
+
+
+def median_days_by_pair(histograms: pl.DataFrame) -> pl.DataFrame:
+    """Per pair: the median duration in days read from the histogram, and the customers it rests on."""
+    rows = []
+    for key, part in histograms.group_by(PAIR, maintain_order=True):
+        counts = dict(zip(part["duration_bin"].to_list(), part["customers"].to_list(), strict=True))
+        median = median_from_histogram(counts, COHORT_BIN_SECONDS)
+        rows.append((*key, None if median is None else median / 86_400, sum(counts.values())))
+    schema = {**{k: pl.Int64 for k in PAIR}, "median_days": pl.Float64, "customers": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
