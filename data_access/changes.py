@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from data_access.experience_map.queries import feedback_by_touchpoint, metric_definitions
 from data_access.journey_map.numbers import stage_metrics
-from data_access.metrics import SHARE_FORMULAS, measure_value_expr, status_expr, value_span
+from data_access.metrics import DEFINITION_COLUMNS, SHARE_FORMULAS, measure_value_expr, status_expr, value_span
 from data_access.models import Measure
 from data_access.scope import Period, Scope, stage_scopes
 
@@ -34,13 +34,7 @@ CHANGES_SCHEMA: dict[str, pl.DataType | type] = {
     "stage_position": pl.Int64,  # -1 for the whole journey
     "stage_slug": pl.String,
     "stage": pl.String,
-    "key": pl.String,
-    "label": pl.String,
-    "formula": pl.String,
-    "unit": pl.String,
-    "direction": pl.String,
-    "target": pl.Float64,
-    "warning": pl.Float64,
+    **DEFINITION_COLUMNS,
     "value": pl.Float64,
     "compared_value": pl.Float64,
 }

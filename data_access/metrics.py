@@ -57,6 +57,17 @@ class Formula(StrEnum):
 # formulas whose value is a share (0..1): their scale is 1
 SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
 
+# What a metric definition says, as every view's frames carry it: what it is, and how it is judged.
+DEFINITION_COLUMNS: dict[str, pl.DataType | type] = {
+    "key": pl.String,
+    "label": pl.String,
+    "formula": pl.String,
+    "unit": pl.String,
+    "direction": pl.String,
+    "target": pl.Float64,
+    "warning": pl.Float64,
+}
+
 FORMULA_LABELS: dict[str, str] = {
     Formula.NPS: "NPS: % promoters (9–10) − % detractors (0–6)",
     Formula.CSAT: "CSAT: % of answers 4 or 5 on 1–5",

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Executable, and_, func, or_, select
 
+from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
     Channel,
     CohortRollup,
@@ -120,13 +121,7 @@ def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFra
         MetricDefinition.touchpoint_id,
     ).where(MetricDefinition.journey_id == journey_id)
     schema = {
-        "key": pl.String,
-        "label": pl.String,
-        "formula": pl.String,
-        "unit": pl.String,
-        "direction": pl.String,
-        "target": pl.Float64,
-        "warning": pl.Float64,
+        **DEFINITION_COLUMNS,
         "stage_id": pl.Int64,
         "touchpoint_id": pl.Int64,
     }

@@ -28,7 +28,7 @@ from data_access.journey_map.assembly import (
 )
 from data_access.journey_map.content import stage_steps
 from data_access.journey_map.sql import Schema, frame, persona_filter
-from data_access.metrics import Formula, improvement_expr, status_expr
+from data_access.metrics import DEFINITION_COLUMNS, Formula, improvement_expr, status_expr
 from data_access.models import (
     EventRollup,
     FeedbackRollup,
@@ -138,13 +138,7 @@ def _feedback_daily(connection: Connection, scope: StageScope, period: Period) -
 
 DEFINITION_SCHEMA: Schema = {
     "metric_id": pl.Int64,
-    "key": pl.String,
-    "label": pl.String,
-    "formula": pl.String,
-    "unit": pl.String,
-    "direction": pl.String,
-    "target": pl.Float64,
-    "warning": pl.Float64,
+    **DEFINITION_COLUMNS,
     "touchpoint_id": pl.Int64,
     "touchpoint_name": pl.String,
     "channel_id": pl.Int64,
