@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, func, literal, select
@@ -79,18 +80,7 @@ def converted_daily(
     """Customers converted per cohort entry day and pair (`stage_ids`: pairs starting in those stages)."""
     r = CohortRollup
     keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
-    query = (
-        select(*keys, func.sum(r.customers))
-        .where(
-            r.journey_id == journey_id,
-            r.day.between(period.start, period.end),
-            persona_filter(r.persona_id, persona_id),
-            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
-        )
-        .group_by(*keys)
-    )
-    rows = [tuple(row) for row in connection.execute(query).all()]
-    return pl.DataFrame(rows, schema=COHORT_SCHEMA, orient="row")
+    return _customers_by(connection, r, keys, COHORT_SCHEMA, journey_id, period, persona_id, stage_ids)
 
 
 def entrants_daily(
@@ -104,18 +94,7 @@ def entrants_daily(
     """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup."""
     r = EntryRollup
     keys = (r.day, r.stage_id, r.step_id)
-    query = (
-        select(*keys, func.sum(r.customers))
-        .where(
-            r.journey_id == journey_id,
-            r.day.between(period.start, period.end),
-            persona_filter(r.persona_id, persona_id),
-            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
-        )
-        .group_by(*keys)
-    )
-    rows = [tuple(row) for row in connection.execute(query).all()]
-    return pl.DataFrame(rows, schema=ENTRANT_SCHEMA, orient="row")
+    return _customers_by(connection, r, keys, ENTRANT_SCHEMA, journey_id, period, persona_id, stage_ids)
 
 
 def duration_histograms(
@@ -130,19 +109,10 @@ def duration_histograms(
     """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
     r = CohortRollup
     keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
-    query = (
-        select(*keys, func.sum(r.customers))
-        .where(
-            r.journey_id == journey_id,
-            r.day.between(period.start, period.end),
-            persona_filter(r.persona_id, persona_id),
-            r.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
-            r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True),
-        )
-        .group_by(*keys)
+    stage_to_stage = r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True)
+    return _customers_by(
+        connection, r, keys, HISTOGRAM_SCHEMA, journey_id, period, persona_id, stage_ids, stage_to_stage
     )
-    rows = [tuple(row) for row in connection.execute(query).all()]
-    return pl.DataFrame(rows, schema=HISTOGRAM_SCHEMA, orient="row")
 
 
 @dataclass(frozen=True)
@@ -193,4 +163,31 @@ def median_days_by_pair(histograms: pl.DataFrame) -> pl.DataFrame:
         median = median_from_histogram(counts, COHORT_BIN_SECONDS)
         rows.append((*key, None if median is None else median / 86_400, sum(counts.values())))
     schema = {**{k: pl.Int64 for k in PAIR}, "median_days": pl.Float64, "customers": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _customers_by(
+    connection: Connection,
+    rollup: type[CohortRollup] | type[EntryRollup],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    schema: pl.Schema,
+    journey_id: int,
+    period: Period,
+    persona_id: int | None,
+    stage_ids: Sequence[int] | None,
+    *conditions: ColumnElement[bool],
+) -> pl.DataFrame:
+    """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
+    query = (
+        select(*keys, func.sum(rollup.customers))
+        .where(
+            rollup.journey_id == journey_id,
+            rollup.day.between(period.start, period.end),
+            persona_filter(rollup.persona_id, persona_id),
+            rollup.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+            *conditions,
+        )
+        .group_by(*keys)
+    )
+    rows = [tuple(row) for row in connection.execute(query).all()]
     return pl.DataFrame(rows, schema=schema, orient="row")
