@@ -483,7 +483,7 @@ def lane_texts(
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
-def plain_text(value: object, *, limit: int | None = 120) -> str:
+def verbatim(value: object, *, limit: int | None = 120) -> str:
     """One value from outside (URL, file, form, database) as literal text inside Markdown: one line, control
     characters as spaces, bidirectional overrides dropped, at most `limit` characters (then "…"), an
     invisible word joiner inside bare web and e-mail addresses, and Markdown's special characters

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dashboard.format import plain_text
+from dashboard.format import verbatim
 from data_access.scope import Period
 
 DEFAULT_DAYS = 90
@@ -94,7 +94,7 @@ def _date(params: Mapping[str, str], name: str, notices: list[str]) -> dt.date |
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        notices.append(f"Parameter `{name}`: '{plain_text(raw)}' is not a date (YYYY-MM-DD); using the default.")
+        notices.append(f"Parameter `{name}`: '{verbatim(raw)}' is not a date (YYYY-MM-DD); using the default.")
         return None
 
 
@@ -120,8 +120,8 @@ def _choice(params: Mapping[str, str], name: str, known: Sequence[str], notices:
         return None
     if raw in known:
         return raw
-    shown = plain_text(", ".join(known), limit=300) if known else "none"
-    notices.append(f"Parameter `{name}`: '{plain_text(raw)}' is unknown (known: {shown}); using the default.")
+    shown = verbatim(", ".join(known), limit=300) if known else "none"
+    notices.append(f"Parameter `{name}`: '{verbatim(raw)}' is unknown (known: {shown}); using the default.")
     return None
 
 
@@ -156,13 +156,13 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
     review = _choice(params, "review", list(choices.reviews), notices)
     if review and _near_data(choices.reviews[review], "review", choices, []) != choices.reviews[review]:
         notices.append(
-            f"Review '{plain_text(review)}' is dated {choices.reviews[review].isoformat()}, far outside the data; "
+            f"Review '{verbatim(review)}' is dated {choices.reviews[review].isoformat()}, far outside the data; "
             "comparing with the period before."
         )
         review = None
     present_raw = params.get("present", "")
     if present_raw not in ("", "0", "1"):
-        notices.append(f"Parameter `present`: '{plain_text(present_raw)}' is not 0 or 1; showing the normal view.")
+        notices.append(f"Parameter `present`: '{verbatim(present_raw)}' is not 0 or 1; showing the normal view.")
     state = ViewState(
         journey=journey,
         date_from=date_from,

@@ -22,7 +22,7 @@ journey_name = catalogue.journey_name(state.journey)
 persona_name = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
 st.title("Experience map")
 st.caption(
-    f"**{format.plain_text(journey_name)}** · {format.plain_text(persona_name)} · "
+    f"**{format.verbatim(journey_name)}** · {format.verbatim(persona_name)} · "
     f"{state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}. "
     "The whole lifecycle at a glance: click a stage or a cell to open its journey map. "
     f"Arrows compare with {compared.start:%d %b %Y} – {compared.end:%d %b %Y}."

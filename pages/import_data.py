@@ -34,8 +34,8 @@ examples = example_mappings()
 chosen = st.query_params.get("mapping", "")
 if chosen and chosen not in examples:
     st.warning(
-        f"Parameter `mapping`: '{format.plain_text(chosen)}' is unknown "
-        f"(known: {format.plain_text(', '.join(examples), limit=None)}); using the blank one."
+        f"Parameter `mapping`: '{format.verbatim(chosen)}' is unknown "
+        f"(known: {format.verbatim(', '.join(examples), limit=None)}); using the blank one."
     )
 example = st.selectbox(
     "Start from a mapping",
@@ -57,7 +57,7 @@ with st.spinner("Checking the whole file…"):
 if checked.mapping_errors:
     st.error(
         "The mapping cannot be used:\n\n"
-        + "\n".join(f"- {format.plain_text(m, limit=300)}" for m in checked.mapping_errors)
+        + "\n".join(f"- {format.verbatim(m, limit=300)}" for m in checked.mapping_errors)
     )
     st.stop()
 assert checked.preview is not None
@@ -92,4 +92,4 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
     else:
         bar.progress(1.0, text="Done")
         cache.forget_cached_data()
-        st.success(format.plain_text(report.describe(), limit=None))
+        st.success(format.verbatim(report.describe(), limit=None))

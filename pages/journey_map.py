@@ -21,7 +21,7 @@ slugs = stages["stage_slug"].to_list()
 if state.stage not in slugs:
     if state.stage:
         st.warning(
-            f"Stage '{format.plain_text(state.stage)}' is not in journey '{format.plain_text(state.journey)}'. "
+            f"Stage '{format.verbatim(state.stage)}' is not in journey '{format.verbatim(state.journey)}'. "
             "Pick one of its stages:",
             icon="⚠️",
         )
@@ -40,8 +40,8 @@ data = load_journey_map(state.journey, stage_slug, state.persona, state.period, 
 stage = stages.row(index, named=True)
 previous_label = f"{compared.start:%d %b} – {compared.end:%d %b %Y}"
 
-st.title(f"{format.plain_text(stage['stage_name'], limit=None)} — journey map")
-st.caption(format.plain_text(stage["description"], limit=None))
+st.title(f"{format.verbatim(stage['stage_name'], limit=None)} — journey map")
+st.caption(format.verbatim(stage["description"], limit=None))
 back, previous, following = st.columns([2, 1, 1])
 back.page_link(routes.EXPERIENCE_MAP, label="← Experience map", query_params=state.query(page="overview"))
 if index > 0:
@@ -60,7 +60,7 @@ if index + 1 < len(slugs):
     )
 persona = catalogue.persona_name(state.persona, default="all customers")
 st.caption(
-    f"Persona: {format.plain_text(persona)}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, "
+    f"Persona: {format.verbatim(persona)}. {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}, "
     f"against {previous_label}."
 )
 

@@ -84,7 +84,7 @@ def what_changed(state: ViewState) -> None:
     compared = state.compared
     movers = cache.load_changes(state.journey, state.persona, state.period, compared)
     review = cache.load_reviews(state.journey).filter(pl.col("slug") == (state.review or ""))
-    since = f" (the period ending on review '{format.plain_text(review['label'][0])}')" if len(review) else ""
+    since = f" (the period ending on review '{format.verbatim(review['label'][0])}')" if len(review) else ""
     st.caption(
         f"Now: {state.date_from:%d %b %Y} – {state.date_to:%d %b %Y}; then: {compared.start:%d %b %Y} – "
         f"{compared.end:%d %b %Y}{since}. Biggest movers first: each change is divided by the width of its "
@@ -117,7 +117,7 @@ def what_changed(state: ViewState) -> None:
 
 
 def map_changes_since(state: ViewState, *, label: str) -> None:
-    st.markdown(f"**On the map since {format.plain_text(label)}**")
+    st.markdown(f"**On the map since {format.verbatim(label)}**")
     found = cache.load_map_changes(state.journey, state.review or "")
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")

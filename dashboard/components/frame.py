@@ -118,7 +118,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
 def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
     """A note when the journey holds no facts yet, so that empty numbers read as "not yet", not as zero."""
     if state.journey not in catalogue.days:
-        name = format.plain_text(catalogue.journey_name(state.journey))
+        name = format.verbatim(catalogue.journey_name(state.journey))
         st.info(
             f"No events or feedback are stored for **{name}** yet: the map itself "
             "is shown, and its numbers fill in once data is imported on the Import data page."

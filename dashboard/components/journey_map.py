@@ -116,9 +116,9 @@ def findings(data: JourneyMapData) -> None:
         for finding in by_scope.to_dicts():
             on_map = " · already on the map" if finding["on_map"] else " · not on the map yet"
             with st.container(border=True):
-                st.markdown(f"**{format.plain_text(finding['scope_name'])}** ({finding['scope']}){on_map}")
+                st.markdown(f"**{format.verbatim(finding['scope_name'])}** ({finding['scope']}){on_map}")
                 for line in finding["lines"]:
-                    st.caption(format.plain_text(line, limit=None))
+                    st.caption(format.verbatim(line, limit=None))
                 quotes = finding_quotes(data.evidence, finding["scope"], finding["scope_id"])
                 for quote in quotes.select(escaped("comment"))["comment"]:
                     st.markdown(f"> {quote}")

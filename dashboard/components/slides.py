@@ -93,8 +93,8 @@ def slide_controls(
     persona = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
     period = f"{state.date_from:%d %b} – {state.date_to:%d %b %Y}"
     where, previous, following, leave = st.columns([4.4, 1.2, 1.2, 1.5], vertical_alignment="bottom")
-    where.caption(f"{progress} · {format.plain_text(persona)} · {period}")
-    where.title(format.plain_text(title, limit=None))
+    where.caption(f"{progress} · {format.verbatim(persona)} · {period}")
+    where.title(format.verbatim(title, limit=None))
     before = "Experience map" if position <= 1 else stage_names[slugs[position - 2]]
     if previous.button(
         f"{before}" if position > 0 else "Previous",
@@ -183,7 +183,7 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     if state.stage not in names:
         if state.stage:
             st.warning(
-                f"Stage '{format.plain_text(state.stage)}' is not in journey '{format.plain_text(state.journey)}'; "
+                f"Stage '{format.verbatim(state.stage)}' is not in journey '{format.verbatim(state.journey)}'; "
                 "showing its first stage."
             )
         state = state.with_(stage=next(iter(names)))

@@ -28,7 +28,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test in this folder `browser`, so `-m "not browser"` leaves them out (a conftest's
     `pytestmark` does not apply to the modules beside it)."""
@@ -36,6 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
 
 # One patience for a loaded machine: an assertion waits as long as an action may take.
 ACTION_TIMEOUT_MS = 30_000

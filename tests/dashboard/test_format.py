@@ -250,14 +250,14 @@ def test_plain_text_is_one_line_with_every_markdown_special_escaped(value: str) 
     """Whatever comes in, what goes out has no line break and no unescaped Markdown special character."""
     import re
 
-    shown = format.plain_text(value, limit=None)
+    shown = format.verbatim(value, limit=None)
     assert "\n" not in shown and "\r" not in shown
     assert not re.search(r"(?<!\\)(?:\\\\)*[\[\]()!`*_$<>#:|~{}]", shown.replace("\\\\", ""))
 
 
 def test_plain_text_cuts_long_values_and_drops_bidi_overrides() -> None:
-    assert format.plain_text("A" * 10_000) == "A" * 119 + "…"
-    assert format.plain_text("pay\u202egnp.exe") == "paygnp\\.exe"
-    assert format.plain_text("[log in](http://x.example)") == "\\[log in\\]\\(http\u2060\\://x\\.example\\)"
+    assert format.verbatim("A" * 10_000) == "A" * 119 + "…"
+    assert format.verbatim("pay\u202egnp.exe") == "paygnp\\.exe"
+    assert format.verbatim("[log in](http://x.example)") == "\\[log in\\]\\(http\u2060\\://x\\.example\\)"
     # bare addresses would be linked by GitHub-flavoured Markdown even when escaped: a word joiner breaks them
-    assert format.plain_text("www.x.example a@b.example") == "www\u2060\\.x\\.example a@\u2060b\\.example"
+    assert format.verbatim("www.x.example a@b.example") == "www\u2060\\.x\\.example a@\u2060b\\.example"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.format import plain_text
+from dashboard.format import verbatim
 from tests import hostile
 from tests.paths import APP
 
@@ -67,7 +67,7 @@ def test_hostile_value_in_every_parameter_shows_as_text(
         assert not LIVE_MARKUP.search(body), body[:300]
         assert value not in body or not re.search(r"[\[\]()!$#`*_:]", value), body[:300]
     notices = "\n".join(str(w.value) for w in app.warning)
-    assert plain_text(value) in notices  # the value is named in a notice, escaped (and cut when long)
+    assert verbatim(value) in notices  # the value is named in a notice, escaped (and cut when long)
 
 
 @pytest.mark.parametrize("page", ["overview", "journey"])
@@ -119,7 +119,7 @@ def test_a_hostile_review_label_shows_as_text_in_what_changed(
         st.cache_resource.clear()
     assert not app.exception, app.exception
     shown = _shown(app)
-    assert any(plain_text(label) in body and "the period ending on review" in body for body in shown)
-    assert any(f"On the map since {plain_text(label)}" in body for body in shown)
+    assert any(verbatim(label) in body and "the period ending on review" in body for body in shown)
+    assert any(f"On the map since {verbatim(label)}" in body for body in shown)
     for body in shown:
         assert not LIVE_MARKUP.search(body), body[:300]
