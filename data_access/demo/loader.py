@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from data_access.bulk import append_rows, bulk_load
-from data_access.demo.generator import Shape, event_frame, fact_batches, feedback_frame, ids_of, shape_of
+from data_access.demo.generator import event_frame, fact_batches, feedback_frame
+from data_access.demo.shape import Shape, ids_of, shape_of
 from data_access.mapfile import import_map, parse_map
 from data_access.models import (
     Base,

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from data_access.db import session_scope
 from data_access.demo import CURRENT_SLUG, FUTURE_SLUG, ensure_demo, load_demo, map_text
-from data_access.demo.generator import shape_of
+from data_access.demo.shape import shape_of
 from data_access.mapfile import export_map, parse_map
 from data_access.models import (
     Channel,
