@@ -139,6 +139,19 @@ def data_days(connection: Connection, *, journey_id: int) -> Period | None:
     return Period(min(bounds), max(bounds)) if bounds else None
 
 
+# the feedback sums of a period per stage × channel × touchpoint × measure, as `feedback_by_touchpoint` reads them
+TOUCHPOINT_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
+    "stage_id": pl.Int64,
+    "channel_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+    "measure": pl.String,
+    "answers": pl.Int64,
+    "score_sum": pl.Float64,
+    "good": pl.Int64,
+    "bad": pl.Int64,
+}
+
+
 def feedback_by_touchpoint(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
@@ -155,17 +168,7 @@ def feedback_by_touchpoint(
         .where(and_(*conditions))
         .group_by(r.stage_id, r.channel_id, r.touchpoint_id, r.measure)
     )  # fmt: skip
-    schema = {
-        "stage_id": pl.Int64,
-        "channel_id": pl.Int64,
-        "touchpoint_id": pl.Int64,
-        "measure": pl.String,
-        "answers": pl.Int64,
-        "score_sum": pl.Float64,
-        "good": pl.Int64,
-        "bad": pl.Int64,
-    }
-    return _frame(connection, query, schema)
+    return _frame(connection, query, TOUCHPOINT_FEEDBACK_SCHEMA)
 
 
 def journey_feedback_by_day(

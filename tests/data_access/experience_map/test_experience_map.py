@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, delete, insert
 from dashboard import format
 from data_access.experience_map.assembly import Headline, emotional_curve, touchpoint_grid
 from data_access.experience_map.load import ExperienceMapData, load_experience_map
-from data_access.experience_map.queries import data_days
+from data_access.experience_map.queries import TOUCHPOINT_FEEDBACK_SCHEMA, data_days
 from data_access.metrics import Status
 from data_access.models import (
     Channel,
@@ -426,17 +426,7 @@ DEFINITIONS = pl.DataFrame(
 
 
 def _feedback(rows: list[tuple[int, int | None, int | None, str, int, float, int, int]]) -> pl.DataFrame:
-    schema = {
-        "stage_id": pl.Int64,
-        "channel_id": pl.Int64,
-        "touchpoint_id": pl.Int64,
-        "measure": pl.String,
-        "answers": pl.Int64,
-        "score_sum": pl.Float64,
-        "good": pl.Int64,
-        "bad": pl.Int64,
-    }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=TOUCHPOINT_FEEDBACK_SCHEMA, orient="row")
 
 
 def test_touchpoint_grid_sums_a_cells_daily_rows_before_applying_the_minimum() -> None:
