@@ -75,12 +75,18 @@ class Direction(StrEnum):
     LOWER = "lower"
 
 
-class Journey(Base):
-    __tablename__ = "journeys"
+class Named:
+    """What every named thing of a map has: an id, a slug that links and imports use, and a name people read."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+    slug: Mapped[str] = mapped_column(String(80), sort_order=-2)
+    name: Mapped[str] = mapped_column(String(200), sort_order=-2)
+
+
+class Journey(Named, Base):
+    __tablename__ = "journeys"
+    __table_args__ = (UniqueConstraint("slug"),)
+
     kind: Mapped[str] = mapped_column(String(20), default=JourneyKind.CURRENT.value)
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(120), default="")
@@ -90,22 +96,24 @@ class Journey(Base):
         Integer, default=DEFAULT_CONVERSION_WINDOW_DAYS, server_default=str(DEFAULT_CONVERSION_WINDOW_DAYS)
     )
 
-    improves: Mapped[Journey | None] = relationship(remote_side=[id])
+    improves: Mapped[Journey | None] = relationship(remote_side="Journey.id")
     stages: Mapped[list[Stage]] = relationship(
         back_populates="journey", order_by="Stage.position", cascade="all, delete-orphan"
     )
 
 
-class Stage(Base):
+class MapItem(Named):
+    """A named item in its parent's order (stages of a journey, steps of a stage), with words about it."""
+
+    position: Mapped[int] = mapped_column(Integer, sort_order=-1)
+    description: Mapped[str] = mapped_column(Text, default="", sort_order=-1)
+
+
+class Stage(MapItem, Base):
     __tablename__ = "stages"
     __table_args__ = (UniqueConstraint("journey_id", "slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(80))
-    name: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(Text, default="")
 
     journey: Mapped[Journey] = relationship(back_populates="stages")
     steps: Mapped[list[Step]] = relationship(
@@ -114,27 +122,22 @@ class Stage(Base):
     touchpoints: Mapped[list[Touchpoint]] = relationship(back_populates="stage", cascade="all, delete-orphan")
 
 
-class Channel(Base):
+class Channel(Named, Base):
     __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), default=ChannelKind.DIGITAL.value)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Touchpoint(Base):
+class Touchpoint(Named, Base):
     """A point of contact in one stage through one channel; several may share a stage × channel cell."""
 
     __tablename__ = "touchpoints"
     __table_args__ = (UniqueConstraint("stage_id", "slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(80))
-    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(120), default="")
     moment_of_truth: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -143,16 +146,11 @@ class Touchpoint(Base):
     channel: Mapped[Channel] = relationship()
 
 
-class Step(Base):
+class Step(MapItem, Base):
     __tablename__ = "steps"
     __table_args__ = (UniqueConstraint("stage_id", "slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(80))
-    name: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(Text, default="")
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20), default=StepKind.REQUIRED.value, server_default="required")
     # the named group of an alternative step; NULL for required and optional steps
@@ -165,12 +163,10 @@ class Step(Base):
     )
 
 
-class Persona(Base):
+class Persona(Named, Base):
     __tablename__ = "personas"
+    __table_args__ = (UniqueConstraint("slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     goals: Mapped[str] = mapped_column(Text, default="")
     frustrations: Mapped[str] = mapped_column(Text, default="")
@@ -206,14 +202,19 @@ class LaneItem(Base):
     persona: Mapped[Persona | None] = relationship()
 
 
-class MetricDefinition(Base):
+class OfJourney:
+    """A row that belongs to one journey and goes when the journey goes."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), sort_order=-1)
+
+
+class MetricDefinition(OfJourney, Base):
     """A metric with its target; linked to a whole journey, one stage, or one touchpoint."""
 
     __tablename__ = "metric_definitions"
     __table_args__ = (UniqueConstraint("journey_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(80))
     label: Mapped[str] = mapped_column(String(200))
     formula: Mapped[str] = mapped_column(String(40))
@@ -277,16 +278,29 @@ class Feedback(Base):
 # --- rollups (rebuilt from facts; never edited by hand) ----------------------------------------
 
 
-class EventRollup(Base):
+def _rollup_indexes(name: str) -> tuple[Index, Index]:
+    """A rollup's indexes: by journey and day (the overview), and by stage and day (a journey page)."""
+    return (
+        Index(f"ix_rollup_{name}", "journey_id", "day"),
+        Index(f"ix_rollup_{name}_stage", "journey_id", "stage_id", "day"),
+    )
+
+
+class DailyRollup:
+    """The key every daily rollup shares: one row per day and journey stage, so rows add up across days."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    day: Mapped[dt.date] = mapped_column(Date, sort_order=-1)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), sort_order=-1)
+    stage_id: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class EventRollup(DailyRollup, Base):
     """Events per day × stage × channel × step × persona: additive across days."""
 
     __tablename__ = "rollup_events_daily"
     __table_args__ = (Index("ix_rollup_events", "journey_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
-    stage_id: Mapped[int] = mapped_column(Integer)
     channel_id: Mapped[int] = mapped_column(Integer)
     step_id: Mapped[int | None] = mapped_column(Integer)
     persona_id: Mapped[int | None] = mapped_column(Integer)
@@ -294,7 +308,7 @@ class EventRollup(Base):
     value_sum: Mapped[float] = mapped_column(Float)
 
 
-class FeedbackRollup(Base):
+class FeedbackRollup(DailyRollup, Base):
     """Answers per day × stage × channel × touchpoint × persona × measure.
 
     `good` and `bad` count the answers in the measure's favourable and unfavourable bands (promoters and
@@ -303,15 +317,8 @@ class FeedbackRollup(Base):
     """
 
     __tablename__ = "rollup_feedback_daily"
-    __table_args__ = (
-        Index("ix_rollup_feedback", "journey_id", "day"),
-        Index("ix_rollup_feedback_stage", "journey_id", "stage_id", "day"),
-    )
+    __table_args__ = _rollup_indexes("feedback")
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
-    stage_id: Mapped[int] = mapped_column(Integer)
     channel_id: Mapped[int | None] = mapped_column(Integer)
     touchpoint_id: Mapped[int | None] = mapped_column(Integer)
     step_id: Mapped[int | None] = mapped_column(Integer)
@@ -345,25 +352,18 @@ class StageEntry(Base):
     entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class EntryRollup(Base):
+class EntryRollup(DailyRollup, Base):
     """First entries per day × stage × step × persona: additive, so funnels over any window are exact."""
 
     __tablename__ = "rollup_entries_daily"
-    __table_args__ = (
-        Index("ix_rollup_entries", "journey_id", "day"),
-        Index("ix_rollup_entries_stage", "journey_id", "stage_id", "day"),
-    )
+    __table_args__ = _rollup_indexes("entries")
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
-    stage_id: Mapped[int] = mapped_column(Integer)
     step_id: Mapped[int | None] = mapped_column(Integer)
     persona_id: Mapped[int | None] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
 
 
-class CohortRollup(Base):
+class CohortRollup(DailyRollup, Base):
     """Cohort conversions: customers who first reached `from` on `day` and then `to` within the window.
 
     `from` is (stage_id, step_id), step NULL for the stage itself; `to` is (next_stage_id, next_step_id).
@@ -374,15 +374,8 @@ class CohortRollup(Base):
     """
 
     __tablename__ = "rollup_cohorts_daily"
-    __table_args__ = (
-        Index("ix_rollup_cohorts", "journey_id", "day"),
-        Index("ix_rollup_cohorts_stage", "journey_id", "stage_id", "day"),
-    )
+    __table_args__ = _rollup_indexes("cohorts")
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
-    stage_id: Mapped[int] = mapped_column(Integer)
     step_id: Mapped[int | None] = mapped_column(Integer)
     next_stage_id: Mapped[int] = mapped_column(Integer)
     next_step_id: Mapped[int | None] = mapped_column(Integer)
@@ -398,7 +391,7 @@ COHORT_BIN_SECONDS = 6 * 3_600
 # --- review meetings ---------------------------------------------------------------------------
 
 
-class Review(Base):
+class Review(OfJourney, Base):
     """A labelled version of a journey: the date of a review meeting and the map as it stood then.
 
     `map_snapshot` holds the journey's map file (YAML, see `mapfile`) at the time of the review, so
@@ -408,8 +401,6 @@ class Review(Base):
     __tablename__ = "reviews"
     __table_args__ = (UniqueConstraint("journey_id", "slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(80))
     label: Mapped[str] = mapped_column(String(200))
     reviewed_on: Mapped[dt.date] = mapped_column(Date)

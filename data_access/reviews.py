@@ -20,7 +20,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from data_access.journey_map.content import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
-from data_access.mapfile import JourneySpec, LaneItemSpec, MapFile, export_map, parse_map, read_map
+from data_access.mapfile import MapFile, export_map, parse_map, read_map
+from data_access.mapfile.schema import JourneySpec, LaneItemSpec
 from data_access.models import Journey, Lane, Review
 from data_access.scope import as_date
 

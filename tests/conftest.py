@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access.db import make_engine, upgrade_schema
 from data_access.models import Base
+
+# Property tests judge numbers, not speed: on a loaded CI machine one example may take seconds, which
+# must not fail a test whose numbers are right.
+settings.register_profile("atlas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("atlas")
 
 POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"

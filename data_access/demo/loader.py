@@ -23,21 +23,12 @@ from data_access.bulk import append_rows, bulk_load
 from data_access.demo.generator import event_frame, fact_batches, feedback_frame
 from data_access.demo.shape import Shape, ids_of, shape_of
 from data_access.mapfile import import_map, parse_map
-from data_access.models import (
-    Base,
-    Channel,
-    Event,
-    Journey,
-    LaneItem,
-    MetricDefinition,
-    Persona,
-    Stage,
-    Step,
-    Touchpoint,
-)
+from data_access.models import Base, Event, Journey
 from data_access.rollups import refresh_rollups
 
 MAP_FILE = "northwind.yaml"
+# the tables a map fills, counted in the demo's summary
+MAP_TABLES = ("journeys", "stages", "channels", "touchpoints", "personas", "steps", "lane_items", "metric_definitions")
 COMMENTS_FILE = "comments.yaml"
 
 
@@ -120,8 +111,7 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
                 feedback_count += len(feedback_batch.customer)
         refresh_rollups(connection)
         counts = {
-            model.__tablename__: connection.scalar(select(func.count()).select_from(model))
-            for model in (Journey, Stage, Channel, Touchpoint, Persona, Step, LaneItem, MetricDefinition)
+            name: connection.scalar(select(func.count()).select_from(Base.metadata.tables[name])) for name in MAP_TABLES
         }
         first, last = connection.execute(select(func.min(Event.occurred_at), func.max(Event.occurred_at))).one()
     return DemoSummary(

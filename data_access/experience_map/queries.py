@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Executable, and_, func, or_, select
+from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
 
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
@@ -38,74 +38,56 @@ def _frame(connection: Connection, query: Executable, schema: Mapping[str, Any])
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+_POLARS_TYPES: dict[type, Any] = {int: pl.Int64, str: pl.String, bool: pl.Boolean, float: pl.Float64}
+
+
+def _map_frame(connection: Connection, query: Select[*tuple[Any, ...]]) -> pl.DataFrame:
+    """A frame of plain map columns, named by their labels and typed from the model's column types."""
+    schema = {str(column.key): _POLARS_TYPES[column.type.python_type] for column in query.selected_columns}
+    return _frame(connection, query, schema)
+
+
 def journeys(connection: Connection) -> pl.DataFrame:
     """Every journey: slug, name, kind, id — current-state maps first."""
     query = select(Journey.slug, Journey.name, Journey.kind, Journey.id).order_by(
         (Journey.kind != "current"), Journey.id
     )
-    return _frame(connection, query, {"slug": pl.String, "name": pl.String, "kind": pl.String, "id": pl.Int64})
+    return _map_frame(connection, query)
 
 
 def personas(connection: Connection) -> pl.DataFrame:
     query = select(Persona.slug, Persona.name, Persona.id).order_by(Persona.name)
-    return _frame(connection, query, {"slug": pl.String, "name": pl.String, "id": pl.Int64})
+    return _map_frame(connection, query)
 
 
 def stages(connection: Connection, *, journey_id: int) -> pl.DataFrame:
-    query = (
-        select(Stage.id, Stage.slug, Stage.name, Stage.position, Stage.description)
-        .where(Stage.journey_id == journey_id)
-        .order_by(Stage.position)
-    )
-    schema = {
-        "stage_id": pl.Int64,
-        "stage_slug": pl.String,
-        "stage": pl.String,
-        "stage_position": pl.Int64,
-        "stage_description": pl.String,
-    }
-    return _frame(connection, query, schema)
+    columns = (Stage.id, Stage.slug, Stage.name, Stage.position, Stage.description)
+    names = ("stage_id", "stage_slug", "stage", "stage_position", "stage_description")
+    query = select(*_labelled(columns, names)).where(Stage.journey_id == journey_id).order_by(Stage.position)
+    return _map_frame(connection, query)
 
 
 def channels(connection: Connection) -> pl.DataFrame:
-    query = select(Channel.id, Channel.slug, Channel.name, Channel.kind, Channel.position).order_by(
-        Channel.position, Channel.id
-    )
-    schema = {
-        "channel_id": pl.Int64,
-        "channel_slug": pl.String,
-        "channel": pl.String,
-        "channel_kind": pl.String,
-        "channel_position": pl.Int64,
-    }
-    return _frame(connection, query, schema)
+    columns = (Channel.id, Channel.slug, Channel.name, Channel.kind, Channel.position)
+    names = ("channel_id", "channel_slug", "channel", "channel_kind", "channel_position")
+    query = select(*_labelled(columns, names)).order_by(Channel.position, Channel.id)
+    return _map_frame(connection, query)
 
 
 def touchpoints(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    columns = (Touchpoint.id, Touchpoint.stage_id, Touchpoint.channel_id, Touchpoint.slug, Touchpoint.name)
+    names = ("touchpoint_id", "stage_id", "channel_id", "touchpoint_slug", "touchpoint")
     query = (
-        select(
-            Touchpoint.id,
-            Touchpoint.stage_id,
-            Touchpoint.channel_id,
-            Touchpoint.slug,
-            Touchpoint.name,
-            Touchpoint.owner,
-            Touchpoint.moment_of_truth,
-        )
+        select(*_labelled(columns, names), Touchpoint.owner, Touchpoint.moment_of_truth)
         .join(Stage, Stage.id == Touchpoint.stage_id)
         .where(Stage.journey_id == journey_id)
         .order_by(Stage.position, Touchpoint.id)
     )
-    schema = {
-        "touchpoint_id": pl.Int64,
-        "stage_id": pl.Int64,
-        "channel_id": pl.Int64,
-        "touchpoint_slug": pl.String,
-        "touchpoint": pl.String,
-        "owner": pl.String,
-        "moment_of_truth": pl.Boolean,
-    }
-    return _frame(connection, query, schema)
+    return _map_frame(connection, query)
+
+
+def _labelled(columns: tuple[Any, ...], names: tuple[str, ...]) -> list[Any]:
+    return [column.label(name) for column, name in zip(columns, names, strict=True)]
 
 
 def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:

@@ -24,40 +24,16 @@ The package: `schema` (the document's pydantic model), `yaml_io` (text in and ou
 from data_access.mapfile.checks import parse_map
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.read import canonical_map, export_map, read_map
-from data_access.mapfile.schema import (
-    MAP_FILE_VERSION,
-    ChannelSpec,
-    EmpathyMapSpec,
-    JourneySpec,
-    LaneItemSpec,
-    LanesSpec,
-    MapFile,
-    MapImportSummary,
-    MetricSpec,
-    PersonaSpec,
-    StageSpec,
-    StepSpec,
-    TouchpointSpec,
-)
+from data_access.mapfile.schema import MAP_FILE_VERSION, MapFile, MapImportSummary
 from data_access.mapfile.write import import_map
 from data_access.mapfile.yaml_io import render_map
 
 __all__ = [
     "MAP_FILE_VERSION",
-    "ChannelSpec",
-    "EmpathyMapSpec",
-    "JourneySpec",
-    "LaneItemSpec",
-    "LanesSpec",
     "MapFile",
     "MapFileError",
     "MapImportSummary",
     "MapProblem",
-    "MetricSpec",
-    "PersonaSpec",
-    "StageSpec",
-    "StepSpec",
-    "TouchpointSpec",
     "canonical_map",
     "export_map",
     "import_map",

@@ -16,23 +16,17 @@ from sqlalchemy.orm import Session
 from dashboard import cli
 from dashboard.settings import get_settings
 from data_access.db import make_engine, session_scope, upgrade_schema
-from data_access.mapfile import (
+from data_access.mapfile import MapFile, MapFileError, canonical_map, export_map, import_map, parse_map, render_map
+from data_access.mapfile.schema import (
     ChannelSpec,
     JourneySpec,
     LaneItemSpec,
     LanesSpec,
-    MapFile,
-    MapFileError,
     MetricSpec,
     PersonaSpec,
     StageSpec,
     StepSpec,
     TouchpointSpec,
-    canonical_map,
-    export_map,
-    import_map,
-    parse_map,
-    render_map,
 )
 from data_access.metrics import Formula
 from data_access.models import (
