@@ -58,14 +58,10 @@ def test_serve_runs_without_terminal_or_home_and_stops_cleanly_on_a_signal(
     env = {k: v for k, v in os.environ.items() if k not in ("HOME", "ATLAS_DATABASE_URL")}
     env |= {"ATLAS_DATABASE_URL": database, "ATLAS_DEMO_EVENTS": "1000", "PYTHONPATH": str(ROOT)}
     err = (tmp_path / "stderr").open("w+")
+    command = [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)]
+    quiet = subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=err,
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
+        command, stdin=quiet, stdout=quiet, stderr=err, env=env, cwd=tmp_path, start_new_session=True
     )
     try:
         deadline = time.monotonic() + START_SECONDS
