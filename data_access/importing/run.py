@@ -18,7 +18,6 @@ from data_access.importing.keys import FACT_TABLES, STORED_COLUMNS, source_keys
 from data_access.importing.lookups import Lookups
 from data_access.importing.mapping import FIELDS, FactKind, Mapping
 from data_access.importing.pipeline import NOT_APPLICABLE, Check, Pipeline, label_column, raw_column
-from data_access.importing.query import derived_schema, run_query
 from data_access.importing.problems import (
     EXAMPLES,
     ImportValidationError,
@@ -27,6 +26,7 @@ from data_access.importing.problems import (
     ProgressCallback,
     first_line,
 )
+from data_access.importing.query import derived_schema, run_query
 from data_access.importing.sources import ROW, Source, open_source
 from data_access.importing.staging import Staging, open_staging
 from data_access.importing.tallies import EventTally

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -71,7 +72,9 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def write_marketplace(folder: Path, rng: random.Random) -> None:
-    orders, reviews, payments = [], [], []
+    orders: list[dict[str, object]] = []
+    reviews: list[dict[str, object]] = []
+    payments: list[tuple[object, ...]] = []
     customers = [f"c{number:05d}" for number in range(1, 1_900)]
     for number in range(1, ORDERS + 1):
         order_id = f"o{number:05d}"
@@ -162,7 +165,7 @@ def write_social(folder: Path, rng: random.Random) -> None:
     _write(folder / "posts.csv", ["post_id", "posted_at", "author", "sentiment", "reason", "text"], rows)
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
+def _write(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as sink:
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(header)
