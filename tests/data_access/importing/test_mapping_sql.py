@@ -54,7 +54,7 @@ def test_the_marketplace_export_imports_through_its_mappings_alone(engine: Engin
         late_events = connection.execute(
             select(func.count()).select_from(Event).where(Event.step_id == steps["delivered-late"])
         ).scalar_one()
-        mean_score = dict(
+        mean_score: dict[int | None, float] = dict(
             connection.execute(select(Feedback.step_id, func.avg(Feedback.score)).group_by(Feedback.step_id))
             .tuples()
             .all()
