@@ -57,6 +57,50 @@ class Formula(StrEnum):
 # formulas whose value is a share (0..1): their scale is 1
 SHARE_FORMULAS = (Formula.CONVERSION.value, Formula.DROP_OFF.value)
 
+
+@dataclass(frozen=True)
+class TargetScale:
+    """How a metric's target and warning band are written in a map file: the unit people read on screen.
+
+    Shares (conversion, drop-off) are written as percents, 95 for 95 %, and stored as fractions (÷ 100);
+    every other formula is written and stored as shown. `high` None means no upper bound.
+    """
+
+    low: float
+    high: float | None
+    text: str
+    factor: float = 1.0  # file value ÷ factor = stored value
+
+    def holds(self, value: float) -> bool:
+        return value >= self.low and (self.high is None or value <= self.high)
+
+    def span(self) -> float | None:
+        return None if self.high is None else self.high - self.low
+
+
+TARGET_SCALES: dict[str, TargetScale] = {
+    Formula.NPS: TargetScale(-100, 100, "NPS points, −100..100"),
+    Formula.CSAT: TargetScale(0, 100, "a percent of answers 4 or 5, 0..100"),
+    Formula.CES: TargetScale(1, 7, "a mean of 1–7 answers, 1..7"),
+    Formula.RATING: TargetScale(1, 5, "a mean of 1–5 answers, 1..5"),
+    Formula.SENTIMENT: TargetScale(-100, 100, "sentiment points (% positive − % negative), −100..100"),
+    Formula.CONVERSION: TargetScale(0, 100, "a percent, 0..100 (95 means 95 %)", factor=100),
+    Formula.DROP_OFF: TargetScale(0, 100, "a percent, 0..100 (5 means 5 %)", factor=100),
+    Formula.TIME_TO_NEXT: TargetScale(0, None, "days, 0 or more"),
+    Formula.VOLUME: TargetScale(0, None, "a count of events or answers, 0 or more"),
+}
+
+
+def stored_target(formula: str, written: float | None) -> float | None:
+    """A target or warning as a map file writes it, in the unit the metric is computed in."""
+    return None if written is None else written / TARGET_SCALES[formula].factor
+
+
+def written_target(formula: str, stored: float | None) -> float | None:
+    """A stored target or warning as a map file writes it (rounded: ×100 must not show 95.00000000000001)."""
+    return None if stored is None else round(stored * TARGET_SCALES[formula].factor, 9)
+
+
 # What a metric definition says, as every view's frames carry it: what it is, and how it is judged.
 DEFINITION_COLUMNS: dict[str, pl.DataType | type] = {
     "key": pl.String,

@@ -8,9 +8,14 @@ from dashboard import cache, format
 from dashboard.components import frame
 from dashboard.components.import_data import (
     ImportValidationError,
+    MapFileError,
+    changes_table,
+    check_map_upload,
     check_upload,
     example_mappings,
+    import_map_upload,
     import_upload,
+    missing_journey,
     preview_table,
     problems_table,
 )
@@ -30,6 +35,33 @@ st.caption(
     "`journey-atlas import` on the server."
 )
 
+st.subheader("1. The map")
+st.caption(
+    "Journeys, stages, channels, touchpoints and metrics (YAML, see examples/maps). Data is imported into a map."
+)
+map_upload = st.file_uploader("Map file", type=["yaml", "yml"], key="import_map_file")
+if map_upload is not None:
+    map_text = map_upload.getvalue().decode("utf-8", errors="replace")
+    checked_map = check_map_upload(cache.engine(), name=map_upload.name, text=map_text)
+    if checked_map.errors:
+        st.error("The map cannot be imported:\n\n" + "\n".join(f"- {format.verbatim(e, limit=300)}"
+                                                                for e in checked_map.errors))  # fmt: skip
+    elif not checked_map.changes:
+        st.success("The map is already as this file says: nothing to change.")
+    else:
+        counts = {c: sum(1 for x in checked_map.changes if x.change == c) for c in ("added", "changed", "removed")}
+        st.write(", ".join(f"**{n:,}** {change}" for change, n in counts.items()) + " by importing this map:")
+        st.dataframe(changes_table(checked_map.changes), hide_index=True, key="import_map_changes")
+        if st.button("Import map", key="import_map_confirm"):
+            try:
+                summary = import_map_upload(cache.engine(), name=map_upload.name, text=map_text)
+            except MapFileError as error:
+                st.error(format.verbatim(error.details, limit=None))
+            else:
+                cache.forget_cached_data()
+                st.success(format.verbatim(str(summary), limit=None))
+
+st.subheader("2. The data")
 examples = example_mappings()
 chosen = st.query_params.get("mapping", "")
 if chosen and chosen not in examples:
@@ -47,6 +79,11 @@ example = st.selectbox(
 st.query_params.from_dict({"mapping": example})
 frame.show_link(f"{st.context.url or '/import'}?{urlencode({'mapping': example})}")
 mapping_text = st.text_area("Mapping (YAML)", value=examples[example], height=320, key=f"import_mapping_{example}")
+if (needed := missing_journey(cache.engine(), mapping_text)) is not None:
+    st.warning(
+        f"This mapping imports into the journey '{format.verbatim(needed)}', which the map does not hold yet: "
+        "import its map first (above)."
+    )
 upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
 if upload is None:
     st.info("Upload a file to see its first rows as they will be stored, and any problems.")

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from data_access.db import session_scope
 from data_access.importing import (
     ImportPreview,
     ImportReport,
@@ -21,8 +22,12 @@ from data_access.importing import (
     preview,
 )
 from data_access.importing.mapping import FactKind, Mapping, MappingError, parse_mapping
+from data_access.mapfile import MapFileError, MapImportSummary, import_map
+from data_access.mapfile.diff import MapChange, journey_slugs, map_changes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
+# mappings kept beside their example data; those reading other files (`tables:`) need the command line
+EXAMPLE_DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 BLANK_MAPPING = """kind: events
 fixed: {journey: my-journey}
 columns: {customer: customer, timestamp: timestamp, stage: stage, channel: channel}
@@ -32,7 +37,55 @@ columns: {customer: customer, timestamp: timestamp, stage: stage, channel: chann
 def example_mappings() -> dict[str, str]:
     """Mapping texts to start from: a blank one and the shipped examples, by name."""
     shipped = {path.stem: path.read_text(encoding="utf-8") for path in sorted(EXAMPLES.glob("*.yaml"))}
-    return {"blank events mapping": BLANK_MAPPING, **shipped}
+    beside_data = {
+        f"{path.parent.name}/{path.name.removesuffix('.mapping.yaml')}": path.read_text(encoding="utf-8")
+        for path in sorted(EXAMPLE_DATA.glob("*/*.mapping.yaml"))
+        if "tables:" not in path.read_text(encoding="utf-8")
+    }
+    return {"blank events mapping": BLANK_MAPPING, **shipped, **beside_data}
+
+
+@dataclass(frozen=True)
+class MapCheck:
+    """A map file as the page previews it: what importing it adds, changes and removes, or why it cannot."""
+
+    changes: list[MapChange] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def check_map_upload(engine: Engine, *, name: str, text: str) -> MapCheck:
+    """What importing the uploaded map would do; nothing is written."""
+    try:
+        with session_scope(engine) as session:
+            return MapCheck(changes=map_changes(session, text, source=name))
+    except MapFileError as error:
+        return MapCheck(errors=error.details.splitlines())
+
+
+def import_map_upload(engine: Engine, *, name: str, text: str) -> MapImportSummary:
+    """Import the uploaded map in one transaction; raises `MapFileError` (writing nothing) when it cannot."""
+    with session_scope(engine) as session:
+        return import_map(session, text, source=name)
+
+
+def changes_table(changes: list[MapChange]) -> pl.DataFrame:
+    """The map preview as a table: change (added, changed, removed), kind of item, item (its slugs)."""
+    return pl.DataFrame(
+        {"change": [c.change for c in changes], "kind": [c.kind for c in changes], "item": [c.item for c in changes]},
+        schema={"change": pl.String, "kind": pl.String, "item": pl.String},
+    )
+
+
+def missing_journey(engine: Engine, mapping_text: str) -> str | None:
+    """The journey a mapping fixes when the map does not hold it yet (its map must be imported first)."""
+    try:
+        mapping = parse_mapping(mapping_text, source="mapping")
+    except MappingError:
+        return None
+    wanted = mapping.fixed.get("journey")
+    with session_scope(engine) as session:
+        stored = journey_slugs(session)
+    return wanted if wanted is not None and wanted.lower() not in stored else None
 
 
 @dataclass(frozen=True)
@@ -133,10 +186,16 @@ def import_upload(
 
 __all__ = [
     "ImportValidationError",
+    "MapCheck",
+    "MapFileError",
     "UploadCheck",
+    "changes_table",
+    "check_map_upload",
     "check_upload",
     "example_mappings",
+    "import_map_upload",
     "import_upload",
+    "missing_journey",
     "preview_table",
     "problems_table",
 ]

@@ -71,6 +71,7 @@ def preview(
         not_applicable=run.not_applicable,
         new=run.facts - run.already_present,
         already_present=run.already_present,
+        duplicates_skipped=run.duplicates_skipped,
     )
 
 
@@ -109,6 +110,7 @@ def _import(
         already_present=run.already_present,
         journeys=run.journey_slugs,
         seconds=time.perf_counter() - started,
+        duplicates_skipped=run.duplicates_skipped,
     )
 
 

@@ -43,15 +43,21 @@ FACT_TABLES: dict[FactKind, Table] = {
 }
 
 
-def _identity(kind: FactKind) -> pl.Expr:
-    """The fields that make a fact the same fact again; anonymous feedback also counts its row."""
+def _identity(kind: FactKind, *, with_source_id: bool) -> pl.Expr:
+    """The fields that make a fact the same fact again; anonymous feedback also counts its row.
+
+    A mapping's `source_id` (the export's own id of the row) joins them, so two rows alike in every stored
+    field stay two facts; without one, the identity is what it always was, so stored keys still match.
+    """
     parts = [pl.lit(kind.value), *(pl.col(c).cast(pl.String) for c in STORED_COLUMNS[kind])]
     if kind == FactKind.FEEDBACK:
         parts.append(pl.when(pl.col("customer_id").is_null()).then(pl.col(ROW).cast(pl.String)))
+    if with_source_id:
+        parts.append(pl.format("id:{}", pl.col("source_id")))
     return pl.concat_str([part.fill_null("") for part in parts], separator="\x1f")
 
 
-def source_keys(kind: FactKind, rows: pl.DataFrame) -> pl.Series:
+def source_keys(kind: FactKind, rows: pl.DataFrame, *, with_source_id: bool = False) -> pl.Series:
     """A 128-bit hash of each row's identity, as 32 hex digits: what makes a re-import find the row again.
 
     The keys are stored, so they must not change between polars versions, which rules out `Expr.hash`.
@@ -59,7 +65,7 @@ def source_keys(kind: FactKind, rows: pl.DataFrame) -> pl.Series:
     loop: 7 s of a 10M-row import). Feedback keeps hashlib's BLAKE2b: an anonymous answer's identity
     includes its file row, which is not stored, so its stored keys could not be recomputed in a new form.
     """
-    identity = _identity(kind)
+    identity = _identity(kind, with_source_id=with_source_id)
     if kind == FactKind.EVENTS:
         return rows.select(event_source_keys(identity).alias("source_key")).to_series()
     return pl.Series(

@@ -14,8 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import polars as pl
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from data_access.models import Measure
 from data_access.yaml_safety import safe_load
@@ -26,8 +27,20 @@ class FactKind(StrEnum):
     FEEDBACK = "feedback"
 
 
-EVENT_FIELDS = ("customer", "timestamp", "journey", "stage", "channel", "step", "persona", "event_type", "value")
+EVENT_FIELDS = (
+    "customer",
+    "timestamp",
+    "journey",
+    "stage",
+    "channel",
+    "step",
+    "persona",
+    "event_type",
+    "value",
+    "source_id",
+)
 FEEDBACK_FIELDS = (
+    "source_id",
     "customer",
     "timestamp",
     "journey",
@@ -95,6 +108,29 @@ class Question(BaseModel):
         return self
 
 
+class StageColumn(BaseModel):
+    """One timestamp column of a wide events export: the stage entered then, and its own channel and step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    channel: str | None = None
+    step: str | None = None
+
+
+def _stage_column(value: Any) -> Any:
+    return {"stage": value} if isinstance(value, str) else value
+
+
+def _sql_error(expression: str) -> str | None:
+    """Why a SQL expression does not parse (polars SQL), or None when it does."""
+    try:
+        pl.sql_expr(expression)
+    except (pl.exceptions.PolarsError, ValueError) as error:
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return None
+
+
 class PersonaRule(BaseModel):
     """Rows whose segment columns hold one of the listed values belong to `persona`; no `when` matches all."""
 
@@ -118,9 +154,22 @@ class Mapping(BaseModel):
     fixed: Annotated[dict[str, str], BeforeValidator(_text_keys)] = Field(default_factory=dict)
     values: dict[str, ValueMap] = Field(default_factory=dict, description="field -> {source value: slug}")
     not_applicable: dict[str, TextList] = Field(default_factory=dict, description="field -> values to drop")
-    stage_columns: dict[str, str] = Field(default_factory=dict, description="events: timestamp column -> stage")
+    stage_columns: dict[str, Annotated[StageColumn, BeforeValidator(_stage_column)]] = Field(
+        default_factory=dict, description="events: timestamp column -> stage (or {stage, channel, step})"
+    )
     questions: list[Question] = Field(default_factory=list, description="feedback: one answer column each")
     personas: list[PersonaRule] = Field(default_factory=list, description="segment columns -> persona")
+    tables: dict[str, str] = Field(default_factory=dict, description="query: table name -> file beside the import")
+    query: str | None = Field(default=None, description="polars SQL over `source` and `tables`: the rows to map")
+    derived: dict[str, str] = Field(default_factory=dict, description="new column -> SQL expression")
+    on_duplicate: Literal["error", "skip"] = "error"
+
+    _origin: str = PrivateAttr(default="mapping")
+
+    @property
+    def origin(self) -> str:
+        """The mapping file this came from (what problems with its query or derived columns name)."""
+        return self._origin
 
     @model_validator(mode="after")
     def _complete(self) -> Mapping:
@@ -142,6 +191,15 @@ class Mapping(BaseModel):
         if self.questions:
             problems += [f"{name!r} comes from questions; do not map it too" for name in ("score",)
                          if name in self.columns or name in self.fixed]  # fmt: skip
+        if self.tables and self.query is None:
+            problems.append("tables are read by a query: add `query:` (the imported file is the table `source`)")
+        if "source" in self.tables:
+            problems.append("tables: 'source' is the imported file itself; give this table another name")
+        if self.query is not None and (error := _sql_error_query(self.query)) is not None:
+            problems.append(f"query: {error}")
+        for name, expression in self.derived.items():
+            if (error := _sql_error(expression)) is not None:
+                problems.append(f"derived: {name!r} ({expression}): {error}")
         if self.personas and ("persona" in self.columns or "persona" in self.fixed):
             problems.append("persona comes from the persona rules; do not map it too")
         if "timestamp" in self.fixed:
@@ -169,6 +227,8 @@ class Mapping(BaseModel):
             return True
         if name in ("stage", "timestamp") and self.stage_columns:
             return True
+        if name in ("channel", "step") and self.stage_columns:
+            return all(getattr(column, name) is not None for column in self.stage_columns.values())
         if name == "persona" and self.personas:
             return True
         if self.questions:
@@ -181,11 +241,20 @@ class Mapping(BaseModel):
         # a touchpoint column also gives the stage: the touchpoint's own
         return name == "stage" and "touchpoint" in self.columns
 
-    def source_columns(self) -> list[str]:
-        """Every source column the mapping reads, in a stable order."""
+    def mapped_columns(self) -> list[str]:
+        """Every column the mapping reads, derived ones included, in a stable order."""
         named = [*self.columns.values(), *self.stage_columns, *(q.column for q in self.questions)]
         named += [column for rule in self.personas for column in rule.when]
         return list(dict.fromkeys(named))
+
+    def source_columns(self) -> list[str]:
+        """Every column the mapping reads from the file (or the query) itself, in a stable order."""
+        named = [column for column in self.mapped_columns() if column not in self.derived]
+        return list(dict.fromkeys([*named, *(c for c in self.derived_inputs() if c not in self.derived)]))
+
+    def derived_inputs(self) -> list[str]:
+        """The columns that derived columns read (so they are kept through a reshape)."""
+        return [name for expression in self.derived.values() for name in pl.sql_expr(expression).meta.root_names()]
 
     def file_format(self, path: Path) -> Literal["csv", "parquet"]:
         if self.format is not None:
@@ -196,6 +265,17 @@ class Mapping(BaseModel):
 def parse_fixed_timestamp(value: str) -> dt.datetime:
     """A fixed timestamp from a mapping: an ISO 8601 date or date-time (YAML may already have parsed it)."""
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _sql_error_query(query: str) -> str | None:
+    """Why a query does not parse as polars SQL (table and column names are checked when it runs)."""
+    try:
+        pl.SQLContext().execute(query, eager=False)
+    except (pl.exceptions.PolarsError, ValueError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        # unknown tables and columns are checked when the files are open; only the syntax is checked here
+        return message if "parser error" in message or isinstance(error, pl.exceptions.SQLSyntaxError) else None
+    return None
 
 
 def _validation_messages(error: ValidationError) -> list[str]:
@@ -216,9 +296,11 @@ def parse_mapping(text: str, *, source: str = "mapping") -> Mapping:
     if not isinstance(document, dict):
         raise MappingError(["expected a YAML mapping with at least `kind:`"], source=source)
     try:
-        return Mapping.model_validate(document)
+        mapping = Mapping.model_validate(document)
     except ValidationError as error:
         raise MappingError(_validation_messages(error), source=source) from None
+    mapping._origin = source
+    return mapping
 
 
 def load_mapping(path: str | Path) -> Mapping:

@@ -103,12 +103,19 @@ class Pipeline:
             return list(self.mapping.stage_columns)
         return [question.column for question in self.mapping.questions]
 
+    def derive(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The mapping's derived columns, each a SQL expression over the file's columns (in order: a later
+        one may read an earlier one)."""
+        for name, expression in self.mapping.derived.items():
+            frame = frame.with_columns(pl.sql_expr(expression).alias(name))
+        return frame
+
     def reshape(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """One row per cell of the wide columns (blank cells are a stage not reached, a question not answered)."""
         wide = self._wide_columns()
         if not wide:
             return frame
-        index = [ROW, *(c for c in self.mapping.source_columns() if c not in wide)]
+        index = [ROW, *(c for c in self.mapping.mapped_columns() if c not in wide)]
         return (
             frame.with_columns(pl.col(wide).cast(pl.String))
             .unpivot(on=wide, index=index, variable_name=WIDE_COLUMN, value_name=WIDE_VALUE)
@@ -141,8 +148,16 @@ class Pipeline:
         elif name in mapping.columns:
             generic, label = self._column_text(mapping.columns[name]), pl.lit(mapping.columns[name])
         if mapping.stage_columns and name == "stage":
-            stages = {column: stage for column, stage in mapping.stage_columns.items()}
+            stages = {column: entry.stage for column, entry in mapping.stage_columns.items()}
             return pl.col(WIDE_COLUMN).replace_strict(stages, return_dtype=pl.String), pl.col(WIDE_COLUMN)
+        if mapping.stage_columns and name in ("channel", "step"):
+            named = {c: getattr(e, name) for c, e in mapping.stage_columns.items() if getattr(e, name) is not None}
+            if named:
+                from_column = pl.col(WIDE_COLUMN).replace_strict(named, default=None, return_dtype=pl.String)
+                return (
+                    pl.coalesce(from_column, generic),
+                    pl.when(from_column.is_not_null()).then(pl.col(WIDE_COLUMN)).otherwise(label),
+                )
         if mapping.stage_columns and name == "timestamp":
             return pl.col(WIDE_VALUE).str.strip_chars(), pl.col(WIDE_COLUMN)
         if mapping.questions and name == "score":
@@ -182,7 +197,7 @@ class Pipeline:
 
     def fields(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         names = [n for n in ("customer", "timestamp", "journey", "stage", "channel", "step", "persona",
-                             "touchpoint", "event_type", "value", "measure", "score", "comment")
+                             "touchpoint", "event_type", "value", "measure", "score", "comment", "source_id")
                  if n in FIELDS[self.kind]]  # fmt: skip
         texts = {name: self.source_text(name) for name in names}
         if self.mapping.personas:
@@ -193,9 +208,15 @@ class Pipeline:
             *(label.alias(label_column(name)) for name, (_, label) in texts.items()),
             not_applicable.alias(NOT_APPLICABLE),
         )
-        return frame.with_columns(
-            pl.col(_src(name)).replace(self.mapping.values.get(name, {})).alias(raw_column(name)) for name in names
-        )
+        return frame.with_columns(self._value_map(name).alias(raw_column(name)) for name in names)
+
+    def _value_map(self, name: str) -> pl.Expr:
+        """The field's text through its value map; a `""` entry also maps empty cells."""
+        values = self.mapping.values.get(name, {})
+        mapped = pl.col(_src(name)).replace(values)
+        if "" in values:
+            mapped = pl.when(pl.col(_src(name)).is_null()).then(pl.lit(values[""])).otherwise(mapped)
+        return mapped
 
     # look-ups and parsing -----------------------------------------------------------------------
 
@@ -251,7 +272,11 @@ class Pipeline:
             occurred_at = occurred_at.cast(pl.Datetime("us"))
         else:
             occurred_at = _parse_timestamp(pl.col(raw_column("timestamp")), mapping.timestamp_format)
-        typed = [occurred_at.alias("occurred_at"), pl.col(raw_column("customer")).alias("customer_id")]
+        typed = [
+            occurred_at.alias("occurred_at"),
+            pl.col(raw_column("customer")).alias("customer_id"),
+            pl.col(raw_column("source_id")).alias("source_id"),
+        ]
         if self.kind == FactKind.EVENTS:
             typed += [
                 pl.col(raw_column("event_type")).fill_null(DEFAULT_EVENT_TYPE).alias("event_type"),
@@ -386,7 +411,7 @@ class Pipeline:
     def build(self, frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Check]]:
         checks = self.checks()
         applicable = ~pl.col(NOT_APPLICABLE)
-        mapped = self.resolve(self.fields(self.reshape(frame)))
+        mapped = self.resolve(self.fields(self.reshape(self.derive(frame))))
         flagged = mapped.with_columns(
             (applicable & check.condition.fill_null(False)).alias(f"__check_{i}") for i, check in enumerate(checks)
         )

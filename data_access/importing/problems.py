@@ -75,11 +75,13 @@ class ImportReport:
     already_present: int  # facts with a source_key already in the database: skipped
     journeys: tuple[str, ...]
     seconds: float
+    duplicates_skipped: int = 0  # repeated facts left out (`on_duplicate: skip`)
 
     def describe(self) -> str:
+        skipped = f", {self.duplicates_skipped} repeated rows skipped" if self.duplicates_skipped else ""
         return (
             f"{self.file}: {self.rows_read} rows → {self.facts} {self.kind} "
-            f"({self.not_applicable} not applicable dropped); {self.inserted} inserted, "
+            f"({self.not_applicable} not applicable dropped{skipped}); {self.inserted} inserted, "
             f"{self.already_present} already present; rollups updated for {', '.join(self.journeys) or 'none'} "
             f"in {self.seconds:.1f} s"
         )
@@ -96,6 +98,7 @@ class ImportPreview:
     not_applicable: int
     new: int
     already_present: int
+    duplicates_skipped: int = 0
 
 
 def first_line(error: BaseException) -> str:

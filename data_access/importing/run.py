@@ -26,6 +26,7 @@ from data_access.importing.problems import (
     ProgressCallback,
     first_line,
 )
+from data_access.importing.query import derived_schema, run_query
 from data_access.importing.sources import ROW, Source, open_source
 from data_access.importing.staging import Staging, open_staging
 from data_access.importing.tallies import EventTally
@@ -63,17 +64,28 @@ class ImportRun:
         self.not_applicable = 0
         self.inserted = 0
         self.already_present = 0
+        self.duplicates_skipped = 0
         self.journey_slugs: tuple[str, ...] = ()
         self.preview = pl.DataFrame()
         self.tally: EventTally | None = None
         self.journey_ids: set[int] = set()
         self._found: dict[tuple[str, str, str], tuple[int, list[int], list[str]]] = {}
+        # what problems name: the file, or the rows of the mapping's query over it
+        self.name = str(path) if mapping.query is None else f"{path} (rows of the query in {mapping.origin})"
 
     def execute(self, connection: Connection, *, write: bool, after: ExitStack | None) -> None:
         with ExitStack() as local:
             stack = after if after is not None else local
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
-            source = open_source(self.path, self.mapping, workdir)
+            if self.mapping.query is not None:
+                result = run_query(self.path, self.mapping, workdir)
+                source = (
+                    open_source(result.path, self.mapping, workdir, file_format="parquet")
+                    if result.path is not None
+                    else Source(pl.Schema(), 0, problems=result.problems)
+                )
+            else:
+                source = open_source(self.path, self.mapping, workdir)
             self.problems = list(source.problems)
             if not self.problems:
                 self._run(connection, source, write=write, workdir=workdir, after=after)
@@ -83,15 +95,18 @@ class ImportRun:
     def _run(
         self, connection: Connection, source: Source, *, write: bool, workdir: Path, after: ExitStack | None
     ) -> None:
-        name = str(self.path)
-        schema = source.schema
-        missing = [c for c in self.mapping.source_columns() if c not in schema]
+        name = self.name
+        missing = [c for c in self.mapping.source_columns() if c not in source.schema]
         if missing:
-            columns = ", ".join(c for c in schema if c != ROW)
+            columns = ", ".join(c for c in source.schema if c != ROW)
             self.problems += [
                 Problem("missing column", f"the file has no column {c!r} (its columns: {columns})", name, column=c)
                 for c in missing
             ]
+            return
+        schema, derived_problems = derived_schema(self.mapping, source.schema)
+        if derived_problems:
+            self.problems += derived_problems
             return
         pipeline = Pipeline(self.mapping, Lookups.load(connection), schema)
         staging = open_staging(connection, self.kind, workdir, after)
@@ -103,12 +118,20 @@ class ImportRun:
         after_staging = after if after is not None else ExitStack()
         after_staging.callback(staging.close)
         fact_table = FACT_TABLES[self.kind]
-        direct = write and self.direct and _loads_directly(connection, fact_table)
+        direct = (
+            write and self.direct and self.mapping.on_duplicate == "error" and _loads_directly(connection, fact_table)
+        )
         try:
             with self._loading_directly(connection, staging) if direct else nullcontext():
                 self._stream(source, pipeline, staging, fact_table if direct else staging.table)
                 if not self.problems and self.rows_read == 0:
                     self.problems.append(Problem("empty file", "the file has a header but no data rows", name))
+                if self.problems and direct:
+                    # to report repeated rows with the other problems, in one pass: read again through staging
+                    raise DirectLoadRefused
+                if self.problems and not direct and self.rows_read:
+                    staging.finish_writing()
+                    self._repeated_rows(connection, staging.table)
                 if not self.problems:
                     staging.finish_writing()
                     if direct:
@@ -166,7 +189,7 @@ class ImportRun:
         self._add_to_rollups(connection, FACT_TABLES[self.kind], bulk=True)
 
     def _add_to_rollups(self, connection: Connection, new_facts: Table, *, bulk: bool) -> None:
-        if self.tally is not None and not self.already_present:
+        if self.tally is not None and not self.already_present and not self.duplicates_skipped:
             self.tally.fold_in(connection, journey_ids=sorted(self.journey_ids), bulk=bulk)
         elif self.kind == FactKind.EVENTS:
             add_to_rollups(connection, events=new_facts, bulk=bulk)
@@ -197,19 +220,23 @@ class ImportRun:
                 failing = applicable.select(pl.any_horizontal(flags).sum()).item() if flags else 0
                 if failing:
                     self._collect_problems(applicable, checks)
-                elif not self.problems:
-                    rows = applicable.select(ROW, *stored).with_columns(source_keys(self.kind, applicable))
+                    # the clean rows are still staged, so the repeated ones are reported in this same pass
+                    applicable = applicable.filter(~pl.any_horizontal(flags))
+                if not self.problems or target is staging.table:
+                    with_source_id = "source_id" in self.mapping.columns
+                    keys = source_keys(self.kind, applicable, with_source_id=with_source_id)
+                    rows = applicable.select(ROW, *stored).with_columns(keys)
                     staging.write(rows.rename({ROW: "row"}), target)
                     self.journey_ids.update(rows["journey_id"].unique().to_list())
                     if self.tally is not None:
                         self.tally.add(rows)
-                    if self.preview.height < self.preview_rows:
+                    if self.preview.height < self.preview_rows and not self.problems:
                         self._keep_preview(applicable)
                 if self.progress is not None:
                     total = source.rows_total
                     self.progress(Progress(min(self.rows_read, total or self.rows_read), total))
         except (pl.exceptions.PolarsError, pa.ArrowException) as error:
-            self.problems.append(Problem("unreadable file", first_line(error), str(self.path)))
+            self.problems.append(Problem("unreadable file", first_line(error), self.name))
         self.problems += self._found_problems(checks)
 
     def _keep_preview(self, applicable: pl.DataFrame) -> None:
@@ -253,9 +280,26 @@ class ImportRun:
 
     def _found_problems(self, checks: list[Check]) -> list[Problem]:
         return [
-            Problem(check, message, str(self.path), column=column, count=count, rows=tuple(rows), examples=tuple(shown))
+            Problem(check, message, self.name, column=column, count=count, rows=tuple(rows), examples=tuple(shown))
             for (check, message, column), (count, rows, shown) in self._found.items()
         ]
+
+    def _repeated_rows(self, connection: Connection, staging: Table) -> None:
+        """Repeated facts: reported as a problem, or (`on_duplicate: skip`) dropped from staging and counted."""
+        if self.mapping.on_duplicate == "skip":
+            self._skip_duplicates(connection, staging)
+        else:
+            self._check_duplicates(connection, staging)
+
+    def _skip_duplicates(self, connection: Connection, staging: Table) -> None:
+        repeated = connection.execute(select(func.count() - func.count(distinct(staging.c.source_key)))).scalar_one()
+        if not repeated:
+            return
+        earlier = staging.alias("earlier")
+        first = exists().where((earlier.c.source_key == staging.c.source_key) & (earlier.c.row < staging.c.row))
+        connection.execute(delete(staging).where(first))
+        self.duplicates_skipped = int(repeated)
+        self.facts -= self.duplicates_skipped
 
     def _check_duplicates(self, connection: Connection, staging: Table) -> None:
         repeated = connection.execute(select(func.count() - func.count(distinct(staging.c.source_key)))).scalar_one()
@@ -272,8 +316,9 @@ class ImportRun:
         self.problems.append(
             Problem(
                 "duplicate row",
-                "the same fact appears more than once in the file (same identifying fields)",
-                str(self.path),
+                "the same fact appears more than once in the file (same identifying fields): name the export's "
+                "own row id as `source_id` under columns: if the rows are distinct, or set `on_duplicate: skip`",
+                self.name,
                 count=int(repeated),
                 rows=tuple(row for row, _ in pairs),
                 examples=tuple(f"row {row} repeats row {first}" for row, first in pairs),
@@ -281,6 +326,8 @@ class ImportRun:
         )
 
     def _finish_staged(self, connection: Connection, staging: Table, *, write: bool, owns_transaction: bool) -> None:
+        if self.mapping.on_duplicate == "skip":
+            self._skip_duplicates(connection, staging)
         late_check = write and _unique_keys_catch_duplicates(connection, owns_transaction=owns_transaction)
         if not late_check:
             self._check_duplicates(connection, staging)

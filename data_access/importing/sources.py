@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 import pyarrow as pa
@@ -210,12 +211,15 @@ def _nul_lines(path: Path) -> list[int]:
     return found
 
 
-def open_source(path: Path, mapping: Mapping, workdir: Path) -> Source:
+def open_source(
+    path: Path, mapping: Mapping, workdir: Path, *, file_format: Literal["csv", "parquet"] | None = None
+) -> Source:
+    """The file's columns and batches; `file_format` overrides the mapping's (a query's result is Parquet)."""
     name = str(path)
     empty = pl.Schema()
     if not path.is_file():
         return Source(empty, 0, problems=[Problem("unreadable file", "the file does not exist", name)])
-    if mapping.file_format(path) == "parquet":
+    if (file_format or mapping.file_format(path)) == "parquet":
         try:
             schema = pl.read_parquet_schema(path)
             with pq.ParquetFile(path) as parquet:

@@ -22,7 +22,7 @@ from data_access.mapfile.schema import (
     TouchpointSpec,
 )
 from data_access.mapfile.yaml_io import render_map
-from data_access.metrics import Formula
+from data_access.metrics import Formula, written_target
 from data_access.models import (
     Channel,
     ChannelKind,
@@ -115,8 +115,8 @@ def read_map(session: Session) -> MapFile:
             formula=Formula(metric.formula),
             unit=metric.unit,
             direction=Direction(metric.direction),
-            target=metric.target,
-            warning=metric.warning,
+            target=written_target(metric.formula, metric.target),
+            warning=written_target(metric.formula, metric.warning) or 0.0,
             stage=stage_slugs[stage_id] if stage_id is not None else None,
             touchpoint=touchpoint.slug if touchpoint is not None else None,
         )

@@ -9,10 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from data_access.cohort_rollup import CohortPair, read_pairs
-from data_access.mapfile.checks import check_map, parse_located, raise_problems, repeated_metrics
+from data_access.mapfile.checks import check_map, parse_located, raise_problems, repeated_metrics, unlikely_targets
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import JourneySpec, MapFile, MapImportSummary, StageSpec
 from data_access.mapfile.yaml_io import format_path
+from data_access.metrics import stored_target
 from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
 from data_access.rollups import rebuild_cohorts
 
@@ -63,7 +64,7 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
         raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc
     warnings = [
         MapProblem(format_path(loc), message, locator.line(loc)).describe(source)
-        for loc, message in repeated_metrics(map_file)
+        for loc, message in [*repeated_metrics(map_file), *unlikely_targets(map_file)]
     ]
     return dataclasses.replace(summary, warnings=warnings)
 
@@ -219,10 +220,11 @@ def _write_metrics(session: Session, journey: Journey, spec: JourneySpec) -> int
             else None
         )
         metric.label, metric.formula, metric.unit = metric_spec.label, metric_spec.formula.value, metric_spec.unit
+        formula = metric_spec.formula.value
         metric.direction, metric.target, metric.warning = (
             metric_spec.direction.value,
-            metric_spec.target,
-            metric_spec.warning,
+            stored_target(formula, metric_spec.target),
+            stored_target(formula, metric_spec.warning) or 0.0,
         )
         metric.stage_id = stage.id if stage is not None else None
         metric.touchpoint_id = touchpoint.id if touchpoint is not None else None

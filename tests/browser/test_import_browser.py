@@ -52,14 +52,14 @@ def test_upload_preview_import_and_the_overview_changes(orders_app_url: str, pag
     wait_for_app_run(page)
     expect(page.get_by_role("textbox", name="Mapping (YAML)")).to_have_value(re.compile("purchased_at"))
 
-    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').set_input_files(
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').last.set_input_files(
         str(ROOT / "examples" / "data" / "orders.csv")
     )
     wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"8 rows → \d+ facts"))).to_be_visible()
     expect(page.get_by_role("heading", name="First rows as they will be stored")).to_be_visible()
 
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     wait_for_app_run(page)
     expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
 
@@ -76,9 +76,49 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_app_url: st
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
     page.get_by_role("option", name="orders").click()
     wait_for_app_run(page)
-    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').set_input_files(
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').last.set_input_files(
         str(ROOT / "tests" / "data" / "bad" / "orders_bad_timestamp.csv")
     )
     wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"problem\(s\): fix the file or the mapping"))).to_be_visible()
-    expect(page.get_by_role("button", name="Import")).to_be_disabled()
+    expect(page.get_by_role("button", name="Import", exact=True)).to_be_disabled()
+
+
+@pytest.fixture(scope="module")
+def empty_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dashboard on a migrated database with no map and no facts."""
+    folder = tmp_path_factory.mktemp("empty")
+    url = f"sqlite:///{folder / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    server, base = start_server(url, folder / "streamlit.log")
+    yield base
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def test_on_an_empty_database_a_map_then_data_from_the_browser_alone(empty_app_url: str, page: Page) -> None:
+    """The shipped orders example: the page asks for the map, previews and imports it, then the data."""
+    page.goto(f"{empty_app_url}/import?mapping=orders")
+    wait_for_app_run(page)
+    expect(page.get_by_text("import its map first")).to_be_visible()
+    uploaders = page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]')
+    uploaders.first.set_input_files(str(ROOT / "examples" / "maps" / "orders.yaml"))
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"6\*?\*? added"))).to_be_visible()
+    page.get_by_role("button", name="Import map").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Map imported: journeys created orders"))).to_be_visible()
+    expect(page.get_by_text("import its map first")).to_have_count(0)
+
+    uploaders.last.set_input_files(str(ROOT / "examples" / "data" / "orders.csv"))
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"8 rows → \d+ facts"))).to_be_visible()
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("26 inserted"))).to_be_visible()
+
+    page.goto(empty_app_url + ORDERS_VIEW)
+    wait_for_app_run(page)
+    assert "In the period: 7 customers" in _purchase_box(page)

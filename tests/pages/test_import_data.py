@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard.components.import_data import check_upload, example_mappings, problems_table
+from dashboard.components.import_data import (
+    changes_table,
+    check_map_upload,
+    check_upload,
+    example_mappings,
+    import_map_upload,
+    missing_journey,
+    problems_table,
+)
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.mapfile import import_map
 from data_access.models import Event
@@ -67,7 +75,7 @@ def test_the_page_asks_for_a_file_first(orders_database: Engine) -> None:
 def test_preview_then_import_the_orders_example(orders_database: Engine) -> None:
     """Upload, see the rows as stored, press Import: the events are in the database."""
     app = _import_page("orders")
-    app.get("file_uploader")[0].upload("orders.csv", ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", ORDERS, "text/csv").run()  # type: ignore[attr-defined]
     assert not app.exception
     assert not app.error
     preview = app.dataframe[-1].value  # AppTest does not expose dataframe keys
@@ -92,7 +100,7 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: E
     fixed_mapping = mapping.replace("  customer: customer_id\n  value: order_total", "  customer: order_id")
     app = _import_page("orders")
     app.text_area(key="import_mapping_orders").set_value(fixed_mapping).run()
-    app.get("file_uploader")[0].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
     assert not app.exception
     problems = app.dataframe[0].value
     assert problems["check"].tolist() == ["unparsable timestamp"]
@@ -108,7 +116,7 @@ def test_a_file_missing_a_mapped_column_shows_no_empty_preview(orders_database: 
     """The wrong mapping for a file: the missing columns are named as problems of the whole file, and no
     empty preview table is drawn."""
     app = _import_page("orders")
-    app.get("file_uploader")[0].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
     assert not app.exception
     [problems] = [d.value for d in app.dataframe]
     assert set(problems["check"]) == {"missing column"}
@@ -146,3 +154,60 @@ def test_the_chosen_mapping_is_in_the_url_and_in_the_share_link(orders_database:
     pasted.run()
     assert any("`mapping`: 'nowhere' is unknown" in w.value for w in pasted.warning)
     assert pasted.selectbox(key="import_example").value == "blank events mapping"
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A migrated SQLite file with no map at all, with the app's settings and caches pointed at it."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    db = make_engine(url)
+    upgrade_schema(db)
+    monkeypatch.setenv("ATLAS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield db
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    db.dispose()
+
+
+def test_the_page_says_when_the_data_needs_its_map_first(empty_database: Engine) -> None:
+    """With no map stored, the orders mapping's journey is named and the map import is asked for."""
+    app = _import_page("orders")
+    assert not app.exception
+    assert any("import its map first" in warning.value and "'orders'" in warning.value for warning in app.warning)
+
+
+def test_a_map_is_previewed_then_imported_and_the_data_no_longer_waits_for_it(empty_database: Engine) -> None:
+    """The shipped orders example from uploads alone: the map's preview, its import, then the data's."""
+    text = (ROOT / "examples" / "maps" / "orders.yaml").read_text()
+    mapping = example_mappings()["orders"]
+    assert missing_journey(empty_database, mapping) == "orders"
+    checked = check_map_upload(empty_database, name="orders.yaml", text=text)
+    assert checked.errors == [] and {c.change for c in checked.changes} == {"added"}
+    assert changes_table(checked.changes).height == len(checked.changes)
+    import_map_upload(empty_database, name="orders.yaml", text=text)
+    assert check_map_upload(empty_database, name="orders.yaml", text=text).changes == []
+    assert missing_journey(empty_database, mapping) is None
+    shown = check_upload(empty_database, name="orders.csv", data=ORDERS, mapping_text=mapping).preview
+    assert shown is not None and not shown.problems and shown.new > 0
+    broken = check_map_upload(empty_database, name="broken.yaml", text=text.replace("version: 1", "version: 9"))
+    assert broken.changes == [] and broken.errors[0].startswith("broken.yaml")
+
+
+def test_the_page_previews_and_imports_an_uploaded_map(empty_database: Engine) -> None:
+    """Upload a map: the page lists what it adds; Import map writes it and the data's warning goes."""
+    app = _import_page("orders")
+    text = (ROOT / "examples" / "maps" / "orders.yaml").read_bytes()
+    app.get("file_uploader")[0].upload("orders.yaml", text, "application/yaml").run()  # type: ignore[attr-defined]
+    assert not app.exception
+    assert any("**6** added" in markdown.value for markdown in app.markdown)
+    app.button(key="import_map_confirm").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Map imported")
+    assert missing_journey(empty_database, example_mappings()["orders"]) is None

@@ -28,7 +28,7 @@ from data_access.mapfile.schema import (
     StepSpec,
     TouchpointSpec,
 )
-from data_access.metrics import Formula
+from data_access.metrics import TARGET_SCALES, Formula
 from data_access.models import (
     Base,
     Channel,
@@ -585,14 +585,18 @@ def maps(draw: st.DrawFn) -> MapFile:
                 if metric_stage and metric_stage.touchpoints
                 else None
             )
+            formula = draw(st.sampled_from(Formula))
+            scale = TARGET_SCALES[formula]
+            # a target on its formula's scale, written with the few decimals a person writes
+            on_scale = st.floats(scale.low, scale.high if scale.high is not None else 1000, allow_nan=False)
             metrics.append(
                 MetricSpec(
                     key=key,
                     label=draw(names),
-                    formula=draw(st.sampled_from(Formula)),
+                    formula=formula,
                     direction=draw(st.sampled_from(Direction)),
-                    target=draw(st.none() | st.floats(-1000, 1000, allow_nan=False, allow_infinity=False)),
-                    warning=draw(st.sampled_from([0.0, 2.5, 10.0])),
+                    target=draw(st.none() | on_scale.map(lambda value: round(value, 4))),
+                    warning=draw(st.sampled_from([0.0, 0.5, 2.5])),
                     stage=metric_stage.slug if metric_stage else None,
                     touchpoint=metric_touchpoint.slug if metric_touchpoint else None,
                 )
