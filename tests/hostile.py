@@ -53,3 +53,8 @@ def garbage_file(path: Path, size: int = 64 << 10) -> Path:
     """Binary noise (a fixed pattern, so every run sees the same bytes), NUL bytes included."""
     path.write_bytes(bytes((i * 7919 + 13) % 256 for i in range(size)))
     return path
+
+
+# Not a speed target (benchmarks measure speed): a bound far above any honest refusal on a loaded machine,
+# that only expanding an alias bomb or reading a hostile file in full would reach.
+HANG_GUARD_SECONDS = 60.0

@@ -34,14 +34,14 @@ def _parse_map(text: str) -> Any:
 @pytest.mark.parametrize(
     ("parse", "error"), [(_parse_mapping, MappingError), (_parse_map, MapFileError)], ids=["mapping", "map"]
 )
-def test_hostile_yaml_is_refused_within_a_second_with_file_and_line(
+def test_hostile_yaml_is_refused_without_expanding_it_with_file_and_line(
     case: str, parse: Callable[[str], Any], error: type[Exception]
 ) -> None:
     text, line, fragment = CASES[case]
     started = time.perf_counter()
     with pytest.raises(error) as raised:
         parse(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < hostile.HANG_GUARD_SECONDS
     tracemalloc.start()
     with pytest.raises(error):
         parse(text)

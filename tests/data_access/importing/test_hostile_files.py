@@ -37,7 +37,7 @@ def test_a_million_columns_are_refused_from_the_header_alone(shop: Engine, tmp_p
     wide = hostile.wide_csv(tmp_path / "wide.csv")
     started = time.perf_counter()
     problems = _refused(shop, wide)
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < hostile.HANG_GUARD_SECONDS
     assert any(f"1,000,000 columns; at most {MAX_COLUMNS:,}" in p for p in problems), problems
 
 
@@ -70,13 +70,15 @@ def test_a_declared_utf16_or_utf32_file_imports_like_its_utf8_twin(shop: Engine,
     [hostile.YAML_BOMB, hostile.YAML_DEEP_FLOW, hostile.YAML_DEEP_BLOCK],
     ids=["billion laughs", "deep flow", "deep block"],
 )
-def test_a_hostile_mapping_is_refused_quickly_and_nothing_is_written(shop: Engine, tmp_path: Path, text: str) -> None:
+def test_a_hostile_mapping_is_refused_unexpanded_and_nothing_is_written(
+    shop: Engine, tmp_path: Path, text: str
+) -> None:
     (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
     (tmp_path / "mapping.yaml").write_text("kind: events\n" + text, encoding="utf-8")
     before = row_counts(shop)
     started = time.perf_counter()
     with pytest.raises(MappingError) as raised:
         preview(shop, path=tmp_path / "events.csv", mapping=tmp_path / "mapping.yaml")
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < hostile.HANG_GUARD_SECONDS
     assert "refused" in " ".join(raised.value.messages) and "line " in " ".join(raised.value.messages)
     assert row_counts(shop) == before
