@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from dashboard.exports import report
 from dashboard.settings import get_settings
-from data_access import changes, experience_map, journey_map, reviews, stage_notes
+from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
 from data_access.journey_map.comments import comment_band_counts, stage_comments
@@ -237,3 +237,18 @@ def load_report_pdf(
         compared=(compared.start, compared.end),
     )
     return report.build_report(title=title, experience_map=overview, stages=stages, metric=metric, stage=stage)
+
+
+# --- personas, the future state, and where to act first ---------------------------------------------
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Weighing the opportunities…")
+def load_opportunity_matrix(
+    journey: str, persona: str | None, period: Period, compared: Period, stage: str | None
+) -> pl.DataFrame:
+    """Every opportunity of the journey (or of `stage`) with its measured value, biggest first."""
+    scope = load_scope(journey, persona, period, compared)
+    with engine().connect() as connection:
+        return opportunities.load_opportunity_matrix(
+            connection, scope=scope, stage_slug=stage, min_answers=get_settings().min_responses
+        )
