@@ -24,6 +24,7 @@ from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
+from data_access.personas import PersonaData, read_personas
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
 TTL = get_settings().cache_ttl_seconds
@@ -251,4 +252,16 @@ def load_opportunity_matrix(
     with engine().connect() as connection:
         return opportunities.load_opportunity_matrix(
             connection, scope=scope, stage_slug=stage, min_answers=get_settings().min_responses
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_personas(journey: str, period: Period, metric: str) -> PersonaData:
+    """Every persona's profile and share of customers, and persona × stage values of `metric`."""
+    with engine().connect() as connection:
+        found = journey_id(connection, journey)
+        if found is None:
+            raise LookupError(f"Journey '{journey}' does not exist.")
+        return read_personas(
+            connection, journey_id=found, period=period, metric=metric, min_answers=get_settings().min_responses
         )
