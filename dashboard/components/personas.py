@@ -135,7 +135,10 @@ def measured_section(state: ViewState) -> pl.DataFrame:
             link_state = state.with_(stage=row["stage_slug"])
             st.page_link(
                 routes.JOURNEY_MAP,
-                label=f"{format.verbatim(row['stage'])}: {row['emotion']:+.1f} on {format.count_text(row['answers'])} answers",
+                label=(
+                    f"{format.verbatim(row['stage'])}: {row['emotion']:+.1f} "
+                    f"on {format.count_text(row['answers'])} answers"
+                ),
                 query_params=link_state.query(page="journey"),
             )
     with worst_cell_column:
