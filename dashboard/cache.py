@@ -22,6 +22,7 @@ from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
+from data_access.future_state import FutureComparison, future_states, load_future_comparison
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
 from data_access.personas import PersonaData, read_personas
@@ -264,4 +265,24 @@ def load_personas(journey: str, period: Period, metric: str) -> PersonaData:
             raise LookupError(f"Journey '{journey}' does not exist.")
         return read_personas(
             connection, journey_id=found, period=period, metric=metric, min_answers=get_settings().min_responses
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def load_journey_links() -> pl.DataFrame:
+    """Every journey with the one it improves: slug, name, kind, improves (a future state's current journey)."""
+    with engine().connect() as connection:
+        return future_states(connection)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing with the future state…")
+def load_future_state(journey: str, future: str, persona: str | None, period: Period) -> FutureComparison:
+    """The current journey against its future state `future`; the page has checked that it improves `journey`."""
+    scope = load_scope(journey, persona, period, period.previous())
+    with engine().connect() as connection:
+        future_id = journey_id(connection, future)
+        if future_id is None:
+            raise LookupError(f"Journey '{future}' does not exist.")
+        return load_future_comparison(
+            connection, scope=scope, future_id=future_id, min_answers=get_settings().min_responses
         )
