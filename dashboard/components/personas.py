@@ -172,7 +172,7 @@ def persona_cards(state: ViewState, data: PersonaData, metric: str) -> None:
                 st.markdown(f"{format.value_text(share_of.get(person['slug']), 'conversion')} of stage entries")
                 st.page_link(
                     routes.PERSONAS,
-                    label=f"Open {format.verbatim(person['name'])}",
+                    label="Open persona",
                     query_params=view_query(state.with_(persona=person["slug"]), metric),
                 )
 
@@ -196,7 +196,7 @@ def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerCha
     """The personas side by side, coloured by the metric chosen (held in the URL); returns the chart."""
     st.header("Personas side by side")
     if not state.present:
-        st.selectbox(
+        st.columns([1, 2])[0].selectbox(
             "Colour by",
             list(COMPARISON_METRICS),
             index=list(COMPARISON_METRICS).index(metric),
