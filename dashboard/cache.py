@@ -17,15 +17,15 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.exports import report
+from dashboard.exports import report, report_pages
 from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
-from data_access.future_state import FutureComparison, future_states, load_future_comparison
+from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
-from data_access.personas import PersonaData, read_personas
+from data_access.personas import COMPARISON_DEFAULT, PersonaData, read_personas
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
 TTL = get_settings().cache_ttl_seconds
@@ -238,7 +238,14 @@ def load_report_pdf(
         end=period.end,
         compared=(compared.start, compared.end),
     )
-    return report.build_report(title=title, experience_map=overview, stages=stages, metric=metric, stage=stage)
+    return report.build_report(
+        title=title,
+        experience_map=overview,
+        stages=stages,
+        metric=metric,
+        stage=stage,
+        appendix=_report_appendix(journey, persona, period) if stage is None else (),
+    )
 
 
 # --- personas, the future state, and where to act first ---------------------------------------------
@@ -286,3 +293,19 @@ def load_future_state(journey: str, future: str, persona: str | None, period: Pe
         return load_future_comparison(
             connection, scope=scope, future_id=future_id, min_answers=get_settings().min_responses
         )
+
+
+def _report_appendix(journey: str, persona: str | None, period: Period) -> list[report_pages.PageWriter]:
+    """The overview report's last pages: the personas, and the journey against its future state if it has one."""
+    catalogue = load_catalogue()
+    pages = [report_pages.personas_pages(load_personas(journey, period, COMPARISON_DEFAULT), metric=COMPARISON_DEFAULT)]
+    futures = improvements_of(load_journey_links(), journey)
+    if futures:
+        pages.append(
+            report_pages.comparison_pages(
+                load_future_state(journey, futures[0], persona, period),
+                current=catalogue.journey_name(journey),
+                future=catalogue.journey_name(futures[0]),
+            )
+        )
+    return pages
