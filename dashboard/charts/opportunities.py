@@ -39,6 +39,12 @@ def plotted(matrix: pl.DataFrame) -> pl.DataFrame:
             format.value_expr(pl.col("metric_target"), pl.col("metric_formula")),
         ).alias("metric_text"),
         pl.col("impact").fill_null(0).alias("impact_size"),
+        # opportunities of equal effort sit side by side around their effort, so none hides another
+        (
+            pl.col("effort")
+            + (pl.int_range(pl.len()).over("effort") - (pl.len().over("effort") - 1) / 2)
+            * pl.min_horizontal(pl.lit(0.12), 0.7 / pl.len().over("effort"))
+        ).alias("effort_position"),
     )
 
 
@@ -64,7 +70,7 @@ def opportunity_matrix(matrix: pl.DataFrame, *, height: int = 320) -> alt.Chart:
         .mark_circle(opacity=0.85, stroke="white", strokeWidth=1, cursor="pointer")
         .encode(
             x=alt.X(
-                "effort:Q",
+                "effort_position:Q",
                 title="Effort (team's estimate, 1 low – 5 high)",
                 scale=alt.Scale(domain=[0.5, 5.5]),
                 axis=alt.Axis(values=[1, 2, 3, 4, 5], format="d"),
@@ -74,13 +80,13 @@ def opportunity_matrix(matrix: pl.DataFrame, *, height: int = 320) -> alt.Chart:
                 "impact_size:Q",
                 title="Team's impact (1–5)",
                 scale=alt.Scale(domain=[0, 5], range=[40, 600]),
-                legend=alt.Legend(orient="right", values=[1, 3, 5]),
+                legend=alt.Legend(orient="bottom", values=[1, 3, 5]),
             ),
             color=alt.Color(
                 "status_word:N",
                 title="Status",
                 scale=alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLOURS[s] for s in STATUS_ORDER]),
-                legend=alt.Legend(orient="right"),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=tooltip,
         )

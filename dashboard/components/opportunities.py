@@ -59,7 +59,7 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
     st.caption(DEFINITION + note)
     table = charts.opportunity_list(matrix)
     st.dataframe(
-        table.drop("stage_slug"),
+        table.drop("stage_slug", "owner"),
         hide_index=True,
         width="stretch",
         column_config={
@@ -70,10 +70,9 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
             "customers_reached": "Customers reached",
             "linked_metric": "Linked metric",
             "gap": st.column_config.TextColumn("Gap", help="Shortfall to target ÷ target"),
-            "impact": st.column_config.NumberColumn("Impact (team)", format="%d"),
-            "effort": st.column_config.NumberColumn("Effort (team)", format="%d"),
+            "impact": st.column_config.NumberColumn("Impact", format="%d", help="The team's impact score, 1–5"),
+            "effort": st.column_config.NumberColumn("Effort", format="%d", help="The team's effort score, 1–5"),
             "status": "Status",
-            "owner": "Owner",
         },
     )
     name = partial(

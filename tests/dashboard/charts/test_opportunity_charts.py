@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from dashboard.charts import opportunities as charts
 from data_access.opportunities import MATRIX_COLUMNS, OPPORTUNITY_SCHEMA
@@ -34,7 +35,9 @@ def test_only_measured_opportunities_are_placed() -> None:
     values = next(iter(spec["datasets"].values()))
     assert [row["item_id"] for row in values] == [1, 2]
     assert [row["status_word"] for row in values] == ["in progress", "other"]
-    assert spec["encoding"]["x"]["field"] == "effort" and spec["encoding"]["y"]["field"] == "measured_value"
+    assert spec["encoding"]["x"]["field"] == "effort_position" and spec["encoding"]["y"]["field"] == "measured_value"
+    # equal effort (2 and 2 would overlap): side by side around it
+    assert [row["effort_position"] for row in values] == [4.0, 2.0]
     assert spec["encoding"]["size"]["field"] == "impact_size"
     assert spec["encoding"]["color"]["scale"]["domain"] == charts.STATUS_ORDER
     assert spec["params"][0]["name"] == charts.OPPORTUNITY_SELECTION
@@ -49,3 +52,10 @@ def test_list_writes_every_number() -> None:
     assert table["linked_metric"].to_list()[0] == "CSAT 60.0% against 80.0%"
     assert table["linked_metric"].to_list()[2] == "no measured metric with a target"
     assert table["gap"].to_list() == ["25.0%", "0.0%", "—"]
+
+
+def test_equal_effort_sits_side_by_side() -> None:
+    """Two opportunities of the same effort are placed either side of it, never on top of each other."""
+    matrix = _matrix().with_columns(pl.lit(3).alias("effort"), pl.lit(10.0).alias("measured_value"))
+    placed = charts.plotted(matrix)["effort_position"].to_list()
+    assert placed == pytest.approx([2.88, 3.0, 3.12])
