@@ -48,7 +48,7 @@ def plotted(matrix: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def opportunity_matrix(matrix: pl.DataFrame, *, height: int = 320) -> alt.Chart:
+def opportunity_matrix(matrix: pl.DataFrame, *, height: int = 380) -> alt.Chart:
     """Measured value (customers × gap to target) against the team's effort score, sized by its impact score."""
     points = plotted(matrix)
     selection = alt.selection_point(name=OPPORTUNITY_SELECTION, fields=["stage_slug"], on="click")
@@ -80,13 +80,13 @@ def opportunity_matrix(matrix: pl.DataFrame, *, height: int = 320) -> alt.Chart:
                 "impact_size:Q",
                 title="Team's impact (1–5)",
                 scale=alt.Scale(domain=[0, 5], range=[40, 600]),
-                legend=alt.Legend(orient="bottom", values=[1, 3, 5]),
+                legend=alt.Legend(orient="right", values=[1, 3, 5]),
             ),
             color=alt.Color(
                 "status_word:N",
                 title="Status",
                 scale=alt.Scale(domain=STATUS_ORDER, range=[STATUS_COLOURS[s] for s in STATUS_ORDER]),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="right"),
             ),
             tooltip=tooltip,
         )
