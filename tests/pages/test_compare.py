@@ -124,3 +124,20 @@ def test_the_overview_of_a_future_state_links_here(run_compare: Callable[..., Ap
     assert not app.exception
     links = [link for link in app.get("page_link") if "compare it with the current state" in str(link.proto.label)]
     assert links
+
+
+def test_presentation_mode_draws_without_the_sidebar(run_compare: Callable[..., AppTest]) -> None:
+    """With present=1 the comparison draws without the filters and keeps the parameter."""
+    app = run_compare(journey=CURRENT, present="1", **{"with": FUTURE})
+    assert not app.exception
+    assert not app.sidebar.selectbox
+    assert _param(app, "present") == "1"
+    assert "What the future state changes" in _texts(app)
+
+
+def test_markup_in_with_is_shown_as_text(run_compare: Callable[..., AppTest]) -> None:
+    """A link or heading in `with` is named in the notice as literal text."""
+    app = run_compare(journey=CURRENT, **{"with": "[x](http://evil.example) # y"})
+    assert not app.exception
+    notice = next(w.value for w in app.warning if "Parameter `with`" in w.value)
+    assert "](" not in notice.replace("\\](", "") and "http://" not in notice
