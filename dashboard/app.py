@@ -12,5 +12,5 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if present else "auto",
 )
-pages = [routes.EXPERIENCE_MAP, routes.JOURNEY_MAP, routes.IMPORT_DATA]
+pages = [routes.EXPERIENCE_MAP, routes.JOURNEY_MAP, routes.PERSONAS, routes.COMPARE, routes.IMPORT_DATA]
 st.navigation(pages, position="hidden" if present else "sidebar").run()

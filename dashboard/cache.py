@@ -17,13 +17,15 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.exports import report
+from dashboard.exports import report, report_pages
 from dashboard.settings import get_settings
-from data_access import changes, experience_map, journey_map, reviews, stage_notes
+from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
+from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
+from data_access.personas import COMPARISON_DEFAULT, PersonaData, read_personas
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
 TTL = get_settings().cache_ttl_seconds
@@ -236,4 +238,74 @@ def load_report_pdf(
         end=period.end,
         compared=(compared.start, compared.end),
     )
-    return report.build_report(title=title, experience_map=overview, stages=stages, metric=metric, stage=stage)
+    return report.build_report(
+        title=title,
+        experience_map=overview,
+        stages=stages,
+        metric=metric,
+        stage=stage,
+        appendix=_report_appendix(journey, persona, period) if stage is None else (),
+    )
+
+
+# --- personas, the future state, and where to act first ---------------------------------------------
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Weighing the opportunities…")
+def load_opportunity_matrix(
+    journey: str, persona: str | None, period: Period, compared: Period, stage: str | None
+) -> pl.DataFrame:
+    """Every opportunity of the journey (or of `stage`) with its measured value, biggest first."""
+    scope = load_scope(journey, persona, period, compared)
+    with engine().connect() as connection:
+        return opportunities.load_opportunity_matrix(
+            connection, scope=scope, stage_slug=stage, min_answers=get_settings().min_responses
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_personas(journey: str, period: Period, metric: str) -> PersonaData:
+    """Every persona's profile and share of customers, and persona × stage values of `metric`."""
+    with engine().connect() as connection:
+        found = journey_id(connection, journey)
+        if found is None:
+            raise LookupError(f"Journey '{journey}' does not exist.")
+        return read_personas(
+            connection, journey_id=found, period=period, metric=metric, min_answers=get_settings().min_responses
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def load_journey_links() -> pl.DataFrame:
+    """Every journey with the one it improves: slug, name, kind, improves (a future state's current journey)."""
+    with engine().connect() as connection:
+        return future_states(connection)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing with the future state…")
+def load_future_state(journey: str, future: str, persona: str | None, period: Period) -> FutureComparison:
+    """The current journey against its future state `future`; the page has checked that it improves `journey`."""
+    scope = load_scope(journey, persona, period, period.previous())
+    with engine().connect() as connection:
+        future_id = journey_id(connection, future)
+        if future_id is None:
+            raise LookupError(f"Journey '{future}' does not exist.")
+        return load_future_comparison(
+            connection, scope=scope, future_id=future_id, min_answers=get_settings().min_responses
+        )
+
+
+def _report_appendix(journey: str, persona: str | None, period: Period) -> list[report_pages.PageWriter]:
+    """The overview report's last pages: the personas, and the journey against its future state if it has one."""
+    catalogue = load_catalogue()
+    pages = [report_pages.personas_pages(load_personas(journey, period, COMPARISON_DEFAULT), metric=COMPARISON_DEFAULT)]
+    futures = improvements_of(load_journey_links(), journey)
+    if futures:
+        pages.append(
+            report_pages.comparison_pages(
+                load_future_state(journey, futures[0], persona, period),
+                current=catalogue.journey_name(journey),
+                future=catalogue.journey_name(futures[0]),
+            )
+        )
+    return pages

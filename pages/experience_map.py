@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import format, routes
 from dashboard.cache import load_experience_map
 from dashboard.charts import experience_map as charts
-from dashboard.components import changes, frame, slides
+from dashboard.components import changes, frame, future_state, opportunities, slides
 from dashboard.exports import files
 from dashboard.settings import get_settings
 from data_access.experience_map import GRID_METRICS
@@ -29,6 +29,7 @@ st.caption(
 )
 
 frame.no_data_note(state, catalogue)
+future_state.compare_link(state)
 data = load_experience_map(state.journey, state.persona, state.period, compared, state.metric)
 frame.headline_cards(data.headlines)
 
@@ -71,5 +72,6 @@ st.caption(
     "★ stages with a moment of truth."
 )
 frame.moments_of_truth_table(data.moments_of_truth)
+opportunities.where_to_act_first(state, stage=None, page="overview")
 changes.what_changed(state)
 changes.review_form(state)

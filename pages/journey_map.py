@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import format, routes
 from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
 from dashboard.charts import journey_map as charts
-from dashboard.components import frame, journey_map, slides
+from dashboard.components import frame, journey_map, opportunities, slides
 from dashboard.exports import files
 from data_access.journey_map import BANDS
 from data_access.models import Measure
@@ -102,6 +102,7 @@ timing_column.caption(f"Over {timing.customers:,} customers who moved on {window
 
 st.header("Where it hurts")
 journey_map.findings(data)
+opportunities.where_to_act_first(state, stage=stage_slug, page="journey")
 
 st.header("In the customers' words")
 measure_column, channel_column = st.columns(2)

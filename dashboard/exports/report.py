@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -384,10 +384,12 @@ def build_report(
     stages: Mapping[str, StageReport],
     metric: str = "health",
     stage: str | None = None,
+    appendix: Sequence[Callable[[_Report], None]] = (),
 ) -> bytes:
     """The PDF of a view: the experience map, then `stage` in depth (journey page) or every stage (overview).
 
-    `stages` holds the stages to print by slug, in any order; they print in the journey's order.
+    `stages` holds the stages to print by slug, in any order; they print in the journey's order. `appendix`
+    writes pages after them (`report_pages`: the personas, the future state).
     """
     pdf = _Report(title)
     _experience_map_page(pdf, experience_map, metric=metric)
@@ -395,4 +397,6 @@ def build_report(
         row["number"] = number
         if row["stage_slug"] in stages and (stage is None or row["stage_slug"] == stage):
             _stage_pages(pdf, row, stages[row["stage_slug"]], detail=stage is not None)
+    for write in appendix:
+        write(pdf)
     return bytes(pdf.output())
