@@ -196,6 +196,22 @@ def health(readings: Sequence[Reading], *, min_answers: int) -> Health:
     return Health(share, Status.GREEN, **counts)
 
 
+def worst_status_expr(status: str = "status") -> pl.Expr:
+    """The health of a group of cells (a stage) from their health statuses: red if any is red, else amber if
+    any is amber, else green if any is green, else 'no data'. It is `health` over the union of the cells'
+    metrics, as each cell's status is already the worst of its own judged metrics."""
+    column = pl.col(status)
+    return (
+        pl.when((column == Status.RED.value).any())
+        .then(pl.lit(Status.RED.value))
+        .when((column == Status.AMBER.value).any())
+        .then(pl.lit(Status.AMBER.value))
+        .when((column == Status.GREEN.value).any())
+        .then(pl.lit(Status.GREEN.value))
+        .otherwise(pl.lit(Status.NO_DATA.value))
+    )
+
+
 def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None

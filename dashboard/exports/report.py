@@ -205,11 +205,11 @@ def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) 
     )
     png = files.chart_png(grid, width=files.EXPORT_WIDTH, scale=1.5)
     moments = data.moments_of_truth
-    reserved = 12 + 5.5 * (moments.height + 1) if moments.height else 8
+    reserved = 14 + 6 * (moments.height + 1) if moments.height else 8
     room = PAGE_HEIGHT - MARGIN - 6 - pdf.get_y() - reserved
     _fit_image(pdf, png, max_height=max(room, 60))
     pdf.line_of_text(
-        f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Grey dashed cells have too few answers: "
+        f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Hatched grey cells have too few answers: "
         "not enough data, not a bad score.",
         size=7,
         muted=True,
