@@ -213,10 +213,12 @@ EMOTION_SCALE = "−2 very negative … 0 neutral … +2 very positive"
 EMOTION_LABELS = "datum.value > 0 ? '+' + datum.value : datum.value < 0 ? '−' + abs(datum.value) : '0 neutral'"
 
 
-def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.LayerChart:
-    """Measured and assumed emotion per stage on −2..+2, with moments of truth flagged above the curve."""
+def emotional_curve(curve: pl.DataFrame, *, moments: list[str], label_angle: int = 0) -> alt.LayerChart:
+    """Measured and assumed emotion per stage on −2..+2, with moments of truth flagged above the curve.
+
+    `label_angle` tilts the stage names where the curve is drawn narrower than the grid (a slide)."""
     order = _stage_order(curve)
-    x = stage_x(order, axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False))
+    x = stage_x(order, axis=alt.Axis(labelAngle=label_angle, labelFontSize=12, labelOverlap=False))
     y = alt.Y(
         "emotion:Q",
         scale=alt.Scale(domain=[-2, 2]),
@@ -249,7 +251,9 @@ def emotional_curve(curve: pl.DataFrame, *, moments: list[str]) -> alt.LayerChar
         layers += (
             alt.Chart(flags).mark_text(fontSize=16, color=MUTED_INK).encode(x=x, y=alt.Y("emotion:Q"), text="label:N")
         )
-    title = alt.Title("Emotional curve: measured vs assumed", subtitle=EMOTION_SCALE, anchor="start")
+    title = alt.Title(
+        "Emotional curve: measured vs assumed", subtitle=EMOTION_SCALE, subtitleFontSize=12, anchor="start"
+    )
     return layers.properties(height=260, title=title)
 
 

@@ -117,7 +117,10 @@ def _percent(column: str) -> pl.Expr:
     return format.value_expr(pl.col(column), pl.lit(Formula.CONVERSION.value))
 
 
-def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
+FUNNEL_COLOURS = f"Vermillion: drop-off {DROP_OFF_WORDS[1]}. Grey: {DROP_OFF_WORDS[2]}."
+
+
+def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int], compact: bool = False) -> alt.Chart:
     """Customers at the stage entry, each step and the next stage, as bars labelled with their cohort share.
 
     `funnel`: `journey_map.stage_funnel`. A required step is labelled with its conversion from the required
@@ -125,6 +128,7 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
     with its share of the split; the next stage with the conversion from the stage; the axis names the
     journey's conversion window. Required steps whose drop-off stands out (`outlier_steps`) are drawn in the 'bad'
     colour and named in the tooltip; optional steps and alternatives in a muted colour, never as drop-off.
+    `compact` (a slide) leaves out the axis title and the legend; the slide writes `FUNNEL_COLOURS` instead.
     """
     stands_out = pl.col("step_id").is_in(outlier_steps).fill_null(False)
     not_funnel = pl.col("step_kind").is_in(["optional", "alternative"]).fill_null(False)
@@ -173,7 +177,9 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         # room right of the longest bar for its label ("92.3% of 'Books the installation'")
         x=alt.X(
             "customers:Q",
-            title=f"Customers of the period's cohorts who reached it within {window_days} days"
+            title=None
+            if compact
+            else f"Customers of the period's cohorts who reached it within {window_days} days"
             if window_days is not None
             else "Customers who first reached it in the period",
             scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
@@ -182,7 +188,8 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
             "drop_off_is:N",
             title="Drop-off",
             scale=alt.Scale(domain=list(DROP_OFF_WORDS), range=[MEASURED, BAD, MUTED_INK]),
-            legend=alt.Legend(orient="bottom", labelLimit=0, columns=2),  # two columns: the three words fit at 1280 px
+            # two columns: the three words fit at 1280 px
+            legend=None if compact else alt.Legend(orient="bottom", labelLimit=0, columns=2),
         ),
         tooltip=tooltip,
     )
