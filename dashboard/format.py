@@ -390,6 +390,10 @@ def lane_texts(
             pl.when(words_of.list.len() > words).then(words_of.list.head(words).list.join(" ") + "…").otherwise(short)
         )
     said = text(short)
+    level = pl.col("severity").fill_null(0)
+    # on the pages and slides a badge coloured by severity (4–5 red, 3 orange, 1–2 grey); plain in the PDF
+    badge = pl.when(level >= 4).then(pl.lit("red")).when(level == 3).then(pl.lit("orange")).otherwise(pl.lit("gray"))
+    severity = pl.format(":{}-badge[Severity {}/5]", badge, level) if markdown else pl.format("Severity {}/5", level)
     line_break = pl.lit("  \n" if markdown else "\n")
     gap = line_break if detail else pl.lit(" · ")
     status = strong(text(pl.col("status").fill_null("idea")))
@@ -431,14 +435,7 @@ def lane_texts(
                 pl.when(pl.col("lane") == "thought")
                 .then(pl.format("_“{}”_", said) if markdown else pl.format("“{}”", said))
                 .when(pl.col("lane") == "pain_point")
-                .then(
-                    pl.format(
-                        "{} · {}{}",
-                        strong(pl.format("Severity {}/5", pl.col("severity").fill_null(0))),
-                        said,
-                        pain_reach,
-                    )
-                )
+                .then(pl.format("{} · {}{}", severity, said, pain_reach))
                 .when(pl.col("lane") == "opportunity")
                 .then(pl.format("{}{}{}", said, gap, opportunity_detail))
                 .when(pl.col("lane") == "emotion")

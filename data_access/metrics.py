@@ -212,6 +212,25 @@ def worst_status_expr(status: str = "status") -> pl.Expr:
     )
 
 
+STATUS_RANK = {Status.RED.value: 0, Status.AMBER.value: 1, Status.GREEN.value: 2, Status.NO_DATA.value: 3}
+
+
+def worst_first(judged: pl.DataFrame) -> pl.DataFrame:
+    """Metrics (columns value, target, warning, direction, status) worst first: by status (off target, near,
+    on, not enough data), then by how many warning bands they fall short of target (a share of a band when
+    the band is zero-wide counts as the shortfall itself), so units do not decide which reads worst."""
+    shortfall = (
+        pl.when(pl.col("direction") == Direction.LOWER.value)
+        .then(pl.col("value") - pl.col("target"))
+        .otherwise(pl.col("target") - pl.col("value"))
+    )
+    bands = shortfall / pl.when(pl.col("warning") > 0).then(pl.col("warning")).otherwise(1.0)
+    return judged.sort(
+        pl.col("status").replace_strict(STATUS_RANK, default=len(STATUS_RANK)), bands, descending=[False, True],
+        nulls_last=True,
+    )  # fmt: skip
+
+
 def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None

@@ -66,6 +66,7 @@ st.caption(
 
 frame.share_link(state, page="journey", place=actions.share)
 frame.no_data_note(state, catalogue)
+journey_map.stage_summary(data)
 step_order = data.steps.sort("position")["step_name"].to_list()
 emotion = files.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
 frame.export_menu(

@@ -13,6 +13,7 @@ from dashboard import format
 from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK
 from data_access.metrics import Formula
 
+EMOTION_SCALE_NOTE = "−2 very negative … +2 very positive; the dotted line is neutral (0)"
 ASSUMED_LABEL = "assumed by the team"
 MEASURED_LABEL = "measured from feedback"
 
@@ -42,7 +43,18 @@ def emotion_curve(
         "emotion:Q",
         title=None,
         scale=alt.Scale(domain=[-2, 2]),
-        axis=alt.Axis(values=[-2, -1, 0, 1, 2], labels=standalone, ticks=False, domain=False, gridColor="#eeeeee"),
+        # the scale's numbers inside the plot on the page (no room taken left of it, so the points stay under
+        # the lanes' step columns); beside it on an exported image
+        axis=alt.Axis(
+            values=[-2, -1, 0, 1, 2],
+            labelExpr="datum.value > 0 ? '+' + datum.value : datum.value < 0 ? '−' + abs(datum.value) : '0'",
+            labelFontSize=12,
+            labelColor=MUTED_INK,
+            ticks=False,
+            domain=False,
+            gridColor="#eeeeee",
+            **({} if standalone else {"labelAlign": "left", "labelPadding": -4, "minExtent": 0, "maxExtent": 0}),  # type: ignore[arg-type]
+        ),
     )
     colour = alt.Color(
         "source:N",

@@ -41,3 +41,22 @@ def test_stage_health_is_the_health_of_all_its_cells_metrics(stages: list[list[l
         union = [reading for cell in cells for reading in cell]
         assert shown[f"s{s}"] == metrics.health(union, min_answers=MIN_ANSWERS).status.value
     assert shown["empty"] == "no data"
+
+
+def test_worst_metric_is_the_worst_status_then_the_most_warning_bands_short() -> None:
+    """Off target before near target; among off-target ones, the furthest from target in warning bands,
+    whatever the units (a CSAT 10 points short with a 2-point band beats a CES 1.0 short with a 0.5 band)."""
+    judged = pl.DataFrame(
+        {
+            "label": ["ces", "csat", "near", "fine", "unmeasured"],
+            "value": [4.0, 70.0, 79.0, 90.0, None],
+            "target": [5.0, 80.0, 80.0, 80.0, 50.0],
+            "warning": [0.5, 2.0, 5.0, 5.0, 5.0],
+            "direction": ["higher", "higher", "higher", "higher", "higher"],
+            "status": ["red", "red", "amber", "green", "no data"],
+        }
+    )
+    assert metrics.worst_first(judged)["label"].to_list() == ["csat", "ces", "near", "fine", "unmeasured"]
+    lower = judged.with_columns(pl.lit("lower").alias("direction"), pl.lit("red").alias("status")).head(2)
+    # lower is better: CES 4.0 against 5.0 is 2 bands better, CSAT 70 against 80 is 5 bands better
+    assert metrics.worst_first(lower)["label"].to_list() == ["ces", "csat"]
