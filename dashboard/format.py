@@ -37,6 +37,7 @@ from typing import Literal, Protocol
 import polars as pl
 
 from data_access.detection import REASONS
+from data_access.experience_map.assembly import SHORT_LABELS
 from data_access.journey_map.content import open_counts
 from data_access.metrics import Formula, Status
 
@@ -247,6 +248,11 @@ def status_expr(column: str) -> pl.Expr:
     """A status column in words ("off target", not "red"), named as the column."""
     words = {str(status): word for status, word in STATUS_WORDS.items()}
     return pl.col(column).replace_strict(words, default=words[Status.NO_DATA], return_dtype=pl.String).alias(column)
+
+
+def measure_expr(column: str) -> pl.Expr:
+    """A feedback measure as the tiles name it ("NPS", "CES", "Sentiment"), named as the column."""
+    return pl.col(column).replace_strict(SHORT_LABELS, default=pl.col(column)).alias(column)
 
 
 def count_expr(count: pl.Expr) -> pl.Expr:

@@ -229,6 +229,14 @@ def export_menu(
         download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 
 
+ROW_PX, MOST_ROWS = 35, 20
+
+
+def table_height(rows: int) -> int:
+    """A table's height in px that shows up to MOST_ROWS rows whole, without a scrollbar inside the table."""
+    return (min(rows, MOST_ROWS) + 1) * ROW_PX + 3
+
+
 def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
@@ -237,12 +245,13 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
             "stage",
             "touchpoint",
             "channel",
-            "owner",
+            pl.col("owner").fill_null(format.NO_VALUE),
             format.status_expr("status"),
             pl.format("{} of {}", "measured", "metrics").alias("measured"),
         ),
         hide_index=True,
         width="stretch",
+        height=table_height(moments.height),
         column_config={
             "stage": "Stage",
             "touchpoint": "Touchpoint",

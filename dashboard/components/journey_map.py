@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import format
 from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey_map as charts
+from dashboard.components import frame
 from dashboard.format import MARKDOWN_SPECIALS, escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
@@ -234,13 +235,25 @@ def _plain(text: str) -> str:
 def comments_table(comments: pl.DataFrame) -> None:
     """One page of the customers' own words, newest first."""
     st.dataframe(
-        comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
+        comments.select(
+            "occurred_at",
+            format.measure_expr("measure"),
+            "score",
+            "band",
+            pl.col("channel_name").fill_null(format.NO_VALUE),
+            pl.col("step_name").fill_null("the stage as a whole"),
+            "comment",
+        ),
         hide_index=True,
         column_config={
             "occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY", width="small"),
-            "channel_name": st.column_config.TextColumn("Channel", width="small"),
-            "step_name": st.column_config.TextColumn("Step", width="small"),
+            "measure": st.column_config.TextColumn("Measure", width="small"),
+            "score": st.column_config.NumberColumn("Score", width="small"),
+            "band": st.column_config.TextColumn("Band", width="small"),
+            "channel_name": st.column_config.TextColumn("Channel"),
+            "step_name": st.column_config.TextColumn("Step"),
             "comment": st.column_config.TextColumn("Comment", width="large"),
         },
         width="stretch",
+        height=frame.table_height(comments.height),
     )
