@@ -236,4 +236,7 @@ def load_report_pdf(
         end=period.end,
         compared=(compared.start, compared.end),
     )
-    return report.build_report(title=title, experience_map=overview, stages=stages, metric=metric, stage=stage)
+    changes = load_changes(journey, persona, period, compared)
+    return report.build_report(
+        title=title, experience_map=overview, stages=stages, metric=metric, stage=stage, changes=changes
+    )
