@@ -240,6 +240,7 @@ def load_report_pdf(
     )
     return report.build_report(
         title=title,
+        changes=load_changes(journey, persona, period, compared),
         experience_map=overview,
         stages=stages,
         metric=metric,

@@ -37,6 +37,7 @@ from typing import Literal, Protocol
 import polars as pl
 
 from data_access.detection import REASONS
+from data_access.experience_map.assembly import SHORT_LABELS
 from data_access.journey_map.content import open_counts
 from data_access.metrics import Formula, Status
 
@@ -249,6 +250,11 @@ def status_expr(column: str) -> pl.Expr:
     return pl.col(column).replace_strict(words, default=words[Status.NO_DATA], return_dtype=pl.String).alias(column)
 
 
+def measure_expr(column: str) -> pl.Expr:
+    """A feedback measure as the tiles name it ("NPS", "CES", "Sentiment"), named as the column."""
+    return pl.col(column).replace_strict(SHORT_LABELS, default=pl.col(column)).alias(column)
+
+
 def count_expr(count: pl.Expr) -> pl.Expr:
     """A count with thousands separators, as volume reads: "12,345"."""
     return value_expr(count, pl.lit(Formula.VOLUME.value))
@@ -390,6 +396,10 @@ def lane_texts(
             pl.when(words_of.list.len() > words).then(words_of.list.head(words).list.join(" ") + "…").otherwise(short)
         )
     said = text(short)
+    level = pl.col("severity").fill_null(0)
+    # on the pages and slides a badge coloured by severity (4–5 red, 3 orange, 1–2 grey); plain in the PDF
+    badge = pl.when(level >= 4).then(pl.lit("red")).when(level == 3).then(pl.lit("orange")).otherwise(pl.lit("gray"))
+    severity = pl.format(":{}-badge[Severity {}/5]", badge, level) if markdown else pl.format("Severity {}/5", level)
     line_break = pl.lit("  \n" if markdown else "\n")
     gap = line_break if detail else pl.lit(" · ")
     status = strong(text(pl.col("status").fill_null("idea")))
@@ -431,14 +441,7 @@ def lane_texts(
                 pl.when(pl.col("lane") == "thought")
                 .then(pl.format("_“{}”_", said) if markdown else pl.format("“{}”", said))
                 .when(pl.col("lane") == "pain_point")
-                .then(
-                    pl.format(
-                        "{} · {}{}",
-                        strong(pl.format("Severity {}/5", pl.col("severity").fill_null(0))),
-                        said,
-                        pain_reach,
-                    )
-                )
+                .then(pl.format("{} · {}{}", severity, said, pain_reach))
                 .when(pl.col("lane") == "opportunity")
                 .then(pl.format("{}{}{}", said, gap, opportunity_detail))
                 .when(pl.col("lane") == "emotion")

@@ -240,6 +240,41 @@ def health(readings: Sequence[Reading], *, min_answers: int) -> Health:
     return Health(share, Status.GREEN, **counts)
 
 
+def worst_status_expr(status: str = "status") -> pl.Expr:
+    """The health of a group of cells (a stage) from their health statuses: red if any is red, else amber if
+    any is amber, else green if any is green, else 'no data'. It is `health` over the union of the cells'
+    metrics, as each cell's status is already the worst of its own judged metrics."""
+    column = pl.col(status)
+    return (
+        pl.when((column == Status.RED.value).any())
+        .then(pl.lit(Status.RED.value))
+        .when((column == Status.AMBER.value).any())
+        .then(pl.lit(Status.AMBER.value))
+        .when((column == Status.GREEN.value).any())
+        .then(pl.lit(Status.GREEN.value))
+        .otherwise(pl.lit(Status.NO_DATA.value))
+    )
+
+
+STATUS_RANK = {Status.RED.value: 0, Status.AMBER.value: 1, Status.GREEN.value: 2, Status.NO_DATA.value: 3}
+
+
+def worst_first(judged: pl.DataFrame) -> pl.DataFrame:
+    """Metrics (columns value, target, warning, direction, status) worst first: by status (off target, near,
+    on, not enough data), then by how many warning bands they fall short of target (a share of a band when
+    the band is zero-wide counts as the shortfall itself), so units do not decide which reads worst."""
+    shortfall = (
+        pl.when(pl.col("direction") == Direction.LOWER.value)
+        .then(pl.col("value") - pl.col("target"))
+        .otherwise(pl.col("target") - pl.col("value"))
+    )
+    bands = shortfall / pl.when(pl.col("warning") > 0).then(pl.col("warning")).otherwise(1.0)
+    return judged.sort(
+        pl.col("status").replace_strict(STATUS_RANK, default=len(STATUS_RANK)), bands, descending=[False, True],
+        nulls_last=True,
+    )  # fmt: skip
+
+
 def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None

@@ -14,7 +14,7 @@ state, catalogue = frame.current_view()
 if state.present:
     slides.overview_slide(state, catalogue)
     st.stop()
-frame.filter_sidebar(state, catalogue, page="overview")
+actions = frame.filter_sidebar(state, catalogue, page="overview")
 st.query_params.from_dict(state.query(page="overview"))
 
 compared = state.compared
@@ -47,19 +47,33 @@ open_stage(
     charts.STAGE_SELECTION,
 )
 metric_label = GRID_METRICS[state.metric].split(":")[0]
-frame.share_link(state, page="overview")
+frame.share_link(state, page="overview", place=actions.share)
 if data.grid.is_empty():
     st.info(
         f"**{journey_name}** has no touchpoints on its map yet, so there is no stage × channel grid. "
         "Add touchpoints under its stages in the map file and import it on the Import data page."
     )
-    frame.export_menu(state, page="overview", scope="overview", table=files.touchpoint_table(data.grid), chart=None)
+    frame.export_menu(
+        state,
+        page="overview",
+        scope="overview",
+        table=files.touchpoint_table(data.grid),
+        chart=None,
+        place=actions.export,
+    )
 else:
     grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
     open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
-    frame.export_menu(state, page="overview", scope="overview", table=files.touchpoint_table(data.grid), chart=grid)
+    frame.export_menu(
+        state,
+        page="overview",
+        scope="overview",
+        table=files.touchpoint_table(data.grid),
+        chart=grid,
+        place=actions.export,
+    )
     st.caption(
-        f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Dashed grey cells have no metric with "
+        f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Hatched grey cells have no metric with "
         f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score. A metric with "
         "fewer answers is unmeasured, never on target; the tooltip says how many of a cell's metrics are measured."
     )

@@ -15,7 +15,7 @@ state, catalogue = frame.current_view()
 if state.present:
     slides.stage_slide(state, catalogue)
     st.stop()
-frame.filter_sidebar(state, catalogue, page="journey")
+actions = frame.filter_sidebar(state, catalogue, page="journey")
 stages = load_journey_stages(state.journey)
 slugs = stages["stage_slug"].to_list()
 if state.stage not in slugs:
@@ -64,11 +64,19 @@ st.caption(
     f"against {previous_label}."
 )
 
-frame.share_link(state, page="journey")
+frame.share_link(state, page="journey", place=actions.share)
 frame.no_data_note(state, catalogue)
+journey_map.stage_summary(data)
 step_order = data.steps.sort("position")["step_name"].to_list()
 emotion = files.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
-frame.export_menu(state, page="journey", scope=stage_slug, table=files.stage_metric_table(data.metrics), chart=emotion)
+frame.export_menu(
+    state,
+    page="journey",
+    scope=stage_slug,
+    table=files.stage_metric_table(data.metrics),
+    chart=emotion,
+    place=actions.export,
+)
 
 if data.steps.is_empty():
     st.info("This stage has no steps yet, so there are no lanes to draw. Add steps to its map.")

@@ -13,6 +13,7 @@ from dashboard import format
 from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK
 from data_access.metrics import Formula
 
+EMOTION_SCALE_NOTE = "−2 very negative … +2 very positive; the dotted line is neutral (0)"
 ASSUMED_LABEL = "assumed by the team"
 MEASURED_LABEL = "measured from feedback"
 
@@ -42,7 +43,18 @@ def emotion_curve(
         "emotion:Q",
         title=None,
         scale=alt.Scale(domain=[-2, 2]),
-        axis=alt.Axis(values=[-2, -1, 0, 1, 2], labels=standalone, ticks=False, domain=False, gridColor="#eeeeee"),
+        # the scale's numbers inside the plot on the page (no room taken left of it, so the points stay under
+        # the lanes' step columns); beside it on an exported image
+        axis=alt.Axis(
+            values=[-2, -1, 0, 1, 2],
+            labelExpr="datum.value > 0 ? '+' + datum.value : datum.value < 0 ? '−' + abs(datum.value) : '0'",
+            labelFontSize=12,
+            labelColor=MUTED_INK,
+            ticks=False,
+            domain=False,
+            gridColor="#eeeeee",
+            **({} if standalone else {"labelAlign": "left", "labelPadding": -4, "minExtent": 0, "maxExtent": 0}),  # type: ignore[arg-type]
+        ),
     )
     colour = alt.Color(
         "source:N",
@@ -117,7 +129,10 @@ def _percent(column: str) -> pl.Expr:
     return format.value_expr(pl.col(column), pl.lit(Formula.CONVERSION.value))
 
 
-def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
+FUNNEL_COLOURS = f"Vermillion: drop-off {DROP_OFF_WORDS[1]}. Grey: {DROP_OFF_WORDS[2]}."
+
+
+def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int], compact: bool = False) -> alt.Chart:
     """Customers at the stage entry, each step and the next stage, as bars labelled with their cohort share.
 
     `funnel`: `journey_map.stage_funnel`. A required step is labelled with its conversion from the required
@@ -125,6 +140,7 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
     with its share of the split; the next stage with the conversion from the stage; the axis names the
     journey's conversion window. Required steps whose drop-off stands out (`outlier_steps`) are drawn in the 'bad'
     colour and named in the tooltip; optional steps and alternatives in a muted colour, never as drop-off.
+    `compact` (a slide) leaves out the axis title and the legend; the slide writes `FUNNEL_COLOURS` instead.
     """
     stands_out = pl.col("step_id").is_in(outlier_steps).fill_null(False)
     not_funnel = pl.col("step_kind").is_in(["optional", "alternative"]).fill_null(False)
@@ -173,7 +189,9 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
         # room right of the longest bar for its label ("92.3% of 'Books the installation'")
         x=alt.X(
             "customers:Q",
-            title=f"Customers of the period's cohorts who reached it within {window_days} days"
+            title=None
+            if compact
+            else f"Customers of the period's cohorts who reached it within {window_days} days"
             if window_days is not None
             else "Customers who first reached it in the period",
             scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
@@ -182,7 +200,8 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int]) -> alt.Chart:
             "drop_off_is:N",
             title="Drop-off",
             scale=alt.Scale(domain=list(DROP_OFF_WORDS), range=[MEASURED, BAD, MUTED_INK]),
-            legend=alt.Legend(orient="bottom", labelLimit=0, columns=2),  # two columns: the three words fit at 1280 px
+            # two columns: the three words fit at 1280 px
+            legend=None if compact else alt.Legend(orient="bottom", labelLimit=0, columns=2),
         ),
         tooltip=tooltip,
     )

@@ -102,6 +102,7 @@ def what_changed(state: ViewState) -> None:
         ),
         hide_index=True,
         width="stretch",
+        height=(len(movers) + 1) * 35 + 3 if len(movers) <= 20 else "auto",
         key="overview_changes",
         column_config={
             "stage": "Stage",
@@ -126,6 +127,7 @@ def map_changes_since(state: ViewState, *, label: str) -> None:
         found.select("change", "stage", "step", "text", "status_then", "status_now"),
         hide_index=True,
         width="stretch",
+        height=(len(found) + 1) * 35 + 3 if len(found) <= 20 else "auto",
         key="overview_map_changes",
         column_config={
             "change": "Change",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import altair as alt
 import polars as pl
@@ -80,13 +80,25 @@ def _url_choice(
     )
 
 
-def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None:
-    """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL."""
+class SidebarActions(NamedTuple):
+    """The row at the top of the sidebar that Share and Export go into, on the first screen of a laptop."""
+
+    share: Any
+    export: Any
+
+
+def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> SidebarActions:
+    """Journey, persona, period (and metric on the overview) in the sidebar, each held in the URL.
+
+    Returns the row above the filters where `share_link` and `export_menu` go, so that both are reachable
+    without scrolling at 1280 × 800.
+    """
     journey_names = dict(catalogue.journeys.select("slug", "name").iter_rows())
     persona_names = {ALL_PERSONAS: ALL_PERSONAS} | dict(catalogue.personas.select("slug", "name").iter_rows())
     data_days = catalogue.days.get(state.journey, state.period)
     first, last = data_days.start, data_days.end
     with st.sidebar:
+        share, export = st.columns(2)
         _url_choice("Journey", journey_names, state.journey, name="journey", key=f"{page}_journey")
         _url_choice("Persona", persona_names, state.persona or ALL_PERSONAS, name="persona", key=f"{page}_persona")
         st.date_input(
@@ -113,6 +125,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> None
             st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
         else:
             st.caption(f"{days} days. No data stored for this journey yet.")
+    return SidebarActions(share.container(), export.container())
 
 
 def no_data_note(state: ViewState, catalogue: Catalogue) -> None:
@@ -156,9 +169,12 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                 st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
 
 
-def share_link(state: ViewState, *, page: str) -> None:
-    """The full link of the current view in the sidebar, with Streamlit's copy button."""
-    show_link(files.view_link(st.context.url, page=page, query=state.query(page=page)))
+def share_link(state: ViewState, *, page: str, place: Any = None) -> None:
+    """The full link of the current view in a Share popover (in `place`, else the sidebar), with a copy button."""
+    link = files.view_link(st.context.url, page=page, query=state.query(page=page))
+    with (place or st.sidebar).popover("Share", icon=":material/link:", width="stretch"):
+        st.caption("Share this view: the link opens exactly what is on screen.")
+        st.code(link, language=None, wrap_lines=True)
 
 
 def show_link(link: str) -> None:
@@ -169,9 +185,16 @@ def show_link(link: str) -> None:
 
 
 def export_menu(
-    state: ViewState, *, page: str, scope: str, table: pl.DataFrame, chart: alt.TopLevelMixin | None
+    state: ViewState,
+    *,
+    page: str,
+    scope: str,
+    table: pl.DataFrame,
+    chart: alt.TopLevelMixin | None,
+    place: Any = None,
 ) -> None:
-    """A sidebar popover with the view's numbers as CSV, its main chart as PNG and SVG, and a PDF report.
+    """A popover (in `place`, else the sidebar) with the view's numbers as CSV, its main chart as PNG and SVG,
+    and a PDF report.
 
     `chart` is None when the view has no main chart to show (a map without touchpoints): no image buttons then.
 
@@ -193,7 +216,7 @@ def export_menu(
             help=help,
         )
 
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
+    with (place or st.sidebar).popover("Export", icon=":material/download:", width="stretch"):
         download("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv")
         if chart is not None:
             download("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png")
@@ -206,6 +229,14 @@ def export_menu(
         download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 
 
+ROW_PX, MOST_ROWS = 35, 20
+
+
+def table_height(rows: int) -> int:
+    """A table's height in px that shows up to MOST_ROWS rows whole, without a scrollbar inside the table."""
+    return (min(rows, MOST_ROWS) + 1) * ROW_PX + 3
+
+
 def moments_of_truth_table(moments: pl.DataFrame) -> None:
     """The touchpoints flagged as moments of truth, with their cell's health, in journey order."""
     st.subheader("Moments of truth")
@@ -214,12 +245,13 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
             "stage",
             "touchpoint",
             "channel",
-            "owner",
+            pl.col("owner").fill_null(format.NO_VALUE),
             format.status_expr("status"),
             pl.format("{} of {}", "measured", "metrics").alias("measured"),
         ),
         hide_index=True,
         width="stretch",
+        height=table_height(moments.height),
         column_config={
             "stage": "Stage",
             "touchpoint": "Touchpoint",

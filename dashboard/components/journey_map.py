@@ -14,11 +14,12 @@ import streamlit as st
 from dashboard import format
 from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey_map as charts
+from dashboard.components import frame
 from dashboard.format import MARKDOWN_SPECIALS, escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
-from data_access.metrics import FORMULA_LABELS
+from data_access.metrics import FORMULA_LABELS, Status, worst_first, worst_status_expr
 from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError
 
 LANES = {
@@ -31,6 +32,18 @@ LANES = {
     "backstage": "Backstage",
 }
 LABEL_WIDTH, STEP_WIDTH = 1.5, 2.0
+# Constant CSS only (no data in it). On a narrow screen the lanes scroll sideways as a whole, with the lane
+# names held at the left, instead of squeezing steps until words break between letters.
+LANE_CSS = """
+<style>
+.st-key-journey_lanes { overflow-x: auto; padding-bottom: 0.5rem; }
+.st-key-journey_lanes [data-testid="stHorizontalBlock"] { min-width: 1120px; flex-wrap: nowrap; }
+.st-key-journey_lanes [data-testid="stMarkdownContainer"] p {
+  word-break: normal; overflow-wrap: normal; hyphens: auto; }
+.st-key-journey_lanes [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {
+  position: sticky; left: 0; z-index: 2; background: #FFFFFF; }
+</style>
+"""
 
 
 def lane_cards(data: JourneyMapData) -> pl.DataFrame:
@@ -41,6 +54,12 @@ def lane_cards(data: JourneyMapData) -> pl.DataFrame:
 
 def lane_grid(data: JourneyMapData) -> None:
     """The swimlanes: one row per lane, one column per step, the emotion curve drawn across the steps."""
+    st.html(LANE_CSS)
+    with st.container(key="journey_lanes"):
+        _lanes(data)
+
+
+def _lanes(data: JourneyMapData) -> None:
     steps = data.steps.sort("position")
     widths = [LABEL_WIDTH] + [STEP_WIDTH] * steps.height
     cards = {(lane, step): texts for lane, step, texts in lane_cards(data).iter_rows()}
@@ -50,6 +69,7 @@ def lane_grid(data: JourneyMapData) -> None:
         if lane == "emotion":
             label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height])
             label.markdown(f"**{title}**")
+            label.caption(charts.EMOTION_SCALE_NOTE)
             chart = charts.emotion_curve(data.emotions, step_order=steps["step_name"].to_list())
             body.altair_chart(chart, width="stretch")
             continue
@@ -58,6 +78,31 @@ def lane_grid(data: JourneyMapData) -> None:
         for column, step_id in zip(columns[1:], steps["step_id"], strict=True):
             for card in cards.get((lane, step_id), []):
                 column.container(border=True).markdown(card)
+
+
+def stage_summary(data: JourneyMapData) -> None:
+    """The first screen's answer: how the stage's metrics stand, its worst metric, and its top finding."""
+    judged = data.metrics.filter(pl.col("status") != Status.NO_DATA.value)
+    status = data.metrics.select(worst_status_expr()).item() if data.metrics.height else Status.NO_DATA.value
+    word, colour = format.status_badge(status)
+    on_target = judged.filter(pl.col("status") == Status.GREEN.value).height
+    status_line = f":{colour}-badge[{word}] {on_target} of {judged.height} measured metrics on target"
+    worst = worst_first(judged).head(1).to_dicts()
+    worst_line = (
+        f"Worst: **{format.verbatim(worst[0]['label'])}** {format.value_text(worst[0]['value'], worst[0]['formula'])}"
+        f" against a target of {format.value_text(worst[0]['target'], worst[0]['formula'])}"
+        if worst and worst[0]["status"] != Status.GREEN.value
+        else "No metric off target."
+    )
+    pains = data.lane_items.filter(pl.col("lane") == "pain_point").sort("severity", descending=True, nulls_last=True)
+    top = pains.head(1).to_dicts()
+    finding_line = (
+        f"Top pain point: severity {top[0]['severity'] or '?'}/5 — {format.verbatim(top[0]['text'])}"
+        if top
+        else "No pain point written on the map."
+    )
+    with st.container(border=True, key="journey_summary"):
+        st.markdown(f"{status_line}  \n{worst_line}  \n{finding_line}")
 
 
 def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3) -> None:
@@ -190,13 +235,25 @@ def _plain(text: str) -> str:
 def comments_table(comments: pl.DataFrame) -> None:
     """One page of the customers' own words, newest first."""
     st.dataframe(
-        comments.select("occurred_at", "measure", "score", "band", "channel_name", "step_name", "comment"),
+        comments.select(
+            "occurred_at",
+            format.measure_expr("measure"),
+            "score",
+            "band",
+            pl.col("channel_name").fill_null(format.NO_VALUE),
+            pl.col("step_name").fill_null("the stage as a whole"),
+            "comment",
+        ),
         hide_index=True,
         column_config={
             "occurred_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY", width="small"),
-            "channel_name": st.column_config.TextColumn("Channel", width="small"),
-            "step_name": st.column_config.TextColumn("Step", width="small"),
+            "measure": st.column_config.TextColumn("Measure", width="small"),
+            "score": st.column_config.NumberColumn("Score", width="small"),
+            "band": st.column_config.TextColumn("Band", width="small"),
+            "channel_name": st.column_config.TextColumn("Channel"),
+            "step_name": st.column_config.TextColumn("Step"),
             "comment": st.column_config.TextColumn("Comment", width="large"),
         },
         width="stretch",
+        height=frame.table_height(comments.height),
     )

@@ -17,38 +17,49 @@ import streamlit as st
 from dashboard import format, routes
 from dashboard.cache import Catalogue, load_experience_map, load_journey_map, load_journey_stages
 from dashboard.charts import experience_map as experience_map_charts
+from dashboard.charts import journey_map as journey_map_charts
 from dashboard.components import frame
 from dashboard.view_state import ViewState
-from data_access.experience_map import GRID_METRICS
+from data_access.experience_map import GRID_METRICS, ExperienceMapData
 from data_access.journey_map import JourneyMapData
 
-# Constant CSS only: no user or data text is ever formatted into it.
+# Constant CSS only: no user or data text is ever formatted into it. Type grows with the screen's height
+# (vh), so that a slide fits one 1280 × 800 laptop and one 1920 × 1080 room screen without scrolling.
 LARGE_TYPE = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 4rem; max-width: 1600px; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem; padding-top: 0; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.45rem; }
+[data-testid="stMainBlockContainer"] { padding: 3.9rem 2rem 0.5rem; max-width: 1800px; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.55rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: clamp(1.7rem, 4.2vh, 2.6rem); padding: 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: clamp(1.05rem, 2.3vh, 1.45rem); padding: 0 0 0.3rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; line-height: 1.45; }
-[data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
-[data-testid="stMetricValue"] p { font-size: 2.8rem !important; line-height: 1.2; }
-[data-testid="stMetricDelta"] p { font-size: 1.1rem !important; }
-[data-testid="stCaptionContainer"] p { font-size: 1.05rem !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {
+  font-size: clamp(0.95rem, 1.95vh, 1.3rem); line-height: 1.35; margin-bottom: 0.25rem; }
+[data-testid="stMetricLabel"] p { font-size: clamp(0.95rem, 1.8vh, 1.15rem) !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.6rem, 4vh, 2.6rem) !important; line-height: 1.15; }
+[data-testid="stMetricValue"] p, [data-testid="stMetricValue"] div { font-size: inherit !important; }
+[data-testid="stMetricDelta"] p,
+[data-testid="stMetricDelta"] div { font-size: clamp(0.9rem, 1.7vh, 1.1rem) !important; }
+.stMarkdownBadge { font-size: clamp(0.9rem, 1.8vh, 1.15rem) !important; padding: 0.1em 0.5em !important; }
+[data-testid="stCaptionContainer"] p { font-size: clamp(0.8rem, 1.6vh, 1.05rem) !important; }
 [data-testid="stPageLink"] p { font-size: 1rem !important; }
 </style>
 """
 # Font sizes in a chart's spec, scaled up for the room: axis and legend labels, titles and text marks.
 FONT_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "labelLimit")
-CHART_SCALE = 1.4
+CHART_SCALE = 1.15
 SLIDE_LANES = {
     "action": "Customers do",
     "thought": "Customers think",
     "pain_point": "Pain points",
     "opportunity": "Opportunities",
 }
-ITEMS_PER_LANE = 3
-WORDS_PER_ITEM = 12
+ITEMS_PER_LANE = 2
+WORDS_PER_ITEM = 10
 METRICS_PER_ROW = 4
+# the charts of a slide, in px of plot: the grid's row step, the curves' and the funnel rows' height
+GRID_STEP = 34
+CURVE_HEIGHT = 170
+FUNNEL_STEP = 22
 
 
 def _large_type() -> None:
@@ -67,9 +78,12 @@ def _enlarged(spec: Any) -> Any:
     return spec
 
 
-def _big_chart(chart: alt.TopLevelMixin) -> None:
-    """Draw a chart from the usual builders with larger type, and a base size for labels that set none."""
+def _big_chart(chart: alt.TopLevelMixin, *, height: int | dict[str, int] | None = None) -> None:
+    """Draw a chart from the usual builders with larger type, and a base size for labels that set none;
+    `height` (px, or {"step": px}) replaces the chart's own so that the slide fits one screen."""
     spec = _enlarged(chart.to_dict())
+    if height is not None:
+        spec["height"] = height
     spec.setdefault("config", {}).setdefault("axis", {}).update(labelFontSize=16, titleFontSize=16)
     spec["config"].setdefault("legend", {}).update(labelFontSize=16, titleFontSize=16)
     spec["config"].setdefault("title", {}).update(fontSize=20)
@@ -133,14 +147,36 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
         state, position=0, stage_names=names, title=catalogue.journey_name(state.journey), catalogue=catalogue
     )
     data = load_experience_map(state.journey, state.persona, state.period, state.compared, state.metric)
-    frame.headline_cards(data.headlines)
+    _headline_row(data)
     metric_label = GRID_METRICS[state.metric].split(":")[0]
     grid = experience_map_charts.touchpoint_heatmap(
         data.grid, metric=state.metric, metric_label=metric_label, stage_order=data.stages["stage"].to_list()
     )
-    _big_chart(grid)
-    moments = data.moments_of_truth["stage"].unique().to_list()
-    _big_chart(experience_map_charts.emotional_curve(data.curve, moments=moments))
+    grid_column, curve_column = st.columns([3, 2])
+    with grid_column:
+        _big_chart(grid, height={"step": GRID_STEP})
+    with curve_column:
+        moments = data.moments_of_truth["stage"].unique().to_list()
+        curve = experience_map_charts.emotional_curve(data.curve, moments=moments, label_angle=-35)
+        _big_chart(curve, height=CURVE_HEIGHT + 150)
+
+
+def _headline_row(data: ExperienceMapData) -> None:
+    """The headline metrics as compact tiles: value, change and status badge (no sparkline on a slide)."""
+    for column, headline in zip(st.columns(len(data.headlines)), data.headlines, strict=True):
+        formula = headline.formula or headline.key
+        change = format.change_text(headline.change, formula)
+        measured = headline.value is not None
+        with column.container(border=True):
+            st.metric(
+                headline.label,
+                format.value_text(headline.value, formula),
+                delta=(None if headline.change is None else change) if measured else "not enough data",
+                delta_color=format.delta_colour(change, headline.direction) if measured else "off",
+                delta_arrow=format.delta_arrow(change) if measured else "off",
+            )
+            word, colour = format.status_badge(headline.status)
+            st.markdown(f":{colour}-badge[{word}]")
 
 
 def slide_lanes(data: JourneyMapData) -> pl.DataFrame:
@@ -150,14 +186,13 @@ def slide_lanes(data: JourneyMapData) -> pl.DataFrame:
 
 
 def _metric_row(data: JourneyMapData) -> None:
-    """Each linked metric with its value, change against the period before and status against target."""
+    """The first METRICS_PER_ROW linked metrics with value, change against the period before and status."""
     metrics = data.metrics.to_dicts()
     if not metrics:
         st.caption("No metric is linked to this stage.")
         return
-    per_row = min(len(metrics), METRICS_PER_ROW)
-    columns = [column for _ in range(0, len(metrics), per_row) for column in st.columns(per_row)]
-    for column, metric in zip(columns, metrics, strict=False):
+    shown = metrics[:METRICS_PER_ROW]
+    for column, metric in zip(st.columns(METRICS_PER_ROW), shown, strict=False):
         formula = metric["formula"]
         change = format.change_text(metric["change"], formula)
         measured = metric["change"] is not None and metric["value"] is not None
@@ -170,7 +205,7 @@ def _metric_row(data: JourneyMapData) -> None:
                 delta_arrow=format.delta_arrow(change),
             )
             word, colour = format.status_badge(metric["status"])
-            st.badge(word, color=colour)
+            st.markdown(f":{colour}-badge[{word}]")
 
 
 def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
@@ -204,6 +239,25 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
                 st.caption(f"and {len(shown) - ITEMS_PER_LANE} more on the journey map")
             if not shown:
                 st.caption("None written down yet.")
-    st.caption(f"On the map: {format.open_findings_text(data.lane_items)}")
-    st.markdown("**Key metrics**, with their change against the period before")
+    more = max(data.metrics.height - METRICS_PER_ROW, 0)
+    more_metrics = f" · {more} more metrics on the journey map" if more else ""
+    st.caption(f"On the map: {format.open_findings_text(data.lane_items)}{more_metrics}")
+    _stage_charts(data)
     _metric_row(data)
+
+
+def _stage_charts(data: JourneyMapData) -> None:
+    """The stage's emotion curve over its steps beside its funnel, each a slide's third of a screen high."""
+    steps = data.steps.sort("position")["step_name"].to_list()
+    curve_column, funnel_column = st.columns(2)
+    with curve_column:
+        st.markdown("**Emotion** over the steps, assumed and measured (−2 … +2)")
+        if steps:
+            _big_chart(journey_map_charts.emotion_curve(data.emotions, step_order=steps, standalone=True),
+                       height=CURVE_HEIGHT + 60)  # fmt: skip
+    with funnel_column:
+        st.markdown("**Funnel** through the steps")
+        outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+        funnel = journey_map_charts.step_funnel(data.funnel, outlier_steps=outliers, compact=True)
+        _big_chart(funnel, height={"step": FUNNEL_STEP})
+        st.caption(journey_map_charts.FUNNEL_COLOURS)

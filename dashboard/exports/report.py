@@ -1,7 +1,8 @@
 """The PDF report of a view, for a review meeting's minutes: one file, readable on paper.
 
 Page 1 is the experience map (headlines with their change, the touchpoint grid as an image rendered offline
-by `files.chart_png`, the moments of truth). A journey-page view then adds its stage in depth: every
+by `files.chart_png`, the moments of truth); page 2 its emotional curve and What changed. Each stage page
+carries its funnel and the pain points detected from its data. A journey-page view then adds its stage in depth: every
 lane per step, the linked metrics, a handful of comments and the notes from the front line. An overview
 view adds one page per stage with its key lanes and metrics instead.
 
@@ -26,6 +27,7 @@ from PIL import Image
 
 from dashboard import format
 from dashboard.charts import experience_map as experience_map_charts
+from dashboard.charts import journey_map as journey_map_charts
 from dashboard.charts.palette import STATUS_COLOURS
 from dashboard.exports import files
 from data_access.experience_map import GRID_METRICS, ExperienceMapData, Headline
@@ -205,11 +207,11 @@ def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) 
     )
     png = files.chart_png(grid, width=files.EXPORT_WIDTH, scale=1.5)
     moments = data.moments_of_truth
-    reserved = 12 + 5.5 * (moments.height + 1) if moments.height else 8
+    reserved = 14 + 6 * (moments.height + 1) if moments.height else 8
     room = PAGE_HEIGHT - MARGIN - 6 - pdf.get_y() - reserved
     _fit_image(pdf, png, max_height=max(room, 60))
     pdf.line_of_text(
-        f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Grey dashed cells have too few answers: "
+        f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Hatched grey cells have too few answers: "
         "not enough data, not a bad score.",
         size=7,
         muted=True,
@@ -227,6 +229,68 @@ def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) 
             ],
             (1, 1.6, 1.2, 1.2, 1),
         )
+
+
+CHANGES_SHOWN = 12
+# the funnel image's height in mm: a stage in depth, and a stage page of the overview's report (which
+# keeps each stage on one page)
+FUNNEL_TALL, FUNNEL_SHORT = 90.0, 36.0
+
+
+def _curve_and_changes_page(pdf: _Report, data: ExperienceMapData, changes: pl.DataFrame | None) -> None:
+    """The overview's second page: the emotional curve across the stages, and What changed (biggest movers)."""
+    pdf.add_page()
+    pdf.heading("Emotional curve and what changed")
+    moments = data.moments_of_truth["stage"].unique().to_list()
+    curve = experience_map_charts.emotional_curve(data.curve, moments=moments)
+    _fit_image(pdf, files.chart_png(curve, width=files.EXPORT_WIDTH, scale=1.5), max_height=70)
+    pdf.section("What changed: biggest movers first")
+    if changes is None or changes.is_empty():
+        pdf.line_of_text("No metric to compare in these periods.", muted=True)
+        return
+    rows = changes.head(CHANGES_SHOWN).select(
+        "stage",
+        "label",
+        format.value_expr(pl.col("value"), pl.col("formula")).alias("value"),
+        format.value_expr(pl.col("compared_value"), pl.col("formula")).alias("compared_value"),
+        format.change_expr(pl.col("change"), pl.col("formula")).alias("change"),
+        pl.format("● {}", format.status_expr("status")).alias("status"),
+    )
+    _table(
+        pdf,
+        ["Stage", "Metric", "Now", "Then", "Change", "Status"],
+        [[str(value or format.NO_VALUE) for value in row] for row in rows.iter_rows()],
+        (1.1, 2.2, 0.8, 0.8, 0.8, 1.1),
+    )
+    if changes.height > CHANGES_SHOWN:
+        pdf.line_of_text(f"and {changes.height - CHANGES_SHOWN} more on the experience map", size=7, muted=True)
+
+
+def _funnel_and_findings(pdf: _Report, data: JourneyMapData, *, max_height: float) -> None:
+    """The stage's funnel through its steps beside the pain points detected from its data, with evidence."""
+    outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+    top = pdf.get_y()
+    half = (pdf.body_width - 6) / 2
+    pdf.section("Funnel through the steps")
+    if not data.funnel.is_empty():
+        funnel = journey_map_charts.step_funnel(data.funnel, outlier_steps=outliers)
+        png = files.chart_png(funnel, width=560, scale=1.5)
+        with Image.open(io.BytesIO(png)) as image:
+            ratio = image.height / image.width
+        room = min(max(PAGE_HEIGHT - MARGIN - 8 - pdf.get_y(), 30), max_height)
+        width = min(half, room / ratio)
+        pdf.image(io.BytesIO(png), x=MARGIN, w=width, h=width * ratio)
+    bottom = pdf.get_y()
+    pdf.set_xy(MARGIN + half + 6, top)
+    pdf.set_left_margin(MARGIN + half + 6)
+    pdf.section("Detected from data")
+    found = data.findings.with_columns(format.finding_evidence()).select("scope_name", "scope", "reason", "evidence")
+    for name, scope, reason, evidence in found.head(6 if max_height > FUNNEL_SHORT else 3).iter_rows():
+        pdf.line_of_text(f"{name} ({scope}) — {reason}: {evidence}", size=7)
+    if found.is_empty():
+        pdf.line_of_text("No step or touchpoint misses target, got worse, or loses customers out of line.", size=7)
+    pdf.set_left_margin(MARGIN)
+    pdf.set_xy(MARGIN, max(bottom, pdf.get_y()))
 
 
 def _fit_image(pdf: _Report, png: bytes, *, max_height: float) -> None:
@@ -363,6 +427,7 @@ def _stage_pages(pdf: _Report, stage: dict[str, Any], evidence: StageReport, *, 
     _lanes(pdf, data, DETAIL_LANES if detail else {k: DETAIL_LANES[k] for k in KEY_LANES}, size=7.5)
     pdf.section("What the numbers say")
     _metrics(pdf, data.metrics)
+    _funnel_and_findings(pdf, data, max_height=FUNNEL_TALL if detail else FUNNEL_SHORT)
     low, newest = evidence.low_comments, evidence.newest_comments
     if detail and low is not None and newest is not None:
         _comments(pdf, low, title="In the customers' words: newest low scores")
@@ -385,6 +450,7 @@ def build_report(
     metric: str = "health",
     stage: str | None = None,
     appendix: Sequence[Callable[[_Report], None]] = (),
+    changes: pl.DataFrame | None = None,
 ) -> bytes:
     """The PDF of a view: the experience map, then `stage` in depth (journey page) or every stage (overview).
 
@@ -393,6 +459,7 @@ def build_report(
     """
     pdf = _Report(title)
     _experience_map_page(pdf, experience_map, metric=metric)
+    _curve_and_changes_page(pdf, experience_map, changes)
     for number, row in enumerate(experience_map.stages.to_dicts(), start=1):
         row["number"] = number
         if row["stage_slug"] in stages and (stage is None or row["stage_slug"] == stage):

@@ -379,3 +379,12 @@ def with_open_findings(stage_rows: pl.DataFrame, findings: pl.DataFrame) -> pl.D
             ).alias("findings_detail"),
         )
     )
+
+
+def with_stage_health(stage_rows: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """Add each stage's `health_status`: the health of all its touchpoint cells' metrics ('no data' for a
+    stage without a judged cell), whatever metric colours the grid."""
+    health = grid.group_by("stage_slug").agg(metrics.worst_status_expr("health_status").alias("health_status"))
+    return stage_rows.join(health, on="stage_slug", how="left").with_columns(
+        pl.col("health_status").fill_null(Status.NO_DATA.value)
+    )

@@ -15,6 +15,7 @@ from data_access.experience_map.assembly import (
     stage_summary,
     touchpoint_grid,
     with_open_findings,
+    with_stage_health,
 )
 from data_access.experience_map.queries import (
     assumed_emotion_by_stage,
@@ -90,8 +91,11 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         curve=curve,
         headlines=headlines,
         moments_of_truth=moments_of_truth(grid, touchpoint_frame),
-        stages=with_open_findings(
-            stage_summary(stage_frame, entrants),
-            open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+        stages=with_stage_health(
+            with_open_findings(
+                stage_summary(stage_frame, entrants),
+                open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+            ),
+            grid,
         ),
     )

@@ -138,7 +138,8 @@ def test_the_share_link_opens_the_same_view_in_another_browser(app_url: str, bro
         "&from=2026-08-01&to=2026-10-31&compare_from=2026-02-01&compare_to=2026-04-30"
     )
     wait_for_app_run(page)
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text().strip()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Share").click()
+    link = page.get_by_test_id("stCode").inner_text().strip()
     heading = page.get_by_role("heading", level=1).inner_text()
     first.close()
 

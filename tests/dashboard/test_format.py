@@ -220,8 +220,8 @@ def test_lane_texts_say_the_same_on_the_page_the_slide_and_the_pdf() -> None:
     lanes = ["action", "touchpoint", "thought", "emotion", "pain_point", "opportunity"]
     page = format.lane_texts(data, lanes=lanes, markdown=True).rows()
     assert page == [
-        (1, "pain_point", "**Severity 4/5** · Long queue at the till  \n1,500 customers reached this step in the "
-         "period  \npersona saver"),
+        (1, "pain_point", ":red-badge[Severity 4/5] · Long queue at the till  \n1,500 customers reached this step "
+         "in the period  \npersona saver"),
         (1, "opportunity", "Self\\-checkout for one to five items  \n**planned** · owner Store ops · impact 3 · "
          "effort ?"),
         (1, "touchpoint", "Till · _Store_  \n★ moment of truth"),
@@ -232,7 +232,7 @@ def test_lane_texts_say_the_same_on_the_page_the_slide_and_the_pdf() -> None:
     slide = format.lane_texts(data, lanes=["thought", "pain_point", "opportunity"], markdown=True, detail=False,
                               words=3).rows()  # fmt: skip
     assert slide == [
-        (1, "pain_point", "**Severity 4/5** · Long queue at…"),
+        (1, "pain_point", ":red-badge[Severity 4/5] · Long queue at…"),
         (1, "opportunity", "Self\\-checkout for one… · **planned**"),
         (2, "thought", "_“Why \\*so\\* slow?”_"),
     ]

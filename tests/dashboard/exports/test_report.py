@@ -44,12 +44,14 @@ def _stage_names(demo: Engine) -> list[str]:
 
 
 def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
-    """From the overview: the experience map, then one page per stage with its lanes and metrics."""
+    """From the overview: the experience map, its emotional curve and What changed, then each stage (on its
+    own pages) with its lanes, metrics, funnel and detected pain points."""
     pdf = load_report_pdf(JOURNEY, None, PERIOD, PERIOD.previous(), "health", None)
     pages = _pages(pdf)
     stages = _stage_names(demo)
     assert pdf.startswith(b"%PDF")
-    assert len(pages) > 1 + len(stages)  # then the personas and the future state (test_report_pages)
+    assert "Emotional curve and what changed" in pages[1] and "biggest movers first" in pages[1]
+    assert len(pages) > 2 + len(stages)  # then the personas and the future state (test_report_pages)
     assert "Experience map" in pages[0] and "Moments of truth" in pages[0] and "NPS" in pages[0]
     assert "03 Aug 2026 – 31 Oct 2026" in pages[0]
     # each headline box says the status and target the page's tile says
@@ -58,10 +60,15 @@ def test_overview_report_has_the_map_and_a_page_per_stage(demo: Engine) -> None:
         formula = headline.formula or headline.key
         said = f"{format.status_text(headline.status)} · {format.target_text(headline.target, formula)}"
         assert said in pages[0], headline.label
-    for number, (name, text) in enumerate(zip(stages, pages[1 : 1 + len(stages)], strict=True), start=1):
-        assert f"Stage {number}: {name}" in text
+    starts = [
+        next(i for i, text in enumerate(pages) if f"Stage {n}: {name}" in text) for n, name in enumerate(stages, 1)
+    ]
+    assert starts == sorted(starts) and starts[0] == 2
+    for start, end in zip(starts, [*starts[1:], len(pages)], strict=True):
+        text = " ".join(pages[start:end])
         assert "What the numbers say" in text and "Customer actions" in text
-        assert f"page {number + 1} of {len(pages)}" in text
+        assert "Funnel through the steps" in text and "Detected from data" in text
+        assert f"page {start + 1} of {len(pages)}" in pages[start]
 
 
 def test_journey_report_has_the_stage_in_depth_with_its_notes(demo: Engine) -> None:
@@ -71,9 +78,9 @@ def test_journey_report_has_the_stage_in_depth_with_its_notes(demo: Engine) -> N
         add_note(session, journey_slug=JOURNEY, stage_slug="support", author="Zoë at the front desk", body=body)
     pdf = load_report_pdf(JOURNEY, "budget-family", PERIOD, PERIOD.previous(), "health", "support")
     pages = _pages(pdf)
-    text = " ".join(pages[1:])
+    text = " ".join(pages[2:])
     assert "Experience map" in pages[0] and "Budget" in pages[0]
-    assert pages[1].startswith("Support — journey map")
+    assert pages[2].startswith("Support — journey map")
     for section in ("Thoughts", "Pain points", "Opportunities", "Backstage", "What the numbers say"):
         assert section in text
     assert "In the customers' words" in text and "Notes from the front line" in text
