@@ -2,7 +2,13 @@
 
 Loaders take slugs and periods (never frames, sessions or engines), so their cache keys are small and the
 same view asked twice costs one query. A view's slugs become ids once, in `load_scope` / `load_stage_scope`,
-and the loaders pass the scope down. Every loader has a TTL and a bound on entries.
+and the loaders pass the scope down.
+
+Caches follow the data, not the clock: every loader's key also holds the data version (`data_access.data_version`,
+bumped by every write that changes a view, in the write's transaction), read at most once every
+`VERSION_SECONDS` per process. A cached view stays valid until the data changes; an import made here shows at
+once (`data_changed`), one made elsewhere within `VERSION_SECONDS`. The TTL is only a backstop, and every
+loader has a bound on entries.
 
 The engine resource only makes the engine: `journey-atlas serve` (and `init`, `demo`) bring the schema up to
 date and fill an empty database before the server starts.
@@ -11,7 +17,9 @@ date and fill an empty database before the server starts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, ParamSpec, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -20,6 +28,7 @@ from sqlalchemy import Engine
 from dashboard.exports import report
 from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, reviews, stage_notes
+from data_access.data_version import read_data_version
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
 from data_access.journey_map.comments import comment_band_counts, stage_comments
@@ -28,6 +37,11 @@ from data_access.scope import Period, Scope, StageScope, journey_id, resolve_sco
 
 TTL = get_settings().cache_ttl_seconds
 ENTRIES = 64
+# how stale the data version may be in this process: writes made here clear it at once (`data_changed`)
+VERSION_SECONDS = 2
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @st.cache_resource
@@ -36,9 +50,48 @@ def engine() -> Engine:
     return make_engine(get_settings().database_url, pool_pre_ping=True)
 
 
-def forget_cached_data() -> None:
-    """Drop cached query results, e.g. after an import changed the facts."""
-    st.cache_data.clear()
+@st.cache_data(ttl=VERSION_SECONDS, max_entries=1, show_spinner=False)
+def data_version() -> int:
+    """The data version, read from the database at most once every VERSION_SECONDS."""
+    with engine().connect() as connection:
+        return read_data_version(connection)
+
+
+def data_changed() -> None:
+    """After a write from this process: read the new data version on the next call, so its views recompute."""
+    data_version.clear()
+
+
+class ViewLoader(Generic[P, R]):
+    """A loader cached under its arguments and the data version: valid until the data changes."""
+
+    def __init__(self, load: Callable[P, R], *, max_entries: int, spinner: bool | str) -> None:
+        def keyed(version: int, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return load(*args, **kwargs)
+
+        # the cache tells functions apart by module and qualified name: each loader keeps its own
+        keyed.__module__, keyed.__name__, keyed.__qualname__ = load.__module__, load.__name__, load.__qualname__
+        keyed.__doc__ = load.__doc__
+        self.__doc__ = load.__doc__
+        self._cached = st.cache_data(ttl=TTL, max_entries=max_entries, show_spinner=spinner)(keyed)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._cached(data_version(), *args, **kwargs)
+
+    def clear(self) -> None:
+        """Drop this loader's entries (the data version makes this unnecessary after a write)."""
+        self._cached.clear()
+
+
+def view_loader(
+    *, max_entries: int = ENTRIES, spinner: bool | str = False
+) -> Callable[[Callable[P, R]], ViewLoader[P, R]]:
+    """Decorate a loader so that it is cached under its arguments and the data version."""
+
+    def decorate(load: Callable[P, R]) -> ViewLoader[P, R]:
+        return ViewLoader(load, max_entries=max_entries, spinner=spinner)
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -60,7 +113,7 @@ class Catalogue:
         return str(names[0]) if len(names) else default
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@view_loader(max_entries=4)
 def load_catalogue() -> Catalogue:
     with engine().connect() as connection:
         every_journey = journeys(connection)
@@ -72,7 +125,7 @@ def load_catalogue() -> Catalogue:
         return Catalogue(journeys=every_journey, personas=personas(connection), days=days)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_scope(journey: str, persona: str | None, period: Period, compared: Period) -> Scope:
     """The view's ids; the view state has already checked that the journey and persona exist."""
     with engine().connect() as connection:
@@ -82,7 +135,7 @@ def load_scope(journey: str, persona: str | None, period: Period, compared: Peri
     return scope
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_scope(journey: str, stage: str, persona: str | None, period: Period, compared: Period) -> StageScope:
     """The ids of one stage's view; the page has already checked that the journey has the stage."""
     scope = load_scope(journey, persona, period, compared)
@@ -93,7 +146,7 @@ def load_stage_scope(journey: str, stage: str, persona: str | None, period: Peri
     return stage_scope
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the experience map…")
+@view_loader(spinner="Loading the experience map…")
 def load_experience_map(
     journey: str, persona: str | None, period: Period, compared: Period, metric: str
 ) -> experience_map.ExperienceMapData:
@@ -105,7 +158,7 @@ def load_experience_map(
         )
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing the two periods…")
+@view_loader(spinner="Comparing the two periods…")
 def load_changes(journey: str, persona: str | None, period: Period, compared: Period) -> pl.DataFrame:
     """Every metric of the journey now and in the compared period, biggest movers first."""
     scope = load_scope(journey, persona, period, compared)
@@ -113,14 +166,14 @@ def load_changes(journey: str, persona: str | None, period: Period, compared: Pe
         return changes.load_changes(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_reviews(journey: str) -> pl.DataFrame:
     """The journey's reviews, latest first: slug, label, reviewed_on, created_at."""
     with engine().connect() as connection:
         return reviews.list_reviews(connection, journey_slug=journey)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_map_changes(journey: str, review: str) -> pl.DataFrame:
     """Pain points and opportunities added or resolved on the journey's map since the review."""
     with session_scope(engine()) as session:
@@ -131,12 +184,11 @@ def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
     """Label the journey's current map as a review; returns its slug. Not cached: it writes."""
     with session_scope(engine()) as session:
         slug = reviews.create_review(session, journey_slug=journey, label=label, reviewed_on=reviewed_on).slug
-    load_reviews.clear()
-    load_map_changes.clear()
+    data_changed()
     return slug
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_journey_stages(journey: str) -> pl.DataFrame:
     """The journey's stages in order; the view state has already checked that the journey exists."""
     with engine().connect() as connection:
@@ -146,7 +198,7 @@ def load_journey_stages(journey: str) -> pl.DataFrame:
         return journey_stages(connection, journey_id=found)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
+@view_loader(spinner="Loading the journey map…")
 def load_journey_map(
     journey: str, stage: str, persona: str | None, period: Period, compared: Period
 ) -> journey_map.JourneyMapData:
@@ -156,7 +208,7 @@ def load_journey_map(
         return journey_map.load_journey_map(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_comments(
     journey: str,
     stage: str,
@@ -185,7 +237,7 @@ def load_stage_comments(
     return counts, comments
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
     """The stage's notes from the front line, newest first."""
     with engine().connect() as connection:
@@ -193,14 +245,13 @@ def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
 
 
 def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
-    """Save a note (raises `stage_notes.NoteError` for a bad field) and drop the cached notes so it shows."""
+    """Save a note (raises `stage_notes.NoteError` for a bad field); the new data version makes it show."""
     with session_scope(engine()) as session:
         stage_notes.add_note(session, journey_slug=journey, stage_slug=stage, author=author, body=body)
-    load_stage_notes.clear()
-    load_report_pdf.clear()
+    data_changed()
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@view_loader(max_entries=8)
 def load_report_pdf(
     journey: str, persona: str | None, period: Period, compared: Period, metric: str, stage: str | None
 ) -> bytes:

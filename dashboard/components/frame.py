@@ -7,7 +7,7 @@ from the URL, so what is on screen and what a pasted link opens are always the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -33,9 +33,19 @@ def current_view() -> tuple[ViewState, Catalogue]:
     if catalogue.journeys.is_empty():
         st.info("There is no journey yet. Run `journey-atlas demo` or import a map to start.")
         st.stop()
+    state, notices = view_of({key: st.query_params.get(key, "") for key in st.query_params}, catalogue)
+    for notice in notices:
+        st.warning(notice, icon="⚠️")
+    return state, catalogue
+
+
+def view_of(params: Mapping[str, str], catalogue: Catalogue) -> tuple[ViewState, list[str]]:
+    """The view that query parameters name, completed with defaults, and notices for bad parameters.
+
+    The warm-up asks it for each journey's default view, so it computes exactly what a visitor will ask for.
+    """
     with_data = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
     journeys = with_data + [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
-    params = {key: st.query_params.get(key, "") for key in st.query_params}
     fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
     data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
@@ -47,10 +57,7 @@ def current_view() -> tuple[ViewState, Catalogue]:
         last_day=data_days.end,
         reviews=changes.review_days(journey),
     )
-    state, notices = read_view_state(params, choices)
-    for notice in notices:
-        st.warning(notice, icon="⚠️")
-    return state, catalogue
+    return read_view_state(params, choices)
 
 
 def _set_param(name: str, key: str) -> None:
