@@ -5,10 +5,9 @@ same view asked twice costs one query. A view's slugs become ids once, in `load_
 and the loaders pass the scope down.
 
 Caches follow the data, not the clock: every loader's key also holds the data version (`data_access.data_version`,
-bumped by every write that changes a view, in the write's transaction), read at most once every
-`VERSION_SECONDS` per process. A cached view stays valid until the data changes; an import made here shows at
-once (`data_changed`), one made elsewhere within `VERSION_SECONDS`. The TTL is only a backstop, and every
-loader has a bound on entries.
+bumped by every write that changes a view, in the write's transaction), read once at the start of each
+page's run (`begin_run`: one primary-key query). A cached view stays valid until the data changes, and the
+first run after an import shows it. The TTL is only a backstop, and every loader has a bound on entries.
 
 The engine resource only makes the engine: `journey-atlas serve` (and `init`, `demo`) bring the schema up to
 date and fill an empty database before the server starts.
@@ -24,6 +23,7 @@ from typing import Generic, ParamSpec, TypeVar
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.exports import report
 from dashboard.settings import get_settings
@@ -37,8 +37,9 @@ from data_access.scope import Period, Scope, StageScope, journey_id, resolve_sco
 
 TTL = get_settings().cache_ttl_seconds
 ENTRIES = 64
-# how stale the data version may be in this process: writes made here clear it at once (`data_changed`)
+# how stale the warm-up's data version may be (pages read it at the start of each run: `begin_run`)
 VERSION_SECONDS = 2
+RUN_VERSION_KEY = "atlas_data_version"  # session state: the data version of the page's current run
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,16 +51,39 @@ def engine() -> Engine:
     return make_engine(get_settings().database_url, pool_pre_ping=True)
 
 
-@st.cache_data(ttl=VERSION_SECONDS, max_entries=1, show_spinner=False)
-def data_version() -> int:
-    """The data version, read from the database at most once every VERSION_SECONDS."""
+def _read_version() -> int:
     with engine().connect() as connection:
         return read_data_version(connection)
 
 
+@st.cache_data(ttl=VERSION_SECONDS, max_entries=1, show_spinner=False)
+def data_version() -> int:
+    """The data version outside a page's run (the warm-up), read at most once every VERSION_SECONDS."""
+    return _read_version()
+
+
 def data_changed() -> None:
-    """After a write from this process: read the new data version on the next call, so its views recompute."""
+    """After a write from this process: the rest of this run and the warm-up read the new version at once."""
     data_version.clear()
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        begin_run()
+
+
+def begin_run() -> None:
+    """Read the data version once, at the start of a page's run: every loader of the run is keyed by it.
+
+    So a run draws one version of the data throughout, and the run after an import (made here or by any
+    other process) draws the new one. A fragment's rerun keeps the version of the page's last run.
+    """
+    st.session_state[RUN_VERSION_KEY] = _read_version()
+
+
+def _current_version() -> int:
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        version = st.session_state.get(RUN_VERSION_KEY)
+        if isinstance(version, int):
+            return version
+    return data_version()
 
 
 class ViewLoader(Generic[P, R]):
@@ -76,7 +100,7 @@ class ViewLoader(Generic[P, R]):
         self._cached = st.cache_data(ttl=TTL, max_entries=max_entries, show_spinner=spinner)(keyed)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._cached(data_version(), *args, **kwargs)
+        return self._cached(_current_version(), *args, **kwargs)
 
     def clear(self) -> None:
         """Drop this loader's entries (the data version makes this unnecessary after a write)."""

@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format
-from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.cache import Catalogue, begin_run, load_catalogue, load_report_pdf
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.components import changes
 from dashboard.exports import files
@@ -28,7 +28,11 @@ ALL_PERSONAS = "All customers"
 
 
 def current_view() -> tuple[ViewState, Catalogue]:
-    """The view named by the URL, completed with defaults; notices for bad parameters are shown."""
+    """The view named by the URL, completed with defaults; notices for bad parameters are shown.
+
+    Called first by every page's run, so it also reads the data version the run's loaders are keyed by.
+    """
+    begin_run()
     catalogue = load_catalogue()
     if catalogue.journeys.is_empty():
         st.info("There is no journey yet. Run `journey-atlas demo` or import a map to start.")
