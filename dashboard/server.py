@@ -16,8 +16,6 @@ from streamlit import runtime
 from streamlit.runtime.runtime import RuntimeState
 from streamlit.web import cli as streamlit_cli
 
-from dashboard.warmup import start_warm_up
-
 LOG = logging.getLogger(__name__)
 WAIT_SECONDS = 120
 
@@ -26,6 +24,9 @@ def _warm_up_once_running() -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         if runtime.exists() and runtime.get_instance().state != RuntimeState.INITIAL:
+            # imported once the runtime exists, so the loaders are declared with Streamlit's cache in place
+            from dashboard.warmup import start_warm_up
+
             start_warm_up()
             return
         time.sleep(0.1)
@@ -34,6 +35,11 @@ def _warm_up_once_running() -> None:
 
 def main(argv: list[str]) -> None:
     """Start the warm-up watcher, then Streamlit (`streamlit run` with `argv`); never returns."""
+    # the warm-up says on standard error what it computed, beside Streamlit's own lines
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("journey-atlas: %(message)s"))
+    logging.getLogger("dashboard").addHandler(handler)
+    logging.getLogger("dashboard").setLevel(logging.INFO)
     threading.Thread(target=_warm_up_once_running, name="journey-atlas-warm-up-wait", daemon=True).start()
     streamlit_cli.main(args=["run", *argv], prog_name="streamlit")
 

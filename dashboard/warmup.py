@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from dashboard import cache
 from dashboard.components import frame
@@ -54,6 +55,16 @@ def _warm_journey(journey: str, catalogue: cache.Catalogue) -> int:
     return 3 + len(stages) * (3 if notes else 2)
 
 
+class _NoContextNotice(logging.Filter):
+    """Streamlit warns whenever a thread outside a page's run calls a loader with a spinner; here that is meant."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD_NAME and "missing ScriptRunContext" in record.getMessage())
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoContextNotice())
+
+
 class WarmUps:
     """Runs warm-ups in one background thread at a time; a request while one runs is served once it ends."""
 
@@ -76,7 +87,9 @@ class WarmUps:
     def _run(self) -> None:
         while True:
             try:
-                LOG.info("warm-up: %d views computed", warm_up())
+                started = time.perf_counter()
+                loaded = warm_up()
+                LOG.info("warm-up: %d views computed in %.1f s", loaded, time.perf_counter() - started)
             except Exception:
                 LOG.exception("warm-up failed")
             with self._lock:
