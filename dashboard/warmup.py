@@ -19,7 +19,9 @@ from dashboard.components import frame
 from dashboard.settings import get_settings
 
 LOG = logging.getLogger(__name__)
-MAX_JOURNEYS = 12  # a bound on the work: the first journeys in the catalogue's order (those with data first)
+# bounds on the work, and on the cache room it takes: at most half of each loader's entries stay for visitors
+MAX_JOURNEYS = 12  # the first journeys in the catalogue's order (those with data first)
+MAX_STAGES = cache.ENTRIES // 2  # journey pages, over all journeys
 THREAD_NAME = "journey-atlas-warm-up"
 
 
@@ -30,21 +32,23 @@ def warm_up(*, max_journeys: int = MAX_JOURNEYS) -> int:
         return 0
     with_data = [slug for slug in catalogue.journeys["slug"] if slug in catalogue.days]
     others = [slug for slug in catalogue.journeys["slug"] if slug not in catalogue.days]
-    loaded = 0
+    loaded, stages_left = 0, MAX_STAGES
     for journey in (with_data + others)[:max_journeys]:
         try:
-            loaded += _warm_journey(journey, catalogue)
+            ran, stages = _warm_journey(journey, catalogue, max_stages=stages_left)
+            loaded, stages_left = loaded + ran, stages_left - stages
         except Exception:
             LOG.exception("warm-up: the default views of journey '%s' could not be computed", journey)
     return loaded
 
 
-def _warm_journey(journey: str, catalogue: cache.Catalogue) -> int:
+def _warm_journey(journey: str, catalogue: cache.Catalogue, *, max_stages: int) -> tuple[int, int]:
+    """The journey's default views: how many loaders ran, and how many stages' journey pages they hold."""
     state, _notices = frame.view_of({"journey": journey}, catalogue)
     period, compared = state.period, state.compared
     cache.load_experience_map(journey, state.persona, period, compared, state.metric)
     cache.load_changes(journey, state.persona, period, compared)
-    stages = cache.load_journey_stages(journey)["stage_slug"].to_list()
+    stages = cache.load_journey_stages(journey)["stage_slug"].to_list()[: max(max_stages, 0)]
     notes = get_settings().stage_notes
     for stage in stages:
         cache.load_journey_map(journey, stage, state.persona, period, compared)
@@ -52,7 +56,7 @@ def _warm_journey(journey: str, catalogue: cache.Catalogue) -> int:
         cache.load_stage_comments(journey, stage, state.persona, period, compared, None, None, None, 0)
         if notes:
             cache.load_stage_notes(journey, stage)
-    return 3 + len(stages) * (3 if notes else 2)
+    return 3 + len(stages) * (3 if notes else 2), len(stages)
 
 
 class _NoContextNotice(logging.Filter):

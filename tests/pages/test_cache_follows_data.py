@@ -132,13 +132,29 @@ def test_a_failing_view_is_logged_and_the_warm_up_goes_on(
     assert len(journeys) > 1
     original = warmup._warm_journey
 
-    def failing_first(journey: str, catalogue: cache.Catalogue) -> int:
+    def failing_first(journey: str, catalogue: cache.Catalogue, *, max_stages: int) -> tuple[int, int]:
         if journey == JOURNEY:
             raise RuntimeError("the database went away")
-        return original(journey, catalogue)
+        return original(journey, catalogue, max_stages=max_stages)
 
     monkeypatch.setattr(warmup, "_warm_journey", failing_first)
     with caplog.at_level(logging.ERROR, logger=warmup.LOG.name):
         loaded = warmup.warm_up()
     assert loaded > 0
     assert any(JOURNEY in record.getMessage() for record in caplog.records)
+
+
+def test_the_warm_up_keeps_to_its_bound_of_journey_pages(own_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many stages the journeys have, the warm-up fills at most MAX_STAGES journey pages."""
+    monkeypatch.setattr(warmup, "MAX_STAGES", 3)
+    warmed: list[str] = []
+    load = cache.load_journey_map
+
+    def counted(journey: str, stage: str, *args: object) -> object:
+        warmed.append(stage)
+        return load(journey, stage, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache, "load_journey_map", counted)
+    assert len(cache.load_catalogue().journeys) > 1
+    warmup.warm_up()
+    assert len(warmed) == 3
