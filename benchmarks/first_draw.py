@@ -3,8 +3,9 @@ warm, against a page with one small Altair chart; medians of several fresh brows
 
     python benchmarks/first_draw.py --database /tmp/atlas-1m.db --runs 5 --port 8602
 
-Serves the database with `journey-atlas serve` (which warms the default views in the background), and with
-plain `streamlit run` for the cold figures without warm-up. "First chart" is the first Vega view drawn;
+Serves the database with `journey-atlas serve` (which warms the default views in the background; the first
+visit waits for its "warm-up:" line unless `--no-wait`), and with plain `streamlit run` for the cold figures
+without warm-up. "First chart" is the first Vega view drawn;
 "settled" is the script done and every chart on the page drawn. Prints seconds and ratios; run it on an
 otherwise idle machine, and compare ratios rather than seconds between machines.
 """
@@ -88,6 +89,13 @@ def visit(browser: Browser, url: str) -> tuple[float, float]:
     return first, settled
 
 
+def warmed_up(log: Path, timeout: float = 600) -> None:
+    """Wait until the server's log says the warm-up is done."""
+    deadline = time.monotonic() + timeout
+    while "warm-up:" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def median(visits: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(v[0] for v in visits), statistics.median(v[1] for v in visits)
 
@@ -98,8 +106,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--port", type=int, default=8602)
     parser.add_argument("--stage", default="onboarding")
-    parser.add_argument("--warm-up-seconds", type=float, default=0.0,
-                        help="wait this long after the server answers before the cold visit of `serve`")  # fmt: skip
+    parser.add_argument("--no-wait", action="store_true",
+                        help="visit as soon as `serve` answers, not once its warm-up is done")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="atlas-first-draw-"))
     reference = work / "one_chart.py"
@@ -117,8 +125,9 @@ def main() -> None:
                         port=args.port, log=work / "plain.log") as url:  # fmt: skip
                 results[f"{name}, cold, no warm-up"] = visit(browser, f"{url}/{path}")
             with server(serve(args.port), database=args.database, port=args.port, log=work / "serve.log") as url:
-                time.sleep(args.warm_up_seconds)
-                results[f"{name}, cold, first visitor after `serve`"] = visit(browser, f"{url}/{path}")
+                if not args.no_wait:
+                    warmed_up(work / "serve.log")
+                results[f"{name}, first visitor after `serve`"] = visit(browser, f"{url}/{path}")
                 results[f"{name}, warm"] = median([visit(browser, f"{url}/{path}") for _ in range(args.runs)])
         browser.close()
     base_first, base_settled = results["one small Altair chart, warm"]
