@@ -2,7 +2,12 @@
 
 Loaders take slugs and periods (never frames, sessions or engines), so their cache keys are small and the
 same view asked twice costs one query. A view's slugs become ids once, in `load_scope` / `load_stage_scope`,
-and the loaders pass the scope down. Every loader has a TTL and a bound on entries.
+and the loaders pass the scope down.
+
+Caches follow the data, not the clock: every loader's key also holds the data version (`data_access.data_version`,
+bumped by every write that changes a view, in the write's transaction), read once at the start of each
+page's run (`begin_run`: one primary-key query). A cached view stays valid until the data changes, and the
+first run after an import shows it. The TTL is only a backstop, and every loader has a bound on entries.
 
 The engine resource only makes the engine: `journey-atlas serve` (and `init`, `demo`) bring the schema up to
 date and fill an empty database before the server starts.
@@ -11,15 +16,19 @@ date and fill an empty database before the server starts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, ParamSpec, TypeVar
 
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.exports import report, report_pages
 from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
+from data_access.data_version import read_data_version
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days, journeys, personas
 from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
@@ -30,6 +39,12 @@ from data_access.scope import Period, Scope, StageScope, journey_id, resolve_sco
 
 TTL = get_settings().cache_ttl_seconds
 ENTRIES = 64
+# how stale the warm-up's data version may be (pages read it at the start of each run: `begin_run`)
+VERSION_SECONDS = 2
+RUN_VERSION_KEY = "atlas_data_version"  # session state: the data version of the page's current run
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @st.cache_resource
@@ -38,9 +53,71 @@ def engine() -> Engine:
     return make_engine(get_settings().database_url, pool_pre_ping=True)
 
 
-def forget_cached_data() -> None:
-    """Drop cached query results, e.g. after an import changed the facts."""
-    st.cache_data.clear()
+def _read_version() -> int:
+    with engine().connect() as connection:
+        return read_data_version(connection)
+
+
+@st.cache_data(ttl=VERSION_SECONDS, max_entries=1, show_spinner=False)
+def data_version() -> int:
+    """The data version outside a page's run (the warm-up), read at most once every VERSION_SECONDS."""
+    return _read_version()
+
+
+def data_changed() -> None:
+    """After a write from this process: the rest of this run and the warm-up read the new version at once."""
+    data_version.clear()
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        begin_run()
+
+
+def begin_run() -> None:
+    """Read the data version once, at the start of a page's run: every loader of the run is keyed by it.
+
+    So a run draws one version of the data throughout, and the run after an import (made here or by any
+    other process) draws the new one. A fragment's rerun keeps the version of the page's last run.
+    """
+    st.session_state[RUN_VERSION_KEY] = _read_version()
+
+
+def _current_version() -> int:
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        version = st.session_state.get(RUN_VERSION_KEY)
+        if isinstance(version, int):
+            return version
+    return data_version()
+
+
+class ViewLoader(Generic[P, R]):
+    """A loader cached under its arguments and the data version: valid until the data changes."""
+
+    def __init__(self, load: Callable[P, R], *, max_entries: int, spinner: bool | str) -> None:
+        def keyed(version: int, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return load(*args, **kwargs)
+
+        # the cache tells functions apart by module and qualified name: each loader keeps its own
+        keyed.__module__, keyed.__name__, keyed.__qualname__ = load.__module__, load.__name__, load.__qualname__
+        keyed.__doc__ = load.__doc__
+        self.__doc__ = load.__doc__
+        self._cached = st.cache_data(ttl=TTL, max_entries=max_entries, show_spinner=spinner)(keyed)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._cached(_current_version(), *args, **kwargs)
+
+    def clear(self) -> None:
+        """Drop this loader's entries (the data version makes this unnecessary after a write)."""
+        self._cached.clear()
+
+
+def view_loader(
+    *, max_entries: int = ENTRIES, spinner: bool | str = False
+) -> Callable[[Callable[P, R]], ViewLoader[P, R]]:
+    """Decorate a loader so that it is cached under its arguments and the data version."""
+
+    def decorate(load: Callable[P, R]) -> ViewLoader[P, R]:
+        return ViewLoader(load, max_entries=max_entries, spinner=spinner)
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -62,7 +139,7 @@ class Catalogue:
         return str(names[0]) if len(names) else default
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@view_loader(max_entries=4)
 def load_catalogue() -> Catalogue:
     with engine().connect() as connection:
         every_journey = journeys(connection)
@@ -74,7 +151,7 @@ def load_catalogue() -> Catalogue:
         return Catalogue(journeys=every_journey, personas=personas(connection), days=days)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_scope(journey: str, persona: str | None, period: Period, compared: Period) -> Scope:
     """The view's ids; the view state has already checked that the journey and persona exist."""
     with engine().connect() as connection:
@@ -84,7 +161,7 @@ def load_scope(journey: str, persona: str | None, period: Period, compared: Peri
     return scope
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_scope(journey: str, stage: str, persona: str | None, period: Period, compared: Period) -> StageScope:
     """The ids of one stage's view; the page has already checked that the journey has the stage."""
     scope = load_scope(journey, persona, period, compared)
@@ -95,7 +172,7 @@ def load_stage_scope(journey: str, stage: str, persona: str | None, period: Peri
     return stage_scope
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the experience map…")
+@view_loader(spinner="Loading the experience map…")
 def load_experience_map(
     journey: str, persona: str | None, period: Period, compared: Period, metric: str
 ) -> experience_map.ExperienceMapData:
@@ -107,7 +184,7 @@ def load_experience_map(
         )
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing the two periods…")
+@view_loader(spinner="Comparing the two periods…")
 def load_changes(journey: str, persona: str | None, period: Period, compared: Period) -> pl.DataFrame:
     """Every metric of the journey now and in the compared period, biggest movers first."""
     scope = load_scope(journey, persona, period, compared)
@@ -115,14 +192,14 @@ def load_changes(journey: str, persona: str | None, period: Period, compared: Pe
         return changes.load_changes(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_reviews(journey: str) -> pl.DataFrame:
     """The journey's reviews, latest first: slug, label, reviewed_on, created_at."""
     with engine().connect() as connection:
         return reviews.list_reviews(connection, journey_slug=journey)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_map_changes(journey: str, review: str) -> pl.DataFrame:
     """Pain points and opportunities added or resolved on the journey's map since the review."""
     with session_scope(engine()) as session:
@@ -133,12 +210,11 @@ def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
     """Label the journey's current map as a review; returns its slug. Not cached: it writes."""
     with session_scope(engine()) as session:
         slug = reviews.create_review(session, journey_slug=journey, label=label, reviewed_on=reviewed_on).slug
-    load_reviews.clear()
-    load_map_changes.clear()
+    data_changed()
     return slug
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_journey_stages(journey: str) -> pl.DataFrame:
     """The journey's stages in order; the view state has already checked that the journey exists."""
     with engine().connect() as connection:
@@ -148,7 +224,7 @@ def load_journey_stages(journey: str) -> pl.DataFrame:
         return journey_stages(connection, journey_id=found)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Loading the journey map…")
+@view_loader(spinner="Loading the journey map…")
 def load_journey_map(
     journey: str, stage: str, persona: str | None, period: Period, compared: Period
 ) -> journey_map.JourneyMapData:
@@ -158,7 +234,7 @@ def load_journey_map(
         return journey_map.load_journey_map(connection, scope=scope, min_answers=get_settings().min_responses)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_comments(
     journey: str,
     stage: str,
@@ -187,7 +263,7 @@ def load_stage_comments(
     return counts, comments
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
     """The stage's notes from the front line, newest first."""
     with engine().connect() as connection:
@@ -195,14 +271,13 @@ def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
 
 
 def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
-    """Save a note (raises `stage_notes.NoteError` for a bad field) and drop the cached notes so it shows."""
+    """Save a note (raises `stage_notes.NoteError` for a bad field); the new data version makes it show."""
     with session_scope(engine()) as session:
         stage_notes.add_note(session, journey_slug=journey, stage_slug=stage, author=author, body=body)
-    load_stage_notes.clear()
-    load_report_pdf.clear()
+    data_changed()
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@view_loader(max_entries=8)
 def load_report_pdf(
     journey: str, persona: str | None, period: Period, compared: Period, metric: str, stage: str | None
 ) -> bytes:
@@ -252,7 +327,7 @@ def load_report_pdf(
 # --- personas, the future state, and where to act first ---------------------------------------------
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Weighing the opportunities…")
+@view_loader(spinner="Weighing the opportunities…")
 def load_opportunity_matrix(
     journey: str, persona: str | None, period: Period, compared: Period, stage: str | None
 ) -> pl.DataFrame:
@@ -264,7 +339,7 @@ def load_opportunity_matrix(
         )
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@view_loader()
 def load_personas(journey: str, period: Period, metric: str) -> PersonaData:
     """Every persona's profile and share of customers, and persona × stage values of `metric`."""
     with engine().connect() as connection:
@@ -276,14 +351,14 @@ def load_personas(journey: str, period: Period, metric: str) -> PersonaData:
         )
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@view_loader(max_entries=4)
 def load_journey_links() -> pl.DataFrame:
     """Every journey with the one it improves: slug, name, kind, improves (a future state's current journey)."""
     with engine().connect() as connection:
         return future_states(connection)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Comparing with the future state…")
+@view_loader(spinner="Comparing with the future state…")
 def load_future_state(journey: str, future: str, persona: str | None, period: Period) -> FutureComparison:
     """The current journey against its future state `future`; the page has checked that it improves `journey`."""
     scope = load_scope(journey, persona, period, period.previous())

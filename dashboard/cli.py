@@ -52,10 +52,12 @@ def _say(message: str) -> None:
 
 def server_command(host: str, port: int) -> list[str]:
     """Streamlit as a service: headless (no e-mail prompt, no browser), no usage statistics, no file watcher,
-    and a server address set so that it prints one URL instead of looking up the machine's external IP."""
+    and a server address set so that it prints one URL instead of looking up the machine's external IP.
+
+    `dashboard.server` is `streamlit run` plus a warm-up of the default views once the server is up."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.server", str(APP),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",

@@ -19,7 +19,11 @@ class Settings(BaseSettings):
     min_responses: int = Field(default=30, ge=1, description="Fewer answers than this show 'not enough data'.")
     demo_events: int = Field(default=200_000, ge=1_000, description="Size of the demo filled in on first start.")
     demo_seed: int = Field(default=7, description="Seed of the demo data set.")
-    cache_ttl_seconds: int = Field(default=300, ge=0)
+    cache_ttl_seconds: int = Field(
+        default=86_400,
+        ge=1,
+        description="The longest a cached view is kept; any write to the data makes views recompute at once.",
+    )
     port: int = Field(default=8501, ge=1, le=65_535)
     host: str = Field(
         default="127.0.0.1",

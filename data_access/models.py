@@ -10,6 +10,7 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -419,3 +420,15 @@ class StageNote(Base):
     author: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class DataVersion(Base):
+    """One row: a counter that every write changing what a view shows bumps in its own transaction.
+
+    The app's caches key every view by it, so a cached view stays valid until the data changes.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

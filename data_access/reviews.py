@@ -19,6 +19,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from data_access.data_version import bump_data_version
 from data_access.journey_map.content import CLOSED_OPPORTUNITY_STATUSES, DONE_STATUS
 from data_access.mapfile import MapFile, export_map, parse_map, read_map
 from data_access.mapfile.schema import JourneySpec, LaneItemSpec
@@ -84,6 +85,7 @@ def create_review(session: Session, *, journey_slug: str, label: str, reviewed_o
     )
     session.add(review)
     session.flush()
+    bump_data_version(session)
     return review
 
 

@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from data_access.data_version import bump_data_version
 from data_access.models import Journey, Stage, StageNote
 
 MAX_BODY = 1_000
@@ -55,6 +56,7 @@ def add_note(session: Session, *, journey_slug: str, stage_slug: str, author: st
     )
     session.add(note)
     session.flush()
+    bump_data_version(session)
     return note
 
 

@@ -78,14 +78,21 @@ else:
         "fewer answers is unmeasured, never on target; the tooltip says how many of a cell's metrics are measured."
     )
 
-moments = data.moments_of_truth["stage"].unique().to_list()
-st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
-st.caption(
-    "Measured: 2 × (share of favourable answers − share of the rest), −2..+2: positive only when most "
-    "answers are favourable (NPS 9–10, CSAT 4–5, CES 5–7, positive sentiment). Assumed: the team's emotion cards. "
-    "★ stages with a moment of truth."
-)
-frame.moments_of_truth_table(data.moments_of_truth)
-opportunities.where_to_act_first(state, stage=None, page="overview")
-changes.what_changed(state)
-changes.review_form(state)
+
+@st.fragment
+def below_the_fold() -> None:
+    """Drawn after the map above; the review form and the tables rerun only this part."""
+    moments = data.moments_of_truth["stage"].unique().to_list()
+    st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
+    st.caption(
+        "Measured: 2 × (share of favourable answers − share of the rest), −2..+2: positive only when most "
+        "answers are favourable (NPS 9–10, CSAT 4–5, CES 5–7, positive sentiment). Assumed: the team's emotion "
+        "cards. ★ stages with a moment of truth."
+    )
+    frame.moments_of_truth_table(data.moments_of_truth)
+    opportunities.where_to_act_first(state, stage=None, page="overview")
+    changes.what_changed(state)
+    changes.review_form(state)
+
+
+below_the_fold()

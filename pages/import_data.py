@@ -19,6 +19,7 @@ from dashboard.components.import_data import (
     preview_table,
     problems_table,
 )
+from dashboard.warmup import start_warm_up
 from data_access.importing.mapping import parse_mapping
 from data_access.importing.sources import MAX_COLUMNS
 
@@ -58,7 +59,8 @@ if map_upload is not None:
             except MapFileError as error:
                 st.error(format.verbatim(error.details, limit=None))
             else:
-                cache.forget_cached_data()
+                cache.data_changed()
+                start_warm_up()
                 st.success(format.verbatim(str(summary), limit=None))
 
 st.subheader("2. The data")
@@ -128,5 +130,6 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
         st.dataframe(problems_table(error.problems), hide_index=True)
     else:
         bar.progress(1.0, text="Done")
-        cache.forget_cached_data()
+        cache.data_changed()  # every view reads the new data on its next run…
+        start_warm_up()  # …and the default ones are computed for the next visitor right away
         st.success(format.verbatim(report.describe(), limit=None))

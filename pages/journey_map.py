@@ -4,12 +4,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import load_journey_map, load_journey_stages, load_stage_comments
+from dashboard.cache import load_journey_map, load_journey_stages
 from dashboard.charts import journey_map as charts
 from dashboard.components import frame, journey_map, opportunities, slides
 from dashboard.exports import files
-from data_access.journey_map import BANDS
-from data_access.models import Measure
 
 state, catalogue = frame.current_view()
 if state.present:
@@ -112,34 +110,5 @@ st.header("Where it hurts")
 journey_map.findings(data)
 opportunities.where_to_act_first(state, stage=stage_slug, page="journey")
 
-st.header("In the customers' words")
-measure_column, channel_column = st.columns(2)
-measures = [None, *(m.value for m in Measure)]
-measure = measure_column.selectbox(
-    "Measure", measures, format_func=lambda m: "All measures" if m is None else m.upper(), key="journey_measure"
-)
-channels = dict(data.channels.iter_rows())
-channel = channel_column.selectbox(
-    "Channel", [None, *channels], format_func=lambda c: "All channels" if c is None else channels[c],
-    key="journey_channel",
-)  # fmt: skip
-band = st.session_state.get("journey_band")
-page = int(st.session_state.get("journey_comment_page", 1)) - 1
-comment_args = (state.journey, stage_slug, state.persona, state.period, compared)
-counts, comments = load_stage_comments(*comment_args, band, measure, channel, page)
-per_band = dict(counts.iter_rows())
-st.segmented_control(
-    "Score band",
-    list(BANDS),
-    format_func=lambda b: f"{journey_map.band_label(b, measure)} ({per_band.get(b, 0):,})",
-    key="journey_band",
-    help="Detractors 0–6, passives 7–8, promoters 9–10 for NPS; low and high by each measure's scale.",
-)
-shown_total = per_band.get(band, 0) if band else sum(per_band.values())
-st.number_input("Page", min_value=1, max_value=max(1, -(-shown_total // 20)), key="journey_comment_page")
-if comments.is_empty():
-    st.caption("No comment matches these filters in the period.")
-else:
-    journey_map.comments_table(comments)
-
-journey_map.stage_notes(state, stage_slug)
+# below the fold: drawn after everything above, and its filters rerun only this part
+journey_map.customers_words(state, stage_slug, channels=dict(data.channels.iter_rows()))

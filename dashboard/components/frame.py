@@ -7,7 +7,7 @@ from the URL, so what is on screen and what a pasted link opens are always the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format
-from dashboard.cache import Catalogue, load_catalogue, load_report_pdf
+from dashboard.cache import Catalogue, begin_run, load_catalogue, load_report_pdf
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.components import changes
 from dashboard.exports import files
@@ -27,30 +27,45 @@ from data_access.scope import Period
 ALL_PERSONAS = "All customers"
 
 
-def current_view() -> tuple[ViewState, Catalogue]:
-    """The view named by the URL, completed with defaults; notices for bad parameters are shown."""
+def current_view(metrics: Iterable[str] = GRID_METRICS) -> tuple[ViewState, Catalogue]:
+    """The view named by the URL, completed with defaults; notices for bad parameters are shown.
+
+    Called first by every page's run, so it also reads the data version the run's loaders are keyed by.
+    `metrics` are the page's choices for the `metric` parameter.
+    """
+    begin_run()
     catalogue = load_catalogue()
     if catalogue.journeys.is_empty():
         st.info("There is no journey yet. Run `journey-atlas demo` or import a map to start.")
         st.stop()
+    params = {key: st.query_params.get(key, "") for key in st.query_params}
+    state, notices = view_of(params, catalogue, metrics=metrics)
+    for notice in notices:
+        st.warning(notice, icon="⚠️")
+    return state, catalogue
+
+
+def view_of(
+    params: Mapping[str, str], catalogue: Catalogue, *, metrics: Iterable[str] = GRID_METRICS
+) -> tuple[ViewState, list[str]]:
+    """The view that query parameters name, completed with defaults, and notices for bad parameters.
+
+    The warm-up asks it for each journey's default view, so it computes exactly what a visitor will ask for.
+    """
     with_data = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
     journeys = with_data + [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
-    params = {key: st.query_params.get(key, "") for key in st.query_params}
     fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
     data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),
-        metrics=list(GRID_METRICS),
+        metrics=list(metrics),
         first_day=data_days.start,
         last_day=data_days.end,
         reviews=changes.review_days(journey),
     )
-    state, notices = read_view_state(params, choices)
-    for notice in notices:
-        st.warning(notice, icon="⚠️")
-    return state, catalogue
+    return read_view_state(params, choices)
 
 
 def _set_param(name: str, key: str) -> None:

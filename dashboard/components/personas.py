@@ -6,7 +6,6 @@ Text written on the map goes through `format.verbatim` (Markdown escaped, never 
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import partial
 
 import altair as alt
@@ -14,12 +13,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import Catalogue, load_catalogue, load_experience_map
+from dashboard.cache import Catalogue, load_experience_map
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.charts import personas as charts
-from dashboard.components import changes, frame
+from dashboard.components import frame
 from dashboard.exports import files
-from dashboard.view_state import Choices, ViewState, read_view_state
+from dashboard.view_state import ViewState
 from data_access.personas import (
     COMPARISON_DEFAULT,
     COMPARISON_METRICS,
@@ -29,35 +28,14 @@ from data_access.personas import (
     worst_cells,
     worst_stages,
 )
-from data_access.scope import Period
 
 PAGE = "personas"
 
 
 def current_view() -> tuple[ViewState, Catalogue, str]:
     """The view named by the URL and the comparison metric (`metric`), with a notice for each bad parameter."""
-    catalogue = load_catalogue()
-    if catalogue.journeys.is_empty():
-        st.info("There is no journey yet. Run `journey-atlas demo` or import a map to start.")
-        st.stop()
-    params = {key: st.query_params.get(key, "") for key in st.query_params}
-    journeys = [s for s in catalogue.journeys["slug"] if s in catalogue.days]
-    journeys += [s for s in catalogue.journeys["slug"] if s not in catalogue.days]
-    fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
-    data_days = catalogue.days.get(params.get("journey", ""), fallback)
-    journey = params["journey"] if params.get("journey") in journeys else journeys[0]
-    choices = Choices(
-        journeys=journeys,
-        personas=catalogue.personas["slug"].to_list(),
-        metrics=list(COMPARISON_METRICS),
-        first_day=data_days.start,
-        last_day=data_days.end,
-        reviews=changes.review_days(journey),
-    )
-    state, notices = read_view_state(params, choices)
+    state, catalogue = frame.current_view(metrics=COMPARISON_METRICS)
     metric = state.metric if state.metric in COMPARISON_METRICS else COMPARISON_DEFAULT
-    for notice in notices:
-        st.warning(notice, icon="⚠️")
     return state, catalogue, metric
 
 

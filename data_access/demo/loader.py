@@ -20,10 +20,11 @@ from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from data_access.bulk import append_rows, bulk_load
+from data_access.data_version import bump_data_version
 from data_access.demo.generator import event_frame, fact_batches, feedback_frame
 from data_access.demo.shape import Shape, ids_of, shape_of
 from data_access.mapfile import import_map, parse_map
-from data_access.models import Base, Event, Journey
+from data_access.models import Base, DataVersion, Event, Journey
 from data_access.rollups import refresh_rollups
 
 MAP_FILE = "northwind.yaml"
@@ -78,7 +79,8 @@ class DemoSummary:
 
 
 def _empty_database(connection: Connection) -> None:
-    tables = Base.metadata.sorted_tables
+    # the data version stays: it only ever goes up, so no cached view of the old content looks current
+    tables = [t for t in Base.metadata.sorted_tables if t.name != DataVersion.__tablename__]
     if connection.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -110,6 +112,7 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
                 event_count += len(event_batch.customer)
                 feedback_count += len(feedback_batch.customer)
         refresh_rollups(connection)
+        bump_data_version(connection)
         counts = {
             name: connection.scalar(select(func.count()).select_from(Base.metadata.tables[name])) for name in MAP_TABLES
         }

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from data_access.data_version import bump_data_version
 from data_access.importing.mapping import FactKind, Mapping, MappingError, load_mapping
 from data_access.importing.problems import ImportPreview, ImportReport, ProgressCallback
 from data_access.importing.run import DirectLoadRefused, ImportRun
@@ -79,6 +80,7 @@ def refresh(target: Target, *, journey_ids: list[int] | None = None) -> None:
     """Rebuild rollups from the facts, e.g. after facts were loaded by other means than this importer."""
     with _transaction(target, commit=True) as (connection, _after):
         refresh_rollups(connection, journey_ids=journey_ids)
+        bump_data_version(connection)
 
 
 def _import(
@@ -100,6 +102,7 @@ def _import(
             # the file repeats a fact: read it once more through staging, which names the repeated rows
             run = ImportRun(path, resolved, progress=progress, batch_rows=batch_rows, direct=False)
             run.execute(connection, write=True, after=after)
+        bump_data_version(connection)
     return ImportReport(
         file=str(path),
         kind=kind,

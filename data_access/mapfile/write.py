@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from data_access.cohort_rollup import CohortPair, read_pairs
+from data_access.data_version import bump_data_version
 from data_access.mapfile.checks import check_map, parse_located, raise_problems, repeated_metrics, unlikely_targets
 from data_access.mapfile.errors import MapFileError, MapProblem
 from data_access.mapfile.schema import JourneySpec, MapFile, MapImportSummary, StageSpec
@@ -59,6 +60,7 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
         if changed:
             # the stored first entries stay; which conversions they make depends on the map
             rebuild_cohorts(session.connection(), journey_ids=changed)
+        bump_data_version(session)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise MapFileError(source, [MapProblem("", f"the database refused the map: {reason}")]) from exc

@@ -50,7 +50,7 @@ def test_serve_fills_an_empty_database_before_the_server_starts(
     assert "bringing the schema up to date" in said
     assert "generating the demo company (1,000 events)" in said and "the demo company is ready" in said
     ((command, env),) = started
-    assert command[1:4] == ["-m", "streamlit", "run"] and "8599" in command
+    assert command[1:3] == ["-m", "dashboard.server"] and "8599" in command
     assert env["ATLAS_DATABASE_URL"] == empty_database
 
     assert cli.main(["serve", "--headless"]) == 0  # the old flag is still accepted: serve is always headless

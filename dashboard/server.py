@@ -1,0 +1,48 @@
+"""The dashboard's server process: Streamlit's own `run`, with a warm-up started once the server is up.
+
+`journey-atlas serve` runs `python -m dashboard.server APP [streamlit options]`. The warm-up has to run in
+this process, because the cache it fills is this process's memory; it waits for Streamlit's runtime in a
+thread of its own, so the server starts as fast as it did without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+from streamlit import runtime
+from streamlit.runtime.runtime import RuntimeState
+from streamlit.web import cli as streamlit_cli
+
+LOG = logging.getLogger(__name__)
+WAIT_SECONDS = 120
+
+
+def _warm_up_once_running() -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if runtime.exists() and runtime.get_instance().state != RuntimeState.INITIAL:
+            # imported once the runtime exists, so the loaders are declared with Streamlit's cache in place
+            from dashboard.warmup import start_warm_up
+
+            start_warm_up()
+            return
+        time.sleep(0.1)
+    LOG.warning("warm-up: Streamlit's runtime did not start within %d s; no warm-up", WAIT_SECONDS)
+
+
+def main(argv: list[str]) -> None:
+    """Start the warm-up watcher, then Streamlit (`streamlit run` with `argv`); never returns."""
+    # the warm-up says on standard error what it computed, beside Streamlit's own lines
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("journey-atlas: %(message)s"))
+    logging.getLogger("dashboard").addHandler(handler)
+    logging.getLogger("dashboard").setLevel(logging.INFO)
+    threading.Thread(target=_warm_up_once_running, name="journey-atlas-warm-up-wait", daemon=True).start()
+    streamlit_cli.main(args=["run", *argv], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
