@@ -44,6 +44,7 @@ class View:
     journey_slug: str
     journey_id: int
     stage_slug: str
+    stage_name: str
     period: Period
 
 
@@ -64,7 +65,10 @@ def default_view(connection: Connection, *, stage_slug: str) -> View:
     if days is None:
         raise NumbersDiffer(f"journey {journey['slug']!r} has no data to benchmark")
     period = Period(max(days.start, days.end - dt.timedelta(days=PERIOD_DAYS - 1)), days.end)
-    return View(str(journey["slug"]), int(journey["id"]), stage_slug, period)
+    stages = journey_stages(connection, journey_id=int(journey["id"])).filter(pl.col("stage_slug") == stage_slug)
+    if stages.is_empty():
+        raise NumbersDiffer(f"no stage {stage_slug!r} in journey {journey['slug']!r}")
+    return View(str(journey["slug"]), int(journey["id"]), stage_slug, str(stages["stage_name"][0]), period)
 
 
 def overview_data(connection: Connection, view: View) -> tuple[experience_map.ExperienceMapData, pl.DataFrame]:
@@ -148,7 +152,8 @@ def polars_peer(connection: Connection, view: View) -> PolarsNumbers:
     }
     for measure, formula in formulas.items():
         measured = scores.filter(pl.col("measure") == measure)
-        value = measured.select(formula.alias("value"))["value"][0] if measured.height else None
+        # below the minimum of answers a metric is unmeasured: no value, as the app says "not enough data"
+        value = measured.select(formula.alias("value"))["value"][0] if measured.height >= MIN_ANSWERS else None
         headlines[measure] = (value, measured.height)
     return PolarsNumbers(stage_customers, cell_customers, headlines)
 
