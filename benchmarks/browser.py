@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -27,7 +26,7 @@ from benchmarks.common import Timing, peak_memory_mib
 from dashboard.cli import APP, server_command
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -40,7 +39,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 TIMEOUT_MS = 180_000
 ROOT = APP.parent.parent
 FIRST_CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks'
@@ -133,7 +132,9 @@ class Stopwatch:
     def __init__(self, browser: Browser) -> None:
         self.browser = browser
 
-    def load(self, url: str, *, until: Callable[[Page], None], then: Callable[[Page], None] | None = None) -> list[float]:
+    def load(
+        self, url: str, *, until: Callable[[Page], None], then: Callable[[Page], None] | None = None
+    ) -> list[float]:
         """Seconds from `goto` to `until` (and on to `then`, when given) in a fresh browser context."""
         context = self.browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
@@ -225,7 +226,8 @@ def time_browser(
                         warm_journey = watch.load(url + journey_page, until=heading, then=first_chart)[1]
                         found.add("journey page, warm: first chart", warm_journey)
                         found.add(
-                            "click on a grid cell → journey page", watch.click_cell(url + overview, stage_name=stage_name)
+                            "click on a grid cell → journey page",
+                            watch.click_cell(url + overview, stage_name=stage_name),
                         )
                 found.note_memory(pid)
         found.chromium = browser.version

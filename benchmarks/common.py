@@ -41,7 +41,9 @@ class Timing:
     def describe(self) -> str:
         if len(self.runs) == 1:
             return f"{seconds_text(self.median)} (1 run)"
-        return f"{seconds_text(self.median)} ({seconds_text(self.low)}–{seconds_text(self.high)}, {len(self.runs)} runs)"
+        return (
+            f"{seconds_text(self.median)} ({seconds_text(self.low)}–{seconds_text(self.high)}, {len(self.runs)} runs)"
+        )
 
 
 def seconds_text(seconds: float) -> str:

@@ -27,9 +27,7 @@ from data_access.mapfile import export_map, import_map
 from data_access.models import Channel, Event, Journey, Persona, Stage, Step
 
 COLUMNS = ("customer", "timestamp", "journey", "stage", "channel", "step", "persona", "event_type", "value")
-MAPPING = parse_mapping(
-    "kind: events\ncolumns: {" + ", ".join(f"{column}: {column}" for column in COLUMNS) + "}\n"
-)
+MAPPING = parse_mapping("kind: events\ncolumns: {" + ", ".join(f"{column}: {column}" for column in COLUMNS) + "}\n")
 BARE_TABLE = "bench_bare_events"
 
 
@@ -95,7 +93,9 @@ def bulk_write(engine: Engine, rows: pl.DataFrame) -> None:
             cursor.adbc_ingest(BARE_TABLE, rows.to_arrow(), mode="create")
             writer.commit()
         return
-    columns = ", ".join(f"{name} {'double precision' if dtype.is_float() else 'text'}" for name, dtype in rows.schema.items())
+    columns = ", ".join(
+        f"{name} {'double precision' if dtype.is_float() else 'text'}" for name, dtype in rows.schema.items()
+    )
     with engine.begin() as connection:
         connection.execute(text(f"CREATE TABLE {BARE_TABLE} ({columns})"))
         raw: Any = connection.connection.driver_connection
@@ -124,5 +124,7 @@ def time_imports(
                 read_seconds, frame = timed(partial(read_file, path))
                 reads.append(read_seconds)
                 writes.append(timed(partial(bulk_write, engine, frame))[0])
-        found.append(ImportTimings(file_format, rows, Timing(tuple(imports)), Timing(tuple(reads)), Timing(tuple(writes))))
+        found.append(
+            ImportTimings(file_format, rows, Timing(tuple(imports)), Timing(tuple(reads)), Timing(tuple(writes)))
+        )
     return found

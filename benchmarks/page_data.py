@@ -73,7 +73,11 @@ def default_view(connection: Connection, *, stage_slug: str) -> View:
 
 def overview_data(connection: Connection, view: View) -> tuple[experience_map.ExperienceMapData, pl.DataFrame]:
     scope = resolve_scope(
-        connection, journey_slug=view.journey_slug, persona_slug=None, period=view.period, compared=view.period.previous()
+        connection,
+        journey_slug=view.journey_slug,
+        persona_slug=None,
+        period=view.period,
+        compared=view.period.previous(),
     )
     assert scope is not None
     overview = experience_map.load_experience_map(connection, scope=scope, metric="health", min_answers=MIN_ANSWERS)
@@ -83,7 +87,11 @@ def overview_data(connection: Connection, view: View) -> tuple[experience_map.Ex
 def journey_page_data(connection: Connection, view: View) -> journey_map.JourneyMapData:
     journey_stages(connection, journey_id=view.journey_id)
     scope = resolve_scope(
-        connection, journey_slug=view.journey_slug, persona_slug=None, period=view.period, compared=view.period.previous()
+        connection,
+        journey_slug=view.journey_slug,
+        persona_slug=None,
+        period=view.period,
+        compared=view.period.previous(),
     )
     stage: StageScope | None = None if scope is None else resolve_stage(connection, scope, stage_slug=view.stage_slug)
     if stage is None:
@@ -108,7 +116,9 @@ def group_by_peer(connection: Connection, view: View) -> pl.DataFrame:
         .group_by(Event.stage_id, Event.channel_id)
     )
     rows = connection.execute(query).all()
-    return pl.DataFrame(rows, schema={"stage_id": pl.Int64, "channel_id": pl.Int64, "customers": pl.Int64}, orient="row")
+    return pl.DataFrame(
+        rows, schema={"stage_id": pl.Int64, "channel_id": pl.Int64, "customers": pl.Int64}, orient="row"
+    )
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,9 @@ def check_numbers(connection: Connection, view: View) -> list[str]:
             continue
         page_value, page_answers = shown[measure]
         if page_answers != answers or not _close(page_value, value):
-            problems.append(f"{measure}: overview {page_value} from {page_answers} answers, polars {value} from {answers}")
+            problems.append(
+                f"{measure}: overview {page_value} from {page_answers} answers, polars {value} from {answers}"
+            )
     if problems:
         raise NumbersDiffer("; ".join(problems))
     checked = ["customers first reaching each stage (overview and journey page)", "stage × channel customers"]

@@ -15,6 +15,7 @@ server's peak memory. The browser part runs when Debian's Chromium is installed 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -60,12 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--import-runs", type=_runs, default=None, help="runs per import measurement (default: --runs, at most 3)"
     )
-    parser.add_argument("--postgres-url", default=None, help="a PostgreSQL server to run on as well (a database is created)")
+    parser.add_argument(
+        "--postgres-url", default=None, help="a PostgreSQL server to run on as well (a database is created)"
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-browser", action="store_true", help="leave out the Chromium timings and app memory")
     parser.add_argument("--stage", default="onboarding", help="the journey page's stage (default onboarding)")
     parser.add_argument("--seed", type=int, default=7, help="the demo's seed")
-    parser.add_argument("--port", type=int, default=None, help="port for the benchmark's Streamlit servers (default: free)")
+    parser.add_argument(
+        "--port", type=int, default=None, help="port for the benchmark's Streamlit servers (default: free)"
+    )
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
     parser.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the results as notes")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for temporary files (default: the system's)")
@@ -101,9 +106,7 @@ def measure(database: str, events: int, args: argparse.Namespace, folder: Path) 
                 folder=folder,
             )
         for found in imports:
-            say(
-                f"  import {found.file_format}: {found.import_.describe()}; read + write {found.peer.describe()}"
-            )
+            say(f"  import {found.file_format}: {found.import_.describe()}; read + write {found.peer.describe()}")
         view, checked, page_data = time_page_data(engine, stage_slug=args.stage, runs=args.runs)
         say(f"  numbers checked equal: {'; '.join(checked)}")
         for name, timing in vars(page_data).items():
@@ -144,8 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for events in sizes:
                     report.results.append(measure(database, events, args, Path(workdir)))
         except NumbersDiffer as difference:
-            print(f"journey-atlas bench: error: the numbers differ, nothing was timed further: {difference}", file=sys.stderr)
+            print(
+                f"journey-atlas bench: error: the numbers differ, nothing was timed further: {difference}",
+                file=sys.stderr,
+            )
             return 2
+    report.load_after = os.getloadavg()
     args.output.write_text(render(report), encoding="utf-8")
     for verdict in verdicts(report.results):
         say(f"{verdict.target} — {verdict.database} {verdict.events:,}: {verdict.measured:.2f} {verdict.describe()}")

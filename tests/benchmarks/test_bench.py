@@ -29,14 +29,25 @@ def _sections(text: str) -> dict[str, str]:
 
 def _run(tmp_path: Path, *extra: str) -> dict[str, str]:
     output = tmp_path / "RESULTS.md"
-    assert run_benchmark(["--events", SIZE, "--runs", "1", "--output", str(output), "--workdir", str(tmp_path), *extra]) == 0
+    assert (
+        run_benchmark(["--events", SIZE, "--runs", "1", "--output", str(output), "--workdir", str(tmp_path), *extra])
+        == 0
+    )
     sections = _sections(output.read_text(encoding="utf-8"))
     assert [heading for heading in SECTIONS if heading not in sections] == []
     assert re.search(r"\d+ cores, [\d.]+ GiB RAM", sections["## Machine"])
-    assert re.search(r"Python 3\.\d+.*streamlit [\d.]+.*polars [\d.]+.*SQLAlchemy [\d.]+.*SQLite 3\.", sections["## Machine"])
+    assert re.search(
+        r"Python 3\.\d+.*streamlit [\d.]+.*polars [\d.]+.*SQLAlchemy [\d.]+.*SQLite 3\.", sections["## Machine"]
+    )
     for file_format in ("parquet", "csv"):
         assert re.search(rf"\| sqlite \| [\d,]+ \| {file_format} \| \d", sections["## Import"])
-    for what in ("overview data, cold", "overview data, warm", "journey page data (onboarding), cold", "peer (a)", "peer (b)"):
+    for what in (
+        "overview data, cold",
+        "overview data, warm",
+        "journey page data (onboarding), cold",
+        "peer (a)",
+        "peer (b)",
+    ):
         row = next(line for line in sections["## Page data"].splitlines() if what in line)
         assert TIMING.search(row), row
     assert "NPS and its answers" in sections["## Page data"]
@@ -59,10 +70,14 @@ def test_bench_with_the_browser_times_every_page(tmp_path: Path) -> None:
     sections = _run(tmp_path)
     for page in ("trivial page", "one small Altair chart", "overview, cold: settled", "journey page, warm: first chart",
                  "click on a grid cell → journey page"):  # fmt: skip
-        row = next(line for line in sections["## Browser"].splitlines() if line.startswith(f"| sqlite | 2,000 | {page} |"))
+        row = next(
+            line for line in sections["## Browser"].splitlines() if line.startswith(f"| sqlite | 2,000 | {page} |")
+        )
         assert TIMING.search(row), row
     assert re.search(r"\| sqlite \| 2,000 \| \d+ \|", sections["## Memory"])
-    assert re.search(r"one-small-chart page \(≤ 1\.2\) \| sqlite \| 2,000 \| [\d.]+× \| \*\*(met|missed)\*\*", sections["## Targets"])
+    assert re.search(
+        r"one-small-chart page \(≤ 1\.2\) \| sqlite \| 2,000 \| [\d.]+× \| \*\*(met|missed)\*\*", sections["## Targets"]
+    )
 
 
 def test_numbers_that_differ_stop_the_benchmark(tmp_path: Path) -> None:
