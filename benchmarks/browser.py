@@ -126,6 +126,10 @@ def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -
             server.wait()
 
 
+class PageDidNotShow(RuntimeError):
+    """A page did not show what the benchmark waits for; says which page and what."""
+
+
 class Stopwatch:
     """Fresh-context page loads in one Chromium, each timed from `goto`."""
 
@@ -139,15 +143,19 @@ class Stopwatch:
         context = self.browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
+        waiting_for = f"{url}: {until.__name__}"
         try:
             started = time.perf_counter()
             page.goto(url)
             until(page)
             marks = [time.perf_counter() - started]
             if then is not None:
+                waiting_for = f"{url}: {then.__name__}"
                 then(page)
                 marks.append(time.perf_counter() - started)
             return marks
+        except Exception as error:
+            raise PageDidNotShow(f"{waiting_for}: {str(error).splitlines()[0]}") from error
         finally:
             context.close()
 
@@ -163,7 +171,10 @@ class Stopwatch:
             cell = page.locator(
                 f'path[aria-roledescription="rect mark"][aria-label*="stage: {stage_name}"][aria-label*="channel: "]'
             ).first
-            cell.wait_for(state="visible")
+            try:
+                cell.wait_for(state="visible")
+            except Exception as error:
+                raise PageDidNotShow(f"{overview_url}: no grid cell of {stage_name}: {error}") from error
             started = time.perf_counter()
             cell.click()
             page.wait_for_url("**/journey?**")
@@ -187,6 +198,7 @@ def text_shown(text: str) -> Callable[[Page], None]:
     def wait(page: Page) -> None:
         page.get_by_text(text).first.wait_for(state="visible")
 
+    wait.__name__ = f"text {text!r} shown"
     return wait
 
 

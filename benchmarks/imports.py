@@ -69,7 +69,8 @@ def export_demo_events(engine: Engine, folder: Path) -> tuple[str, dict[str, Pat
         .order_by(Event.id)
     )
     with engine.connect() as connection:
-        events = pl.read_database(query, connection, infer_schema_length=None)
+        # the demo can generate the same event twice (a handful per million), which an import rightly refuses
+        events = pl.read_database(query, connection, infer_schema_length=None).unique(maintain_order=True)
     with session_scope(engine) as session:
         map_text = export_map(session)
     files = {"parquet": folder / "demo_events.parquet", "csv": folder / "demo_events.csv"}

@@ -32,6 +32,7 @@ class SizeResult:
     checked: list[str]
     page_data: PageDataTimings
     browser: BrowserTimings | None = None
+    browser_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def render(report: Report) -> str:
         "",
     ]
     measured = [r for r in report.results if r.browser is not None]
-    if not measured:
+    if not measured and not any(r.browser_error for r in report.results):
         lines += ["Not run (no Chromium at /usr/bin/chromium, or `--no-browser`).", ""]
     else:
         lines += [
@@ -261,6 +262,9 @@ def render(report: Report) -> str:
                     f"{timing.median / chart:.2f}× |"
                 )
         lines.append("")
+    for r in report.results:
+        if r.browser_error:
+            lines += [f"Failed on {r.database} at {r.events:,} events: {r.browser_error}", ""]
     lines += ["## Memory", "", "Peak resident memory (VmHWM) of the app's server process over the browser runs.", ""]
     if measured:
         lines += ["| database | events | peak MiB |", "| --- | --- | --- |"]

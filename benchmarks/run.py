@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from benchmarks.browser import BrowserTimings, chromium_available, time_browser
+from benchmarks.browser import BrowserTimings, PageDidNotShow, chromium_available, time_browser
 from benchmarks.common import empty_database, seconds_text, timed, url_of
 from benchmarks.imports import export_demo_events, time_imports
 from benchmarks.page_data import NumbersDiffer, time_page_data
@@ -33,6 +33,7 @@ from data_access.demo import load_demo
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = (100_000, 1_000_000)
+SERVER_LOG = Path(tempfile.gettempdir()) / "journey-atlas-bench-streamlit.log"
 
 
 def _events(raw: str) -> int:
@@ -112,20 +113,26 @@ def measure(database: str, events: int, args: argparse.Namespace, folder: Path) 
         for name, timing in vars(page_data).items():
             say(f"  {name.replace('_', ' ')}: {timing.describe()}")
         browser: BrowserTimings | None = None
+        browser_error: str | None = None
         if not args.no_browser and chromium_available():
-            browser = time_browser(
-                database_url=url_of(engine),
-                journey=view.journey_slug,
-                stage_slug=args.stage,
-                stage_name=view.stage_name,
-                runs=args.runs,
-                port=args.port,
-                log=folder / "streamlit.log",
-            )
+            try:
+                browser = time_browser(
+                    database_url=url_of(engine),
+                    journey=view.journey_slug,
+                    stage_slug=args.stage,
+                    stage_name=view.stage_name,
+                    runs=args.runs,
+                    port=args.port,
+                    log=SERVER_LOG,
+                )
+            except PageDidNotShow as error:  # the other parts' figures still count; the report says what failed
+                browser_error = str(error)
+                say(f"  browser: failed: {browser_error} (the servers' output: {SERVER_LOG})")
+        if browser is not None:
             for name, timing in browser.timings().items():
                 say(f"  browser, {name}: {timing.describe()}")
             say(f"  app peak memory: {browser.peak_memory_mib or 0:.0f} MiB")
-    return SizeResult(database, events, demo_seconds, imports, view, checked, page_data, browser)
+    return SizeResult(database, events, demo_seconds, imports, view, checked, page_data, browser, browser_error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
