@@ -82,6 +82,10 @@ class BrowserTimings:
         return {name: Timing(tuple(found)) for name, found in self.runs.items()}
 
 
+class PageDidNotShow(RuntimeError):
+    """A page did not show what the benchmark waits for; says which page and what."""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -108,6 +112,11 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: floa
 @contextmanager
 def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -> Iterator[tuple[str, int]]:
     """A headless Streamlit server running `script`: its base URL and process id, stopped afterwards."""
+    with socket.socket() as probe:  # another server on the port would answer the health check in its place
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PageDidNotShow(f"port {port} is taken (a server left from an interrupted run?)") from None
     command = server_command("127.0.0.1", port)
     command[command.index(str(APP))] = str(script)
     env = os.environ | {"ATLAS_DATABASE_URL": database_url}
@@ -124,10 +133,6 @@ def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-class PageDidNotShow(RuntimeError):
-    """A page did not show what the benchmark waits for; says which page and what."""
 
 
 class Stopwatch:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -135,8 +136,13 @@ def measure(database: str, events: int, args: argparse.Namespace, folder: Path) 
     return SizeResult(database, events, demo_seconds, imports, view, checked, page_data, browser, browser_error)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so the servers, browsers and databases started are cleaned up
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
     sizes = sorted(set(args.events) | ({TEN_MILLION} if args.ten_million else set()))
     databases = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres_url else [])
     if not databases:
