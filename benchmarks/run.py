@@ -142,7 +142,14 @@ def _stop(signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop)
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return run(args, argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     sizes = sorted(set(args.events) | ({TEN_MILLION} if args.ten_million else set()))
     databases = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres_url else [])
     if not databases:
