@@ -113,6 +113,7 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: floa
 def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -> Iterator[tuple[str, int]]:
     """A headless Streamlit server running `script`: its base URL and process id, stopped afterwards."""
     with socket.socket() as probe:  # another server on the port would answer the health check in its place
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closed socket is no owner
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
