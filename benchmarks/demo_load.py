@@ -3,51 +3,24 @@
 Loads into a temporary SQLite file and, when ATLAS_TEST_POSTGRES_URL points at a server, into a
 throw-away PostgreSQL database created for the run and dropped after it.
 
-    python benchmarks/demo_load.py [--events 100000 1000000] [--seed 7]
+    python -m benchmarks.demo_load [--events 100000 1000000] [--seed 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
-from data_access.db import make_engine, upgrade_schema
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import postgres_database, sqlite_database
 from data_access.demo import load_demo
-
-
-@contextmanager
-def sqlite_database() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'atlas.db'}")
-        upgrade_schema(engine)
-        yield engine
-        engine.dispose()
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[Engine]:
-    server = make_url(server_url)
-    name = f"atlas_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade_schema(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:
@@ -56,7 +29,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    databases = {"sqlite": sqlite_database}
+    databases: dict[str, Callable[[], AbstractContextManager[Engine]]] = {"sqlite": lambda: sqlite_database()}
     postgres_url = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
     if postgres_url:
         databases["postgresql"] = lambda: postgres_database(postgres_url)

@@ -1,10 +1,13 @@
 """How fast the events importer is, against reading the file and a bare bulk insert of the same rows.
 
-    python benchmarks/import_speed.py                  # 1M events, SQLite (+ PostgreSQL when configured)
-    python benchmarks/import_speed.py --events 3000000 # compare peak memory with the 1M run
-    python benchmarks/import_speed.py --ten-million    # 10M events
+    python -m benchmarks.import_speed                  # 1M events, SQLite (+ PostgreSQL when configured)
+    python -m benchmarks.import_speed --events 3000000 # compare peak memory with the 1M run
+    python -m benchmarks.import_speed --ten-million    # 10M events
 
-Each size runs in a fresh child process, whose peak RSS is read from /proc/self/status (VmHWM).
+Each size runs in a fresh child process, whose peak RSS is read from /proc/self/status (VmHWM), not from
+`resource.getrusage(...).ru_maxrss`: Linux carries that over a fork and exec, so a child of a parent that just
+built a 10M-row frame reported the parent's peak as its own. `journey-atlas bench` times the demo's own
+events; this script keeps the importer's memory at 1M → 3M → 10M synthetic events.
 PostgreSQL runs when ATLAS_TEST_POSTGRES_URL points at a server; a throw-away database is created there.
 """
 
@@ -30,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import peak_memory_mib
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.importing import import_events
 from data_access.importing.mapping import parse_mapping
@@ -144,20 +148,6 @@ def baseline_run(path: Path, url: str) -> dict[str, float | int]:
     return {"rows": rows, "read_s": read, "write_s": bare_insert_seconds(url, path)}
 
 
-def peak_rss_mib() -> float:
-    """This process's peak resident memory since it started its program.
-
-    Not `resource.getrusage(...).ru_maxrss`: Linux carries that over a fork and exec, so a child of the
-    parent that just built a 10M-row frame reported the parent's 1.3 GB as its own peak.
-    """
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def import_run(path: Path, url: str) -> dict[str, float | int]:
     """The full import alone in its process, so that peak RSS is the importer's (run in a child process)."""
     engine = make_engine(url)
@@ -168,7 +158,7 @@ def import_run(path: Path, url: str) -> dict[str, float | int]:
         stored = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
     engine.dispose()
     assert stored == report.inserted, (stored, report.inserted)
-    peak_mib = peak_rss_mib()
+    peak_mib = peak_memory_mib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"import_s": seconds, "peak_rss_mib": peak_mib, "inserted": report.inserted}
 
 
@@ -220,10 +210,11 @@ def main() -> None:
         for size in sizes:
             parquet = Path(workdir) / f"events_{size}.parquet"
             synthetic_events(parquet, size)
-            targets = [("sqlite", f"sqlite:///{Path(workdir) / f'bench_{size}.db'}", None)]
+            sqlite_url = f"sqlite:///{Path(workdir) / f'bench_{size}.db'}"
+            targets: list[tuple[str, str, str | None]] = [("sqlite", sqlite_url, None)]
             if postgres:
-                url, name = _postgres_database(postgres)
-                targets.append(("postgresql", url, name))
+                postgres_url, database_name = _postgres_database(postgres)
+                targets.append(("postgresql", postgres_url, database_name))
             for label, url, name in targets:
                 try:
                     # the baseline writes to a table of its own, dropped after: the import starts from an empty map

@@ -1,6 +1,6 @@
 """Time the journey page's data loads on the demo company at scale (default 1M events, SQLite).
 
-    python benchmarks/journey_page.py --events 1000000 --runs 7
+    python -m benchmarks.journey_page --events 1000000 --runs 7
 
 Fills a temporary SQLite file with `load_demo`, then times each query the page runs for one stage over
 the last 90 days of data (median of `--runs`), and the whole `load_journey_map` call the page caches.
@@ -10,30 +10,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from benchmarks.common import repeat
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.experience_map.queries import journeys
 from data_access.journey_map import comments, content, load_journey_map, numbers
 from data_access.models import EntryRollup, Feedback
 from data_access.scope import Period, StageScope, resolve_scope, resolve_stage
-
-
-def median_seconds(run: Callable[[], Any], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 def stage_scope(connection: Connection, journey: str, stage: str, period: Period) -> StageScope:
@@ -97,7 +87,7 @@ def main() -> None:
         total = 0.0
         scope = stage_scope(connection, journey, args.stage, Period(start, end))
         for name, run in page_queries(connection, scope).items():
-            seconds = median_seconds(run, args.runs)
+            seconds = repeat(run, args.runs).median
             if not name.startswith("load_journey_map"):
                 total += seconds
             print(f"{name:<50} {1000 * seconds:8.1f} ms")

@@ -1,7 +1,7 @@
 """Time the experience map's data loads on the demo company at scale (default 1M events, SQLite).
 
-    python benchmarks/overview_page.py --events 1000000 --runs 7
-    python benchmarks/overview_page.py --database /tmp/atlas-1m.db   # reuse a filled SQLite file
+    python -m benchmarks.overview_page --events 1000000 --runs 7
+    python -m benchmarks.overview_page --database /tmp/atlas-1m.db   # reuse a filled SQLite file
 
 Times `load_overview` (everything the overview page draws: grid, emotional curve, headlines with the
 previous period, moments of truth, stage strip with open findings) for several views, median of `--runs`,
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from benchmarks.common import repeat
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.experience_map import load_experience_map
@@ -66,19 +67,15 @@ def main() -> None:
         }
         print(f"{events:,} events in the database; data from {first} to {last}")
         for name, (period, persona, metric) in views.items():
-            timings = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                scope = Scope(
-                    journey_id=journey_id,
-                    journey_slug=journey["slug"],
-                    persona_id=persona,
-                    period=period,
-                    compared=period.previous(),
-                )
-                load_experience_map(connection, scope=scope, metric=metric, min_answers=30)
-                timings.append(time.perf_counter() - started)
-            median = statistics.median(timings)
+            scope = Scope(
+                journey_id=journey_id,
+                journey_slug=journey["slug"],
+                persona_id=persona,
+                period=period,
+                compared=period.previous(),
+            )
+            load = partial(load_experience_map, connection, scope=scope, metric=metric, min_answers=30)
+            median = repeat(load, args.runs).median
             print(f"{name:<40} {1000 * median:8.1f} ms   {median / BUDGET_SECONDS:5.2f} of the 1 s budget")
     engine.dispose()
 

@@ -266,6 +266,19 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, _settings: Settings) -> int:
+    """`journey-atlas bench …`: the benchmark in benchmarks/run.py, from a source checkout of the project."""
+    root = APP.parent.parent
+    if not (root / "benchmarks" / "run.py").is_file():
+        error_line(f"the benchmark runs from a source checkout: no benchmarks/run.py under {root}")
+        return 2
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.run import main as run_benchmark
+
+    return run_benchmark(args.arguments)
+
+
 # `journey-atlas import KIND FILE`: one handler per kind of file
 IMPORTERS: dict[str, Command] = {
     "map": cmd_import_map,
@@ -353,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     review_list = review_sub.add_parser("list", help="the journey's reviews, latest first")
     review_list.add_argument("--journey", required=True, help="the journey's slug")
     review_list.set_defaults(run=cmd_review_list)
+
+    # the benchmark's own options (see `journey-atlas bench --help`) are passed on untouched
+    bench = sub.add_parser(
+        "bench", help="time imports, page data and pages in Chromium; write benchmarks/RESULTS.md", add_help=False,
+        prefix_chars="\0",
+    )  # fmt: skip
+    bench.add_argument("arguments", nargs=argparse.REMAINDER)
+    bench.set_defaults(run=cmd_bench)
 
     return parser
 
