@@ -77,7 +77,8 @@ def sums_in_periods(
     return pl.DataFrame(long, schema={"period": pl.String, **schema}, orient="row")
 
 
-FEEDBACK_SUMS_SCHEMA: dict[str, pl.DataType | type] = {
+# the feedback sums of a period per stage × channel × touchpoint × measure, as `feedback_sums` reads them
+TOUCHPOINT_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
     "stage_id": pl.Int64,
     "channel_id": pl.Int64,
     "touchpoint_id": pl.Int64,
@@ -97,7 +98,7 @@ def feedback_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
         r,
         keys=(r.stage_id, r.channel_id, r.touchpoint_id, r.measure),
         sums=(r.answers, r.score_sum, r.good, r.bad),
-        schema=FEEDBACK_SUMS_SCHEMA,
+        schema=TOUCHPOINT_FEEDBACK_SCHEMA,
         journey_id=scope.journey_id,
         periods=view_periods(scope),
         persona_id=scope.persona_id,

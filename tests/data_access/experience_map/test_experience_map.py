@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Engine, delete, insert
 from dashboard import format
 from data_access.experience_map.assembly import Headline, emotional_curve, touchpoint_grid
 from data_access.experience_map.load import ExperienceMapData, load_experience_map
-from data_access.experience_map.queries import TOUCHPOINT_FEEDBACK_SCHEMA, data_days
+from data_access.experience_map.queries import data_days
+from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.metrics import Status
 from data_access.models import (
     Channel,
