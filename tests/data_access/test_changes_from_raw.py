@@ -87,7 +87,9 @@ def _in(period: Period) -> pl.Expr:
 def _direct(rows: list[Any], ids: dict[str, Any], period: Period) -> dict[str, Any]:
     """Conversion into buy and into return, and the median seconds from browse to buy, over the period's
     cohorts, from the raw rows."""
-    cohorts = direct_cohorts(rows, ids).filter(pl.col("step_id").is_null(), pl.col("next_step_id").is_null(), _in(period))
+    cohorts = direct_cohorts(rows, ids).filter(
+        pl.col("step_id").is_null(), pl.col("next_step_id").is_null(), _in(period)
+    )
     found: dict[str, Any] = {}
     for before, stage in (("browse", "buy"), ("buy", "return")):
         base = sum(period.start <= day <= period.end for day in _first_entries(rows, before).values())
