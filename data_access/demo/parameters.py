@@ -157,7 +157,7 @@ MEASURE_MIX = np.array(
     ]
 )
 # how a customer feels, on a latent standard-normal scale: the deliberate problem spots live here
-STAGE_EFFECT = np.array([0.1, 0.1, 0.3, -1.0, 0.1, -0.2, -0.1, 0.5])
+STAGE_EFFECT = np.array([0.1, 0.1, 0.3, -1.2, 0.1, -0.2, -0.1, 0.5])
 CHANNEL_EFFECT = np.array([0.1, 0.25, 0.0, 0.0, 0.05, -0.9, 0.2])
 PERSONA_EFFECT = np.array([-0.1, -0.05, -0.2, 0.15])
 TREND_OVER_YEAR = 0.35  # things slowly get better over the year
