@@ -30,7 +30,7 @@ from dashboard.settings import get_settings
 from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
 from data_access.data_version import read_data_version
 from data_access.db import make_engine, session_scope
-from data_access.experience_map.queries import data_days, journeys, personas
+from data_access.experience_map.queries import data_days_by_journey, journeys, personas
 from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
@@ -143,11 +143,8 @@ class Catalogue:
 def load_catalogue() -> Catalogue:
     with engine().connect() as connection:
         every_journey = journeys(connection)
-        days = {}
-        for slug, journey_id in every_journey.select("slug", "id").iter_rows():
-            found = data_days(connection, journey_id=journey_id)
-            if found:
-                days[slug] = found
+        by_id = data_days_by_journey(connection)
+        days = {slug: by_id[found] for slug, found in every_journey.select("slug", "id").iter_rows() if found in by_id}
         return Catalogue(journeys=every_journey, personas=personas(connection), days=days)
 
 

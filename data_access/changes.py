@@ -18,14 +18,25 @@ queries of the experience map and the journey map, with the ids of the view's sc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import Connection
 
-from data_access.experience_map.queries import feedback_by_touchpoint, metric_definitions
-from data_access.journey_map.numbers import stage_metrics
+from data_access.conversions import median_days_by_pair
+from data_access.journey_map.assembly import metric_components, stage_metric_table, time_to_next_values
+from data_access.journey_map.numbers import definitions_for_stage, journey_metric_definitions
 from data_access.metrics import DEFINITION_COLUMNS, SHARE_FORMULAS, measure_value_expr, status_expr, value_span
 from data_access.models import Measure
-from data_access.scope import Period, Scope, stage_scopes
+from data_access.period_sums import (
+    CURRENT,
+    PREVIOUS,
+    event_sums,
+    feedback_sums,
+    stage_conversion_sums,
+    stage_entrant_sums,
+)
+from data_access.scope import Scope, StageScope, stage_scopes
 
 JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 WHOLE_JOURNEY = "Whole journey"
@@ -60,7 +71,7 @@ def movement_expr() -> pl.Expr:
 
 
 def journey_values(feedback: pl.DataFrame, *, min_answers: int) -> pl.DataFrame:
-    """Each measure's value over the whole journey from `feedback_by_touchpoint` rows: measure, value."""
+    """Each measure's value over the whole journey from per-touchpoint feedback sums (`period_sums.feedback_sums`)."""
     return (
         feedback.lazy()
         .group_by("measure")
@@ -149,28 +160,109 @@ def biggest_movers(changes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _is(column: str, stage_id: int | None) -> pl.Expr:
+    """Rows of the stage; none when there is no such stage (the first stage's previous, the last's next)."""
+    return pl.col(column) == stage_id if stage_id is not None else pl.lit(False)
+
+
+def _time_to_next(conversions: pl.DataFrame, stage: StageScope, period: str) -> tuple[float | None, int]:
+    """Median days to the next stage and the customers it rests on, from the period's duration histogram."""
+    histogram = conversions.filter(
+        pl.col("period") == period,
+        pl.col("stage_id") == stage.stage_id,
+        _is("next_stage_id", stage.next_stage_id),
+    ).select(
+        "stage_id",
+        pl.lit(None, dtype=pl.Int64).alias("step_id"),
+        "next_stage_id",
+        pl.lit(None, dtype=pl.Int64).alias("next_step_id"),
+        "duration_bin",
+        pl.col("converted").alias("customers"),
+    )
+    medians = median_days_by_pair(histogram)
+    return (medians["median_days"][0], int(medians["customers"][0])) if len(medians) else (None, 0)
+
+
+def stage_rows(
+    stage: StageScope,
+    definitions: pl.DataFrame,
+    sums: JourneySums,
+    *,
+    min_answers: int,
+) -> pl.DataFrame:
+    """One stage's `journey_map.numbers.stage_metrics`, from the journey's sums per period, by the same rules.
+
+    `definitions`: `journey_metric_definitions`.
+    """
+    own = definitions_for_stage(definitions, stage_id=stage.stage_id)
+    if own.is_empty():
+        return stage_metric_table(own, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
+    reached = (
+        sums.conversions.filter(_is("stage_id", stage.previous_stage_id), pl.col("next_stage_id") == stage.stage_id)
+        .group_by("period")
+        .agg(pl.col("converted").sum().alias("reached"))
+    )
+    entries = (
+        sums.entrants.filter(_is("stage_id", stage.previous_stage_id))
+        .group_by("period")
+        .agg(pl.col("entrants").sum().alias("base"))
+        .join(reached, on="period", how="full", coalesce=True)
+        .select("period", pl.col("reached").fill_null(0), pl.col("base").fill_null(0))
+    )
+    components = metric_components(
+        own,
+        sums.feedback.filter(pl.col("stage_id") == stage.stage_id),
+        sums.events.filter(pl.col("stage_id") == stage.stage_id),
+        entries,
+        by="period",
+    )
+    timing = time_to_next_values(
+        _time_to_next(sums.conversions, stage, CURRENT), _time_to_next(sums.conversions, stage, PREVIOUS), min_answers
+    )
+    return stage_metric_table(own, components, timing, min_answers=min_answers)
+
+
+@dataclass(frozen=True)
+class JourneySums:
+    """The rollup sums of a view for every stage, per period ("current", "previous"): see `period_sums`."""
+
+    feedback: pl.DataFrame  # feedback_sums
+    events: pl.DataFrame  # event_sums
+    entrants: pl.DataFrame  # stage_entrant_sums
+    conversions: pl.DataFrame  # stage_conversion_sums by duration bin
+
+    @classmethod
+    def load(cls, connection: Connection, *, scope: Scope) -> JourneySums:
+        """Four statements, whatever the number of stages and metrics."""
+        return cls(
+            feedback=feedback_sums(connection, scope=scope),
+            events=event_sums(connection, scope=scope),
+            entrants=stage_entrant_sums(connection, scope=scope, by_day=False),
+            conversions=stage_conversion_sums(connection, scope=scope, by_day=False),
+        )
+
+
 def load_changes(connection: Connection, *, scope: Scope, min_answers: int) -> pl.DataFrame:
     """Every metric of the journey in `scope.period` and in `scope.compared`, biggest movers first.
 
-    See `biggest_movers`. The stages' rows are their `stage_metrics`, whose previous values are over
-    `scope.compared`.
+    See `biggest_movers`. A stage's rows are its `stage_metrics` (the journey page's numbers); every stage
+    is read at once, both periods in each statement: seven statements in all.
     """
-
-    def feedback(period: Period) -> pl.DataFrame:
-        return feedback_by_touchpoint(
-            connection, journey_id=scope.journey_id, period=period, persona_id=scope.persona_id
-        )
-
+    sums = JourneySums.load(connection, scope=scope)
+    definitions = journey_metric_definitions(connection, journey_id=scope.journey_id)
+    journey_level = definitions.filter(pl.col("scope") == "journey").select(
+        *DEFINITION_COLUMNS, pl.col("stage_id"), pl.col("touchpoint_id")
+    )
     parts = [
         journey_changes(
-            feedback=feedback(scope.period),
-            compared_feedback=feedback(scope.compared),
-            definitions=metric_definitions(connection, journey_id=scope.journey_id),
+            feedback=sums.feedback.filter(pl.col("period") == CURRENT),
+            compared_feedback=sums.feedback.filter(pl.col("period") == PREVIOUS),
+            definitions=journey_level,
             min_answers=min_answers,
         )
     ]
     for stage in stage_scopes(connection, scope):
-        metrics = stage_metrics(connection, scope=stage, min_answers=min_answers)
+        metrics = stage_rows(stage, definitions, sums, min_answers=min_answers)
         parts.append(
             stage_changes(
                 stage_slug=stage.stage_slug,

@@ -105,7 +105,7 @@ CONTINUE = np.array(
     ]
 )
 # median days from entering a stage to entering the next (the last one: time spent in advocacy)
-GAP_MEDIAN_DAYS = np.array([2.0, 6.0, 4.0, 9.0, 25.0, 60.0, 10.0, 5.0])
+GAP_MEDIAN_DAYS = np.array([2.0, 6.0, 4.0, 9.0, 25.0, 14.0, 10.0, 5.0])
 GAP_SIGMA = 0.8
 # extra events per visited step (Poisson mean): repeat visits, repeat contacts in support
 REPEAT_RATE = np.array([0.9, 1.1, 0.4, 0.9, 1.8, 1.4, 0.6, 0.2])
@@ -157,7 +157,7 @@ MEASURE_MIX = np.array(
     ]
 )
 # how a customer feels, on a latent standard-normal scale: the deliberate problem spots live here
-STAGE_EFFECT = np.array([0.1, 0.1, 0.3, -1.0, 0.1, -0.2, -0.1, 0.5])
+STAGE_EFFECT = np.array([0.1, 0.1, 0.3, -1.2, 0.1, -0.2, -0.1, 0.5])
 CHANNEL_EFFECT = np.array([0.1, 0.25, 0.0, 0.0, 0.05, -0.9, 0.2])
 PERSONA_EFFECT = np.array([-0.1, -0.05, -0.2, 0.15])
 TREND_OVER_YEAR = 0.35  # things slowly get better over the year

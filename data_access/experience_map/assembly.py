@@ -13,6 +13,7 @@ import polars as pl
 from data_access import metrics
 from data_access.metrics import Status
 from data_access.models import Measure
+from data_access.period_sums import CURRENT, PREVIOUS
 
 FEEDBACK_MEASURES = [m.value for m in Measure]
 GRID_METRICS: dict[str, str] = {
@@ -235,8 +236,7 @@ def headline_metrics(
     feedback: pl.DataFrame,
     previous_feedback: pl.DataFrame,
     daily_feedback: pl.DataFrame,
-    entrants: pl.DataFrame,
-    previous_entrants: pl.DataFrame,
+    cohorts: CohortDays,
     stages: pl.DataFrame,
     definitions: pl.DataFrame,
     min_answers: int,
@@ -274,14 +274,73 @@ def headline_metrics(
                 weekly=weekly_values(daily_feedback, measure=measure, min_answers=min_answers),
             )
         )
-    headlines.append(_conversion_headline(entrants, previous_entrants, stages, definitions))
+    headlines.append(_conversion_headline(cohorts, stages, definitions, min_answers))
     return headlines
 
 
+@dataclass(frozen=True)
+class CohortDays:
+    """The stages' cohorts per entry day of the view's periods (`period_sums`, `by_day=True`).
+
+    `entrants`: period, day, stage_id, entrants (customers first reaching the stage that day);
+    `conversions`: period, day, stage_id, next_stage_id, converted (of that day's cohort, those who reached
+    the next stage within the window).
+    """
+
+    entrants: pl.DataFrame
+    conversions: pl.DataFrame
+
+    def stage_cohorts(self, period: str) -> pl.DataFrame:
+        """Per stage over the period: its cohort (`customers`) and, of the stage before's cohort, those who
+        reached this one within the window (`converted_in`)."""
+        customers = (
+            self.entrants.filter(pl.col("period") == period)
+            .group_by("stage_id")
+            .agg(pl.col("entrants").sum().alias("customers"))
+        )
+        converted = (
+            self.conversions.filter(pl.col("period") == period)
+            .group_by(pl.col("next_stage_id").alias("stage_id"))
+            .agg(pl.col("converted").sum().alias("converted_in"))
+        )
+        return customers.join(converted, on="stage_id", how="full", coalesce=True).with_columns(
+            pl.col("customers", "converted_in").fill_null(0)
+        )
+
+    def weekly_conversion(self, *, before: int, stage_id: int, period: str, min_answers: int) -> pl.DataFrame:
+        """Conversion from `before` into `stage_id` per calendar week of cohort entry (Monday first): week,
+        value, answers (the week's cohort). Null below `min_answers` customers in the week's cohort."""
+        week = pl.col("day").dt.truncate("1w").alias("week")
+        base = (
+            self.entrants.filter(pl.col("period") == period, pl.col("stage_id") == before)
+            .group_by(week)
+            .agg(pl.col("entrants").sum().alias("answers"))
+        )
+        reached = (
+            self.conversions.filter(
+                pl.col("period") == period, pl.col("stage_id") == before, pl.col("next_stage_id") == stage_id
+            )
+            .group_by(week)
+            .agg(pl.col("converted").sum())
+        )
+        return (
+            base.join(reached, on="week", how="left")
+            .with_columns(pl.col("converted").fill_null(0))
+            .with_columns(
+                pl.when(pl.col("answers") >= min_answers)
+                .then(metrics.conversion_expr("converted", "answers"))
+                .alias("value")
+            )
+            .sort("week")
+            .select("week", "value", "answers")
+        )
+
+
 def _conversion_headline(
-    entrants: pl.DataFrame, previous_entrants: pl.DataFrame, stages: pl.DataFrame, definitions: pl.DataFrame
+    cohorts: CohortDays, stages: pl.DataFrame, definitions: pl.DataFrame, min_answers: int
 ) -> Headline:
-    """Conversion into the stage whose definition has key 'conversion' (else the last stage) from the one before."""
+    """Conversion into the stage whose definition has key 'conversion' (else the last stage) from the one
+    before, with its value per week of the period."""
     ordered = stages.sort("stage_position")
     chosen = definitions.filter((pl.col("key") == "conversion") & pl.col("stage_id").is_not_null())
     stage_id = chosen["stage_id"][0] if len(chosen) else (ordered["stage_id"][-1] if len(ordered) else None)
@@ -301,12 +360,13 @@ def _conversion_headline(
     before = ids[ids.index(stage_id) - 1]
     names = dict(zip(ordered["stage_id"], ordered["stage"], strict=True))
 
-    def rate(frame: pl.DataFrame) -> tuple[float | None, int]:
-        cohorts = dict(zip(frame["stage_id"], frame["customers"], strict=True))
+    def rate(period: str) -> tuple[float | None, int]:
+        frame = cohorts.stage_cohorts(period)
+        sizes = dict(zip(frame["stage_id"], frame["customers"], strict=True))
         converted = dict(zip(frame["stage_id"], frame["converted_in"], strict=True))
-        return metrics.conversion(converted.get(stage_id, 0), cohorts.get(before, 0)), cohorts.get(before, 0)
+        return metrics.conversion(converted.get(stage_id, 0), sizes.get(before, 0)), sizes.get(before, 0)
 
-    value, base = rate(entrants)
+    value, base = rate(CURRENT)
     target = chosen["target"][0] if len(chosen) else None
     state = (
         metrics.status(value, target=target, warning=chosen["warning"][0], direction=chosen["direction"][0])
@@ -321,12 +381,13 @@ def _conversion_headline(
             f"{names[stage_id]} within the journey's conversion window"
         ),
         value=value,
-        previous=rate(previous_entrants)[0],
+        previous=rate(PREVIOUS)[0],
         status=state,
         target=target,
         answers=base,
         formula=metrics.Formula.CONVERSION.value,
         direction=chosen["direction"][0] if len(chosen) else "higher",
+        weekly=cohorts.weekly_conversion(before=before, stage_id=stage_id, period=CURRENT, min_answers=min_answers),
     )
 
 

@@ -8,6 +8,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from data_access.experience_map.assembly import (
+    CohortDays,
     Headline,
     emotional_curve,
     headline_metrics,
@@ -20,15 +21,14 @@ from data_access.experience_map.assembly import (
 from data_access.experience_map.queries import (
     assumed_emotion_by_stage,
     channels,
-    entrants_by_stage,
     events_by_cell,
-    feedback_by_touchpoint,
     journey_feedback_by_day,
     metric_definitions,
     stages,
     touchpoints,
 )
 from data_access.journey_map.content import open_findings_by_stage
+from data_access.period_sums import CURRENT, PREVIOUS, feedback_sums, stage_conversion_sums, stage_entrant_sums
 from data_access.scope import Scope
 
 
@@ -46,13 +46,14 @@ class ExperienceMapData:
 def load_experience_map(connection: Connection, *, scope: Scope, metric: str, min_answers: int) -> ExperienceMapData:
     """The experience map of one view; stages carry their journey map's open findings.
 
-    Headlines compare with `scope.compared`.
+    Headlines compare with `scope.compared`; each rollup is read once for both periods.
     """
     journey_id, persona_id = scope.journey_id, scope.persona_id
     stage_frame = stages(connection, journey_id=journey_id)
     touchpoint_frame = touchpoints(connection, journey_id=journey_id)
     definitions = metric_definitions(connection, journey_id=journey_id)
-    feedback = feedback_by_touchpoint(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
+    both_feedback = feedback_sums(connection, scope=scope)
+    feedback = both_feedback.filter(pl.col("period") == CURRENT).drop("period")
     grid = touchpoint_grid(
         stages=stage_frame,
         channels=channels(connection),
@@ -69,19 +70,18 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
         min_answers=min_answers,
     )
-    entrants = entrants_by_stage(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
+    cohort_days = CohortDays(
+        entrants=stage_entrant_sums(connection, scope=scope, by_day=True),
+        conversions=stage_conversion_sums(connection, scope=scope, by_day=True),
+    )
+    entrants = cohort_days.stage_cohorts(CURRENT)
     headlines = headline_metrics(
         feedback=feedback,
-        previous_feedback=feedback_by_touchpoint(
-            connection, period=scope.compared, journey_id=journey_id, persona_id=persona_id
-        ),
+        previous_feedback=both_feedback.filter(pl.col("period") == PREVIOUS).drop("period"),
         daily_feedback=journey_feedback_by_day(
             connection, period=scope.period, journey_id=journey_id, persona_id=persona_id
         ),
-        entrants=entrants,
-        previous_entrants=entrants_by_stage(
-            connection, period=scope.compared, journey_id=journey_id, persona_id=persona_id
-        ),
+        cohorts=cohort_days,
         stages=stage_frame,
         definitions=definitions,
         min_answers=min_answers,

@@ -17,8 +17,6 @@ from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
     Channel,
-    CohortRollup,
-    EntryRollup,
     EventRollup,
     FeedbackRollup,
     Journey,
@@ -121,36 +119,16 @@ def data_days(connection: Connection, *, journey_id: int) -> Period | None:
     return Period(min(bounds), max(bounds)) if bounds else None
 
 
-# the feedback sums of a period per stage × channel × touchpoint × measure, as `feedback_by_touchpoint` reads them
-TOUCHPOINT_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
-    "stage_id": pl.Int64,
-    "channel_id": pl.Int64,
-    "touchpoint_id": pl.Int64,
-    "measure": pl.String,
-    "answers": pl.Int64,
-    "score_sum": pl.Float64,
-    "good": pl.Int64,
-    "bad": pl.Int64,
-}
-
-
-def feedback_by_touchpoint(
-    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
-) -> pl.DataFrame:
-    """Summed answers per stage × channel × touchpoint × measure (channel or touchpoint null if unnamed)."""
-    r = FeedbackRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
-    query = (
-        select(
-            r.stage_id, r.channel_id, r.touchpoint_id, r.measure,
-            func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad),
-        )
-        .where(and_(*conditions))
-        .group_by(r.stage_id, r.channel_id, r.touchpoint_id, r.measure)
-    )  # fmt: skip
-    return _frame(connection, query, TOUCHPOINT_FEEDBACK_SCHEMA)
+def data_days_by_journey(connection: Connection) -> dict[int, Period]:
+    """First and last day with events or feedback of every journey that has facts (two statements)."""
+    bounds: dict[int, list[dt.date]] = {}
+    for table in (EventRollup, FeedbackRollup):
+        rows = connection.execute(
+            select(table.journey_id, func.min(table.day), func.max(table.day)).group_by(table.journey_id)
+        ).all()
+        for journey, low, high in rows:
+            bounds.setdefault(journey, []).extend(as_date(d) for d in (low, high) if d is not None)
+    return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 
 def journey_feedback_by_day(
@@ -189,37 +167,6 @@ def events_by_cell(
         select(r.stage_id, r.channel_id, func.sum(r.events)).where(and_(*conditions)).group_by(r.stage_id, r.channel_id)
     )
     return _frame(connection, query, {"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64})
-
-
-def entrants_by_stage(
-    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
-) -> pl.DataFrame:
-    """Per stage: customers whose first entry fell in the period (`customers`, the stage's cohort) and of
-    the stage before's cohort those who reached this stage within the journey's window (`converted_in`)."""
-    r = EntryRollup
-    conditions = [r.journey_id == journey_id, r.step_id.is_(None), r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
-    query = select(r.stage_id, func.sum(r.customers)).where(and_(*conditions)).group_by(r.stage_id)
-    entrants = _frame(connection, query, {"stage_id": pl.Int64, "customers": pl.Int64})
-    c = CohortRollup
-    moved = [
-        c.journey_id == journey_id,
-        c.step_id.is_(None),
-        c.next_step_id.is_(None),
-        c.day >= period.start,
-        c.day <= period.end,
-    ]
-    if persona_id is not None:
-        moved.append(c.persona_id == persona_id)
-    converted = _frame(
-        connection,
-        select(c.next_stage_id, func.sum(c.customers)).where(and_(*moved)).group_by(c.next_stage_id),
-        {"stage_id": pl.Int64, "converted_in": pl.Int64},
-    )
-    return entrants.join(converted, on="stage_id", how="full", coalesce=True).with_columns(
-        pl.col("customers", "converted_in").fill_null(0)
-    )
 
 
 def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None = None) -> pl.DataFrame:

@@ -148,16 +148,23 @@ def cohort_funnel(
 
 
 def metric_components(
-    definitions: pl.DataFrame, feedback_daily: pl.DataFrame, events_daily: pl.DataFrame, entries_daily: pl.DataFrame
+    definitions: pl.DataFrame,
+    feedback_daily: pl.DataFrame,
+    events_daily: pl.DataFrame,
+    entries_daily: pl.DataFrame,
+    *,
+    by: str = "day",
 ) -> pl.LazyFrame:
     """Daily additive parts of every definition: answers/score_sum/good/bad, reached/base, events.
 
     Pure: a definition's value over any set of days is a function of these parts summed over those days.
+    The frames are per day, or per any other column `by` they all carry (What changed passes sums per
+    period); the parts carry the same column.
     """
     feedback_defs = definitions.lazy().filter(pl.col("formula").is_in(FEEDBACK_FORMULAS))
     sums = [pl.col(c).sum() for c in ("answers", "score_sum", "good", "bad")]
-    stage_feedback = feedback_daily.lazy().group_by("day", "measure").agg(sums)
-    touchpoint_feedback = feedback_daily.lazy().group_by("day", "touchpoint_id", "measure").agg(sums)
+    stage_feedback = feedback_daily.lazy().group_by(by, "measure").agg(sums)
+    touchpoint_feedback = feedback_daily.lazy().group_by(by, "touchpoint_id", "measure").agg(sums)
     parts = [
         feedback_defs.filter(pl.col("touchpoint_id").is_null()).join(
             stage_feedback, left_on="formula", right_on="measure"
@@ -167,7 +174,7 @@ def metric_components(
         ),
         definitions.lazy()
         .filter(pl.col("formula") == Formula.VOLUME.value, pl.col("touchpoint_id").is_null())
-        .join(events_daily.lazy().group_by("day").agg(pl.col("events").sum()), how="cross"),
+        .join(events_daily.lazy().group_by(by).agg(pl.col("events").sum()), how="cross"),
         definitions.lazy()
         .filter(pl.col("formula") == Formula.VOLUME.value, pl.col("touchpoint_id").is_not_null())
         .join(events_daily.lazy(), on="channel_id"),
@@ -178,11 +185,11 @@ def metric_components(
         )
         .join(entries_daily.lazy(), how="cross"),
     ]
-    columns = ["metric_id", "formula", "day", "answers", "score_sum", "good", "bad", "reached", "base", "events"]
+    columns = ["metric_id", "formula", by, "answers", "score_sum", "good", "bad", "reached", "base", "events"]
     return pl.concat(parts, how="diagonal_relaxed").select(
         pl.col("metric_id"),
         pl.col("formula"),
-        pl.col("day"),
+        pl.col(by),
         *(pl.col(c).fill_null(0) for c in columns[3:]),
     )
 
@@ -225,6 +232,69 @@ def summed(components: pl.LazyFrame, by: list[str], min_answers: int) -> pl.Lazy
         .with_columns(pl.col("formula").alias("measure"))
         .with_columns(metric_value_expr(min_answers), sample_expr())
         .select(*by, "value", "sample")
+    )
+
+
+STAGE_METRIC_COLUMNS = ["value", "sample", "previous_value", "previous_sample", "change", "improvement", "status"]
+
+
+def time_to_next_values(
+    now: tuple[float | None, int], before: tuple[float | None, int], min_answers: int
+) -> pl.DataFrame:
+    """Time to next stage (median days, customers) now and before, as one row keyed by formula; a median
+    resting on fewer than `min_answers` customers is null."""
+    return pl.DataFrame(
+        {
+            "formula": [Formula.TIME_TO_NEXT.value],
+            "value": [now[0] if now[1] >= min_answers else None],
+            "sample": [now[1]],
+            "previous_value": [before[0] if before[1] >= min_answers else None],
+            "previous_sample": [before[1]],
+        },
+        schema={
+            "formula": pl.String,
+            "value": pl.Float64,
+            "sample": pl.Int64,
+            "previous_value": pl.Float64,
+            "previous_sample": pl.Int64,
+        },
+    )
+
+
+def stage_metric_table(
+    definitions: pl.DataFrame, components: pl.LazyFrame, timing: pl.DataFrame, *, min_answers: int
+) -> pl.DataFrame:
+    """Pure part of `numbers.stage_metrics`: each definition's value now and before, change and status.
+
+    `components`: `metric_components` rows with a `period` column ("current" or "previous");
+    `timing`: `time_to_next_values`. Columns: the definitions', then `STAGE_METRIC_COLUMNS`.
+    """
+    if definitions.is_empty():
+        return definitions.with_columns(pl.lit(None).alias(c) for c in STAGE_METRIC_COLUMNS)
+    values = summed(components, ["metric_id", "period"], min_answers).collect()
+    current = values.filter(pl.col("period") == "current").drop("period")
+    previous = values.filter(pl.col("period") == "previous").drop("period")
+    return (
+        definitions.lazy()
+        .with_row_index("definition_order")
+        .join(current.lazy(), on="metric_id", how="left")
+        .join(previous.lazy(), on="metric_id", how="left", suffix="_previous")
+        .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
+        .join(timing.lazy(), on="formula", how="left", suffix="_timing")
+        .with_columns(
+            pl.coalesce("value", "value_timing").alias("value"),
+            pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
+            pl.coalesce("previous_value", "previous_value_timing").alias("previous_value"),
+            pl.coalesce("previous_sample", "previous_sample_timing").fill_null(0).alias("previous_sample"),
+        )
+        .with_columns(
+            (pl.col("value") - pl.col("previous_value")).alias("change"),
+            improvement_expr().alias("improvement"),
+            status_expr().alias("status"),
+        )
+        .sort("definition_order")
+        .select(*definitions.columns, *STAGE_METRIC_COLUMNS)
+        .collect()
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, case, func, literal, select
 
 from data_access.conversions import (
     CohortSums,
@@ -23,12 +23,14 @@ from data_access.journey_map.assembly import (
     cohort_funnel,
     evaluate_step_metrics,
     metric_components,
+    stage_metric_table,
     summed,
+    time_to_next_values,
     without_repeats,
 )
 from data_access.journey_map.content import stage_steps
 from data_access.journey_map.sql import Schema, frame, persona_filter
-from data_access.metrics import DEFINITION_COLUMNS, Formula, improvement_expr, status_expr
+from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
     EventRollup,
     FeedbackRollup,
@@ -146,11 +148,11 @@ DEFINITION_SCHEMA: Schema = {
 }
 
 
-def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
-    """Metric definitions that apply to the stage: its own, its touchpoints', and the journey's feedback ones.
+def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    """Every metric definition of the journey, with the stage it belongs to (its own, or its touchpoint's).
 
-    `scope` is "stage", "touchpoint" or "journey" (a journey-level feedback metric evaluated on this stage).
-    A definition that would show the same number as another is left out (`assembly.without_repeats`).
+    Columns: `DEFINITION_SCHEMA`, plus `stage_id` (the definition's stage, null at journey level) and
+    `touchpoint_stage_id`. `definitions_for_stage` picks one stage's from these.
     """
     m = MetricDefinition
     linked_to = case(
@@ -173,19 +175,39 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
             Touchpoint.name,
             Touchpoint.channel_id,
             linked_to,
+            m.stage_id,
+            Touchpoint.stage_id,
         )
         .outerjoin(Touchpoint, Touchpoint.id == m.touchpoint_id)
-        .where(
-            m.journey_id == scope.journey_id,
-            or_(
-                m.stage_id == scope.stage_id,
-                Touchpoint.stage_id == scope.stage_id,
-                and_(m.stage_id.is_(None), m.touchpoint_id.is_(None), m.formula.in_(FEEDBACK_FORMULAS)),
-            ),
+        .where(m.journey_id == journey_id),
+        {**DEFINITION_SCHEMA, "stage_id": pl.Int64, "touchpoint_stage_id": pl.Int64},
+    )
+
+
+def definitions_for_stage(definitions: pl.DataFrame, *, stage_id: int) -> pl.DataFrame:
+    """Of `journey_metric_definitions`, those that apply to the stage: its own, its touchpoints', and the
+    journey's feedback ones, most specific first, each number once (`assembly.without_repeats`).
+
+    `scope` is "stage", "touchpoint" or "journey" (a journey-level feedback metric evaluated on this stage).
+    """
+    journey_level = (
+        pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_FORMULAS)
+    )
+    return (
+        definitions.filter(
+            (pl.col("stage_id") == stage_id) | (pl.col("touchpoint_stage_id") == stage_id) | journey_level
         )
-        .order_by(linked_to.desc(), m.key),
-        DEFINITION_SCHEMA,
-    ).pipe(without_repeats)
+        .sort(["scope", "key"], descending=[True, False])
+        .select(list(DEFINITION_SCHEMA))
+        .pipe(without_repeats)
+    )
+
+
+def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
+    """Metric definitions that apply to the stage (`definitions_for_stage`)."""
+    return definitions_for_stage(
+        journey_metric_definitions(connection, journey_id=scope.journey_id), stage_id=scope.stage_id
+    )
 
 
 def _events_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
@@ -262,62 +284,17 @@ def stage_metrics(
     """
     if definitions is None:
         definitions = stage_metric_definitions(connection, scope=scope)
-    columns = ["value", "sample", "previous_value", "previous_sample", "change", "improvement", "status"]
     if definitions.is_empty():
-        return definitions.with_columns(pl.lit(None).alias(c) for c in columns)
+        return stage_metric_table(definitions, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
     components = pl.concat(
         [
             _stage_components(connection, scope, definitions, period).with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
-    values = summed(components, ["metric_id", "period"], min_answers).collect()
-    current = values.filter(pl.col("period") == "current").drop("period")
-    previous = values.filter(pl.col("period") == "previous").drop("period")
-    timing = _time_to_next_values(connection, scope, min_answers)
-    return (
-        definitions.lazy()
-        .with_row_index("definition_order")
-        .join(current.lazy(), on="metric_id", how="left")
-        .join(previous.lazy(), on="metric_id", how="left", suffix="_previous")
-        .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
-        .join(timing.lazy(), on="formula", how="left", suffix="_timing")
-        .with_columns(
-            pl.coalesce("value", "value_timing").alias("value"),
-            pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
-            pl.coalesce("previous_value", "previous_value_timing").alias("previous_value"),
-            pl.coalesce("previous_sample", "previous_sample_timing").fill_null(0).alias("previous_sample"),
-        )
-        .with_columns(
-            (pl.col("value") - pl.col("previous_value")).alias("change"),
-            improvement_expr().alias("improvement"),
-            status_expr().alias("status"),
-        )
-        .sort("definition_order")
-        .select(*DEFINITION_SCHEMA, *columns)
-        .collect()
-    )
-
-
-def _time_to_next_values(connection: Connection, scope: StageScope, min_answers: int) -> pl.DataFrame:
-    """Time to next stage now and in the compared period, as one row keyed by formula."""
     now, before = (_time_to_next(connection, scope, period) for period in (scope.period, scope.compared))
-    return pl.DataFrame(
-        {
-            "formula": [Formula.TIME_TO_NEXT.value],
-            "value": [now.median_days if now.customers >= min_answers else None],
-            "sample": [now.customers],
-            "previous_value": [before.median_days if before.customers >= min_answers else None],
-            "previous_sample": [before.customers],
-        },
-        schema={
-            "formula": pl.String,
-            "value": pl.Float64,
-            "sample": pl.Int64,
-            "previous_value": pl.Float64,
-            "previous_sample": pl.Int64,
-        },
-    )
+    timing = time_to_next_values((now.median_days, now.customers), (before.median_days, before.customers), min_answers)
+    return stage_metric_table(definitions, components, timing, min_answers=min_answers)
 
 
 def stage_metric_trend(

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, delete, insert
 from dashboard import format
 from data_access.experience_map.assembly import Headline, emotional_curve, touchpoint_grid
 from data_access.experience_map.load import ExperienceMapData, load_experience_map
-from data_access.experience_map.queries import TOUCHPOINT_FEEDBACK_SCHEMA, data_days
+from data_access.experience_map.queries import data_days
 from data_access.metrics import Status
 from data_access.models import (
     Channel,
@@ -26,6 +26,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
+from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.rollups import refresh_rollups
 from data_access.scope import Period, Scope
 

@@ -1,0 +1,161 @@
+"""Rollup sums of a view for every stage at once, over its period and compared period in one statement each.
+
+What changed and the experience map compare a period with another one. Rather than one query per stage,
+metric and period, each query here sums a rollup by its keys for every stage of the journey, with one
+conditional sum per period (`SUM(CASE WHEN day BETWEEN … THEN … END)`), so the periods may overlap (or be
+the same) and still cost one scan of the days they cover. The answer is long: one row per key and period
+that has rows, with the period's label in `period`. Only rollups are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.conversions import persona_filter
+from data_access.models import CohortRollup, EntryRollup, EventRollup, FeedbackRollup
+from data_access.scope import Period, Scope, as_date
+
+Rollup = type[FeedbackRollup] | type[EventRollup] | type[EntryRollup] | type[CohortRollup]
+CURRENT = "current"
+PREVIOUS = "previous"
+
+
+def view_periods(scope: Scope) -> dict[str, Period]:
+    """The view's period and the one it is compared with, by label."""
+    return {CURRENT: scope.period, PREVIOUS: scope.compared}
+
+
+def sums_in_periods(
+    connection: Connection,
+    rollup: Rollup,
+    *,
+    keys: Sequence[InstrumentedAttribute[Any]],
+    sums: Sequence[InstrumentedAttribute[Any]],
+    schema: Mapping[str, pl.DataType | type],
+    journey_id: int,
+    periods: Mapping[str, Period],
+    persona_id: int | None,
+    conditions: Sequence[ColumnElement[bool]] = (),
+) -> pl.DataFrame:
+    """`sums` of `rollup` by `keys` in each of `periods`, in one statement (see the module).
+
+    `schema` names the key columns then the sum columns, in order; the frame has them plus `period`.
+    """
+    columns: list[ColumnElement[Any]] = []
+    for period in periods.values():
+        inside = rollup.day.between(period.start, period.end)
+        columns.append(func.count(case((inside, 1))))
+        columns += [func.sum(case((inside, column))) for column in sums]
+    query = (
+        select(*keys, *columns)
+        .where(
+            rollup.journey_id == journey_id,
+            or_(*(rollup.day.between(p.start, p.end) for p in periods.values())),
+            persona_filter(rollup.persona_id, persona_id),
+            *conditions,
+        )
+        .group_by(*keys)
+    )
+    rows = connection.execute(query).all()
+    key_count, sum_count = len(keys), len(sums)
+    day_key = [i for i, key in enumerate(keys) if key.key == "day"]
+    long: list[tuple[Any, ...]] = []
+    for row in rows:
+        key_values = list(row[:key_count])
+        for i in day_key:
+            key_values[i] = as_date(key_values[i])
+        for index, label in enumerate(periods):
+            start = key_count + index * (sum_count + 1)
+            if row[start]:
+                long.append((label, *key_values, *row[start + 1 : start + 1 + sum_count]))
+    return pl.DataFrame(long, schema={"period": pl.String, **schema}, orient="row")
+
+
+# the feedback sums of a period per stage × channel × touchpoint × measure, as `feedback_sums` reads them
+TOUCHPOINT_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
+    "stage_id": pl.Int64,
+    "channel_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+    "measure": pl.String,
+    "answers": pl.Int64,
+    "score_sum": pl.Float64,
+    "good": pl.Int64,
+    "bad": pl.Int64,
+}
+
+
+def feedback_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
+    """Answers per period × stage × channel × touchpoint × measure (channel or touchpoint null if unnamed)."""
+    r = FeedbackRollup
+    return sums_in_periods(
+        connection,
+        r,
+        keys=(r.stage_id, r.channel_id, r.touchpoint_id, r.measure),
+        sums=(r.answers, r.score_sum, r.good, r.bad),
+        schema=TOUCHPOINT_FEEDBACK_SCHEMA,
+        journey_id=scope.journey_id,
+        periods=view_periods(scope),
+        persona_id=scope.persona_id,
+    )
+
+
+def event_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
+    """Events per period × stage × channel."""
+    r = EventRollup
+    return sums_in_periods(
+        connection,
+        r,
+        keys=(r.stage_id, r.channel_id),
+        sums=(r.events,),
+        schema={"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64},
+        journey_id=scope.journey_id,
+        periods=view_periods(scope),
+        persona_id=scope.persona_id,
+    )
+
+
+def stage_entrant_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
+    """Customers first reaching each stage per period (and day, with `by_day`): the stages' cohorts."""
+    r = EntryRollup
+    keys = (r.day, r.stage_id) if by_day else (r.stage_id,)
+    schema = {"day": pl.Date, "stage_id": pl.Int64} if by_day else {"stage_id": pl.Int64}
+    return sums_in_periods(
+        connection,
+        r,
+        keys=keys,
+        sums=(r.customers,),
+        schema={**schema, "entrants": pl.Int64},
+        journey_id=scope.journey_id,
+        periods=view_periods(scope),
+        persona_id=scope.persona_id,
+        conditions=(r.step_id.is_(None),),
+    )
+
+
+def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
+    """Of each stage's cohort, the customers who reached the next stage within the window, per period × stage
+    (the cohort's) × next stage × duration bin, or per period × entry day × stage × next stage with `by_day`."""
+    r = CohortRollup
+    keys = (r.day, r.stage_id, r.next_stage_id) if by_day else (r.stage_id, r.next_stage_id, r.duration_bin)
+    schema = (
+        {"day": pl.Date, "stage_id": pl.Int64, "next_stage_id": pl.Int64}
+        if by_day
+        else {"stage_id": pl.Int64, "next_stage_id": pl.Int64, "duration_bin": pl.Int64}
+    )
+    return sums_in_periods(
+        connection,
+        r,
+        keys=keys,
+        sums=(r.customers,),
+        schema={**schema, "converted": pl.Int64},
+        journey_id=scope.journey_id,
+        periods=view_periods(scope),
+        persona_id=scope.persona_id,
+        conditions=(r.step_id.is_(None), r.next_step_id.is_(None)),
+    )
