@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard import format
+from dashboard import format, format_answers
 from dashboard.charts.palette import ASSUMED, BAD, INK, MEASURED, MUTED_INK, STATUS_COLOURS, STATUS_ORDER
 
 CELL_SELECTION = "cell"
@@ -22,11 +22,13 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
     `grid` is `experience_map.touchpoint_grid`'s frame; its texts come from `format.grid_labels`.
 
     Cells with too little data are pale grey with a dashed outline, so they never read as bad cells.
-    Clicking a cell selects its stage and channel (`cell` selection).
+    Clicking a cell selects its stage, channel and (when the cell holds one) touchpoint (`cell` selection).
     """
     channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
     grid = grid.with_columns(*format.grid_labels(), format.status_expr("status").alias("status_word"))
-    selection = alt.selection_point(name=CELL_SELECTION, fields=["stage_slug", "channel_slug"], on="click")
+    selection = alt.selection_point(
+        name=CELL_SELECTION, fields=["stage_slug", "channel_slug", "touchpoint_slug"], on="click"
+    )
     base = alt.Chart(grid).encode(
         x=alt.X(
             "stage:O",
@@ -38,7 +40,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
     )
     if metric == "volume":
         colour = alt.Color(
-            "value:Q", title="Events", scale=alt.Scale(scheme="blues"), legend=alt.Legend(orient="bottom")
+            "value:Q", title="Events and answers", scale=alt.Scale(scheme="blues"), legend=alt.Legend(orient="bottom")
         )
     else:
         colour = alt.Color(
@@ -60,6 +62,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("csat_label:N", title="CSAT"),
         alt.Tooltip("ces_label:N", title="CES"),
         alt.Tooltip("events:Q", title="Events", format=","),
+        alt.Tooltip("answers:Q", title="Answers", format=","),
     ]
     no_data = alt.datum.status == "no data"
     cells = base.mark_rect(cornerRadius=4, strokeWidth=1.5, aria=False).encode(
@@ -85,12 +88,13 @@ def _click_target(base: alt.Chart, tooltip: list[alt.Tooltip], selection: alt.Pa
 
 
 def stage_strip(stages: pl.DataFrame) -> alt.LayerChart:
-    """One clickable box per stage with its customers and conversion: the way into a journey map.
+    """One clickable box per stage with its customers (its answers where no customer reached it): the way
+    into a journey map.
 
-    Expects stage, stage_slug, stage_position, customers, findings and findings_detail.
+    Expects stage, stage_slug, stage_position, customers, answers, findings and findings_detail.
     """
     order = _stage_order(stages)
-    stages = stages.with_columns(pl.format("{} customers", format.count_expr(pl.col("customers"))).alias("summary"))
+    stages = stages.with_columns(format_answers.stage_count_expr())
     selection = alt.selection_point(name=STAGE_SELECTION, fields=["stage_slug"], on="click")
     base = alt.Chart(stages).encode(x=alt.X("stage:O", sort=order, title=None, axis=None))
     tooltip = [

@@ -136,6 +136,8 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         measured = headline.value is not None
         change = format.change_text(headline.change, formula)
         word, colour = format.status_badge(headline.status)
+        if measured and headline.target is None:
+            word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
         with column.container(border=True):
             st.metric(
                 headline.label,

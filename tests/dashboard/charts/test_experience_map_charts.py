@@ -24,6 +24,7 @@ def _grid() -> pl.DataFrame:
             "channel_slug": ["web", "web", "store"],
             "channel_position": [1, 1, 2],
             "touchpoints": ["Ads", "Checkout", "Till"],
+            "touchpoint_slug": ["ads", "checkout", "till"],
             "moment_of_truth": [False, True, False],
             "metric": ["health"] * 3,
             "value": [1.0, 0.5, None],
@@ -91,12 +92,16 @@ def test_heatmap_keeps_stage_order_and_labels_each_cell() -> None:
     assert {"NPS", "CSAT", "CES", "Events"} <= set(tooltip_titles)
 
 
-def test_a_click_on_a_cell_or_its_label_selects_stage_and_channel() -> None:
+def test_a_click_on_a_cell_or_its_label_selects_stage_channel_and_touchpoint() -> None:
     """The click target is the top layer, so clicking the number in a cell selects the cell."""
     spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
     (param,) = spec["params"]
     assert param["name"] == charts.CELL_SELECTION
-    assert param["select"] == {"type": "point", "fields": ["stage_slug", "channel_slug"], "on": "click"}
+    assert param["select"] == {
+        "type": "point",
+        "fields": ["stage_slug", "channel_slug", "touchpoint_slug"],
+        "on": "click",
+    }
     target = _layers(spec)[-1]
     assert target["mark"]["fill"] == "transparent"
     assert param["views"] == [target["name"]]
@@ -114,7 +119,8 @@ def test_stage_strip_selects_a_stage_and_shows_findings() -> None:
             "stage": STAGES,
             "stage_slug": ["awareness", "purchase"],
             "stage_position": [1, 2],
-            "customers": [1000, 300],
+            "customers": [1000, 0],
+            "answers": [50, 14500],
             "findings": ["0 pain · 1 opp. open", "2 pain · 1 opp. open"],
             "findings_detail": ["0 open pain points, 1 open opportunities", "2 open pain points, 1 open opportunities"],
         }
@@ -124,7 +130,8 @@ def test_stage_strip_selects_a_stage_and_shows_findings() -> None:
     assert param["select"]["fields"] == ["stage_slug"]
     texts = [layer["encoding"]["text"]["field"] for layer in _layers(spec) if "text" in layer.get("encoding", {})]
     assert texts == ["stage", "summary", "findings"]
-    assert [row["summary"] for row in _data(spec)] == ["1,000 customers", "300 customers"]
+    # where no customer reached a stage (a journey known from feedback alone) its box counts the answers
+    assert [row["summary"] for row in _data(spec)] == ["1,000 customers", "14,500 answers"]
 
 
 def test_emotional_curve_draws_measured_solid_and_assumed_dashed_on_the_emotion_scale() -> None:

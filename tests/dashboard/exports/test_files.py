@@ -187,7 +187,7 @@ def test_pages_offer_the_link_and_the_downloads(
 # the 14 payloads of the kind a spreadsheet reads as a formula: the four signs, the control characters that
 # start a cell, and the same signs behind leading whitespace, invisible characters or in full-width form
 FORMULA_PAYLOADS = [
-    "=HYPERLINK(\"http://attacker.example\",\"x\")",
+    '=HYPERLINK("http://attacker.example","x")',
     "+1+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(A1:A2)",
