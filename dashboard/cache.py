@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 
 from dashboard.exports import report
 from dashboard.settings import get_settings
-from data_access import changes, experience_map, journey_map, reviews, stage_notes
+from data_access import changes, experience_map, journey_map, periods, reviews, stage_notes
 from data_access.db import make_engine, session_scope
-from data_access.experience_map.queries import data_days, journeys, personas
-from data_access.journey_map.comments import comment_band_counts, stage_comments
+from data_access.experience_map.queries import data_days, journeys, personas, touchpoints
+from data_access.journey_map.comments import comment_band_counts, comment_channels, stage_comments
 from data_access.journey_map.content import journey_stages
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
@@ -70,6 +70,28 @@ def load_catalogue() -> Catalogue:
             if found:
                 days[slug] = found
         return Catalogue(journeys=every_journey, personas=personas(connection), days=days)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_default_period(journey: str, history: Period) -> periods.DefaultPeriod | None:
+    """The period a link naming none opens on, for a journey whose data spans `history` (None: no such journey)."""
+    with engine().connect() as connection:
+        found = journey_id(connection, journey)
+        if found is None:
+            return None
+        return periods.default_period(
+            connection, journey_id=found, history=history, min_answers=get_settings().min_responses
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def load_filter_slugs(journey: str) -> tuple[list[str], list[str]]:
+    """What the journey's comments can be filtered by: every channel's slug, and the journey's touchpoints'."""
+    with engine().connect() as connection:
+        channels = comment_channels(connection)["channel_slug"].to_list()
+        found = journey_id(connection, journey)
+        points = [] if found is None else touchpoints(connection, journey_id=found)["touchpoint_slug"].to_list()
+    return channels, points
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -168,17 +190,21 @@ def load_stage_comments(
     channel: str | None,
     page: int,
     page_size: int = 20,
+    touchpoint: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Comment counts per score band, and one page of comments newest first, for the filters given."""
     scope = load_stage_scope(journey, stage, persona, period, compared)
     with engine().connect() as connection:
-        counts = comment_band_counts(connection, scope=scope, measure=measure, channel_slug=channel)
+        counts = comment_band_counts(
+            connection, scope=scope, measure=measure, channel_slug=channel, touchpoint_slug=touchpoint
+        )
         comments = stage_comments(
             connection,
             scope=scope,
             band=band,
             measure=measure,
             channel_slug=channel,
+            touchpoint_slug=touchpoint,
             limit=page_size,
             offset=page * page_size,
         )

@@ -6,12 +6,15 @@ number reads the same here as anywhere else.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
 
 from dashboard.format import count_expr, count_text, value_text, verbatim
 from data_access.metrics import Formula
+from data_access.periods import DefaultPeriod
+from data_access.scope import Period
 
 SCOPE_WORDS = {"stage": "stage", "touchpoint": "touchpoint"}
 MEASURE_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "rating": "rating", "sentiment": "sentiment"}
@@ -55,3 +58,27 @@ def answer_finding_text(finding: dict[str, Any]) -> str:
         said += f" ({value_text(finding['value'], measure)} against target {value_text(finding['target'], measure)})"
     name = verbatim(finding["scope_name"])
     return f"**{name}** ({SCOPE_WORDS.get(finding['scope'], finding['scope'])}): {counted}. {said}."
+
+
+def period_caption(
+    period: Period, whole_history: bool, default: DefaultPeriod | None, first: dt.date, last: dt.date
+) -> str:
+    """Under the period control: how long the period is and, when it is the default one, why it was chosen."""
+    span = f"Data from {first:%d %b %Y} to {last:%d %b %Y}."
+    if whole_history:
+        said = f"Whole history: {period.days:,} days. {span}"
+        if default is not None and default.reason == "short":
+            return f"{said} The data spans {default.days} days or fewer, so the whole of it is shown by default."
+        if default is not None and default.reason == "sparse":
+            return (
+                f"{said} Shown by default because the last {default.days} days hold only "
+                f"{count_text(default.short_answers)} answers for {verbatim(default.short_metric)}, fewer than "
+                f"the {count_text(default.min_answers)} a metric needs to be measured."
+            )
+        return said
+    if default is not None and default.reason == "recent" and default.period == period:
+        return (
+            f"The last {period.days} days with data (the default): every metric of the map has at least "
+            f"{count_text(default.min_answers)} answers in them. {span}"
+        )
+    return f"{period.days:,} days. {span}"
