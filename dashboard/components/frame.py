@@ -158,6 +158,9 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
 
     The change's colour says whether the move is good in the metric's direction; "±0" is neutral.
     """
+    if not headlines:
+        st.caption("The map defines no metric for the whole journey, and no answer is stored in this period.")
+        return
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
         formula = headline.formula or headline.key
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)

@@ -258,8 +258,8 @@ def headline_metrics(
     One tile per feedback metric the journey defines at journey level; then one per measure the journey
     defines only on stages or touchpoints (read over all the journey's answers, with the target those
     definitions share, else none), and one per measure answered in the period that nothing defines (shown,
-    not judged); then the conversion into its key stage, unless the journey has neither events in either
-    period nor a conversion definition (a journey known from feedback alone). Each tile is judged as a cell's
+    not judged); then the conversion into its key stage, unless the journey is known from its answers alone
+    (answers and no events in either period) and defines no conversion. Each tile is judged as a cell's
     metric is (`metrics.judge`): unmeasured below `min_answers` answers.
     """
     current = _journey_values(feedback, min_answers)
@@ -329,7 +329,8 @@ def headline_metrics(
             )
         )
     has_events = bool(entrants["customers"].sum() or previous_entrants["customers"].sum())
-    if has_events or not definitions.filter(pl.col("key") == "conversion").is_empty():
+    answers_only = not has_events and not (feedback.is_empty() and previous_feedback.is_empty())
+    if not answers_only or not definitions.filter(pl.col("key") == "conversion").is_empty():
         headlines.append(_conversion_headline(entrants, previous_entrants, stages, definitions))
     return headlines
 
