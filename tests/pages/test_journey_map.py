@@ -72,25 +72,26 @@ def test_persona_keeps_the_url_complete(run_journey: Callable[..., AppTest]) -> 
 
 def test_comment_filters_page_through_comments(run_journey: Callable[..., AppTest]) -> None:
     """Band and measure from the link narrow the comments; choosing a channel writes it into the link."""
-    app = run_journey(journey=JOURNEY, stage="support", band="low", measure="nps")
-    assert not app.exception and app.dataframe, "the support stage of the demo has low NPS comments"
+    app = run_journey(journey=JOURNEY, stage="support", band="low", measure="csat", period="all")
+    assert not app.exception and app.dataframe, "the support stage of the demo has low CSAT comments"
     shown = app.dataframe[0].value
-    assert len(shown) and set(shown["band"]) == {"low"} and set(shown["measure"]) == {"nps"}
-    assert app.selectbox(key="journey_comment_measure").value == "nps"
+    assert len(shown) and set(shown["band"]) == {"low"} and set(shown["measure"]) == {"csat"}
+    assert app.selectbox(key="journey_comment_measure").value == "csat"
     app.selectbox(key="journey_comment_channel").select("call-centre").run()
     assert not app.exception
-    assert (_param(app, "channel"), _param(app, "band"), _param(app, "measure")) == ("call-centre", "low", "nps")
+    assert (_param(app, "channel"), _param(app, "band"), _param(app, "measure")) == ("call-centre", "low", "csat")
     for channel in app.dataframe[0].value["channel_name"] if app.dataframe else []:
         assert channel == "Call centre"
 
 
 def test_a_touchpoint_and_a_comment_page_from_the_link(run_journey: Callable[..., AppTest]) -> None:
     """A link naming a touchpoint and a page opens that touchpoint's comments on that page."""
-    app = run_journey(journey=JOURNEY, stage="support", touchpoint="support-chat", comment_page="2", period="all")
+    app = run_journey(journey=JOURNEY, stage="support", touchpoint="support-line", comment_page="2", period="all")
     assert not app.exception and not app.warning
-    assert app.selectbox(key="journey_comment_touchpoint").value == "support-chat"
+    assert app.selectbox(key="journey_comment_touchpoint").value == "support-line"
     assert app.number_input(key="journey_comment_page").value == 2
-    assert (_param(app, "touchpoint"), _param(app, "comment_page")) == ("support-chat", "2")
+    assert (_param(app, "touchpoint"), _param(app, "comment_page")) == ("support-line", "2")
+    assert set(app.dataframe[0].value["channel_name"]) == {"Call centre"}
 
 
 @pytest.mark.parametrize(
