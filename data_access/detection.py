@@ -243,7 +243,9 @@ def feedback_findings(
        touchpoint) or else the journey-level one for that measure.
 
     `feedback` is `experience_map.queries.feedback_by_touchpoint`'s frame; one row per scope × measure with
-    every rule it meets in `reasons` ("; "-joined), sorted by unfavourable answers, most first.
+    every rule it meets in `reasons` ("; "-joined), sorted by unfavourable answers, most first. A touchpoint
+    that holds all of its stage's answers of a measure is not repeated: the stage's row names it (with its
+    channel) instead.
     """
     answers = feedback.lazy()
     journey = answers.group_by("measure").agg(
@@ -273,6 +275,15 @@ def feedback_findings(
     )
     columns = ["scope", "scope_id", "scope_name", "stage_slug", "channel_slug", "touchpoint_slug", "measure"]
     columns += ["answers", "bad", "value"]
+    # a touchpoint that holds all its stage's answers repeats the stage: one row, the stage's, names it
+    same = ["stage_slug", "measure", "answers", "bad"]
+    repeats = touchpoint_rows.select(*same, pl.col("channel_slug").alias("own_channel"), "touchpoint_slug")
+    stage_rows = (
+        stage_rows.drop("touchpoint_slug")
+        .join(repeats, on=same, how="left")
+        .with_columns(pl.col("own_channel").alias("channel_slug"))
+    )
+    touchpoint_rows = touchpoint_rows.join(stage_rows.select(same), on=same, how="anti")
     scoped = pl.concat([stage_rows.select(columns), touchpoint_rows.select(columns)], how="vertical_relaxed")
     own_targets = (
         definitions.lazy()

@@ -284,4 +284,4 @@ def answer_findings(state: ViewState, findings: pl.DataFrame, *, shown: int = 3)
         text.markdown(format_answers.answer_finding_text(finding))
         link.page_link(routes.JOURNEY_MAP, label="Open", query_params=target.query(page="journey"))
     if len(findings) > shown:
-        st.caption(f"And {len(findings) - shown} more, each on its stage's journey map.")
+        st.caption(f"And {len(findings) - shown} more.")
