@@ -27,12 +27,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.exports import report, report_pages
 from dashboard.settings import get_settings
-from data_access import changes, experience_map, journey_map, opportunities, reviews, stage_notes
+from data_access import changes, experience_map, journey_map, opportunities, periods, reviews, stage_notes
 from data_access.data_version import read_data_version
 from data_access.db import make_engine, session_scope
-from data_access.experience_map.queries import data_days_by_journey, journeys, personas
+from data_access.experience_map.queries import data_days_by_journey, journeys, personas, touchpoints
 from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
-from data_access.journey_map.comments import comment_band_counts, stage_comments
+from data_access.journey_map.comments import comment_band_counts, comment_channels, stage_comments
 from data_access.journey_map.content import journey_stages
 from data_access.personas import COMPARISON_DEFAULT, PersonaData, read_personas
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
@@ -149,6 +149,28 @@ def load_catalogue() -> Catalogue:
 
 
 @view_loader()
+def load_default_period(journey: str, history: Period) -> periods.DefaultPeriod | None:
+    """The period a link naming none opens on, for a journey whose data spans `history` (None: no such journey)."""
+    with engine().connect() as connection:
+        found = journey_id(connection, journey)
+        if found is None:
+            return None
+        return periods.default_period(
+            connection, journey_id=found, history=history, min_answers=get_settings().min_responses
+        )
+
+
+@view_loader()
+def load_filter_slugs(journey: str) -> tuple[list[str], list[str]]:
+    """What the journey's comments can be filtered by: every channel's slug, and the journey's touchpoints'."""
+    with engine().connect() as connection:
+        channels = comment_channels(connection)["channel_slug"].to_list()
+        found = journey_id(connection, journey)
+        points = [] if found is None else touchpoints(connection, journey_id=found)["touchpoint_slug"].to_list()
+    return channels, points
+
+
+@view_loader()
 def load_scope(journey: str, persona: str | None, period: Period, compared: Period) -> Scope:
     """The view's ids; the view state has already checked that the journey and persona exist."""
     with engine().connect() as connection:
@@ -243,17 +265,21 @@ def load_stage_comments(
     channel: str | None,
     page: int,
     page_size: int = 20,
+    touchpoint: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Comment counts per score band, and one page of comments newest first, for the filters given."""
     scope = load_stage_scope(journey, stage, persona, period, compared)
     with engine().connect() as connection:
-        counts = comment_band_counts(connection, scope=scope, measure=measure, channel_slug=channel)
+        counts = comment_band_counts(
+            connection, scope=scope, measure=measure, channel_slug=channel, touchpoint_slug=touchpoint
+        )
         comments = stage_comments(
             connection,
             scope=scope,
             band=band,
             measure=measure,
             channel_slug=channel,
+            touchpoint_slug=touchpoint,
             limit=page_size,
             offset=page * page_size,
         )

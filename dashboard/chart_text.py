@@ -11,7 +11,7 @@ import textwrap
 
 import polars as pl
 
-from dashboard import format
+from dashboard import format, format_answers
 from data_access.metrics import Status
 
 
@@ -33,12 +33,13 @@ def _counted(count: str, one: str, many: str, none: str) -> pl.Expr:
 
 
 def strip_texts() -> list[pl.Expr]:
-    """The stage strip's lines from `stages` (customers, open_pain_points, open_opportunities, health_status):
-    `health_word` ("off target"), `customers_line` ("2,464 customers"), `pain_line` ("2 pain points open",
-    "no pain point open") and `opportunity_line`."""
+    """The stage strip's lines from `stages` (customers, answers, open_pain_points, open_opportunities,
+    health_status): `health_word` ("off target"), `customers_line` ("2,464 customers", or "14,500 answers"
+    where no customer reached the stage), `pain_line` ("2 pain points open", "no pain point open") and
+    `opportunity_line`."""
     return [
         format.status_expr("health_status").alias("health_word"),
-        pl.format("{} customers", format.count_expr(pl.col("customers"))).alias("customers_line"),
+        format_answers.stage_count_expr().alias("customers_line"),
         _counted("open_pain_points", "pain point", "pain points", "no open pain").alias("pain_line"),
         _counted("open_opportunities", "opportunity", "opportunities", "no open opp.").alias("opportunity_line"),
     ]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from data_access.metrics import Formula, value_span
+from data_access.metrics import Formula, measure_value_expr, status_expr, value_span
 from data_access.models import Measure
 
 REASONS = ("misses target", "got worse", "drop-off stands out")
@@ -177,5 +177,161 @@ def detect_pain_points(
         .sort(reason_rank, "scope", "scope_id", "metric")
         .select(list(FINDING_SCHEMA))
         .cast(pl.Schema(FINDING_SCHEMA))
+        .collect()
+    )
+
+
+# --- the overview: findings from answers alone ----------------------------------------------------
+
+FEEDBACK_REASONS = ("most unfavourable answers", "unfavourable share stands out", "misses target")
+
+FEEDBACK_FINDING_SCHEMA: dict[str, pl.DataType | type] = {
+    "scope": pl.String,  # "stage" | "touchpoint"
+    "scope_id": pl.Int64,
+    "scope_name": pl.String,
+    "stage_slug": pl.String,
+    "channel_slug": pl.String,
+    "touchpoint_slug": pl.String,
+    "measure": pl.String,
+    "answers": pl.Int64,
+    "unfavourable": pl.Int64,
+    "share": pl.Float64,
+    "journey_share": pl.Float64,
+    "value": pl.Float64,
+    "target": pl.Float64,
+    "reasons": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class FeedbackRules:
+    """Thresholds of the answers-only rules (see `feedback_findings`)."""
+
+    share_margin: float = 0.10
+
+
+def _scope_answers(feedback: pl.LazyFrame, key: str, min_answers: int) -> pl.LazyFrame:
+    return (
+        feedback.filter(pl.col(key).is_not_null())
+        .group_by(key, "measure")
+        .agg(pl.col("answers").sum(), pl.col("score_sum").sum(), pl.col("good").sum(), pl.col("bad").sum())
+        .filter(pl.col("answers") >= min_answers)
+        .with_columns(measure_value_expr(min_answers), pl.col(key).alias("scope_id"))
+    )
+
+
+def feedback_findings(
+    *,
+    feedback: pl.DataFrame,
+    stages: pl.DataFrame,
+    channels: pl.DataFrame,
+    touchpoints: pl.DataFrame,
+    definitions: pl.DataFrame,
+    min_answers: int,
+    rules: FeedbackRules = FeedbackRules(),
+) -> pl.DataFrame:
+    """Stages and touchpoints whose low or negative answers point at a problem, most unfavourable answers first.
+
+    Works on answers alone (no event needed), per measure, over scopes with at least `min_answers` answers:
+
+    1. **Most unfavourable answers** — the one stage (and the one touchpoint) holding more of the journey's
+       unfavourable answers (each scale's low band: NPS 0–6, CSAT and rating 1–2, CES 1–3, negative
+       sentiment) than any other: the most common complaint, when it holds at least `min_answers` of them.
+    2. **Unfavourable share stands out** — its share of unfavourable answers is more than
+       `rules.share_margin` above the share over all the journey's answers of that measure.
+    3. **Misses target** — its value is amber or red against the target of its own definition (stage or
+       touchpoint) or else the journey-level one for that measure.
+
+    `feedback` is `experience_map.queries.feedback_by_touchpoint`'s frame; one row per scope × measure with
+    every rule it meets in `reasons` ("; "-joined), sorted by unfavourable answers, most first. A touchpoint
+    that holds all of its stage's answers of a measure is not repeated: the stage's row names it (with its
+    channel) instead.
+    """
+    answers = feedback.lazy()
+    journey = answers.group_by("measure").agg(
+        (pl.col("bad").sum() / pl.col("answers").sum()).alias("journey_share"),
+        pl.col("bad").sum().alias("journey_unfavourable"),
+    )
+    journey_targets = definitions.lazy().filter(pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null())
+    stage_rows = _scope_answers(answers, "stage_id", min_answers).join(
+        stages.lazy().select("stage_id", "stage_slug", pl.col("stage").alias("scope_name")), on="stage_id"
+    )
+    stage_rows = stage_rows.with_columns(
+        pl.lit("stage").alias("scope"),
+        pl.lit(None, dtype=pl.String).alias("channel_slug"),
+        pl.lit(None, dtype=pl.String).alias("touchpoint_slug"),
+    )
+    touchpoint_rows = (
+        _scope_answers(answers, "touchpoint_id", min_answers)
+        .join(
+            touchpoints.lazy().select(
+                "touchpoint_id", "stage_id", "channel_id", "touchpoint_slug", pl.col("touchpoint").alias("scope_name")
+            ),
+            on="touchpoint_id",
+        )
+        .join(stages.lazy().select("stage_id", "stage_slug"), on="stage_id")
+        .join(channels.lazy().select("channel_id", "channel_slug"), on="channel_id")
+        .with_columns(pl.lit("touchpoint").alias("scope"))
+    )
+    columns = ["scope", "scope_id", "scope_name", "stage_slug", "channel_slug", "touchpoint_slug", "measure"]
+    columns += ["answers", "bad", "value"]
+    # a touchpoint that holds all its stage's answers repeats the stage: one row, the stage's, names it
+    same = ["stage_slug", "measure", "answers", "bad"]
+    repeats = touchpoint_rows.select(*same, pl.col("channel_slug").alias("own_channel"), "touchpoint_slug")
+    stage_rows = (
+        stage_rows.drop("touchpoint_slug")
+        .join(repeats, on=same, how="left")
+        .with_columns(pl.col("own_channel").alias("channel_slug"))
+    )
+    touchpoint_rows = touchpoint_rows.join(stage_rows.select(same), on=same, how="anti")
+    scoped = pl.concat([stage_rows.select(columns), touchpoint_rows.select(columns)], how="vertical_relaxed")
+    own_targets = (
+        definitions.lazy()
+        .select(
+            pl.when(pl.col("touchpoint_id").is_not_null())
+            .then(pl.lit("touchpoint"))
+            .otherwise(pl.lit("stage"))
+            .alias("scope"),
+            pl.coalesce("touchpoint_id", "stage_id").alias("scope_id"),
+            pl.col("formula").alias("measure"),
+            pl.col("target").alias("own_target"),
+            pl.col("warning").alias("own_warning"),
+            pl.col("direction").alias("own_direction"),
+        )
+        .filter(pl.col("scope_id").is_not_null())
+        .unique(["scope", "scope_id", "measure"], keep="first")
+    )
+    fallback = journey_targets.select(pl.col("formula").alias("measure"), "target", "warning", "direction").unique(
+        "measure", keep="first"
+    )
+    most = pl.col("bad") == pl.col("bad").max().over("scope", "measure")
+    alone = most.cast(pl.Int64).sum().over("scope", "measure") == 1  # no tie for the most
+    judged = (
+        scoped.join(journey, on="measure", how="left")
+        .join(own_targets, on=["scope", "scope_id", "measure"], how="left")
+        .join(fallback, on="measure", how="left")
+        .with_columns(
+            pl.coalesce("own_target", "target").alias("target"),
+            pl.coalesce("own_warning", "warning", pl.lit(0.0)).alias("warning"),
+            pl.coalesce("own_direction", "direction", pl.lit("higher")).alias("direction"),
+            (pl.col("bad") / pl.col("answers")).alias("share"),
+        )
+        .with_columns(status_expr("value").alias("status"))
+    )
+    flags = {
+        FEEDBACK_REASONS[0]: most & alone & (pl.col("bad") >= max(min_answers, 1)),
+        FEEDBACK_REASONS[1]: pl.col("share") > pl.col("journey_share") + rules.share_margin,
+        FEEDBACK_REASONS[2]: pl.col("status").is_in(["amber", "red"]),
+    }
+    reasons = pl.concat_str(
+        [pl.when(rule).then(pl.lit(name)) for name, rule in flags.items()], separator="; ", ignore_nulls=True
+    )
+    return (
+        judged.with_columns(reasons.alias("reasons"))
+        .filter(pl.col("reasons") != "")
+        .rename({"bad": "unfavourable"})
+        .sort(["unfavourable", "share", "scope", "scope_id"], descending=[True, True, False, False])
+        .select(list(FEEDBACK_FINDING_SCHEMA))
+        .cast(pl.Schema(FEEDBACK_FINDING_SCHEMA))
         .collect()
     )

@@ -35,9 +35,13 @@ frame.headline_cards(data.headlines)
 
 
 def open_stage(selection_event: object, name: str) -> None:
+    """A click on a stage, or on a cell: its stage's journey map, with the cell's channel and touchpoint."""
     points = selection_event.get("selection", {}).get(name) if isinstance(selection_event, dict) else None
     if isinstance(points, list) and points:
-        stage = state.with_(stage=points[0]["stage_slug"])
+        point = points[0]
+        stage = state.without_comment_filters().with_(
+            stage=point["stage_slug"], channel=point.get("channel_slug"), touchpoint=point.get("touchpoint_slug")
+        )
         st.switch_page(routes.JOURNEY_MAP, query_params=stage.query(page="journey"))
 
 
@@ -77,6 +81,8 @@ else:
         f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score. A metric with "
         "fewer answers is unmeasured, never on target; the tooltip says how many of a cell's metrics are measured."
     )
+
+frame.answer_findings(state, data.findings)
 
 
 @st.fragment

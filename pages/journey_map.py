@@ -6,8 +6,9 @@ import streamlit as st
 from dashboard import format, routes
 from dashboard.cache import load_journey_map, load_journey_stages
 from dashboard.charts import journey_map as charts
-from dashboard.components import frame, journey_map, opportunities, slides
+from dashboard.components import comments, frame, journey_map, opportunities, slides
 from dashboard.exports import files
+from data_access.journey_map.assembly import funnel_absence
 
 state, catalogue = frame.current_view()
 if state.present:
@@ -26,7 +27,11 @@ if state.stage not in slugs:
     else:
         st.info("Which stage? Pick one of the journey's stages:")
     for slug, name in zip(slugs, stages["stage_name"], strict=True):
-        st.page_link(routes.JOURNEY_MAP, label=name, query_params=state.with_(stage=slug).query(page="journey"))
+        st.page_link(
+            routes.JOURNEY_MAP,
+            label=name,
+            query_params=state.without_comment_filters().with_(stage=slug).query(page="journey"),
+        )
     st.page_link(routes.EXPERIENCE_MAP, label="← Back to the experience map", query_params=state.query(page="overview"))
     st.stop()
 
@@ -47,14 +52,14 @@ if index > 0:
     previous.page_link(
         routes.JOURNEY_MAP,
         label=f"← {before['stage_name']}",
-        query_params=state.with_(stage=before["stage_slug"]).query(page="journey"),
+        query_params=state.without_comment_filters().with_(stage=before["stage_slug"]).query(page="journey"),
     )
 if index + 1 < len(slugs):
     after = stages.row(index + 1, named=True)
     following.page_link(
         routes.JOURNEY_MAP,
         label=f"{after['stage_name']} →",
-        query_params=state.with_(stage=after["stage_slug"]).query(page="journey"),
+        query_params=state.without_comment_filters().with_(stage=after["stage_slug"]).query(page="journey"),
     )
 persona = catalogue.persona_name(state.persona, default="all customers")
 st.caption(
@@ -87,28 +92,43 @@ if data.metrics.is_empty():
 journey_map.metric_cards(data, previous_label=previous_label)
 
 st.header("Funnel through the steps")
-funnel_column, timing_column = st.columns([3, 1])
-outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
-funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
-timing = data.time_to_next
-window = data.funnel["window_days"].drop_nulls().to_list()
-window_text = f"within {window[0]} days" if window else "within the journey's window"
-timing_column.metric(
-    "Median time to next stage",
-    "last stage"
-    if timing.next_stage_slug is None
-    else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
-    help="Median time between first entering this stage in the period and first entering the next one, "
-    f"over the customers who did so {window_text}; read from quarter-day bins, so within 3 hours.",
-)
-timing_column.caption(f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the "
-                      "customers who first reached a stage or step in the period. Drop-off (required steps "
-                      "only) stands out when it is more than 10 points above the median of the stage's "
-                      "required steps.")  # fmt: skip
+absence = funnel_absence(data.funnel)
+if absence == "no events":
+    st.info(
+        "No funnel for this view: no customer first reached this stage in the period. The funnel counts "
+        "customers from their events, and this view holds none (a journey known from its answers alone has "
+        "none at all); the answers are above and below.",
+        icon=":material/info:",
+    )
+else:
+    funnel_column, timing_column = st.columns([3, 1])
+    outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+    funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
+    timing = data.time_to_next
+    window = data.funnel["window_days"].drop_nulls().to_list()
+    window_text = f"within {window[0]} days" if window else "within the journey's window"
+    timing_column.metric(
+        "Median time to next stage",
+        "last stage"
+        if timing.next_stage_slug is None
+        else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
+        help="Median time between first entering this stage in the period and first entering the next one, "
+        f"over the customers who did so {window_text}; read from quarter-day bins, so within 3 hours.",
+    )
+    timing_column.caption(
+        f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the customers who "
+        "first reached a stage or step in the period. Drop-off (required steps only) stands out when it is more "
+        "than 10 points above the median of the stage's required steps."
+    )
+    if absence == "no required steps":
+        st.caption(
+            "No step of this stage is required, so none is drop-off: optional steps show the share of the "
+            "stage's entrants who took them, alternatives how they split."
+        )
 
 st.header("Where it hurts")
 journey_map.findings(data)
 opportunities.where_to_act_first(state, stage=stage_slug, page="journey")
 
 # below the fold: drawn after everything above, and its filters rerun only this part
-journey_map.customers_words(state, stage_slug, channels=dict(data.channels.iter_rows()))
+comments.customers_words(state, stage_slug, data)

@@ -73,12 +73,14 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
 
     Cells with too little data are hatched grey, so they never read as bad cells. Volume is drawn in five
     steps, and every cell's text takes the ink that reads on its fill (`palette.ink_on`).
-    Clicking a cell selects its stage and channel (`cell` selection).
+    Clicking a cell selects its stage, channel and (when the cell holds one) touchpoint (`cell` selection).
     """
     channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
     lines = {name: chart_text.wrapped(name, width=ROW_LABEL_CHARS) for name in channel_order}
-    largest = int(grid.select(pl.col("events").max()).item() or 0) if grid.height else 0
-    band, band_labels = chart_text.volume_bands(pl.col("events"), largest=largest, steps=len(VOLUME_STEPS))
+    # volume: events and answers in the cell (the grid's value when coloured by volume)
+    volume = pl.col("value").fill_null(0) if metric == "volume" else pl.col("events")
+    largest = int(grid.select(volume.max()).item() or 0) if grid.height else 0
+    band, band_labels = chart_text.volume_bands(volume, largest=largest, steps=len(VOLUME_STEPS))
     fills = dict(zip(band_labels, VOLUME_STEPS, strict=True)) | {
         format.status_text(s): STATUS_COLOURS[s] for s in STATUS_ORDER
     }
@@ -92,7 +94,9 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
     grid = grid.with_columns(
         pl.col(shade).replace_strict({k: ink_on(v) for k, v in fills.items()}, default=INK).alias("ink")
     )
-    selection = alt.selection_point(name=CELL_SELECTION, fields=["stage_slug", "channel_slug"], on="click")
+    selection = alt.selection_point(
+        name=CELL_SELECTION, fields=["stage_slug", "channel_slug", "touchpoint_slug"], on="click"
+    )
     base = alt.Chart(grid).encode(
         x=stage_x(stage_order, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelOverlap=False)),
         y=alt.Y(
@@ -106,7 +110,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         domain = [*band_labels, no_data_word]
         colour = alt.Color(
             "volume_band:N",
-            title="Events",
+            title="Events and answers",
             scale=alt.Scale(domain=domain, range=[fills[label] for label in domain]),
             legend=alt.Legend(orient="bottom", labelFontSize=12, titleFontSize=12),
         )
@@ -130,6 +134,7 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
         alt.Tooltip("csat_label:N", title="CSAT"),
         alt.Tooltip("ces_label:N", title="CES"),
         alt.Tooltip("events:Q", title="Events", format=","),
+        alt.Tooltip("answers:Q", title="Answers", format=","),
     ]
     no_data = alt.datum.status == "no data"
     cells = base.mark_rect(cornerRadius=4, strokeWidth=1.5, aria=False).encode(
@@ -157,9 +162,10 @@ def _click_target(base: alt.Chart, tooltip: list[alt.Tooltip], selection: alt.Pa
 
 def stage_strip(stages: pl.DataFrame) -> alt.LayerChart:
     """One clickable box per stage, tinted by the stage's health and saying it in words, with its customers
-    and open findings: the way into a journey map. Zero findings are grey, open pain points dark vermillion.
+    (its answers where no customer reached it) and open findings: the way into a journey map. Zero findings
+    are grey, open pain points dark vermillion.
 
-    Expects stage, stage_slug, stage_position, customers, open_pain_points, open_opportunities,
+    Expects stage, stage_slug, stage_position, customers, answers, open_pain_points, open_opportunities,
     findings_detail and health_status (`experience_map.with_stage_health`).
     """
     order = _stage_order(stages)

@@ -15,13 +15,22 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import format
-from dashboard.cache import Catalogue, begin_run, load_catalogue, load_report_pdf
+from dashboard import format, format_answers, routes
+from dashboard.cache import (
+    Catalogue,
+    begin_run,
+    load_catalogue,
+    load_default_period,
+    load_filter_slugs,
+    load_report_pdf,
+)
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.components import changes
 from dashboard.exports import files
-from dashboard.view_state import Choices, ViewState, read_view_state
+from dashboard.view_state import WHOLE_HISTORY, Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
+from data_access.journey_map import BANDS
+from data_access.models import Measure
 from data_access.scope import Period
 
 ALL_PERSONAS = "All customers"
@@ -57,6 +66,7 @@ def view_of(
     fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
     data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
+    channel_slugs, touchpoint_slugs = load_filter_slugs(journey)
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),
@@ -64,6 +74,11 @@ def view_of(
         first_day=data_days.start,
         last_day=data_days.end,
         reviews=changes.review_days(journey),
+        default=load_default_period(journey, data_days) if journey in catalogue.days else None,
+        channels=channel_slugs,
+        touchpoints=touchpoint_slugs,
+        measures=[m.value for m in Measure],
+        bands=list(BANDS),
     )
     return read_view_state(params, choices)
 
@@ -74,7 +89,12 @@ def _set_param(name: str, key: str) -> None:
         st.query_params.pop("persona", None)
     elif name == "dates":
         if isinstance(value, tuple | list) and len(value) == 2:
+            st.query_params.pop("period", None)
             st.query_params["from"], st.query_params["to"] = value[0].isoformat(), value[1].isoformat()
+    elif name == "period":
+        st.query_params.pop("from", None)
+        st.query_params.pop("to", None)
+        st.query_params["period"] = WHOLE_HISTORY if value else "recent"
     else:
         st.query_params[name] = value
 
@@ -116,6 +136,14 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> Side
         share, export = st.columns(2)
         _url_choice("Journey", journey_names, state.journey, name="journey", key=f"{page}_journey")
         _url_choice("Persona", persona_names, state.persona or ALL_PERSONAS, name="persona", key=f"{page}_persona")
+        st.session_state[f"{page}_whole_history"] = state.whole_history
+        st.toggle(
+            "Whole history",
+            key=f"{page}_whole_history",
+            on_change=_set_param,
+            args=("period", f"{page}_whole_history"),
+            help="Every day the journey holds data for; in the link as `period=all`.",
+        )
         st.date_input(
             "Period",
             value=(state.date_from, state.date_to),
@@ -124,6 +152,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> Side
             key=f"{page}_dates",
             on_change=_set_param,
             args=("dates", f"{page}_dates"),
+            disabled=state.whole_history,
         )
         if page == "overview":
             _url_choice(
@@ -135,11 +164,11 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> Side
                 help="Health is the share of a cell's metrics at or better than target.",
             )
         changes.compare_control(state, page=page)
-        days = (state.date_to - state.date_from).days + 1
         if state.journey in catalogue.days:
-            st.caption(f"{days} days. Data from {first:%d %b %Y} to {last:%d %b %Y}.")
+            default = load_default_period(state.journey, data_days)
+            st.caption(format_answers.period_caption(state.period, state.whole_history, default, first, last))
         else:
-            st.caption(f"{days} days. No data stored for this journey yet.")
+            st.caption(f"{state.period.days} days. No data stored for this journey yet.")
     return SidebarActions(share.container(), export.container())
 
 
@@ -158,12 +187,17 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
 
     The change's colour says whether the move is good in the metric's direction; "±0" is neutral.
     """
+    if not headlines:
+        st.caption("The map defines no metric for the whole journey, and no answer is stored in this period.")
+        return
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
         formula = headline.formula or headline.key
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
         change = format.change_text(headline.change, formula)
         word, colour = format.status_badge(headline.status)
+        if measured and headline.target is None:
+            word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
         with column.container(border=True):
             st.metric(
                 headline.label,
@@ -278,3 +312,24 @@ def moments_of_truth_table(moments: pl.DataFrame) -> None:
             "measured": st.column_config.TextColumn("Metrics measured", help="Metrics with enough answers"),
         },
     )
+
+
+def answer_findings(state: ViewState, findings: pl.DataFrame, *, shown: int = 3) -> None:
+    """Where the answers hurt most: the stages and touchpoints with the most low or negative answers that
+    stand out or miss target (`detection.feedback_findings`), each a link to its stage with it selected."""
+    st.subheader("Where the answers hurt most")
+    if findings.is_empty():
+        st.caption(
+            "No stage or touchpoint stands out: none holds the most low or negative answers alone, is more than "
+            "10 points above the journey's share of them, or misses its target, on enough answers."
+        )
+        return
+    for finding in findings.head(shown).iter_rows(named=True):
+        target = state.without_comment_filters().with_(
+            stage=finding["stage_slug"], channel=finding["channel_slug"], touchpoint=finding["touchpoint_slug"]
+        )
+        text, link = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(format_answers.answer_finding_text(finding))
+        link.page_link(routes.JOURNEY_MAP, label="Open", query_params=target.query(page="journey"))
+    if len(findings) > shown:
+        st.caption(f"And {len(findings) - shown} more.")

@@ -12,15 +12,14 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format
-from dashboard.cache import add_stage_note, load_stage_comments, load_stage_notes
+from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey_map as charts
 from dashboard.components import frame
 from dashboard.format import MARKDOWN_SPECIALS, escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
-from data_access.journey_map import BANDS, NPS_BAND_LABELS, JourneyMapData
+from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
 from data_access.metrics import FORMULA_LABELS, Status, worst_first, worst_status_expr
-from data_access.models import Measure
 from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError
 
 LANES = {
@@ -194,44 +193,6 @@ def finding_quotes(evidence: pl.DataFrame, scope: str, scope_id: int, *, limit: 
 def band_label(band: str, measure: str | None) -> str:
     """'detractors' etc. for NPS, 'low' / 'middle' / 'high' for other measures."""
     return NPS_BAND_LABELS[band] if measure == "nps" else f"{band} scores"
-
-
-@st.fragment
-def customers_words(state: ViewState, stage_slug: str, *, channels: dict[str, str]) -> None:
-    """Below the fold: the stage's comments with their filters, then the notes from the front line.
-
-    A fragment: changing a filter, turning a page or adding a note reruns only this part, not the lanes and
-    numbers above it. `channels` maps the stage's channel slugs to their names.
-    """
-    st.header("In the customers' words")
-    measure_column, channel_column = st.columns(2)
-    measures = [None, *(m.value for m in Measure)]
-    measure = measure_column.selectbox(
-        "Measure", measures, format_func=lambda m: "All measures" if m is None else m.upper(), key="journey_measure"
-    )
-    channel = channel_column.selectbox(
-        "Channel", [None, *channels], format_func=lambda c: "All channels" if c is None else channels[c],
-        key="journey_channel",
-    )  # fmt: skip
-    band = st.session_state.get("journey_band")
-    page = int(st.session_state.get("journey_comment_page", 1)) - 1
-    view = (state.journey, stage_slug, state.persona, state.period, state.compared)
-    counts, comments = load_stage_comments(*view, band, measure, channel, page)
-    per_band = dict(counts.iter_rows())
-    st.segmented_control(
-        "Score band",
-        list(BANDS),
-        format_func=lambda b: f"{band_label(b, measure)} ({per_band.get(b, 0):,})",
-        key="journey_band",
-        help="Detractors 0–6, passives 7–8, promoters 9–10 for NPS; low and high by each measure's scale.",
-    )
-    shown_total = per_band.get(band, 0) if band else sum(per_band.values())
-    st.number_input("Page", min_value=1, max_value=max(1, -(-shown_total // 20)), key="journey_comment_page")
-    if comments.is_empty():
-        st.caption("No comment matches these filters in the period.")
-    else:
-        comments_table(comments)
-    stage_notes(state, stage_slug)
 
 
 def stage_notes(state: ViewState, stage_slug: str) -> None:

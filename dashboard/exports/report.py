@@ -397,6 +397,8 @@ def _stage_heading(pdf: _Report, stage: dict[str, Any], *, detail: bool) -> None
     conversion = "" if share is None else f" · {format.value_text(share, 'conversion')} of the stage before"
     customers = format.count_text(stage["customers"])
     reached = f"{customers} customers first reached this stage in the period{conversion}"
+    if not stage["customers"] and stage.get("answers"):
+        reached = f"{format.count_text(stage['answers'])} answers about this stage in the period (no events)"
     pdf.line_of_text(
         f"{reached} · {stage['findings_detail']}",
         size=9,

@@ -22,7 +22,7 @@ GRID_METRICS: dict[str, str] = {
     Measure.CSAT.value: metrics.FORMULA_LABELS[metrics.Formula.CSAT],
     Measure.CES.value: metrics.FORMULA_LABELS[metrics.Formula.CES],
     Measure.SENTIMENT.value: metrics.FORMULA_LABELS[metrics.Formula.SENTIMENT],
-    "volume": "Volume: events in the period",
+    "volume": "Volume: events and answers in the period",
 }
 SHORT_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "sentiment": "Sentiment", "rating": "Rating"}
 TOOLTIP_MEASURES = ("nps", "csat", "ces")
@@ -79,6 +79,7 @@ def touchpoint_grid(
             pl.col("touchpoint").str.join("; ").alias("touchpoints"),
             pl.col("moment_of_truth").any().alias("moment_of_truth"),
             pl.col("touchpoint_id"),
+            pl.col("touchpoint_slug"),
         )
         .join(stages.select("stage_id", "stage_slug", "stage", "stage_position"), on="stage_id")
         .join(channels.select("channel_id", "channel_slug", "channel", "channel_position"), on="channel_id")
@@ -109,8 +110,10 @@ def touchpoint_grid(
             value, state = cell_health.share, cell_health.status
             value_answers = max(answers.values(), default=0)
         elif metric == "volume":
-            value, state = float(cell_events), Status.GREEN if cell_events else Status.NO_DATA
-            value_answers = cell_events
+            # events and answers both: a journey known from feedback alone has volume too
+            cell_volume = cell_events + total_answers
+            value, state = float(cell_volume), Status.GREEN if cell_volume else Status.NO_DATA
+            value_answers = cell_volume
         else:
             value = values.get(metric)
             own_readings = _readings(journey_definitions.filter(pl.col("formula") == metric), measured)
@@ -122,6 +125,8 @@ def touchpoint_grid(
                 **{k: cell[k] for k in ("stage_id", "stage_slug", "stage", "stage_position")},
                 **{k: cell[k] for k in ("channel_id", "channel_slug", "channel", "channel_position")},
                 "touchpoints": cell["touchpoints"],
+                # the cell's touchpoint when it holds one (a click opens the stage with it selected)
+                "touchpoint_slug": cell["touchpoint_slug"][0] if len(cell["touchpoint_slug"]) == 1 else None,
                 "moment_of_truth": cell["moment_of_truth"],
                 "metric": metric,
                 "value": value,
@@ -151,6 +156,7 @@ _GRID_SCHEMA = {
     "channel": pl.String,
     "channel_position": pl.Int64,
     "touchpoints": pl.String,
+    "touchpoint_slug": pl.String,
     "moment_of_truth": pl.Boolean,
     "metric": pl.String,
     "value": pl.Float64,
@@ -228,7 +234,13 @@ def weekly_values(daily_feedback: pl.DataFrame, *, measure: str, min_answers: in
     )
 
 
-HEADLINE_ORDER = [Measure.NPS.value, Measure.CSAT.value, Measure.CES.value, Measure.SENTIMENT.value]
+HEADLINE_ORDER = [
+    Measure.NPS.value,
+    Measure.CSAT.value,
+    Measure.CES.value,
+    Measure.RATING.value,
+    Measure.SENTIMENT.value,
+]
 
 
 def headline_metrics(
@@ -241,19 +253,61 @@ def headline_metrics(
     definitions: pl.DataFrame,
     min_answers: int,
 ) -> list[Headline]:
-    """One tile per feedback metric the journey defines at journey level, then the conversion into its key stage.
+    """The headline tiles: the metrics the journey defines, answered or not, then conversion where it has events.
 
-    Each tile is judged as a cell's metric is (`metrics.judge`): unmeasured below `min_answers` answers.
+    One tile per feedback metric the journey defines at journey level; then one per measure the journey
+    defines only on stages or touchpoints (read over all the journey's answers, with the target those
+    definitions share, else none), and one per measure answered in the period that nothing defines (shown,
+    not judged); then the conversion into its key stage, unless the journey is known from its answers alone
+    (answers and no events in either period) and defines no conversion. Each tile is judged as a cell's
+    metric is (`metrics.judge`): unmeasured below `min_answers` answers.
     """
     current = _journey_values(feedback, min_answers)
     previous = _journey_values(previous_feedback, min_answers)
-    journey_definitions = definitions.filter(
-        pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_MEASURES)
+    feedback_definitions = definitions.filter(pl.col("formula").is_in(FEEDBACK_MEASURES))
+    journey_level = pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null()
+    journey_definitions = feedback_definitions.filter(journey_level)
+    covered = set(journey_definitions["formula"])
+    # a measure defined only further down: one tile over the whole journey, with the target all its definitions share
+    lower = (
+        feedback_definitions.filter(~journey_level & ~pl.col("formula").is_in(list(covered)))
+        .group_by("formula", maintain_order=True)
+        .agg(
+            pl.col("key").first(),
+            pl.col("label").first(),
+            pl.col("direction").first(),
+            pl.when(pl.col("target").n_unique() == 1).then(pl.col("target").first()).alias("target"),
+            pl.when(pl.col("target").n_unique() == 1).then(pl.col("warning").first()).alias("warning"),
+        )
+    )
+    covered |= set(lower["formula"])
+    answered = [m for m in FEEDBACK_MEASURES if m not in covered and current.get(m, (None, 0))[1] > 0]
+    undefined = pl.DataFrame(
+        {
+            "formula": answered,
+            "key": answered,
+            "label": [SHORT_LABELS.get(m, m) for m in answered],
+            "direction": ["higher"] * len(answered),
+            "target": [None] * len(answered),
+            "warning": [None] * len(answered),
+        },
+        schema={
+            "formula": pl.String,
+            "key": pl.String,
+            "label": pl.String,
+            "direction": pl.String,
+            "target": pl.Float64,
+            "warning": pl.Float64,
+        },
+    )
+    columns = ["formula", "key", "label", "direction", "target", "warning"]
+    tiles = pl.concat(
+        [journey_definitions.select(columns), lower.select(columns), undefined.select(columns)], how="vertical_relaxed"
     ).with_columns(
         pl.col("formula").replace_strict(HEADLINE_ORDER, list(range(len(HEADLINE_ORDER))), default=99).alias("order")
     )
     headlines = []
-    for definition in journey_definitions.sort("order", "key").iter_rows(named=True):
+    for definition in tiles.sort("order", "key", maintain_order=True).iter_rows(named=True):
         measure = definition["formula"]
         value, answers = current.get(measure, (None, 0))
         reading = metrics.Reading(
@@ -274,7 +328,10 @@ def headline_metrics(
                 weekly=weekly_values(daily_feedback, measure=measure, min_answers=min_answers),
             )
         )
-    headlines.append(_conversion_headline(cohorts, stages, definitions, min_answers))
+    has_events = bool(cohorts.entrants["entrants"].sum())
+    answers_only = not has_events and not (feedback.is_empty() and previous_feedback.is_empty())
+    if not answers_only or not definitions.filter(pl.col("key") == "conversion").is_empty():
+        headlines.append(_conversion_headline(cohorts, stages, definitions, min_answers))
     return headlines
 
 
@@ -410,13 +467,16 @@ def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFr
     )  # fmt: skip
 
 
-def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame) -> pl.DataFrame:
-    """Per stage: customers first reaching it in the period, and the conversion from the stage before: of
-    that stage's cohort (its customers of the period), the share who reached this one within the window."""
+def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame, feedback: pl.DataFrame) -> pl.DataFrame:
+    """Per stage: customers first reaching it in the period, the answers given about it in the period, and
+    the conversion from the stage before: of that stage's cohort (its customers of the period), the share who
+    reached this one within the window. A journey known from feedback alone has answers and no customers."""
+    answers = feedback.group_by("stage_id").agg(pl.col("answers").sum())
     return (
         stages.sort("stage_position")
         .join(entrants, on="stage_id", how="left")
-        .with_columns(pl.col("customers", "converted_in").fill_null(0))
+        .join(answers, on="stage_id", how="left")
+        .with_columns(pl.col("customers", "converted_in", "answers").fill_null(0))
         .with_columns(
             pl.when(pl.col("customers").shift(1) > 0)
             .then(pl.col("converted_in") / pl.col("customers").shift(1))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
+from data_access.detection import feedback_findings
 from data_access.experience_map.assembly import (
     CohortDays,
     Headline,
@@ -40,7 +41,9 @@ class ExperienceMapData:
     curve: pl.DataFrame
     headlines: list[Headline]
     moments_of_truth: pl.DataFrame
-    stages: pl.DataFrame  # with customers, conversion and a one-line summary per stage
+    stages: pl.DataFrame  # with customers, answers, conversion and a one-line summary per stage
+    # stages and touchpoints whose low or negative answers point at a problem (`detection.feedback_findings`)
+    findings: pl.DataFrame
 
 
 def load_experience_map(connection: Connection, *, scope: Scope, metric: str, min_answers: int) -> ExperienceMapData:
@@ -54,9 +57,10 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
     definitions = metric_definitions(connection, journey_id=journey_id)
     both_feedback = feedback_sums(connection, scope=scope)
     feedback = both_feedback.filter(pl.col("period") == CURRENT).drop("period")
+    channel_frame = channels(connection)
     grid = touchpoint_grid(
         stages=stage_frame,
-        channels=channels(connection),
+        channels=channel_frame,
         touchpoints=touchpoint_frame,
         feedback=feedback,
         events=events_by_cell(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id),
@@ -93,9 +97,17 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         moments_of_truth=moments_of_truth(grid, touchpoint_frame),
         stages=with_stage_health(
             with_open_findings(
-                stage_summary(stage_frame, entrants),
+                stage_summary(stage_frame, entrants, feedback),
                 open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
             ),
             grid,
+        ),
+        findings=feedback_findings(
+            feedback=feedback,
+            stages=stage_frame,
+            channels=channel_frame,
+            touchpoints=touchpoint_frame,
+            definitions=definitions,
+            min_answers=min_answers,
         ),
     )

@@ -382,3 +382,22 @@ def step_emotions(steps: pl.DataFrame, lane_items: pl.DataFrame, measured: pl.Da
         .sort("position")
         .collect()
     )
+
+
+FUNNEL_ABSENCES = ("no events", "no required steps")
+
+
+def funnel_absence(funnel: pl.DataFrame) -> str | None:
+    """Why the stage's funnel through its steps is absent, or None when it is there.
+
+    "no events": no customer first reached the stage in the period (a journey known from feedback alone
+    has none at all), so there is nothing to count. "no required steps": customers entered, but no step of
+    the stage is required, so no step can be drop-off (optional steps and alternatives are never drop-off).
+    `funnel`: `cohort_funnel`'s frame.
+    """
+    entry = funnel.filter(pl.col("kind") == "stage")["customers"].fill_null(0)
+    if entry.is_empty() or int(entry.sum()) == 0:
+        return FUNNEL_ABSENCES[0]
+    if funnel.filter((pl.col("kind") == "step") & (pl.col("step_kind") == "required")).is_empty():
+        return FUNNEL_ABSENCES[1]
+    return None

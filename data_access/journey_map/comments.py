@@ -50,6 +50,7 @@ def _comment_filters(
     channel_slug: str | None,
     step_id: int | None = None,
     touchpoint_id: int | None = None,
+    touchpoint_slug: str | None = None,
 ) -> list[ColumnElement[bool]]:
     low, high = day_bounds(scope.period)
     filters: list[ColumnElement[bool]] = [
@@ -67,6 +68,10 @@ def _comment_filters(
         filters.append(Feedback.channel_id == select(Channel.id).where(Channel.slug == channel_slug).scalar_subquery())
     if step_id is not None:
         filters.append(Feedback.step_id == step_id)
+    if touchpoint_slug is not None:
+        # every answer that names the touchpoint (of this stage), whatever step it was given at
+        named = select(Touchpoint.id).where(Touchpoint.slug == touchpoint_slug, Touchpoint.stage_id == scope.stage_id)
+        filters.append(Feedback.touchpoint_id.in_(named))
     if touchpoint_id is not None:
         # the touchpoint's answers given at one of its own steps (or with no step recorded): an answer about
         # the touchpoint given at a step of another touchpoint speaks of that other step
@@ -82,6 +87,7 @@ def comment_band_counts(
     scope: StageScope,
     measure: str | None = None,
     channel_slug: str | None = None,
+    touchpoint_slug: str | None = None,
 ) -> pl.DataFrame:
     """Comments of the stage in the period per score band: band ("low" | "middle" | "high"), comments.
 
@@ -92,7 +98,7 @@ def comment_band_counts(
     counted = frame(
         connection,
         select(band, func.count())
-        .where(*_comment_filters(scope, measure=measure, channel_slug=channel_slug))
+        .where(*_comment_filters(scope, measure=measure, channel_slug=channel_slug, touchpoint_slug=touchpoint_slug))
         .group_by(band),
         {"band": pl.String, "comments": pl.Int64},
     )
@@ -122,14 +128,21 @@ def stage_comments(
     channel_slug: str | None = None,
     step_id: int | None = None,
     touchpoint_id: int | None = None,
+    touchpoint_slug: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> pl.DataFrame:
     """One page of the stage's comments in the period, newest first, by LIMIT/OFFSET over the feedback time
     index; narrowed to one step, touchpoint, channel, measure or score band when given. A touchpoint's
-    comments are its answers given at its own steps, or with no step recorded."""
+    comments by id (the evidence of a finding) are its answers given at its own steps, or with no step
+    recorded; by slug (the reader's filter), every answer that names it."""
     filters = _comment_filters(
-        scope, measure=measure, channel_slug=channel_slug, step_id=step_id, touchpoint_id=touchpoint_id
+        scope,
+        measure=measure,
+        channel_slug=channel_slug,
+        step_id=step_id,
+        touchpoint_id=touchpoint_id,
+        touchpoint_slug=touchpoint_slug,
     )
     if band is not None:
         filters.append(_band_filter(band))
@@ -207,4 +220,16 @@ def comment_channels(connection: Connection) -> pl.DataFrame:
         connection,
         select(Channel.slug, Channel.name).order_by(Channel.position, Channel.name),
         {"channel_slug": pl.String, "channel_name": pl.String},
+    )
+
+
+def comment_touchpoints(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
+    """The stage's touchpoints a comment can be about: touchpoint_slug, touchpoint_name, channel_slug."""
+    return frame(
+        connection,
+        select(Touchpoint.slug, Touchpoint.name, Channel.slug)
+        .join(Channel, Channel.id == Touchpoint.channel_id)
+        .where(Touchpoint.stage_id == scope.stage_id)
+        .order_by(Channel.position, Touchpoint.id),
+        {"touchpoint_slug": pl.String, "touchpoint_name": pl.String, "channel_slug": pl.String},
     )

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from data_access.detection import DetectionRules, detect_pain_points
 from data_access.journey_map.assembly import step_emotion, step_emotions
-from data_access.journey_map.comments import comment_channels, evidence_comments
+from data_access.journey_map.comments import comment_channels, comment_touchpoints, evidence_comments
 from data_access.journey_map.content import journey_stages, lane_items, stage_steps
 from data_access.journey_map.numbers import (
     TimeToNextStage,
@@ -39,6 +39,7 @@ class JourneyMapData:
     findings: pl.DataFrame
     evidence: pl.DataFrame
     channels: pl.DataFrame
+    touchpoints: pl.DataFrame  # the stage's touchpoints, for the comments filter
 
 
 def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: int) -> JourneyMapData:
@@ -73,4 +74,5 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         findings=findings,
         evidence=evidence_comments(connection, scope=scope, findings=findings),
         channels=comment_channels(connection),
+        touchpoints=comment_touchpoints(connection, scope=scope),
     )

@@ -28,8 +28,9 @@ def test_overview_shows_the_map(app_url: str, page: Page) -> None:
     assert _params(page.url)["journey"] == "northwind-current"
 
 
-def test_clicking_a_cell_opens_its_journey_map(app_url: str, page: Page) -> None:
-    """Clicking the onboarding × call centre cell lands on that stage's journey URL with the filters kept."""
+def test_clicking_a_cell_opens_its_journey_map_with_channel_and_touchpoint(app_url: str, page: Page) -> None:
+    """Clicking the onboarding × call centre cell lands on that stage with the cell's channel and touchpoint
+    selected in the comments, the filters kept, all in the URL; reloading the URL shows the same filters."""
     page.goto(f"{app_url}/?journey=northwind-current&persona=remote-worker&from=2026-05-01&to=2026-10-31&metric=csat")
     wait_for_app_run(page)
     cell = page.locator(
@@ -45,8 +46,44 @@ def test_clicking_a_cell_opens_its_journey_map(app_url: str, page: Page) -> None
         "persona": "remote-worker",
         "from": "2026-05-01",
         "to": "2026-10-31",
+        "channel": "call-centre",
+        "touchpoint": "installation-helpline",
     }
     expect(page.get_by_role("heading", name=re.compile("Onboarding"))).to_be_visible()
+    for _ in range(2):  # as landed, then after reloading the same URL
+        expect(page.get_by_role("combobox", name="Channel")).to_have_value("Call centre")
+        expect(page.get_by_role("combobox", name="Touchpoint")).to_have_value("Installation helpline")
+        page.reload()
+        wait_for_app_run(page)
+        assert _params(page.url) == params
+
+
+def test_a_comment_page_and_band_go_into_the_url(app_url: str, page: Page) -> None:
+    """Choosing a page and then a score band writes each into the link (a new band starts on page 1), and
+    reloading the link shows the same comments."""
+    page.goto(f"{app_url}/journey?journey=northwind-current&stage=support&period=all&measure=csat")
+    wait_for_app_run(page)
+    page_number = page.get_by_role("spinbutton", name="Page")
+    page_number.fill("2")
+    page_number.press("Enter")
+    expect(page).to_have_url(re.compile(r"comment_page=2"))
+    wait_for_app_run(page)
+    page.reload()
+    wait_for_app_run(page)
+    expect(page.get_by_role("spinbutton", name="Page")).to_have_value("2")
+    page.get_by_role("radio", name=re.compile(r"^low scores \(")).click()
+    expect(page).to_have_url(re.compile(r"band=low"))
+    wait_for_app_run(page)
+    assert "comment_page" not in _params(page.url)
+    page.reload()
+    wait_for_app_run(page)
+    assert {k: v for k, v in _params(page.url).items() if k in ("band", "measure", "period")} == {
+        "band": "low",
+        "measure": "csat",
+        "period": "all",
+    }
+    expect(page.get_by_role("radio", name=re.compile(r"^low scores \("))).to_be_checked()
+    expect(page.get_by_role("combobox", name="Measure")).to_have_value("CSAT")
 
 
 def test_clicking_a_stage_opens_its_journey_map(app_url: str, page: Page) -> None:

@@ -53,7 +53,8 @@ def test_defaults_are_written_into_the_url(run_overview: Callable[..., AppTest])
     params = app.query_params
     assert params["journey"] == JOURNEY
     assert params["metric"] == "health"
-    assert params["from"] <= params["to"]
+    # the small demo's last 90 days hold too few answers for some touchpoint metrics: the whole history
+    assert params.get("period") == "all" or params["from"] <= params["to"]
 
 
 def test_url_parameters_set_the_filters(run_overview: Callable[..., AppTest]) -> None:

@@ -35,7 +35,7 @@ def _texts(app: AppTest) -> str:
 
 def test_overview_slide_has_no_filters_and_a_next_button(run_app: Callable[..., AppTest]) -> None:
     """The experience map slide: headlines and charts, no sidebar widgets, share or export."""
-    app = run_app(journey=JOURNEY, present="1")
+    app = run_app(journey=JOURNEY, present="1", **PERIOD)
     assert not app.exception
     assert not app.selectbox and not app.date_input and not app.sidebar.children
     assert not app.get("download_button") and not app.code

@@ -33,6 +33,7 @@ def _grid() -> pl.DataFrame:
             "channel_slug": ["web", "web", "store"],
             "channel_position": [1, 1, 2],
             "touchpoints": ["Ads", "Checkout", "Till"],
+            "touchpoint_slug": ["ads", "checkout", "till"],
             "moment_of_truth": [False, True, False],
             "metric": ["health"] * 3,
             "value": [1.0, 0.5, None],
@@ -159,12 +160,16 @@ def test_heatmap_keeps_stage_order_and_labels_each_cell() -> None:
     assert {"NPS", "CSAT", "CES", "Events"} <= set(tooltip_titles)
 
 
-def test_a_click_on_a_cell_or_its_label_selects_stage_and_channel() -> None:
+def test_a_click_on_a_cell_or_its_label_selects_stage_channel_and_touchpoint() -> None:
     """The click target is the top layer, so clicking the number in a cell selects the cell."""
     spec = charts.touchpoint_heatmap(_grid(), metric="health", metric_label="Health", stage_order=STAGES).to_dict()
     (param,) = spec["params"]
     assert param["name"] == charts.CELL_SELECTION
-    assert param["select"] == {"type": "point", "fields": ["stage_slug", "channel_slug"], "on": "click"}
+    assert param["select"] == {
+        "type": "point",
+        "fields": ["stage_slug", "channel_slug", "touchpoint_slug"],
+        "on": "click",
+    }
     target = _layers(spec)[-1]
     assert target["mark"]["fill"] == "transparent"
     assert param["views"] == [target["name"]]
@@ -186,7 +191,8 @@ def _stages() -> pl.DataFrame:
             "stage": STAGES,
             "stage_slug": ["awareness", "purchase"],
             "stage_position": [1, 2],
-            "customers": [1000, 300],
+            "customers": [1000, 0],
+            "answers": [50, 14500],
             "open_pain_points": [0, 2],
             "open_opportunities": [1, 0],
             "findings_detail": ["0 open pain points, 1 open opportunities", "2 open pain points, 0 open opportunities"],
@@ -203,7 +209,8 @@ def test_stage_strip_selects_a_stage_and_shows_health_and_findings() -> None:
     texts = [layer["encoding"]["text"]["field"] for layer in _layers(spec) if "text" in layer.get("encoding", {})]
     assert texts == ["stage", "health_word", "customers_line", "pain_line", "opportunity_line"]
     rows = _data(spec)
-    assert [row["customers_line"] for row in rows] == ["1,000 customers", "300 customers"]
+    # where no customer reached a stage (a journey known from feedback alone) its box counts the answers
+    assert [row["customers_line"] for row in rows] == ["1,000 customers", "14,500 answers"]
     assert [row["health_word"] for row in rows] == ["on target", "not enough data"]
     assert [row["pain_line"] for row in rows] == ["no open pain", "2 pain points"]
     assert [row["opportunity_line"] for row in rows] == ["1 opportunity", "no open opp."]

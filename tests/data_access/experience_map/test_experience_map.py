@@ -266,12 +266,13 @@ def test_grid_health_counts_metrics_on_target(shop: Engine) -> None:
     assert cells[("purchase", "web")][3] == "not enough data (0 of 3 metrics measured)"
 
 
-def test_grid_volume_counts_events_in_the_period(shop: Engine) -> None:
-    cells = _cells(_overview(shop, metric="volume").grid, "value", "status", "events")
+def test_grid_volume_counts_events_and_answers_in_the_period(shop: Engine) -> None:
+    """Volume is a cell's events plus its answers (README Metrics): 4 events + 12 answers on awareness/web."""
+    cells = _cells(_overview(shop, metric="volume").grid, "value", "status", "events", "answers")
     assert cells == {
-        ("awareness", "web"): (4.0, "green", 4),
-        ("purchase", "web"): (1.0, "green", 1),
-        ("purchase", "store"): (1.0, "green", 1),
+        ("awareness", "web"): (16.0, "green", 4, 12),
+        ("purchase", "web"): (3.0, "green", 1, 2),
+        ("purchase", "store"): (12.0, "green", 1, 11),
     }
 
 
@@ -405,6 +406,7 @@ TOUCHPOINTS = pl.DataFrame(
         "touchpoint_id": [70, 71],
         "stage_id": [1, 2],
         "channel_id": [7, 7],
+        "touchpoint_slug": ["site", "cart"],
         "touchpoint": ["Site", "Cart"],
         "owner": ["", ""],
         "moment_of_truth": [False, False],

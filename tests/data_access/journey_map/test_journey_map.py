@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from data_access.conversions import MEDIAN_RESOLUTION_DAYS
 from data_access.journey_map import comments, content, numbers
-from data_access.journey_map.assembly import step_emotion
+from data_access.journey_map.assembly import funnel_absence, step_emotion
 from data_access.journey_map.load import load_journey_map
 from data_access.scope import Period
 from tests.journey_fixtures import PERIOD, build_shop, stage_scope
@@ -87,6 +87,21 @@ def test_funnel_through_steps_to_next_stage(engine: Engine) -> None:
     assert funnel["conversion"].to_list() == pytest.approx([None, 1.0, 0.75, 0.5, 0.25], nan_ok=True)
     assert funnel["drop_off"][2] == pytest.approx(0.25)
     assert bargain["customers"].to_list() == [5, 5, 5, 3, 2]
+
+
+def test_the_funnel_says_why_it_is_absent(engine: Engine) -> None:
+    """Buy has events and required steps; Use has entrants and no steps; a period with no events has none."""
+    build_shop(engine)
+    with engine.connect() as connection:
+        buy = numbers.stage_funnel(connection, scope=stage_scope(connection))
+        use = numbers.stage_funnel(connection, scope=stage_scope(connection, stage="use"))
+        empty = numbers.stage_funnel(
+            connection, scope=stage_scope(connection, period=Period(dt.date(2023, 1, 1), dt.date(2023, 1, 31)))
+        )
+    assert funnel_absence(buy) is None
+    assert int(use.filter(pl.col("kind") == "stage")["customers"].sum()) == 2
+    assert funnel_absence(use) == "no required steps"
+    assert funnel_absence(empty) == "no events"
 
 
 def test_time_to_next_stage_is_the_median_of_those_who_moved(engine: Engine) -> None:

@@ -1,0 +1,84 @@
+"""Texts of the numbers a journey known from its answers shows: what a stage box counts, findings from answers.
+
+Beside `dashboard.format` (which writes every value, change and status), and built from its rules, so a
+number reads the same here as anywhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from dashboard.format import count_expr, count_text, value_text, verbatim
+from data_access.metrics import Formula
+from data_access.periods import DefaultPeriod
+from data_access.scope import Period
+
+SCOPE_WORDS = {"stage": "stage", "touchpoint": "touchpoint"}
+MEASURE_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "rating": "rating", "sentiment": "sentiment"}
+UNFAVOURABLE_WORDS = {
+    "nps": "detractors (0–6)",
+    "csat": "answers of 1–2",
+    "ces": "answers of 1–3",
+    "rating": "ratings of 1–2",
+    "sentiment": "negative",
+}
+
+
+def stage_count_expr() -> pl.Expr:
+    """What a stage box counts: "1,234 customers" who first reached it, or where no customer did (a journey
+    known from feedback alone), "14,500 answers" given about it."""
+    return (
+        pl.when((pl.col("customers") == 0) & (pl.col("answers") > 0))
+        .then(pl.format("{} answers", count_expr(pl.col("answers"))))
+        .otherwise(pl.format("{} customers", count_expr(pl.col("customers"))))
+        .alias("summary")
+    )
+
+
+def answer_finding_text(finding: dict[str, Any]) -> str:
+    """One row of `detection.feedback_findings` in a sentence, from its numbers (Markdown, names escaped).
+
+    E.g. "**Customer service** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% over
+    the journey. Most unfavourable answers; misses target (−100 against target +0)."
+    """
+    measure = finding["measure"]
+    share = value_text(finding["share"], Formula.CONVERSION)
+    journey_share = value_text(finding["journey_share"], Formula.CONVERSION)
+    answered = f"{count_text(finding['answers'])} {MEASURE_WORDS.get(measure, measure)} answers"
+    counted = (
+        f"{count_text(finding['unfavourable'])} of {answered} "
+        f"{UNFAVOURABLE_WORDS.get(measure, 'unfavourable')} ({share}), against {journey_share} over the journey"
+    )
+    reasons = finding["reasons"].split("; ")
+    said = "; ".join(reasons).capitalize()
+    if "misses target" in reasons:
+        said += f" ({value_text(finding['value'], measure)} against target {value_text(finding['target'], measure)})"
+    name = verbatim(finding["scope_name"])
+    return f"**{name}** ({SCOPE_WORDS.get(finding['scope'], finding['scope'])}): {counted}. {said}."
+
+
+def period_caption(
+    period: Period, whole_history: bool, default: DefaultPeriod | None, first: dt.date, last: dt.date
+) -> str:
+    """Under the period control: how long the period is and, when it is the default one, why it was chosen."""
+    span = f"Data from {first:%d %b %Y} to {last:%d %b %Y}."
+    if whole_history:
+        said = f"Whole history: {period.days:,} days. {span}"
+        if default is not None and default.reason == "short":
+            return f"{said} The data spans {default.days} days or fewer, so the whole of it is shown by default."
+        if default is not None and default.reason == "sparse":
+            return (
+                f"{said} Shown by default because the last {default.days} days hold only "
+                f"{count_text(default.short_answers)} answers for {verbatim(default.short_metric)}, fewer than "
+                f"the {count_text(default.min_answers)} a metric needs to be measured."
+            )
+        return said
+    if default is not None and default.reason == "recent" and default.period == period:
+        return (
+            f"The last {period.days} days with data (the default): every metric of the map has at least "
+            f"{count_text(default.min_answers)} answers in them. {span}"
+        )
+    return f"{period.days:,} days. {span}"

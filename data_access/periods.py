@@ -1,0 +1,138 @@
+"""The period a view opens on when its link names none: the latest days that hold enough answers.
+
+The last `days` days with data are shown when every metric the map defines holds at least the minimum of
+answers there (the rule that keeps health honest), among the metrics that reach it over the whole history;
+otherwise, and when the history is no longer than that, the whole history. So a two-year export whose last
+90 days hold 19 late-delivery reviews opens on the whole history, not on a green cell of 19 answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+from sqlalchemy import Connection, and_, func, select
+
+from data_access.models import FeedbackRollup, Measure, MetricDefinition
+from data_access.scope import Period
+
+DEFAULT_DAYS = 90
+FEEDBACK_MEASURES = [m.value for m in Measure]
+
+ANSWER_SCHEMA: dict[str, pl.DataType | type] = {
+    "stage_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+    "measure": pl.String,
+    "answers": pl.Int64,
+}
+DEFINITION_SCHEMA: dict[str, pl.DataType | type] = {
+    "label": pl.String,
+    "formula": pl.String,
+    "stage_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class DefaultPeriod:
+    """The default period of a journey and why: `recent` (the last `days` days hold enough answers for every
+    metric), `short` (the history is no longer than `days` days) or `sparse` (`short_metric` has only
+    `short_answers` answers in the last `days` days, fewer than `min_answers`)."""
+
+    period: Period
+    reason: Literal["recent", "short", "sparse"]
+    days: int = DEFAULT_DAYS
+    min_answers: int = 0
+    short_metric: str | None = None
+    short_answers: int = 0
+
+    @property
+    def whole_history(self) -> bool:
+        return self.reason != "recent"
+
+
+def _answers_of(definition: dict[str, object], answers: pl.DataFrame) -> int:
+    """The answers a definition reads: its measure's, on its touchpoint, else its stage, else the journey."""
+    scoped = answers.filter(pl.col("measure") == definition["formula"])
+    if definition["touchpoint_id"] is not None:
+        scoped = scoped.filter(pl.col("touchpoint_id") == definition["touchpoint_id"])
+    elif definition["stage_id"] is not None:
+        scoped = scoped.filter(pl.col("stage_id") == definition["stage_id"])
+    return int(scoped["answers"].sum())
+
+
+def fitting_period(
+    *,
+    history: Period,
+    definitions: pl.DataFrame,
+    recent_answers: pl.DataFrame,
+    all_answers: pl.DataFrame,
+    min_answers: int,
+    days: int = DEFAULT_DAYS,
+) -> DefaultPeriod:
+    """The default period of a journey whose data spans `history` (pure; see the module's docstring).
+
+    `definitions` are the map's metric definitions (label, formula, stage_id, touchpoint_id; non-feedback
+    formulas are ignored); with none on feedback, every measure answered counts as a journey-level metric.
+    `recent_answers` and `all_answers` sum answers per stage_id × touchpoint_id × measure over the last
+    `days` days and over the whole history.
+    """
+    if history.days <= days:
+        return DefaultPeriod(history, "short", days, min_answers)
+    recent = Period(history.end - dt.timedelta(days=days - 1), history.end)
+    feedback = definitions.filter(pl.col("formula").is_in(FEEDBACK_MEASURES))
+    if feedback.is_empty():
+        measures = sorted(set(all_answers["measure"]))
+        feedback = pl.DataFrame(
+            {"label": measures, "formula": measures, "stage_id": None, "touchpoint_id": None},
+            schema=DEFINITION_SCHEMA,
+        )
+    short: list[tuple[int, str]] = []
+    for definition in feedback.iter_rows(named=True):
+        if _answers_of(definition, all_answers) < min_answers:
+            continue  # never measured, whatever the period: no period would help it
+        found = _answers_of(definition, recent_answers)
+        if found < min_answers:
+            short.append((found, str(definition["label"])))
+    if not short:
+        return DefaultPeriod(recent, "recent", days, min_answers)
+    answers, label = min(short)
+    return DefaultPeriod(history, "sparse", days, min_answers, short_metric=label, short_answers=answers)
+
+
+def _answers(connection: Connection, *, journey_id: int, since: dt.date | None) -> pl.DataFrame:
+    r = FeedbackRollup
+    conditions = [r.journey_id == journey_id] + ([r.day >= since] if since else [])
+    query = (
+        select(r.stage_id, r.touchpoint_id, r.measure, func.sum(r.answers))
+        .where(and_(*conditions))
+        .group_by(r.stage_id, r.touchpoint_id, r.measure)
+    )
+    return pl.DataFrame([tuple(row) for row in connection.execute(query)], schema=ANSWER_SCHEMA, orient="row")
+
+
+def default_period(
+    connection: Connection, *, journey_id: int, history: Period, min_answers: int, days: int = DEFAULT_DAYS
+) -> DefaultPeriod:
+    """The default period of the journey whose data spans `history`, read from the daily feedback rollup."""
+    m = MetricDefinition
+    definitions = pl.DataFrame(
+        [
+            tuple(row)
+            for row in connection.execute(
+                select(m.label, m.formula, m.stage_id, m.touchpoint_id).where(m.journey_id == journey_id)
+            )
+        ],
+        schema=DEFINITION_SCHEMA,
+        orient="row",
+    )
+    return fitting_period(
+        history=history,
+        definitions=definitions,
+        recent_answers=_answers(connection, journey_id=journey_id, since=history.end - dt.timedelta(days=days - 1)),
+        all_answers=_answers(connection, journey_id=journey_id, since=None),
+        min_answers=min_answers,
+        days=days,
+    )

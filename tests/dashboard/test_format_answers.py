@@ -1,0 +1,50 @@
+"""Texts of a journey known from its answers: the period's caption and a finding in a sentence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dashboard import format_answers
+from data_access.periods import DefaultPeriod
+from data_access.scope import Period
+
+FIRST, LAST = dt.date(2023, 1, 1), dt.date(2024, 12, 31)
+HISTORY = Period(FIRST, LAST)
+RECENT = Period(dt.date(2024, 10, 3), LAST)
+
+
+def test_the_caption_says_why_the_whole_history_is_shown() -> None:
+    sparse = DefaultPeriod(HISTORY, "sparse", 90, 30, short_metric="Late delivery rating", short_answers=19)
+    caption = format_answers.period_caption(HISTORY, True, sparse, FIRST, LAST)
+    assert caption.startswith("Whole history: 731 days.")
+    assert "only 19 answers for Late delivery rating, fewer than the 30" in caption
+    short = DefaultPeriod(HISTORY, "short", 90, 30)
+    assert "90 days or fewer" in format_answers.period_caption(HISTORY, True, short, FIRST, LAST)
+
+
+def test_the_caption_names_the_default_recent_period_and_nothing_for_a_chosen_one() -> None:
+    recent = DefaultPeriod(RECENT, "recent", 90, 30)
+    assert format_answers.period_caption(RECENT, False, recent, FIRST, LAST).startswith(
+        "The last 90 days with data (the default): every metric of the map has at least 30 answers"
+    )
+    chosen = Period(dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    assert format_answers.period_caption(chosen, False, recent, FIRST, LAST).startswith("30 days.")
+
+
+def test_a_finding_reads_as_a_sentence_with_its_numbers() -> None:
+    finding = {
+        "scope": "stage",
+        "scope_name": "Customer *service*",
+        "measure": "sentiment",
+        "answers": 2310,
+        "unfavourable": 2310,
+        "share": 1.0,
+        "journey_share": 0.42,
+        "value": -100.0,
+        "target": 0.0,
+        "reasons": "most unfavourable answers; misses target",
+    }
+    assert format_answers.answer_finding_text(finding) == (
+        "**Customer \\*service\\*** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% "
+        "over the journey. Most unfavourable answers; misses target (-100 against target 0)."
+    )
