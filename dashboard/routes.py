@@ -1,15 +1,38 @@
-"""The app's pages as `st.Page` objects, shared by the router and by pages that link to each other."""
+"""The app's pages as `st.Page` objects, shared by the router and by pages that link to each other.
+
+`st.Page` only makes a whole page inside a script run (outside one, e.g. when the warm-up thread imports a
+component, it gives an empty shell), so each page is made on first use in a run and kept from then on.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
-EXPERIENCE_MAP = st.Page(PAGES / "experience_map.py", title="Experience map", icon=":material/map:", default=True)
-JOURNEY_MAP = st.Page(PAGES / "journey_map.py", title="Journey map", icon=":material/route:", url_path="journey")
-IMPORT_DATA = st.Page(PAGES / "import_data.py", title="Import data", icon=":material/upload_file:", url_path="import")
-PERSONAS = st.Page(PAGES / "personas.py", title="Personas", icon=":material/groups:", url_path="personas")
-COMPARE = st.Page(PAGES / "compare.py", title="Current vs future", icon=":material/compare_arrows:", url_path="compare")
+# name: (script, title, icon, url path; None for the default page at /)
+_ROUTES: dict[str, tuple[str, str, str, str | None]] = {
+    "EXPERIENCE_MAP": ("experience_map.py", "Experience map", ":material/map:", None),
+    "JOURNEY_MAP": ("journey_map.py", "Journey map", ":material/route:", "journey"),
+    "PERSONAS": ("personas.py", "Personas", ":material/groups:", "personas"),
+    "COMPARE": ("compare.py", "Current vs future", ":material/compare_arrows:", "compare"),
+    "IMPORT_DATA": ("import_data.py", "Import data", ":material/upload_file:", "import"),
+}
+_made: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ROUTES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _made:
+        return _made[name]
+    script, title, icon, url_path = _ROUTES[name]
+    options: dict[str, Any] = {"default": True} if url_path is None else {"url_path": url_path}
+    page = st.Page(PAGES / script, title=title, icon=icon, **options)
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        _made[name] = page
+    return page

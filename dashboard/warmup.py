@@ -15,7 +15,7 @@ import threading
 import time
 
 from dashboard import cache
-from dashboard.components import frame
+from dashboard.components import comments, frame
 from dashboard.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -48,15 +48,21 @@ def _warm_journey(journey: str, catalogue: cache.Catalogue, *, max_stages: int) 
     period, compared = state.period, state.compared
     cache.load_experience_map(journey, state.persona, period, compared, state.metric)
     cache.load_changes(journey, state.persona, period, compared)
+    cache.load_opportunity_matrix(journey, state.persona, period, compared, None)
+    cache.load_journey_links()  # the overview's link to the future state
     stages = cache.load_journey_stages(journey)["stage_slug"].to_list()[: max(max_stages, 0)]
     notes = get_settings().stage_notes
     for stage in stages:
         cache.load_journey_map(journey, stage, state.persona, period, compared)
-        # the journey page's first view of comments: no band, measure or channel chosen, first page
-        cache.load_stage_comments(journey, stage, state.persona, period, compared, None, None, None, 0)
+        cache.load_opportunity_matrix(journey, state.persona, period, compared, stage)
+        # the journey page's first view of comments: no band, measure, channel or touchpoint chosen, first page
+        # (the arguments exactly as the page passes them, so the cache key is the same)
+        cache.load_stage_comments(
+            journey, stage, state.persona, period, compared, None, None, None, 0, comments.PAGE_SIZE, None
+        )
         if notes:
             cache.load_stage_notes(journey, stage)
-    return 3 + len(stages) * (3 if notes else 2), len(stages)
+    return 5 + len(stages) * (4 if notes else 3), len(stages)
 
 
 class _NoContextNotice(logging.Filter):
