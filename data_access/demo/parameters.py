@@ -143,7 +143,7 @@ DAY_OF_WEEK = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 0.85])  # Monday .. Sund
 
 # relative chance that an event is followed by an answer, and the measure mix per stage
 FEEDBACK_PER_EVENT = 1 / 8
-FEEDBACK_WEIGHT = np.array([0.3, 0.5, 1.2, 2.0, 1.2, 2.0, 1.5, 3.0])
+FEEDBACK_WEIGHT = np.array([0.3, 0.5, 1.2, 2.0, 1.2, 2.0, 3.5, 3.0])
 MEASURE_MIX = np.array(
     [  # nps, csat, ces, sentiment
         [0.00, 0.30, 0.00, 0.70],  # awareness
@@ -152,7 +152,7 @@ MEASURE_MIX = np.array(
         [0.00, 0.45, 0.55, 0.00],  # onboarding
         [0.55, 0.30, 0.00, 0.15],  # usage
         [0.00, 0.50, 0.50, 0.00],  # support
-        [0.60, 0.40, 0.00, 0.00],  # retention
+        [0.50, 0.50, 0.00, 0.00],  # retention
         [0.80, 0.00, 0.00, 0.20],  # advocacy
     ]
 )

@@ -158,8 +158,8 @@ def comment_places() -> dict[str, tuple[str, str, str | None]]:
 def test_every_comment_belongs_to_the_step_it_is_attached_to(engine: Engine) -> None:
     """A comment's text is one comments.yaml writes for the stage and step of its answer (and for its channel
     where the text is about that channel); every stage has comments, and channel texts occur (they are
-    written for two call-centre steps only, so the demo is twice the other tests' size to be sure to draw them)."""
-    load_demo(engine, events=2 * EVENTS, seed=7)
+    written for two call-centre steps only, so the demo is five times the other tests' size to be sure to draw them)."""
+    load_demo(engine, events=5 * EVENTS, seed=7)
     places = comment_places()
     with engine.connect() as connection:
         rows = connection.execute(

@@ -48,7 +48,7 @@ def test_onboarding_is_the_problem_stage(story: tuple[pl.DataFrame, pl.DataFrame
     assert onboarding["csat_onboarding"]["status"] == "red"
     assert onboarding["csat_onboarding"]["value"] < 50
     cells = grid.filter(pl.col("stage") == "Onboarding")["health_status"].to_list()
-    assert "green" not in cells and cells.count("red") >= 3
+    assert "green" not in cells and cells.count("red") * 2 >= len(cells)  # no cell on target, half or more off
 
 
 def test_the_other_stages_conversions_are_on_or_near_target(story: tuple[pl.DataFrame, pl.DataFrame]) -> None:
