@@ -28,6 +28,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
+from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.scope import Period, as_date
 
 
@@ -156,17 +157,17 @@ def journey_feedback_by_day(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+# a step's name and place, then the same measure and sums as the touchpoints' feedback
 STEP_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
     "step_id": pl.Int64,
     "step_slug": pl.String,
     "step": pl.String,
     "stage_id": pl.Int64,
     "touchpoint_id": pl.Int64,
-    "measure": pl.String,
-    "answers": pl.Int64,
-    "score_sum": pl.Float64,
-    "good": pl.Int64,
-    "bad": pl.Int64,
+} | {
+    name: kind
+    for name, kind in TOUCHPOINT_FEEDBACK_SCHEMA.items()
+    if name not in ("stage_id", "channel_id", "touchpoint_id")
 }
 
 
