@@ -113,14 +113,16 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: E
 
 
 def test_a_file_missing_a_mapped_column_shows_no_empty_preview(orders_database: Engine) -> None:
-    """The wrong mapping for a file: the missing columns are named as problems of the whole file, and no
-    empty preview table is drawn."""
+    """The wrong mapping for a file: the missing columns are named as problems of the whole file, with the
+    rows' own problems (a timestamp that is no date) in the same list, and no empty preview table is drawn."""
     app = _import_page("orders")
     app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
     assert not app.exception
     [problems] = [d.value for d in app.dataframe]
-    assert set(problems["check"]) == {"missing column"}
-    assert set(problems["rows affected"]) == {"whole file"}
+    assert set(problems["check"]) == {"missing column", "unparsable timestamp"}
+    affected = dict(zip(problems["check"], problems["rows affected"], strict=False))
+    assert affected["missing column"] == "whole file"
+    assert affected["unparsable timestamp"] != "whole file"
     assert "First rows as they will be stored" not in [s.value for s in app.subheader]
     assert app.button(key="import_confirm").disabled
 
