@@ -186,7 +186,7 @@ def detect_pain_points(
 FEEDBACK_REASONS = ("most unfavourable answers", "unfavourable share stands out", "misses target")
 
 FEEDBACK_FINDING_SCHEMA: dict[str, pl.DataType | type] = {
-    "scope": pl.String,  # "stage" | "touchpoint"
+    "scope": pl.String,  # "stage" | "touchpoint" | "step"
     "scope_id": pl.Int64,
     "scope_name": pl.String,
     "stage_slug": pl.String,
@@ -220,6 +220,32 @@ def _scope_answers(feedback: pl.LazyFrame, key: str, min_answers: int) -> pl.Laz
     )
 
 
+def _step_rows(
+    step_feedback: pl.DataFrame,
+    *,
+    stages: pl.DataFrame,
+    channels: pl.DataFrame,
+    touchpoints: pl.DataFrame,
+    min_answers: int,
+) -> pl.LazyFrame:
+    """A row per step × measure with at least `min_answers` answers, named by its stage, touchpoint and channel."""
+    return (
+        step_feedback.lazy()
+        .filter(pl.col("answers") >= min_answers)
+        .with_columns(
+            measure_value_expr(min_answers),
+            pl.lit("step").alias("scope"),
+            pl.col("step_id").alias("scope_id"),
+            pl.col("step").alias("scope_name"),
+        )
+        .join(stages.lazy().select("stage_id", "stage_slug"), on="stage_id")
+        .join(
+            touchpoints.lazy().select("touchpoint_id", "channel_id", "touchpoint_slug"), on="touchpoint_id", how="left"
+        )
+        .join(channels.lazy().select("channel_id", "channel_slug"), on="channel_id", how="left")
+    )
+
+
 def feedback_findings(
     *,
     feedback: pl.DataFrame,
@@ -228,9 +254,11 @@ def feedback_findings(
     touchpoints: pl.DataFrame,
     definitions: pl.DataFrame,
     min_answers: int,
+    step_feedback: pl.DataFrame | None = None,
     rules: FeedbackRules = FeedbackRules(),
 ) -> pl.DataFrame:
-    """Stages and touchpoints whose low or negative answers point at a problem, most unfavourable answers first.
+    """Stages, touchpoints and steps whose low or negative answers point at a problem, most unfavourable
+    answers first.
 
     Works on answers alone (no event needed), per measure, over scopes with at least `min_answers` answers:
 
@@ -242,10 +270,15 @@ def feedback_findings(
     3. **Misses target** — its value is amber or red against the target of its own definition (stage or
        touchpoint) or else the journey-level one for that measure.
 
-    `feedback` is `experience_map.queries.feedback_by_touchpoint`'s frame; one row per scope × measure with
-    every rule it meets in `reasons` ("; "-joined), sorted by unfavourable answers, most first. A touchpoint
-    that holds all of its stage's answers of a measure is not repeated: the stage's row names it (with its
-    channel) instead.
+    Steps (`step_feedback`, `experience_map.queries.feedback_by_step`'s frame) are judged by rules 2 and 3
+    only: they split their stage's answers (a delivery on time or late), so the one with the most low answers
+    is merely the most common case, while a step whose answers are far worse than the journey's is the
+    problem a stage's average hides (late deliveries rated 2 stars among on-time ones rated 4.3).
+
+    `feedback` sums answers per stage × channel × touchpoint × measure (`period_sums.feedback_sums`); one
+    row per scope × measure with every rule it meets in `reasons` ("; "-joined), sorted by unfavourable
+    answers, most first. A touchpoint that holds all of its stage's answers of a measure is not repeated:
+    the stage's row names it (with its channel) instead; nor is a step that holds all of them.
     """
     answers = feedback.lazy()
     journey = answers.group_by("measure").agg(
@@ -285,6 +318,11 @@ def feedback_findings(
     )
     touchpoint_rows = touchpoint_rows.join(stage_rows.select(same), on=same, how="anti")
     scoped = pl.concat([stage_rows.select(columns), touchpoint_rows.select(columns)], how="vertical_relaxed")
+    if step_feedback is not None:
+        step_rows = _step_rows(
+            step_feedback, stages=stages, channels=channels, touchpoints=touchpoints, min_answers=min_answers
+        ).join(scoped.select(same), on=same, how="anti")
+        scoped = pl.concat([scoped, step_rows.select(columns)], how="vertical_relaxed")
     own_targets = (
         definitions.lazy()
         .select(
@@ -319,7 +357,7 @@ def feedback_findings(
         .with_columns(status_expr("value").alias("status"))
     )
     flags = {
-        FEEDBACK_REASONS[0]: most & alone & (pl.col("bad") >= max(min_answers, 1)),
+        FEEDBACK_REASONS[0]: most & alone & (pl.col("bad") >= max(min_answers, 1)) & (pl.col("scope") != "step"),
         FEEDBACK_REASONS[1]: pl.col("share") > pl.col("journey_share") + rules.share_margin,
         FEEDBACK_REASONS[2]: pl.col("status").is_in(["amber", "red"]),
     }

@@ -2,7 +2,8 @@
 
 The last `days` days with data are shown when every metric the map defines holds at least the minimum of
 answers there (the rule that keeps health honest), among the metrics that reach it over the whole history;
-otherwise, and when the history is no longer than that, the whole history. So a two-year export whose last
+otherwise, and when the history is no longer than that, the whole history. A step answered over the history
+counts as one more such metric (the overview judges steps' answers too). So a two-year export whose last
 90 days hold 19 late-delivery reviews opens on the whole history, not on a green cell of 19 answers.
 """
 
@@ -15,7 +16,7 @@ from typing import Literal
 import polars as pl
 from sqlalchemy import Connection, and_, func, select
 
-from data_access.models import FeedbackRollup, Measure, MetricDefinition
+from data_access.models import FeedbackRollup, Measure, MetricDefinition, Step
 from data_access.scope import Period
 
 DEFAULT_DAYS = 90
@@ -24,6 +25,8 @@ FEEDBACK_MEASURES = [m.value for m in Measure]
 ANSWER_SCHEMA: dict[str, pl.DataType | type] = {
     "stage_id": pl.Int64,
     "touchpoint_id": pl.Int64,
+    "step_id": pl.Int64,
+    "step": pl.String,
     "measure": pl.String,
     "answers": pl.Int64,
 }
@@ -96,19 +99,40 @@ def fitting_period(
         found = _answers_of(definition, recent_answers)
         if found < min_answers:
             short.append((found, str(definition["label"])))
+    short += _short_steps(recent_answers, all_answers, min_answers)
     if not short:
         return DefaultPeriod(recent, "recent", days, min_answers)
     answers, label = min(short)
     return DefaultPeriod(history, "sparse", days, min_answers, short_metric=label, short_answers=answers)
 
 
+def _short_steps(recent_answers: pl.DataFrame, all_answers: pl.DataFrame, min_answers: int) -> list[tuple[int, str]]:
+    """Steps × measures with at least `min_answers` answers over the history and fewer in the last days, by
+    step name (frames without a `step_id` column name no step)."""
+    if "step_id" not in all_answers.columns:
+        return []
+    keys = ["step_id", "step", "measure"]
+
+    def per_step(answers: pl.DataFrame) -> pl.DataFrame:
+        return answers.filter(pl.col("step_id").is_not_null()).group_by(keys).agg(pl.col("answers").sum())
+
+    judged = per_step(all_answers).filter(pl.col("answers") >= min_answers).drop("answers")
+    found = judged.join(per_step(recent_answers), on=keys, how="left").with_columns(pl.col("answers").fill_null(0))
+    return [
+        (int(n), str(step))
+        for step, n in found.filter(pl.col("answers") < min_answers).select("step", "answers").rows()
+    ]
+
+
 def _answers(connection: Connection, *, journey_id: int, since: dt.date | None) -> pl.DataFrame:
     r = FeedbackRollup
     conditions = [r.journey_id == journey_id] + ([r.day >= since] if since else [])
+    keys = (r.stage_id, r.touchpoint_id, r.step_id, Step.name, r.measure)
     query = (
-        select(r.stage_id, r.touchpoint_id, r.measure, func.sum(r.answers))
+        select(*keys, func.sum(r.answers))
+        .outerjoin(Step, Step.id == r.step_id)
         .where(and_(*conditions))
-        .group_by(r.stage_id, r.touchpoint_id, r.measure)
+        .group_by(*keys)
     )
     return pl.DataFrame([tuple(row) for row in connection.execute(query)], schema=ANSWER_SCHEMA, orient="row")
 

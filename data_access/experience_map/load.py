@@ -23,6 +23,7 @@ from data_access.experience_map.queries import (
     assumed_emotion_by_stage,
     channels,
     events_by_cell,
+    feedback_by_step,
     journey_feedback_by_day,
     metric_definitions,
     stages,
@@ -42,7 +43,7 @@ class ExperienceMapData:
     headlines: list[Headline]
     moments_of_truth: pl.DataFrame
     stages: pl.DataFrame  # with customers, answers, conversion and a one-line summary per stage
-    # stages and touchpoints whose low or negative answers point at a problem (`detection.feedback_findings`)
+    # stages, touchpoints and steps whose low or negative answers point at a problem (`detection.feedback_findings`)
     findings: pl.DataFrame
 
 
@@ -109,5 +110,8 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
             touchpoints=touchpoint_frame,
             definitions=definitions,
             min_answers=min_answers,
+            step_feedback=feedback_by_step(
+                connection, journey_id=journey_id, period=scope.period, persona_id=persona_id
+            ),
         ),
     )

@@ -28,6 +28,7 @@ from data_access.models import (
     Step,
     Touchpoint,
 )
+from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.scope import Period, as_date
 
 
@@ -154,6 +155,40 @@ def journey_feedback_by_day(
     }
     rows = [(as_date(day), *rest) for day, *rest in connection.execute(query).all()]
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# a step's name and place, then the same measure and sums as the touchpoints' feedback
+STEP_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
+    "step_id": pl.Int64,
+    "step_slug": pl.String,
+    "step": pl.String,
+    "stage_id": pl.Int64,
+    "touchpoint_id": pl.Int64,
+} | {
+    name: kind
+    for name, kind in TOUCHPOINT_FEEDBACK_SCHEMA.items()
+    if name not in ("stage_id", "channel_id", "touchpoint_id")
+}
+
+
+def feedback_by_step(
+    connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
+) -> pl.DataFrame:
+    """Summed answers per step × measure in the period (answers naming no step are left out), with the step's
+    slug, name, stage and touchpoint: what `detection.feedback_findings` judges below the touchpoints."""
+    r = FeedbackRollup
+    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end, r.step_id.is_not(None)]
+    if persona_id is not None:
+        conditions.append(r.persona_id == persona_id)
+    keys = (Step.id, Step.slug, Step.name, Step.stage_id, Step.touchpoint_id, r.measure)
+    query = (
+        select(*keys, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
+        .join(Step, Step.id == r.step_id)
+        .where(and_(*conditions))
+        .group_by(*keys)
+        .order_by(Step.id, r.measure)
+    )
+    return _frame(connection, query, STEP_FEEDBACK_SCHEMA)
 
 
 def events_by_cell(

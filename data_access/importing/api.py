@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -21,30 +22,27 @@ BATCH_ROWS = 200_000
 Target = Engine | Connection | Session
 
 
-def import_events(
-    target: Target,
-    *,
-    path: str | Path,
-    mapping: Mapping | str | Path,
-    progress: ProgressCallback | None = None,
-    batch_rows: int = BATCH_ROWS,
-) -> ImportReport:
-    """Import an events file; raises `ImportValidationError` (writing nothing) when any problem is found."""
-    return _import(target, FactKind.EVENTS, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows)
+@dataclass(frozen=True)
+class FactImporter:
+    """Imports files of one kind of fact (the mapping must be of that kind): `import_events`, `import_feedback`."""
+
+    kind: FactKind
+
+    def __call__(
+        self,
+        target: Target,
+        *,
+        path: str | Path,
+        mapping: Mapping | str | Path,
+        progress: ProgressCallback | None = None,
+        batch_rows: int = BATCH_ROWS,
+    ) -> ImportReport:
+        """Import the file; raises `ImportValidationError` (writing nothing) when any problem is found."""
+        return _import(target, self.kind, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows)
 
 
-def import_feedback(
-    target: Target,
-    *,
-    path: str | Path,
-    mapping: Mapping | str | Path,
-    progress: ProgressCallback | None = None,
-    batch_rows: int = BATCH_ROWS,
-) -> ImportReport:
-    """Import a feedback file; raises `ImportValidationError` (writing nothing) when any problem is found."""
-    return _import(
-        target, FactKind.FEEDBACK, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows
-    )
+import_events = FactImporter(FactKind.EVENTS)
+import_feedback = FactImporter(FactKind.FEEDBACK)
 
 
 def preview(

@@ -70,6 +70,8 @@ class ImportRun:
         self.tally: EventTally | None = None
         self.journey_ids: set[int] = set()
         self._found: dict[tuple[str, str, str], tuple[int, list[int], list[str]]] = {}
+        # columns the mapping reads and the file lacks: reported once, their cells read as empty meanwhile
+        self._absent: set[str] = set()
         # what problems name: the file, or the rows of the mapping's query over it
         self.name = str(path) if mapping.query is None else f"{path} (rows of the query in {mapping.origin})"
 
@@ -103,7 +105,9 @@ class ImportRun:
                 Problem("missing column", f"the file has no column {c!r} (its columns: {columns})", name, column=c)
                 for c in missing
             ]
-            return
+            # the rows are still checked, in this same run, on the columns the file has
+            self._absent = set(missing)
+            source = _with_empty_columns(source, missing)
         schema, derived_problems = derived_schema(self.mapping, source.schema)
         if derived_problems:
             self.problems += derived_problems
@@ -119,7 +123,11 @@ class ImportRun:
         after_staging.callback(staging.close)
         fact_table = FACT_TABLES[self.kind]
         direct = (
-            write and self.direct and self.mapping.on_duplicate == "error" and _loads_directly(connection, fact_table)
+            write
+            and not self._absent
+            and self.direct
+            and self.mapping.on_duplicate == "error"
+            and _loads_directly(connection, fact_table)
         )
         try:
             with self._loading_directly(connection, staging) if direct else nullcontext():
@@ -129,7 +137,7 @@ class ImportRun:
                 if self.problems and direct:
                     # to report repeated rows with the other problems, in one pass: read again through staging
                     raise DirectLoadRefused
-                if self.problems and not direct and self.rows_read:
+                if self.problems and not direct and self.rows_read and not self._absent:
                     staging.finish_writing()
                     self._repeated_rows(connection, staging.table)
                 if not self.problems:
@@ -279,9 +287,11 @@ class ImportRun:
                 )
 
     def _found_problems(self, checks: list[Check]) -> list[Problem]:
+        """The rows' problems, but those of a missing column (already reported once, as missing)."""
         return [
             Problem(check, message, self.name, column=column, count=count, rows=tuple(rows), examples=tuple(shown))
             for (check, message, column), (count, rows, shown) in self._found.items()
+            if column not in self._absent
         ]
 
     def _repeated_rows(self, connection: Connection, staging: Table) -> None:
@@ -406,3 +416,14 @@ def _unique_keys_catch_duplicates(connection: Connection, *, owns_transaction: b
     may open the transaction itself and its RELEASE commit it: used only when the import owns it.
     """
     return connection.dialect.name == "postgresql" or (connection.dialect.name == "sqlite" and owns_transaction)
+
+
+def _with_empty_columns(source: Source, columns: list[str]) -> Source:
+    """`source` with `columns` added, every cell empty: a file missing them still has its rows checked."""
+    empty = [pl.lit(None, dtype=pl.String).alias(c) for c in columns]
+    schema = pl.Schema({**dict(source.schema), **{c: pl.String() for c in columns}})
+
+    def read(rows: int) -> Iterator[pl.DataFrame]:
+        return (batch.with_columns(empty) for batch in source.read(rows))
+
+    return Source(schema, source.rows_total, read, list(source.problems))

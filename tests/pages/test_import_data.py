@@ -68,14 +68,14 @@ def test_the_page_asks_for_a_file_first(orders_database: Engine) -> None:
     """Without an upload the page shows the mapping editor and a hint, and no exception."""
     app = _import_page("orders")
     assert not app.exception
-    assert "kind: events" in app.text_area(key="import_mapping_orders").value
+    assert "kind: events" in str(app.text_area(key="import_mapping_orders").value)
     assert "Upload a file" in app.info[0].value
 
 
 def test_preview_then_import_the_orders_example(orders_database: Engine) -> None:
     """Upload, see the rows as stored, press Import: the events are in the database."""
     app = _import_page("orders")
-    app.get("file_uploader")[-1].upload("orders.csv", ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", ORDERS, "text/csv").run()  # type: ignore[union-attr]
     assert not app.exception
     assert not app.error
     preview = app.dataframe[-1].value  # AppTest does not expose dataframe keys
@@ -100,7 +100,7 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: E
     fixed_mapping = mapping.replace("  customer: customer_id\n  value: order_total", "  customer: order_id")
     app = _import_page("orders")
     app.text_area(key="import_mapping_orders").set_value(fixed_mapping).run()
-    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[union-attr]
     assert not app.exception
     problems = app.dataframe[0].value
     assert problems["check"].tolist() == ["unparsable timestamp"]
@@ -113,14 +113,16 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_database: E
 
 
 def test_a_file_missing_a_mapped_column_shows_no_empty_preview(orders_database: Engine) -> None:
-    """The wrong mapping for a file: the missing columns are named as problems of the whole file, and no
-    empty preview table is drawn."""
+    """The wrong mapping for a file: the missing columns are named as problems of the whole file, with the
+    rows' own problems (a timestamp that is no date) in the same list, and no empty preview table is drawn."""
     app = _import_page("orders")
-    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[-1].upload("orders.csv", BAD_ORDERS, "text/csv").run()  # type: ignore[union-attr]
     assert not app.exception
     [problems] = [d.value for d in app.dataframe]
-    assert set(problems["check"]) == {"missing column"}
-    assert set(problems["rows affected"]) == {"whole file"}
+    assert set(problems["check"]) == {"missing column", "unparsable timestamp"}
+    affected = dict(zip(problems["check"], problems["rows affected"], strict=False))
+    assert affected["missing column"] == "whole file"
+    assert affected["unparsable timestamp"] != "whole file"
     assert "First rows as they will be stored" not in [s.value for s in app.subheader]
     assert app.button(key="import_confirm").disabled
 
@@ -143,7 +145,7 @@ def test_the_chosen_mapping_is_in_the_url_and_in_the_share_link(orders_database:
     app.run()
     assert not app.exception
     assert app.selectbox(key="import_example").value == "orders"
-    assert "purchased_at" in app.text_area[0].value
+    assert "purchased_at" in str(app.text_area[0].value)
     assert app.query_params["mapping"] == "orders"
     assert any("mapping=orders" in code.value for code in app.sidebar.code)
 
@@ -204,7 +206,7 @@ def test_the_page_previews_and_imports_an_uploaded_map(empty_database: Engine) -
     """Upload a map: the page lists what it adds; Import map writes it and the data's warning goes."""
     app = _import_page("orders")
     text = (ROOT / "examples" / "maps" / "orders.yaml").read_bytes()
-    app.get("file_uploader")[0].upload("orders.yaml", text, "application/yaml").run()  # type: ignore[attr-defined]
+    app.get("file_uploader")[0].upload("orders.yaml", text, "application/yaml").run()  # type: ignore[union-attr]
     assert not app.exception
     assert any("**6** added" in markdown.value for markdown in app.markdown)
     app.button(key="import_map_confirm").click().run()

@@ -175,6 +175,35 @@ def test_every_problem_of_a_file_in_one_run(engine: Engine, tmp_path: Path) -> N
     assert {p.check for p in shown.problems} == {"unknown stage", "unparsable timestamp", "duplicate row"}
 
 
+def test_a_missing_column_is_reported_with_the_rows_problems(engine: Engine, tmp_path: Path) -> None:
+    """A mapped column the file lacks is one problem, reported with the rows' own problems in the same run;
+    the rows are not also blamed for its empty cells; nothing is written, import or preview."""
+    add_shop_map(engine)
+    data = _write(
+        tmp_path,
+        "visits.csv",
+        "who,at,where\nada,2024-03-01,purchase\nbob,yesterday,purchase\neve,2024-03-02,moon\n",
+    )
+    mapping = _write(
+        tmp_path,
+        "visits.yaml",
+        "kind: events\ncolumns: {customer: who, timestamp: at, stage: where, channel: via}\nfixed: {journey: shop}\n",
+    )
+    with pytest.raises(ImportValidationError) as raised:
+        import_events(engine, path=data, mapping=mapping)
+    found = {(p.check, p.column, p.rows) for p in raised.value.problems}
+    assert found == {
+        ("missing column", "via", ()),
+        ("unknown stage", "where", (3,)),
+        ("unparsable timestamp", "at", (2,)),
+    }
+    (missing,) = (p for p in raised.value.problems if p.check == "missing column")
+    assert "'via'" in missing.describe() and "who, at, where" in missing.describe()
+    assert row_counts(engine)["events"] == 0
+    shown = preview(engine, path=data, mapping=mapping)
+    assert {(p.check, p.column) for p in shown.problems} == {(c, col) for c, col, _rows in found}
+
+
 def test_one_mapping_gives_each_timestamp_column_its_stage_channel_and_step(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
