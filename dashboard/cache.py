@@ -151,13 +151,19 @@ def load_catalogue() -> Catalogue:
 @view_loader()
 def load_default_period(journey: str, history: Period) -> periods.DefaultPeriod | None:
     """The period a link naming none opens on, for a journey whose data spans `history` (None: no such journey)."""
+    found = _catalogue_id(journey)
+    if found is None:
+        return None
     with engine().connect() as connection:
-        found = journey_id(connection, journey)
-        if found is None:
-            return None
         return periods.default_period(
             connection, journey_id=found, history=history, min_answers=get_settings().min_responses
         )
+
+
+def _catalogue_id(journey: str) -> int | None:
+    """The journey's id from the cached catalogue (no query)."""
+    ids = load_catalogue().journeys.filter(pl.col("slug") == journey)["id"]
+    return int(ids[0]) if len(ids) else None
 
 
 @view_loader()
@@ -165,7 +171,7 @@ def load_filter_slugs(journey: str) -> tuple[list[str], list[str]]:
     """What the journey's comments can be filtered by: every channel's slug, and the journey's touchpoints'."""
     with engine().connect() as connection:
         channels = comment_channels(connection)["channel_slug"].to_list()
-        found = journey_id(connection, journey)
+        found = _catalogue_id(journey)
         points = [] if found is None else touchpoints(connection, journey_id=found)["touchpoint_slug"].to_list()
     return channels, points
 
@@ -207,8 +213,17 @@ def load_experience_map(
 def load_changes(journey: str, persona: str | None, period: Period, compared: Period) -> pl.DataFrame:
     """Every metric of the journey now and in the compared period, biggest movers first."""
     scope = load_scope(journey, persona, period, compared)
+    sums = load_journey_sums(journey, persona, period, compared)
     with engine().connect() as connection:
-        return changes.load_changes(connection, scope=scope, min_answers=get_settings().min_responses)
+        return changes.load_changes(connection, scope=scope, min_answers=get_settings().min_responses, sums=sums)
+
+
+@view_loader()
+def load_journey_sums(journey: str, persona: str | None, period: Period, compared: Period) -> changes.JourneySums:
+    """The rollup sums of every stage in both periods, which What changed and the opportunity matrix share."""
+    scope = load_scope(journey, persona, period, compared)
+    with engine().connect() as connection:
+        return changes.JourneySums.load(connection, scope=scope)
 
 
 @view_loader()
@@ -356,9 +371,10 @@ def load_opportunity_matrix(
 ) -> pl.DataFrame:
     """Every opportunity of the journey (or of `stage`) with its measured value, biggest first."""
     scope = load_scope(journey, persona, period, compared)
+    sums = load_journey_sums(journey, persona, period, compared)
     with engine().connect() as connection:
         return opportunities.load_opportunity_matrix(
-            connection, scope=scope, stage_slug=stage, min_answers=get_settings().min_responses
+            connection, scope=scope, stage_slug=stage, min_answers=get_settings().min_responses, sums=sums
         )
 
 

@@ -230,26 +230,32 @@ class JourneySums:
     events: pl.DataFrame  # event_sums
     entrants: pl.DataFrame  # stage_entrant_sums
     conversions: pl.DataFrame  # stage_conversion_sums by duration bin
+    stages: list[StageScope]  # the view's stages in order (`stage_scopes`)
+    definitions: pl.DataFrame  # the journey's metric definitions (`journey_metric_definitions`)
 
     @classmethod
     def load(cls, connection: Connection, *, scope: Scope) -> JourneySums:
-        """Four statements, whatever the number of stages and metrics."""
+        """Six statements, whatever the number of stages and metrics."""
         return cls(
             feedback=feedback_sums(connection, scope=scope),
             events=event_sums(connection, scope=scope),
             entrants=stage_entrant_sums(connection, scope=scope, by_day=False),
             conversions=stage_conversion_sums(connection, scope=scope, by_day=False),
+            stages=stage_scopes(connection, scope),
+            definitions=journey_metric_definitions(connection, journey_id=scope.journey_id),
         )
 
 
-def load_changes(connection: Connection, *, scope: Scope, min_answers: int) -> pl.DataFrame:
+def load_changes(
+    connection: Connection, *, scope: Scope, min_answers: int, sums: JourneySums | None = None
+) -> pl.DataFrame:
     """Every metric of the journey in `scope.period` and in `scope.compared`, biggest movers first.
 
     See `biggest_movers`. A stage's rows are its `stage_metrics` (the journey page's numbers); every stage
-    is read at once, both periods in each statement: seven statements in all.
+    is read at once, both periods in each statement: six statements in all, none given the view's `sums`.
     """
-    sums = JourneySums.load(connection, scope=scope)
-    definitions = journey_metric_definitions(connection, journey_id=scope.journey_id)
+    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
+    definitions = sums.definitions
     journey_level = definitions.filter(pl.col("scope") == "journey").select(
         *DEFINITION_COLUMNS, pl.col("stage_id"), pl.col("touchpoint_id")
     )
@@ -261,7 +267,7 @@ def load_changes(connection: Connection, *, scope: Scope, min_answers: int) -> p
             min_answers=min_answers,
         )
     ]
-    for stage in stage_scopes(connection, scope):
+    for stage in sums.stages:
         metrics = stage_rows(stage, definitions, sums, min_answers=min_answers)
         parts.append(
             stage_changes(

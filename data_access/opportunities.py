@@ -19,10 +19,10 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from data_access.journey_map.numbers import stage_metric_definitions, stage_metrics
+from data_access.changes import JourneySums, stage_rows
 from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.models import Direction, EntryRollup, Lane, LaneItem, Persona, Stage, Step
-from data_access.scope import Scope, stage_scopes
+from data_access.scope import Scope
 
 OPPORTUNITY_SCHEMA: Schema = {
     "item_id": pl.Int64,
@@ -186,30 +186,35 @@ def opportunity_values(opportunities: pl.DataFrame, reach: pl.DataFrame, metrics
 
 
 def load_opportunity_matrix(
-    connection: Connection, *, scope: Scope, stage_slug: str | None, min_answers: int
+    connection: Connection,
+    *,
+    scope: Scope,
+    stage_slug: str | None,
+    min_answers: int,
+    sums: JourneySums | None = None,
 ) -> pl.DataFrame:
     """Every opportunity of the journey (or of the stage `stage_slug`) with its measured value; see the module.
 
     An unknown `stage_slug` gives an empty frame. The metrics are the journey page's (`stage_metrics`), so
     the matrix and the stage's page show the same numbers.
     """
-    stages = [s for s in stage_scopes(connection, scope) if stage_slug is None or s.stage_slug == stage_slug]
+    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
+    stages = [s for s in sums.stages if stage_slug is None or s.stage_slug == stage_slug]
     if not stages:
         return pl.DataFrame(schema=opportunity_values(*_empty_inputs()).schema)
     opportunities = journey_opportunities(
         connection, scope=scope, stage_id=stages[0].stage_id if stage_slug is not None else None
     )
     with_items = set(opportunities["stage_id"].to_list())
-    metric_frames = []
-    for stage in stages:
-        if stage.stage_id not in with_items:
-            continue
-        definitions = stage_metric_definitions(connection, scope=stage)
-        metric_frames.append(
-            stage_metrics(connection, scope=stage, min_answers=min_answers, definitions=definitions)
-            .select("key", "label", "formula", "scope", "touchpoint_id", "direction", "target", "value")
-            .with_columns(pl.lit(stage.stage_id, dtype=pl.Int64).alias("stage_id"))
-        )
+    # every stage's metrics from the journey's grouped sums (What changed's): a handful of statements in all
+    definitions = sums.definitions
+    metric_frames = [
+        stage_rows(stage, definitions, sums, min_answers=min_answers)
+        .select("key", "label", "formula", "scope", "touchpoint_id", "direction", "target", "value")
+        .with_columns(pl.lit(stage.stage_id, dtype=pl.Int64).alias("stage_id"))
+        for stage in stages
+        if stage.stage_id in with_items
+    ]
     metrics = pl.concat(metric_frames) if metric_frames else _empty_inputs()[2]
     reach = step_reach(connection, scope=scope, step_ids=opportunities["step_id"].unique().to_list())
     return opportunity_values(opportunities, reach, metrics)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, case, func, select
 
 from data_access.models import FeedbackRollup, Measure, MetricDefinition, Step
 from data_access.scope import Period
@@ -124,17 +124,21 @@ def _short_steps(recent_answers: pl.DataFrame, all_answers: pl.DataFrame, min_an
     ]
 
 
-def _answers(connection: Connection, *, journey_id: int, since: dt.date | None) -> pl.DataFrame:
+def _answers(connection: Connection, *, journey_id: int, since: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Answers per stage × touchpoint × step × measure since `since` and over the whole history, one statement."""
     r = FeedbackRollup
-    conditions = [r.journey_id == journey_id] + ([r.day >= since] if since else [])
     keys = (r.stage_id, r.touchpoint_id, r.step_id, Step.name, r.measure)
+    recent = func.sum(case((r.day >= since, r.answers), else_=0))
     query = (
-        select(*keys, func.sum(r.answers))
+        select(*keys, recent, func.sum(r.answers))
         .outerjoin(Step, Step.id == r.step_id)
-        .where(and_(*conditions))
+        .where(r.journey_id == journey_id)
         .group_by(*keys)
     )
-    return pl.DataFrame([tuple(row) for row in connection.execute(query)], schema=ANSWER_SCHEMA, orient="row")
+    rows = [tuple(row) for row in connection.execute(query)]
+    both = pl.DataFrame(rows, schema={**ANSWER_SCHEMA, "all_answers": pl.Int64}, orient="row")
+    recent_answers = both.drop("all_answers").filter(pl.col("answers") > 0)
+    return recent_answers, both.drop("answers").rename({"all_answers": "answers"})
 
 
 def default_period(
@@ -152,11 +156,14 @@ def default_period(
         schema=DEFINITION_SCHEMA,
         orient="row",
     )
+    recent_answers, all_answers = _answers(
+        connection, journey_id=journey_id, since=history.end - dt.timedelta(days=days - 1)
+    )
     return fitting_period(
         history=history,
         definitions=definitions,
-        recent_answers=_answers(connection, journey_id=journey_id, since=history.end - dt.timedelta(days=days - 1)),
-        all_answers=_answers(connection, journey_id=journey_id, since=None),
+        recent_answers=recent_answers,
+        all_answers=all_answers,
         min_answers=min_answers,
         days=days,
     )

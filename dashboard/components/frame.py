@@ -66,7 +66,9 @@ def view_of(
     fallback = catalogue.days.get(journeys[0], Period(dt.date.today() - dt.timedelta(days=89), dt.date.today()))
     data_days = catalogue.days.get(params.get("journey", ""), fallback)
     journey = params["journey"] if params.get("journey") in journeys else journeys[0]
-    channel_slugs, touchpoint_slugs = load_filter_slugs(journey)
+    # the comment filters are checked only where a link names one (the journey page's)
+    named = {"channel", "touchpoint"} & params.keys()
+    channel_slugs, touchpoint_slugs = load_filter_slugs(journey) if named else ([], [])
     choices = Choices(
         journeys=journeys,
         personas=catalogue.personas["slug"].to_list(),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
+from sqlalchemy import Connection, Executable, Select, and_, func, or_, select, union_all
 
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
@@ -121,14 +121,14 @@ def data_days(connection: Connection, *, journey_id: int) -> Period | None:
 
 
 def data_days_by_journey(connection: Connection) -> dict[int, Period]:
-    """First and last day with events or feedback of every journey that has facts (two statements)."""
+    """First and last day with events or feedback of every journey that has facts (one statement)."""
+    parts = [
+        select(table.journey_id, func.min(table.day), func.max(table.day)).group_by(table.journey_id)
+        for table in (EventRollup, FeedbackRollup)
+    ]
     bounds: dict[int, list[dt.date]] = {}
-    for table in (EventRollup, FeedbackRollup):
-        rows = connection.execute(
-            select(table.journey_id, func.min(table.day), func.max(table.day)).group_by(table.journey_id)
-        ).all()
-        for journey, low, high in rows:
-            bounds.setdefault(journey, []).extend(as_date(d) for d in (low, high) if d is not None)
+    for journey, low, high in connection.execute(union_all(*parts)).all():
+        bounds.setdefault(journey, []).extend(as_date(d) for d in (low, high) if d is not None)
     return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 

@@ -176,8 +176,9 @@ def test_a_click_on_a_cell_or_its_label_selects_stage_channel_and_touchpoint() -
 
 
 def test_volume_is_drawn_in_steps_of_events() -> None:
-    """Five equal steps of events up to the busiest cell, in blues, named by their range."""
-    spec = charts.touchpoint_heatmap(_grid(), metric="volume", metric_label="Volume", stage_order=STAGES).to_dict()
+    """Five equal steps of volume (a cell's events and answers: the grid's value) up to the busiest cell."""
+    grid = _grid().with_columns(pl.col("events").cast(pl.Float64).alias("value"))
+    spec = charts.touchpoint_heatmap(grid, metric="volume", metric_label="Volume", stage_order=STAGES).to_dict()
     colour = _layers(spec)[0]["encoding"]["color"]
     assert colour["field"] == "volume_band"
     assert colour["scale"]["domain"] == ["0–20", "20–40", "40–60", "60–80", "80–100", "not enough data"]
