@@ -15,7 +15,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import format, format_answers, routes
+from dashboard import format, routes
 from dashboard.cache import (
     Catalogue,
     begin_run,
@@ -166,7 +166,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> Side
         changes.compare_control(state, page=page)
         if state.journey in catalogue.days:
             default = load_default_period(state.journey, data_days)
-            st.caption(format_answers.period_caption(state.period, state.whole_history, default, first, last))
+            st.caption(format.answers.period_caption(state.period, state.whole_history, default, first, last))
         else:
             st.caption(f"{state.period.days} days. No data stored for this journey yet.")
     return SidebarActions(share.container(), export.container())
@@ -329,7 +329,7 @@ def answer_findings(state: ViewState, findings: pl.DataFrame, *, shown: int = 3)
             stage=finding["stage_slug"], channel=finding["channel_slug"], touchpoint=finding["touchpoint_slug"]
         )
         text, link = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(format_answers.answer_finding_text(finding))
+        text.markdown(format.answers.answer_finding_text(finding))
         link.page_link(routes.JOURNEY_MAP, label="Open", query_params=target.query(page="journey"))
     if len(findings) > shown:
         st.caption(f"And {len(findings) - shown} more.")
