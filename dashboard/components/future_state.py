@@ -6,8 +6,6 @@ current journey, and a wrong pair gets a notice naming what the map says instead
 
 from __future__ import annotations
 
-from functools import partial
-
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -218,25 +216,4 @@ def emotion_chart(comparison: FutureComparison) -> alt.LayerChart:
 def export(state: ViewState, future: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
     """The share link, the targets table (CSV) and the emotion chart (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, future)))
-    name = partial(
-        files.file_name,
-        journey=state.journey,
-        scope=f"compare-{future}",
-        date_from=state.date_from,
-        date_to=state.date_to,
-    )
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
-        for label, data, extension, mime in (
-            ("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv"),
-            ("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png"),
-            ("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
-        ):
-            st.download_button(
-                label,
-                data,
-                file_name=name(extension=extension),
-                mime=mime,
-                on_click="ignore",
-                key=f"compare_export_{extension}",
-                width="stretch",
-            )
+    frame.export_menu(state, page="compare", scope=f"compare-{future}", table=table, chart=chart, report=False)

@@ -6,8 +6,6 @@ Text written on the map goes through `format.verbatim` (Markdown escaped, never 
 
 from __future__ import annotations
 
-from functools import partial
-
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -194,25 +192,4 @@ def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerCha
 def export(state: ViewState, metric: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
     """The share link, and the comparison's numbers (CSV) and heatmap (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, metric)))
-    name = partial(
-        files.file_name,
-        journey=state.journey,
-        scope=f"personas-{metric}",
-        date_from=state.date_from,
-        date_to=state.date_to,
-    )
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
-        for label, data, extension, mime in (
-            ("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv"),
-            ("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png"),
-            ("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
-        ):
-            st.download_button(
-                label,
-                data,
-                file_name=name(extension=extension),
-                mime=mime,
-                on_click="ignore",
-                key=f"personas_export_{extension}",
-                width="stretch",
-            )
+    frame.export_menu(state, page="personas", scope=f"personas-{metric}", table=table, chart=chart, report=False)

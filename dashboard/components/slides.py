@@ -164,17 +164,8 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
 def _headline_row(data: ExperienceMapData) -> None:
     """The headline metrics as compact tiles: value, change and status badge (no sparkline on a slide)."""
     for column, headline in zip(st.columns(len(data.headlines)), data.headlines, strict=True):
-        formula = headline.formula or headline.key
-        change = format.change_text(headline.change, formula)
-        measured = headline.value is not None
         with column.container(border=True):
-            st.metric(
-                headline.label,
-                format.value_text(headline.value, formula),
-                delta=(None if headline.change is None else change) if measured else "not enough data",
-                delta_color=format.delta_colour(change, headline.direction) if measured else "off",
-                delta_arrow=format.delta_arrow(change) if measured else "off",
-            )
+            frame.headline_metric(headline)
             word, colour = format.status_badge(headline.status)
             st.markdown(f":{colour}-badge[{word}]")
 
