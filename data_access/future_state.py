@@ -26,7 +26,9 @@ from sqlalchemy import Connection, select
 from data_access.journey_map.assembly import FEEDBACK_FORMULAS
 from data_access.journey_map.numbers import DEFINITION_SCHEMA, stage_metrics
 from data_access.journey_map.sql import Schema, frame
+from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
+    DEFINITION_FIELDS,
     Direction,
     Journey,
     JourneyKind,
@@ -324,13 +326,7 @@ def _future_definitions(
         connection,
         select(
             m.id,
-            m.key,
-            m.label,
-            m.formula,
-            m.unit,
-            m.direction,
-            m.target,
-            m.warning,
+            *DEFINITION_FIELDS,
             current_touchpoint.c.id,
             current_touchpoint.c.name,
             current_touchpoint.c.channel_id,
@@ -349,13 +345,7 @@ def _future_definitions(
         .order_by(m.key),
         {
             "metric_id": pl.Int64,
-            "key": pl.String,
-            "label": pl.String,
-            "formula": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "target": pl.Float64,
-            "warning": pl.Float64,
+            **DEFINITION_COLUMNS,
             "touchpoint_id": pl.Int64,
             "touchpoint_name": pl.String,
             "channel_id": pl.Int64,

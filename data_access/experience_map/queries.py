@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
 
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
+    DEFINITION_FIELDS,
     Channel,
     EventRollup,
     FeedbackRollup,
@@ -90,13 +91,7 @@ def _labelled(columns: tuple[Any, ...], names: tuple[str, ...]) -> list[Any]:
 
 def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:
     query = select(
-        MetricDefinition.key,
-        MetricDefinition.label,
-        MetricDefinition.formula,
-        MetricDefinition.unit,
-        MetricDefinition.direction,
-        MetricDefinition.target,
-        MetricDefinition.warning,
+        *DEFINITION_FIELDS,
         MetricDefinition.stage_id,
         MetricDefinition.touchpoint_id,
     ).where(MetricDefinition.journey_id == journey_id)
