@@ -14,21 +14,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
 
+from data_access import models
 from data_access.metrics import DEFINITION_COLUMNS
-from data_access.models import (
-    DEFINITION_FIELDS,
-    Channel,
-    EventRollup,
-    FeedbackRollup,
-    Journey,
-    Lane,
-    LaneItem,
-    MetricDefinition,
-    Persona,
-    Stage,
-    Step,
-    Touchpoint,
-)
+from data_access.models import DEFINITION_FIELDS, EventRollup, FeedbackRollup, LaneItem, Stage, Step, Touchpoint
 from data_access.scope import Period, as_date
 
 
@@ -48,14 +36,15 @@ def _map_frame(connection: Connection, query: Select[*tuple[Any, ...]]) -> pl.Da
 
 def journeys(connection: Connection) -> pl.DataFrame:
     """Every journey: slug, name, kind, id — current-state maps first."""
-    query = select(Journey.slug, Journey.name, Journey.kind, Journey.id).order_by(
-        (Journey.kind != "current"), Journey.id
+    journey = models.Journey
+    query = select(journey.slug, journey.name, journey.kind, journey.id).order_by(
+        (journey.kind != "current"), journey.id
     )
     return _map_frame(connection, query)
 
 
 def personas(connection: Connection) -> pl.DataFrame:
-    query = select(Persona.slug, Persona.name, Persona.id).order_by(Persona.name)
+    query = select(models.Persona.slug, models.Persona.name, models.Persona.id).order_by(models.Persona.name)
     return _map_frame(connection, query)
 
 
@@ -67,9 +56,10 @@ def stages(connection: Connection, *, journey_id: int) -> pl.DataFrame:
 
 
 def channels(connection: Connection) -> pl.DataFrame:
-    columns = (Channel.id, Channel.slug, Channel.name, Channel.kind, Channel.position)
+    channel = models.Channel
+    columns = (channel.id, channel.slug, channel.name, channel.kind, channel.position)
     names = ("channel_id", "channel_slug", "channel", "channel_kind", "channel_position")
-    query = select(*_labelled(columns, names)).order_by(Channel.position, Channel.id)
+    query = select(*_labelled(columns, names)).order_by(channel.position, channel.id)
     return _map_frame(connection, query)
 
 
@@ -92,9 +82,9 @@ def _labelled(columns: tuple[Any, ...], names: tuple[str, ...]) -> list[Any]:
 def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:
     query = select(
         *DEFINITION_FIELDS,
-        MetricDefinition.stage_id,
-        MetricDefinition.touchpoint_id,
-    ).where(MetricDefinition.journey_id == journey_id)
+        models.MetricDefinition.stage_id,
+        models.MetricDefinition.touchpoint_id,
+    ).where(models.MetricDefinition.journey_id == journey_id)
     schema = {
         **DEFINITION_COLUMNS,
         "stage_id": pl.Int64,
@@ -180,7 +170,7 @@ def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona
         .join(Stage, Stage.id == Step.stage_id)
         .where(
             Stage.journey_id == journey_id,
-            LaneItem.lane == Lane.EMOTION.value,
+            LaneItem.lane == models.Lane.EMOTION.value,
             LaneItem.emotion.is_not(None),
             persona_match,
         )

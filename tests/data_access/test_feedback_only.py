@@ -18,9 +18,10 @@ from sqlalchemy import Engine, insert
 
 from data_access.detection import FEEDBACK_REASONS, feedback_findings
 from data_access.experience_map import load_experience_map
-from data_access.experience_map.queries import TOUCHPOINT_FEEDBACK_SCHEMA, data_days
+from data_access.experience_map.queries import data_days
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import Channel, Feedback, Journey, MetricDefinition, Stage, Touchpoint
+from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.periods import default_period, fitting_period
 from data_access.rollups import refresh_rollups
 from data_access.scope import Period, resolve_scope
