@@ -90,6 +90,10 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         definitions=definitions,
         min_answers=min_answers,
     )
+    findings = feedback_findings(
+        feedback=feedback, stages=stage_frame, channels=channel_frame, touchpoints=touchpoint_frame,
+        definitions=definitions, min_answers=min_answers,
+    )  # fmt: skip
     return ExperienceMapData(
         grid=grid,
         curve=curve,
@@ -102,12 +106,5 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
             ),
             grid,
         ),
-        findings=feedback_findings(
-            feedback=feedback,
-            stages=stage_frame,
-            channels=channel_frame,
-            touchpoints=touchpoint_frame,
-            definitions=definitions,
-            min_answers=min_answers,
-        ),
+        findings=findings,
     )
