@@ -7,7 +7,7 @@ from the URL, so what is on screen and what a pasted link opens are always the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -288,6 +288,14 @@ def export_menu(
         pdf = partial(load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage)
         scope_words = "this stage in depth" if page == "journey" else "one page per stage"
         download("Report (PDF)", pdf, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
+
+
+def rows_or_note(rows: pl.DataFrame, *, note: str, place: Any = None) -> Iterator[dict[str, Any]]:
+    """The rows to write one by one; where there are none, `note` says so in a caption (in `place`, else
+    the main area)."""
+    if rows.is_empty():
+        (place or st).caption(note)
+    return rows.iter_rows(named=True)
 
 
 ROW_PX, MOST_ROWS = 35, 20

@@ -105,9 +105,7 @@ def measured_section(state: ViewState) -> pl.DataFrame:
     with worst_stage_column:
         st.markdown("**Three worst stages** (lowest measured emotion)")
         stages = worst_stages(persona.curve)
-        if stages.is_empty():
-            st.caption("No stage has enough answers from this persona in the period.")
-        for row in stages.iter_rows(named=True):
+        for row in frame.rows_or_note(stages, note="No stage has enough answers from this persona in the period."):
             link_state = state.with_(stage=row["stage_slug"])
             st.page_link(
                 routes.JOURNEY_MAP,
@@ -119,10 +117,8 @@ def measured_section(state: ViewState) -> pl.DataFrame:
             )
     with worst_cell_column:
         st.markdown("**Three worst touchpoints** (lowest health)")
-        cells = worst_cells(persona.grid)
-        if cells.is_empty():
-            st.caption("No touchpoint has a metric with enough answers from this persona in the period.")
-        for row in cells.iter_rows(named=True):
+        no_cell = "No touchpoint has a metric with enough answers from this persona in the period."
+        for row in frame.rows_or_note(worst_cells(persona.grid), note=no_cell):
             st.markdown(
                 f"{format.verbatim(row['touchpoints'])} ({format.verbatim(row['stage'])}, "
                 f"{format.verbatim(row['channel'])}): {row['on_target']} of {row['judged']} metrics on target, "
