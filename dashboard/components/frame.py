@@ -290,6 +290,11 @@ def export_menu(
         download("Report (PDF)", pdf, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
 
 
+def leave_presentation(page: Any, query: Mapping[str, str], *, place: Any = None) -> None:
+    """The link out of presentation mode (in `place`, else the main area): `page` with the view's `query`."""
+    (place or st).page_link(page, label="Leave presentation", icon=":material/close:", query_params=query)
+
+
 def rows_or_note(rows: pl.DataFrame, *, note: str, place: Any = None) -> Iterator[dict[str, Any]]:
     """The rows to write one by one; where there are none, `note` says so in a caption (in `place`, else
     the main area)."""

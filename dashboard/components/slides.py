@@ -129,12 +129,8 @@ def slide_controls(
     ):
         _go(state, position + 1, slugs)
     page = "overview" if position == 0 else "journey"
-    leave.page_link(
-        routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP,
-        label="Leave presentation",
-        icon=":material/close:",
-        query_params=state.with_(present=False).query(page=page),
-    )
+    route = routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP
+    frame.leave_presentation(route, state.with_(present=False).query(page=page), place=leave)
 
 
 def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
