@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Executable, Select, and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from data_access import models
 from data_access.metrics import DEFINITION_COLUMNS
@@ -116,17 +117,24 @@ def data_days_by_journey(connection: Connection) -> dict[int, Period]:
     return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 
+def _in_view(
+    rollup: type[EventRollup] | type[FeedbackRollup], journey_id: int, period: Period, persona_id: int | None
+) -> ColumnElement[bool]:
+    """A rollup's rows of the journey in the period, of the persona (None: every customer)."""
+    conditions = [rollup.journey_id == journey_id, rollup.day >= period.start, rollup.day <= period.end]
+    if persona_id is not None:
+        conditions.append(rollup.persona_id == persona_id)
+    return and_(*conditions)
+
+
 def journey_feedback_by_day(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
     """Summed answers of the whole journey per day × measure, from the daily feedback rollup (sparklines)."""
     r = FeedbackRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
     query = (
         select(r.day, r.measure, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .where(and_(*conditions))
+        .where(_in_view(r, journey_id, period, persona_id))
         .group_by(r.day, r.measure)
     )
     schema = {
@@ -145,11 +153,10 @@ def events_by_cell(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
     r = EventRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
     query = (
-        select(r.stage_id, r.channel_id, func.sum(r.events)).where(and_(*conditions)).group_by(r.stage_id, r.channel_id)
+        select(r.stage_id, r.channel_id, func.sum(r.events))
+        .where(_in_view(r, journey_id, period, persona_id))
+        .group_by(r.stage_id, r.channel_id)
     )
     return _frame(connection, query, {"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64})
 
