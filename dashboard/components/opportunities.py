@@ -100,17 +100,6 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
 def _export_table(matrix: pl.DataFrame) -> pl.DataFrame:
     """The numbers behind the matrix, unrounded, for a spreadsheet."""
     return matrix.select(
-        "stage_slug",
-        "step_name",
-        "text",
-        "owner",
-        "status",
-        "impact",
-        "effort",
-        "reach",
-        "metric_key",
-        "metric_value",
-        "metric_target",
-        "gap",
-        pl.col("measured_value").round(2),
-    )
+        "stage_slug", "step_name", "text", "owner", "status", "impact", "effort", "reach",
+        "metric_key", "metric_value", "metric_target", "gap", pl.col("measured_value").round(2),
+    )  # fmt: skip

@@ -131,15 +131,14 @@ def lane_items(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
         item.id, item.step_id, item.lane, item.text, item.position, Persona.slug, item.emotion, item.severity,
         item.evidence, item.owner, item.status, item.impact, item.effort,
     )  # fmt: skip
-    return frame(
-        connection,
+    query = (
         select(*columns)
         .join(Step, Step.id == LaneItem.step_id)
         .outerjoin(Persona, Persona.id == LaneItem.persona_id)
         .where(Step.stage_id == scope.stage_id, visible_items(scope.persona_id))
-        .order_by(Step.position, LaneItem.lane, LaneItem.position, LaneItem.id),
-        LANE_SCHEMA,
+        .order_by(Step.position, LaneItem.lane, LaneItem.position, LaneItem.id)
     )
+    return frame(connection, query, LANE_SCHEMA)
 
 
 def open_findings_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None) -> pl.DataFrame:

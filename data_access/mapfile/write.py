@@ -82,12 +82,9 @@ def _conversion_shape(session: Session) -> dict[int, tuple[int, frozenset[Cohort
 
 
 def _write_map(
-    session: Session,
-    map_file: MapFile,
-    channels: dict[str, Channel],
-    personas: dict[str, Persona],
-    journeys: dict[str, Journey],
-) -> MapImportSummary:
+    session: Session, map_file: MapFile,
+    channels: dict[str, Channel], personas: dict[str, Persona], journeys: dict[str, Journey],
+) -> MapImportSummary:  # fmt: skip
     for position, channel_spec in enumerate(map_file.channels):
         channel = channels.get(channel_spec.slug)
         if channel is None:
