@@ -122,14 +122,9 @@ def stage_entrant_sums(connection: Connection, *, scope: Scope, by_day: bool) ->
     keys = (r.day, r.stage_id) if by_day else (r.stage_id,)
     schema = {"day": pl.Date, "stage_id": pl.Int64} if by_day else {"stage_id": pl.Int64}
     return sums_in_periods(
-        connection,
-        r,
-        keys=keys,
-        sums=(r.customers,),
-        schema={**schema, "entrants": pl.Int64},
-        scope=scope,
+        connection, r, keys=keys, sums=(r.customers,), schema={**schema, "entrants": pl.Int64}, scope=scope,
         conditions=(r.step_id.is_(None),),
-    )
+    )  # fmt: skip
 
 
 def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
@@ -143,11 +138,6 @@ def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool)
         else {"stage_id": pl.Int64, "next_stage_id": pl.Int64, "duration_bin": pl.Int64}
     )
     return sums_in_periods(
-        connection,
-        r,
-        keys=keys,
-        sums=(r.customers,),
-        schema={**schema, "converted": pl.Int64},
-        scope=scope,
+        connection, r, keys=keys, sums=(r.customers,), schema={**schema, "converted": pl.Int64}, scope=scope,
         conditions=(r.step_id.is_(None), r.next_step_id.is_(None)),
-    )
+    )  # fmt: skip
