@@ -289,15 +289,9 @@ def load_stage_comments(
             connection, scope=scope, measure=measure, channel_slug=channel, touchpoint_slug=touchpoint
         )
         comments = stage_comments(
-            connection,
-            scope=scope,
-            band=band,
-            measure=measure,
-            channel_slug=channel,
-            touchpoint_slug=touchpoint,
-            limit=page_size,
-            offset=page * page_size,
-        )
+            connection, scope=scope, band=band, measure=measure, channel_slug=channel, touchpoint_slug=touchpoint,
+            limit=page_size, offset=page * page_size,
+        )  # fmt: skip
     return counts, comments
 
 

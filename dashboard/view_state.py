@@ -252,18 +252,9 @@ def read_view_state(params: Mapping[str, str], choices: Choices) -> tuple[ViewSt
     if present_raw not in ("", "0", "1"):
         notices.append(f"Parameter `present`: '{verbatim(present_raw)}' is not 0 or 1; showing the normal view.")
     state = ViewState(
-        journey=journey,
-        whole_history=whole_history,
-        **_comment_filters(params, choices, notices),
-        date_from=date_from,
-        date_to=date_to,
-        persona=persona,
-        metric=metric,
-        stage=stage,
-        compare_from=compare_from,
-        compare_to=compare_to,
-        review=review,
-        review_on=choices.reviews[review] if review else None,
-        present=present_raw == "1",
-    )
+        journey=journey, whole_history=whole_history, **_comment_filters(params, choices, notices),
+        date_from=date_from, date_to=date_to, persona=persona, metric=metric, stage=stage,
+        compare_from=compare_from, compare_to=compare_to,
+        review=review, review_on=choices.reviews[review] if review else None, present=present_raw == "1",
+    )  # fmt: skip
     return state, notices

@@ -69,69 +69,58 @@ def conversion_window_days(connection: Connection, *, journey_id: int) -> int:
     return int(window) if window is not None else DEFAULT_CONVERSION_WINDOW_DAYS
 
 
-def converted_daily(
-    connection: Connection,
-    *,
-    journey_id: int,
-    period: Period,
-    persona_id: int | None = None,
-    stage_ids: Sequence[int] | None = None,
-) -> pl.DataFrame:
-    """Customers converted per cohort entry day and pair (`stage_ids`: pairs starting in those stages)."""
-    r = CohortRollup
-    keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
-    return _customers_by(connection, r, keys, COHORT_SCHEMA, journey_id, period, persona_id, stage_ids)
-
-
-def entrants_daily(
-    connection: Connection,
-    *,
-    journey_id: int,
-    period: Period,
-    persona_id: int | None = None,
-    stage_ids: Sequence[int] | None = None,
-) -> pl.DataFrame:
-    """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup."""
-    r = EntryRollup
-    keys = (r.day, r.stage_id, r.step_id)
-    return _customers_by(connection, r, keys, ENTRANT_SCHEMA, journey_id, period, persona_id, stage_ids)
-
-
-def duration_histograms(
-    connection: Connection,
-    *,
-    journey_id: int,
-    period: Period,
-    persona_id: int | None = None,
-    stage_ids: Sequence[int] | None = None,
-    stage_to_stage_only: bool = True,
-) -> pl.DataFrame:
-    """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
-    r = CohortRollup
-    keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
-    stage_to_stage = r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True)
-    return _customers_by(
-        connection, r, keys, HISTOGRAM_SCHEMA, journey_id, period, persona_id, stage_ids, stage_to_stage
-    )
-
-
 @dataclass(frozen=True)
 class CohortSums:
-    """The cohort sums of one view: a journey, a persona (None: everyone) and a period."""
+    """The cohort sums of one view: a journey, a persona (None: everyone) and a period; each reader takes
+    `stage_ids` (pairs starting in those stages; None: every stage)."""
 
     journey_id: int
     period: Period
     persona_id: int | None = None
 
     def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        return converted_daily(
-            connection, journey_id=self.journey_id, period=self.period, persona_id=self.persona_id, stage_ids=stage_ids
-        )
+        """Customers converted per cohort entry day and pair."""
+        r = CohortRollup
+        keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
+        return self._customers_by(connection, r, keys, COHORT_SCHEMA, stage_ids)
 
     def entrants(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        return entrants_daily(
-            connection, journey_id=self.journey_id, period=self.period, persona_id=self.persona_id, stage_ids=stage_ids
+        """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup."""
+        r = EntryRollup
+        return self._customers_by(connection, r, (r.day, r.stage_id, r.step_id), ENTRANT_SCHEMA, stage_ids)
+
+    def durations(
+        self, connection: Connection, *, stage_ids: Sequence[int] | None = None, stage_to_stage_only: bool = True
+    ) -> pl.DataFrame:
+        """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
+        r = CohortRollup
+        keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
+        stage_to_stage = r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True)
+        return self._customers_by(connection, r, keys, HISTOGRAM_SCHEMA, stage_ids, stage_to_stage)
+
+    def _customers_by(
+        self,
+        connection: Connection,
+        rollup: type[CohortRollup] | type[EntryRollup],
+        keys: Sequence[InstrumentedAttribute[Any]],
+        schema: pl.Schema,
+        stage_ids: Sequence[int] | None,
+        *conditions: ColumnElement[bool],
+    ) -> pl.DataFrame:
+        """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
+        query = (
+            select(*keys, func.sum(rollup.customers))
+            .where(
+                rollup.journey_id == self.journey_id,
+                rollup.day.between(self.period.start, self.period.end),
+                persona_filter(rollup.persona_id, self.persona_id),
+                rollup.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+                *conditions,
+            )
+            .group_by(*keys)
         )
+        rows = [tuple(row) for row in connection.execute(query).all()]
+        return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 # --- pure --------------------------------------------------------------------------------------
@@ -163,31 +152,4 @@ def median_days_by_pair(histograms: pl.DataFrame) -> pl.DataFrame:
         median = median_from_histogram(counts, COHORT_BIN_SECONDS)
         rows.append((*key, None if median is None else median / 86_400, sum(counts.values())))
     schema = {**{k: pl.Int64 for k in PAIR}, "median_days": pl.Float64, "customers": pl.Int64}
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _customers_by(
-    connection: Connection,
-    rollup: type[CohortRollup] | type[EntryRollup],
-    keys: Sequence[InstrumentedAttribute[Any]],
-    schema: pl.Schema,
-    journey_id: int,
-    period: Period,
-    persona_id: int | None,
-    stage_ids: Sequence[int] | None,
-    *conditions: ColumnElement[bool],
-) -> pl.DataFrame:
-    """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
-    query = (
-        select(*keys, func.sum(rollup.customers))
-        .where(
-            rollup.journey_id == journey_id,
-            rollup.day.between(period.start, period.end),
-            persona_filter(rollup.persona_id, persona_id),
-            rollup.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
-            *conditions,
-        )
-        .group_by(*keys)
-    )
-    rows = [tuple(row) for row in connection.execute(query).all()]
     return pl.DataFrame(rows, schema=schema, orient="row")

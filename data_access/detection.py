@@ -30,20 +30,10 @@ from data_access.models import Measure
 REASONS = ("misses target", "got worse", "drop-off stands out")
 
 FINDING_SCHEMA: dict[str, pl.DataType | type] = {
-    "scope": pl.String,
-    "scope_id": pl.Int64,
-    "scope_name": pl.String,
-    "step_id": pl.Int64,
-    "reason": pl.String,
-    "metric": pl.String,
-    "value": pl.Float64,
-    "target": pl.Float64,
-    "previous_value": pl.Float64,
-    "change": pl.Float64,
-    "formula": pl.String,
-    "base": pl.Int64,
-    "on_map": pl.Boolean,
-}
+    "scope": pl.String, "scope_id": pl.Int64, "scope_name": pl.String, "step_id": pl.Int64, "reason": pl.String,
+    "metric": pl.String, "value": pl.Float64, "target": pl.Float64, "previous_value": pl.Float64,
+    "change": pl.Float64, "formula": pl.String, "base": pl.Int64, "on_map": pl.Boolean,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -187,20 +177,11 @@ FEEDBACK_REASONS = ("most unfavourable answers", "unfavourable share stands out"
 
 FEEDBACK_FINDING_SCHEMA: dict[str, pl.DataType | type] = {
     "scope": pl.String,  # "stage" | "touchpoint" | "step"
-    "scope_id": pl.Int64,
-    "scope_name": pl.String,
-    "stage_slug": pl.String,
-    "channel_slug": pl.String,
-    "touchpoint_slug": pl.String,
-    "measure": pl.String,
-    "answers": pl.Int64,
-    "unfavourable": pl.Int64,
-    "share": pl.Float64,
-    "journey_share": pl.Float64,
-    "value": pl.Float64,
-    "target": pl.Float64,
-    "reasons": pl.String,
-}
+    "scope_id": pl.Int64, "scope_name": pl.String,
+    "stage_slug": pl.String, "channel_slug": pl.String, "touchpoint_slug": pl.String, "measure": pl.String,
+    "answers": pl.Int64, "unfavourable": pl.Int64, "share": pl.Float64, "journey_share": pl.Float64,
+    "value": pl.Float64, "target": pl.Float64, "reasons": pl.String,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -23,20 +23,12 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, select
 
+from data_access import models
 from data_access.journey_map.assembly import FEEDBACK_FORMULAS
 from data_access.journey_map.numbers import DEFINITION_SCHEMA, stage_metrics
 from data_access.journey_map.sql import Schema, frame
-from data_access.models import (
-    Direction,
-    Journey,
-    JourneyKind,
-    Lane,
-    LaneItem,
-    MetricDefinition,
-    Stage,
-    Step,
-    Touchpoint,
-)
+from data_access.metrics import DEFINITION_COLUMNS
+from data_access.models import DEFINITION_FIELDS, Journey, Lane, LaneItem, Stage, Step, Touchpoint
 from data_access.scope import Scope, stage_scopes
 
 KEPT, ADDED, REMOVED = "kept", "added", "removed"
@@ -62,7 +54,8 @@ def improvements_of(journeys: pl.DataFrame, current: str) -> list[str]:
 
 def is_future_state(journeys: pl.DataFrame, slug: str) -> bool:
     found = journeys.filter(pl.col("slug") == slug)
-    return bool(found.height) and found["kind"][0] == JourneyKind.FUTURE.value and found["improves"][0] is not None
+    future = models.JourneyKind.FUTURE.value
+    return bool(found.height) and found["kind"][0] == future and found["improves"][0] is not None
 
 
 # --- map content of one journey ------------------------------------------------------------------
@@ -290,7 +283,7 @@ def assumed_emotions(
 def gap_expr() -> pl.Expr:
     """Shortfall of `value` to `target` in the metric's unit: positive when short of it."""
     return (
-        pl.when(pl.col("direction") == Direction.LOWER.value)
+        pl.when(pl.col("direction") == models.Direction.LOWER.value)
         .then(pl.col("value") - pl.col("target"))
         .otherwise(pl.col("target") - pl.col("value"))
         .alias("gap")
@@ -313,7 +306,7 @@ def _future_definitions(
 ) -> pl.DataFrame:
     """The future stage's metric targets in `stage_metric_definitions`' shape, pointed at the current stage's
     touchpoints (same slug) so `stage_metrics` evaluates them on today's data."""
-    m = MetricDefinition
+    m = models.MetricDefinition
     future_touchpoint = select(Touchpoint.id, Touchpoint.slug).subquery()
     current_touchpoint = (
         select(Touchpoint.id, Touchpoint.slug, Touchpoint.name, Touchpoint.channel_id)
@@ -324,13 +317,7 @@ def _future_definitions(
         connection,
         select(
             m.id,
-            m.key,
-            m.label,
-            m.formula,
-            m.unit,
-            m.direction,
-            m.target,
-            m.warning,
+            *DEFINITION_FIELDS,
             current_touchpoint.c.id,
             current_touchpoint.c.name,
             current_touchpoint.c.channel_id,
@@ -349,13 +336,7 @@ def _future_definitions(
         .order_by(m.key),
         {
             "metric_id": pl.Int64,
-            "key": pl.String,
-            "label": pl.String,
-            "formula": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "target": pl.Float64,
-            "warning": pl.Float64,
+            **DEFINITION_COLUMNS,
             "touchpoint_id": pl.Int64,
             "touchpoint_name": pl.String,
             "channel_id": pl.Int64,

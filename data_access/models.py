@@ -227,6 +227,13 @@ class MetricDefinition(OfJourney, Base):
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id", ondelete="CASCADE"))
 
 
+# what a metric definition says, selected in the order of `metrics.DEFINITION_COLUMNS`
+DEFINITION_FIELDS = (
+    MetricDefinition.key, MetricDefinition.label, MetricDefinition.formula, MetricDefinition.unit,
+    MetricDefinition.direction, MetricDefinition.target, MetricDefinition.warning,
+)  # fmt: skip
+
+
 # --- facts -------------------------------------------------------------------------------------
 
 

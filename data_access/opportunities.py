@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from data_access.changes import JourneySums, stage_rows
+from data_access.journey_map.content import visible_items
 from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.models import Direction, EntryRollup, Lane, LaneItem, Persona, Stage, Step
 from data_access.scope import Scope
@@ -61,29 +62,14 @@ def journey_opportunities(connection: Connection, *, scope: Scope, stage_id: int
 
     General cards always; a persona's own cards only in that persona's view (as the journey page shows them).
     """
-    visible = (
-        LaneItem.persona_id.is_(None)
-        if scope.persona_id is None
-        else (LaneItem.persona_id.is_(None) | (LaneItem.persona_id == scope.persona_id))
-    )
+    columns = (
+        LaneItem.id, Stage.id, Stage.slug, Stage.name, Stage.position, Step.id, Step.name, Step.position,
+        Step.touchpoint_id, LaneItem.text, Persona.slug, LaneItem.owner, LaneItem.status, LaneItem.impact,
+        LaneItem.effort,
+    )  # fmt: skip
+    visible = visible_items(scope.persona_id)
     query = (
-        select(
-            LaneItem.id,
-            Stage.id,
-            Stage.slug,
-            Stage.name,
-            Stage.position,
-            Step.id,
-            Step.name,
-            Step.position,
-            Step.touchpoint_id,
-            LaneItem.text,
-            Persona.slug,
-            LaneItem.owner,
-            LaneItem.status,
-            LaneItem.impact,
-            LaneItem.effort,
-        )
+        select(*columns)
         .join(Step, Step.id == LaneItem.step_id)
         .join(Stage, Stage.id == Step.stage_id)
         .outerjoin(Persona, Persona.id == LaneItem.persona_id)

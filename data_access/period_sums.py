@@ -38,15 +38,15 @@ def sums_in_periods(
     keys: Sequence[InstrumentedAttribute[Any]],
     sums: Sequence[InstrumentedAttribute[Any]],
     schema: Mapping[str, pl.DataType | type],
-    journey_id: int,
-    periods: Mapping[str, Period],
-    persona_id: int | None,
+    scope: Scope,
     conditions: Sequence[ColumnElement[bool]] = (),
 ) -> pl.DataFrame:
-    """`sums` of `rollup` by `keys` in each of `periods`, in one statement (see the module).
+    """`sums` of `rollup` by `keys` over the scope's journey and persona in each of its periods
+    (`view_periods`), in one statement (see the module).
 
     `schema` names the key columns then the sum columns, in order; the frame has them plus `period`.
     """
+    journey_id, persona_id, periods = scope.journey_id, scope.persona_id, view_periods(scope)
     columns: list[ColumnElement[Any]] = []
     for period in periods.values():
         inside = rollup.day.between(period.start, period.end)
@@ -99,9 +99,7 @@ def feedback_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
         keys=(r.stage_id, r.channel_id, r.touchpoint_id, r.measure),
         sums=(r.answers, r.score_sum, r.good, r.bad),
         schema=TOUCHPOINT_FEEDBACK_SCHEMA,
-        journey_id=scope.journey_id,
-        periods=view_periods(scope),
-        persona_id=scope.persona_id,
+        scope=scope,
     )
 
 
@@ -114,9 +112,7 @@ def event_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
         keys=(r.stage_id, r.channel_id),
         sums=(r.events,),
         schema={"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64},
-        journey_id=scope.journey_id,
-        periods=view_periods(scope),
-        persona_id=scope.persona_id,
+        scope=scope,
     )
 
 
@@ -126,16 +122,9 @@ def stage_entrant_sums(connection: Connection, *, scope: Scope, by_day: bool) ->
     keys = (r.day, r.stage_id) if by_day else (r.stage_id,)
     schema = {"day": pl.Date, "stage_id": pl.Int64} if by_day else {"stage_id": pl.Int64}
     return sums_in_periods(
-        connection,
-        r,
-        keys=keys,
-        sums=(r.customers,),
-        schema={**schema, "entrants": pl.Int64},
-        journey_id=scope.journey_id,
-        periods=view_periods(scope),
-        persona_id=scope.persona_id,
+        connection, r, keys=keys, sums=(r.customers,), schema={**schema, "entrants": pl.Int64}, scope=scope,
         conditions=(r.step_id.is_(None),),
-    )
+    )  # fmt: skip
 
 
 def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
@@ -149,13 +138,6 @@ def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool)
         else {"stage_id": pl.Int64, "next_stage_id": pl.Int64, "duration_bin": pl.Int64}
     )
     return sums_in_periods(
-        connection,
-        r,
-        keys=keys,
-        sums=(r.customers,),
-        schema={**schema, "converted": pl.Int64},
-        journey_id=scope.journey_id,
-        periods=view_periods(scope),
-        persona_id=scope.persona_id,
+        connection, r, keys=keys, sums=(r.customers,), schema={**schema, "converted": pl.Int64}, scope=scope,
         conditions=(r.step_id.is_(None), r.next_step_id.is_(None)),
-    )
+    )  # fmt: skip

@@ -16,12 +16,7 @@ if future is None:
     st.stop()
 st.query_params.from_dict(future_state.view_query(state, future))
 if state.present:
-    st.page_link(
-        routes.COMPARE,
-        label="Leave presentation",
-        icon=":material/close:",
-        query_params=future_state.view_query(state.with_(present=False), future),
-    )
+    frame.leave_presentation(routes.COMPARE, future_state.view_query(state.with_(present=False), future))
 persona = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
 st.caption(
     f"**{format.verbatim(catalogue.journey_name(state.journey))}** today against its future state "

@@ -57,25 +57,14 @@ if data.grid.is_empty():
         f"**{journey_name}** has no touchpoints on its map yet, so there is no stage × channel grid. "
         "Add touchpoints under its stages in the map file and import it on the Import data page."
     )
-    frame.export_menu(
-        state,
-        page="overview",
-        scope="overview",
-        table=files.touchpoint_table(data.grid),
-        chart=None,
-        place=actions.export,
-    )
+    grid = None
 else:
     grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
     open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
-    frame.export_menu(
-        state,
-        page="overview",
-        scope="overview",
-        table=files.touchpoint_table(data.grid),
-        chart=grid,
-        place=actions.export,
-    )
+frame.export_menu(
+    state, page="overview", scope="overview", table=files.touchpoint_table(data.grid), chart=grid, place=actions.export
+)
+if grid is not None:
     st.caption(
         f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Hatched grey cells have no metric with "
         f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score. A metric with "

@@ -9,12 +9,7 @@ from dashboard.components import frame, personas
 state, catalogue, metric = personas.current_view()
 st.query_params.from_dict(personas.view_query(state, metric))
 if state.present:
-    st.page_link(
-        routes.PERSONAS,
-        label="Leave presentation",
-        icon=":material/close:",
-        query_params=personas.view_query(state.with_(present=False), metric),
-    )
+    frame.leave_presentation(routes.PERSONAS, personas.view_query(state.with_(present=False), metric))
 else:
     frame.filter_sidebar(state, catalogue, page="personas")
 

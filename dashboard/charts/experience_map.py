@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard import chart_text, format
+from dashboard import format
 from dashboard.charts.palette import (
     ASSUMED,
     INK,
@@ -76,11 +76,11 @@ def touchpoint_heatmap(grid: pl.DataFrame, *, metric: str, metric_label: str, st
     Clicking a cell selects its stage, channel and (when the cell holds one) touchpoint (`cell` selection).
     """
     channel_order = grid.sort("channel_position")["channel"].unique(maintain_order=True).to_list()
-    lines = {name: chart_text.wrapped(name, width=ROW_LABEL_CHARS) for name in channel_order}
+    lines = {name: format.charts.wrapped(name, width=ROW_LABEL_CHARS) for name in channel_order}
     # volume: events and answers in the cell (the grid's value when coloured by volume)
     volume = pl.col("value").fill_null(0) if metric == "volume" else pl.col("events")
     largest = int(grid.select(volume.max()).item() or 0) if grid.height else 0
-    band, band_labels = chart_text.volume_bands(volume, largest=largest, steps=len(VOLUME_STEPS))
+    band, band_labels = format.charts.volume_bands(volume, largest=largest, steps=len(VOLUME_STEPS))
     fills = dict(zip(band_labels, VOLUME_STEPS, strict=True)) | {
         format.status_text(s): STATUS_COLOURS[s] for s in STATUS_ORDER
     }
@@ -169,7 +169,7 @@ def stage_strip(stages: pl.DataFrame) -> alt.LayerChart:
     findings_detail and health_status (`experience_map.with_stage_health`).
     """
     order = _stage_order(stages)
-    stages = stages.with_columns(*chart_text.strip_texts(), pl.lit("Stage health").alias("row"))
+    stages = stages.with_columns(*format.charts.strip_texts(), pl.lit("Stage health").alias("row"))
     stages = stages.with_columns(
         pl.col("health_status").replace_strict(STATUS_TINTS, default=STATUS_TINTS["no data"]).alias("tint"),
         pl.col("health_status")

@@ -8,6 +8,7 @@ and opportunities added or resolved on the map since that review).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import polars as pl
 import streamlit as st
@@ -91,28 +92,16 @@ def what_changed(state: ViewState) -> None:
         "metric's scale (200 NPS or sentiment points, 100 CSAT points, 6 on CES, 1 for a share); time to "
         "next stage relative to its larger value. Status is against target, now."
     )
-    st.dataframe(
-        movers.select(
-            "stage",
-            "label",
-            _shown("value"),
-            _shown("compared_value"),
-            format.change_expr(pl.col("change"), pl.col("formula")).alias("change"),
-            format.status_expr("status"),
-        ),
-        hide_index=True,
-        width="stretch",
-        height=(len(movers) + 1) * 35 + 3 if len(movers) <= 20 else "auto",
-        key="overview_changes",
-        column_config={
-            "stage": "Stage",
-            "label": "Metric",
-            "value": "Now",
-            "compared_value": "Then",
-            "change": "Change",
-            "status": "Status",
-        },
+    shown = movers.select(
+        "stage",
+        "label",
+        _shown("value"),
+        _shown("compared_value"),
+        format.change_expr(pl.col("change"), pl.col("formula")).alias("change"),
+        format.status_expr("status"),
     )
+    labels = {"stage": "Stage", "label": "Metric", "value": "Now", "compared_value": "Then", "change": "Change"}
+    _table(shown, key="overview_changes", labels={**labels, "status": "Status"})
     if len(review):
         map_changes_since(state, label=str(review["label"][0]))
 
@@ -123,21 +112,18 @@ def map_changes_since(state: ViewState, *, label: str) -> None:
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")
         return
-    st.dataframe(
-        found.select("change", "stage", "step", "text", "status_then", "status_now"),
-        hide_index=True,
-        width="stretch",
-        height=(len(found) + 1) * 35 + 3 if len(found) <= 20 else "auto",
+    labels = {"change": "Change", "stage": "Stage", "step": "Step", "text": "Pain point or opportunity"}
+    _table(
+        found.select(*labels, "status_then", "status_now"),
         key="overview_map_changes",
-        column_config={
-            "change": "Change",
-            "stage": "Stage",
-            "step": "Step",
-            "text": "Pain point or opportunity",
-            "status_then": "Status then",
-            "status_now": "Status now",
-        },
+        labels={**labels, "status_then": "Status then", "status_now": "Status now"},
     )
+
+
+def _table(table: pl.DataFrame, *, key: str, labels: dict[str, str]) -> None:
+    """A table with its columns' labels: whole up to 20 rows (no scrollbar inside it), scrolling beyond."""
+    height: int | Literal["auto"] = (len(table) + 1) * 35 + 3 if len(table) <= 20 else "auto"
+    st.dataframe(table, hide_index=True, width="stretch", height=height, key=key, column_config=labels)
 
 
 def review_form(state: ViewState) -> None:

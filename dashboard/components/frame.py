@@ -7,7 +7,7 @@ from the URL, so what is on screen and what a pasted link opens are always the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -15,7 +15,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import format, format_answers, routes
+from dashboard import format, routes
 from dashboard.cache import (
     Catalogue,
     begin_run,
@@ -168,7 +168,7 @@ def filter_sidebar(state: ViewState, catalogue: Catalogue, *, page: str) -> Side
         changes.compare_control(state, page=page)
         if state.journey in catalogue.days:
             default = load_default_period(state.journey, data_days)
-            st.caption(format_answers.period_caption(state.period, state.whole_history, default, first, last))
+            st.caption(format.answers.period_caption(state.period, state.whole_history, default, first, last))
         else:
             st.caption(f"{state.period.days} days. No data stored for this journey yet.")
     return SidebarActions(share.container(), export.container())
@@ -196,17 +196,12 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         formula = headline.formula or headline.key
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
-        change = format.change_text(headline.change, formula)
         word, colour = format.status_badge(headline.status)
         if measured and headline.target is None:
             word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
         with column.container(border=True):
-            st.metric(
-                headline.label,
-                format.value_text(headline.value, formula),
-                delta=(None if headline.change is None else change) if measured else "not enough data",
-                delta_color=format.delta_colour(change, headline.direction) if measured else "off",
-                delta_arrow=format.delta_arrow(change) if measured else "off",
+            headline_metric(
+                headline,
                 help=(
                     f"{headline.definition}. {format.target_text(headline.target, formula).capitalize()}. "
                     f"Based on {format.count_text(headline.answers)} answers or customers. "
@@ -218,6 +213,22 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
             st.markdown(f":{colour}-badge[{word}] {target}")
             if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
                 st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
+
+
+def headline_metric(headline: Headline, *, help: str | None = None) -> None:
+    """One headline as a metric: its value and its change, coloured by whether the move is good in the
+    metric's direction; "not enough data" in place of the change where too few answers measure it."""
+    formula = headline.formula or headline.key
+    measured = headline.value is not None
+    change = format.change_text(headline.change, formula)
+    st.metric(
+        headline.label,
+        format.value_text(headline.value, formula),
+        delta=(None if headline.change is None else change) if measured else "not enough data",
+        delta_color=format.delta_colour(change, headline.direction) if measured else "off",
+        delta_arrow=format.delta_arrow(change) if measured else "off",
+        help=help,
+    )
 
 
 def share_link(state: ViewState, *, page: str, place: Any = None) -> None:
@@ -243,9 +254,10 @@ def export_menu(
     table: pl.DataFrame,
     chart: alt.TopLevelMixin | None,
     place: Any = None,
+    report: bool = True,
 ) -> None:
     """A popover (in `place`, else the sidebar) with the view's numbers as CSV, its main chart as PNG and SVG,
-    and a PDF report.
+    and (with `report`) a PDF report. `page` keys the buttons; `scope` names the files.
 
     `chart` is None when the view has no main chart to show (a map without touchpoints): no image buttons then.
 
@@ -272,12 +284,25 @@ def export_menu(
         if chart is not None:
             download("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png")
             download("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml")
+        if not report:
+            return
         stage = state.stage if page == "journey" else None
-        report = partial(
-            load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage
-        )
+        pdf = partial(load_report_pdf, state.journey, state.persona, state.period, state.compared, state.metric, stage)
         scope_words = "this stage in depth" if page == "journey" else "one page per stage"
-        download("Report (PDF)", report, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
+        download("Report (PDF)", pdf, "pdf", "application/pdf", help=f"The experience map and {scope_words}")
+
+
+def leave_presentation(page: Any, query: Mapping[str, str], *, place: Any = None) -> None:
+    """The link out of presentation mode (in `place`, else the main area): `page` with the view's `query`."""
+    (place or st).page_link(page, label="Leave presentation", icon=":material/close:", query_params=query)
+
+
+def rows_or_note(rows: pl.DataFrame, *, note: str, place: Any = None) -> Iterator[dict[str, Any]]:
+    """The rows to write one by one; where there are none, `note` says so in a caption (in `place`, else
+    the main area)."""
+    if rows.is_empty():
+        (place or st).caption(note)
+    return rows.iter_rows(named=True)
 
 
 ROW_PX, MOST_ROWS = 35, 20
@@ -331,7 +356,7 @@ def answer_findings(state: ViewState, findings: pl.DataFrame, *, shown: int = 3)
             stage=finding["stage_slug"], channel=finding["channel_slug"], touchpoint=finding["touchpoint_slug"]
         )
         text, link = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(format_answers.answer_finding_text(finding))
+        text.markdown(format.answers.answer_finding_text(finding))
         link.page_link(routes.JOURNEY_MAP, label="Open", query_params=target.query(page="journey"))
     if len(findings) > shown:
         st.caption(f"And {len(findings) - shown} more.")

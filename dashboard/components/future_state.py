@@ -6,7 +6,7 @@ current journey, and a wrong pair gets a notice naming what the map says instead
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -153,9 +153,7 @@ def pain_points_section(comparison: FutureComparison) -> None:
     for column, outcome, title in ((resolved, RESOLVED, "Resolved"), (still_open, LEFT_OPEN, "Left open")):
         chosen = pains.filter(pl.col("outcome") == outcome)
         column.subheader(f"{title} ({chosen.height})")
-        if chosen.is_empty():
-            column.caption("None.")
-        for row in chosen.iter_rows(named=True):
+        for row in frame.rows_or_note(chosen, note="None.", place=column):
             column.markdown(
                 f"- {format.verbatim(row['text'])} — _{format.verbatim(row['stage'])}, "
                 f"{format.verbatim(row['step'])}: {row['reason']}_"
@@ -187,21 +185,14 @@ def targets_section(comparison: FutureComparison) -> pl.DataFrame:
     if table.is_empty():
         st.caption("The future state sets no metric target on the stages both states share.")
         return table
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "stage": "Stage",
-            "metric": "Metric",
-            "touchpoint": "Touchpoint",
-            "today": st.column_config.TextColumn("Today", help="The current journey's value in the period"),
-            "future_target": "Future target",
-            "gap": st.column_config.TextColumn("Gap", help="Shortfall to the future target: positive is short of it"),
-            "status": "Against the future target",
-            "answers": "Answers or customers",
-        },
-    )
+    column_config: dict[str, Any] = {
+        "stage": "Stage", "metric": "Metric", "touchpoint": "Touchpoint",
+        "today": st.column_config.TextColumn("Today", help="The current journey's value in the period"),
+        "future_target": "Future target",
+        "gap": st.column_config.TextColumn("Gap", help="Shortfall to the future target: positive is short of it"),
+        "status": "Against the future target", "answers": "Answers or customers",
+    }  # fmt: skip
+    st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
     st.caption(
         "Each target of the future state is evaluated on today's data for the same stage, exactly as the journey "
         "map evaluates a metric; with too few answers it reads '—' and 'not enough data', never met."
@@ -218,25 +209,4 @@ def emotion_chart(comparison: FutureComparison) -> alt.LayerChart:
 def export(state: ViewState, future: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
     """The share link, the targets table (CSV) and the emotion chart (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, future)))
-    name = partial(
-        files.file_name,
-        journey=state.journey,
-        scope=f"compare-{future}",
-        date_from=state.date_from,
-        date_to=state.date_to,
-    )
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
-        for label, data, extension, mime in (
-            ("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv"),
-            ("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png"),
-            ("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
-        ):
-            st.download_button(
-                label,
-                data,
-                file_name=name(extension=extension),
-                mime=mime,
-                on_click="ignore",
-                key=f"compare_export_{extension}",
-                width="stretch",
-            )
+    frame.export_menu(state, page="compare", scope=f"compare-{future}", table=table, chart=chart, report=False)

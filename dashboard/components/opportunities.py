@@ -6,6 +6,7 @@ One call from a page draws it all; clicking a mark opens the journey map of the 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -82,48 +83,23 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
         date_from=state.date_from,
         date_to=state.date_to,
     )
-    columns = st.columns(3)
-    columns[0].download_button(
-        "Opportunities (CSV)",
-        files.csv_bytes(_export_table(matrix)),
-        file_name=name(extension="csv"),
-        mime="text/csv",
-        on_click="ignore",
-        key=f"{page}_opportunities_csv",
-    )
+    table_csv = files.csv_bytes(_export_table(matrix))
+    downloads: list[tuple[str, Any, str, str]] = [("Opportunities (CSV)", table_csv, "csv", "text/csv")]
     if placed:
-        columns[1].download_button(
-            "Matrix (PNG)",
-            partial(files.chart_png, chart),
-            file_name=name(extension="png"),
-            mime="image/png",
-            on_click="ignore",
-            key=f"{page}_opportunities_png",
-        )
-        columns[2].download_button(
-            "Matrix (SVG)",
-            partial(files.chart_svg, chart),
-            file_name=name(extension="svg"),
-            mime="image/svg+xml",
-            on_click="ignore",
-            key=f"{page}_opportunities_svg",
-        )
+        downloads += [
+            ("Matrix (PNG)", partial(files.chart_png, chart), "png", "image/png"),
+            ("Matrix (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
+        ]
+    for column, (label, data, extension, mime) in zip(st.columns(3), downloads, strict=False):
+        column.download_button(
+            label, data, file_name=name(extension=extension), mime=mime, on_click="ignore",
+            key=f"{page}_opportunities_{extension}",
+        )  # fmt: skip
 
 
 def _export_table(matrix: pl.DataFrame) -> pl.DataFrame:
     """The numbers behind the matrix, unrounded, for a spreadsheet."""
     return matrix.select(
-        "stage_slug",
-        "step_name",
-        "text",
-        "owner",
-        "status",
-        "impact",
-        "effort",
-        "reach",
-        "metric_key",
-        "metric_value",
-        "metric_target",
-        "gap",
-        pl.col("measured_value").round(2),
-    )
+        "stage_slug", "step_name", "text", "owner", "status", "impact", "effort", "reach",
+        "metric_key", "metric_value", "metric_target", "gap", pl.col("measured_value").round(2),
+    )  # fmt: skip

@@ -6,8 +6,6 @@ Text written on the map goes through `format.verbatim` (Markdown escaped, never 
 
 from __future__ import annotations
 
-from functools import partial
-
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -107,9 +105,7 @@ def measured_section(state: ViewState) -> pl.DataFrame:
     with worst_stage_column:
         st.markdown("**Three worst stages** (lowest measured emotion)")
         stages = worst_stages(persona.curve)
-        if stages.is_empty():
-            st.caption("No stage has enough answers from this persona in the period.")
-        for row in stages.iter_rows(named=True):
+        for row in frame.rows_or_note(stages, note="No stage has enough answers from this persona in the period."):
             link_state = state.with_(stage=row["stage_slug"])
             st.page_link(
                 routes.JOURNEY_MAP,
@@ -121,10 +117,8 @@ def measured_section(state: ViewState) -> pl.DataFrame:
             )
     with worst_cell_column:
         st.markdown("**Three worst touchpoints** (lowest health)")
-        cells = worst_cells(persona.grid)
-        if cells.is_empty():
-            st.caption("No touchpoint has a metric with enough answers from this persona in the period.")
-        for row in cells.iter_rows(named=True):
+        no_cell = "No touchpoint has a metric with enough answers from this persona in the period."
+        for row in frame.rows_or_note(worst_cells(persona.grid), note=no_cell):
             st.markdown(
                 f"{format.verbatim(row['touchpoints'])} ({format.verbatim(row['stage'])}, "
                 f"{format.verbatim(row['channel'])}): {row['on_target']} of {row['judged']} metrics on target, "
@@ -194,25 +188,4 @@ def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerCha
 def export(state: ViewState, metric: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
     """The share link, and the comparison's numbers (CSV) and heatmap (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, metric)))
-    name = partial(
-        files.file_name,
-        journey=state.journey,
-        scope=f"personas-{metric}",
-        date_from=state.date_from,
-        date_to=state.date_to,
-    )
-    with st.sidebar.popover("Export", icon=":material/download:", width="stretch"):
-        for label, data, extension, mime in (
-            ("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv"),
-            ("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png"),
-            ("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
-        ):
-            st.download_button(
-                label,
-                data,
-                file_name=name(extension=extension),
-                mime=mime,
-                on_click="ignore",
-                key=f"personas_export_{extension}",
-                width="stretch",
-            )
+    frame.export_menu(state, page="personas", scope=f"personas-{metric}", table=table, chart=chart, report=False)

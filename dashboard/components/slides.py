@@ -129,12 +129,8 @@ def slide_controls(
     ):
         _go(state, position + 1, slugs)
     page = "overview" if position == 0 else "journey"
-    leave.page_link(
-        routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP,
-        label="Leave presentation",
-        icon=":material/close:",
-        query_params=state.with_(present=False).query(page=page),
-    )
+    route = routes.EXPERIENCE_MAP if position == 0 else routes.JOURNEY_MAP
+    frame.leave_presentation(route, state.with_(present=False).query(page=page), place=leave)
 
 
 def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
@@ -164,17 +160,8 @@ def overview_slide(state: ViewState, catalogue: Catalogue) -> None:
 def _headline_row(data: ExperienceMapData) -> None:
     """The headline metrics as compact tiles: value, change and status badge (no sparkline on a slide)."""
     for column, headline in zip(st.columns(len(data.headlines)), data.headlines, strict=True):
-        formula = headline.formula or headline.key
-        change = format.change_text(headline.change, formula)
-        measured = headline.value is not None
         with column.container(border=True):
-            st.metric(
-                headline.label,
-                format.value_text(headline.value, formula),
-                delta=(None if headline.change is None else change) if measured else "not enough data",
-                delta_color=format.delta_colour(change, headline.direction) if measured else "off",
-                delta_arrow=format.delta_arrow(change) if measured else "off",
-            )
+            frame.headline_metric(headline)
             word, colour = format.status_badge(headline.status)
             st.markdown(f":{colour}-badge[{word}]")
 

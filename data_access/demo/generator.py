@@ -125,15 +125,9 @@ def _generate_events(rng: np.random.Generator, shape: Shape, *, customers: int, 
     value = np.where(priced, price, np.nan)
 
     batch = EventBatch(
-        customer=first_customer + event_customer,
-        persona=event_persona,
-        seconds=seconds,
-        stage=event_stage,
-        step=step,
-        channel=channel,
-        event_type=event_type,
-        value=value,
-    )
+        customer=first_customer + event_customer, persona=event_persona, seconds=seconds, stage=event_stage,
+        step=step, channel=channel, event_type=event_type, value=value,
+    )  # fmt: skip
     return batch.take(seconds < horizon)
 
 

@@ -69,13 +69,14 @@ class DemoSummary:
 
     def __str__(self) -> str:
         span = f"from {self.first_day} to {self.last_day}" if self.first_day else "with no dates"
-        return (
-            f"Loaded the Northwind Telecom demo (seed {self.seed}): {self.journeys} journeys, {self.stages} stages, "
-            f"{self.channels} channels, {self.touchpoints} touchpoints, {self.personas} personas, {self.steps} "
-            f"steps with {self.lane_items} lane items and {self.metrics} metric definitions; {self.customers:,} "
-            f"customers with {self.events:,} events and {self.feedback:,} feedback answers {span}, "
-            f"in {self.seconds:.1f} s."
+        the_map = (
+            f"{self.journeys} journeys, {self.stages} stages, {self.channels} channels, {self.touchpoints} "
+            f"touchpoints, {self.personas} personas, {self.steps} steps with {self.lane_items} lane items and "
+            f"{self.metrics} metric definitions"
         )
+        facts = f"{self.customers:,} customers with {self.events:,} events and {self.feedback:,} feedback answers"
+        took = f"in {self.seconds:.1f} s"
+        return f"Loaded the Northwind Telecom demo (seed {self.seed}): {the_map}; {facts} {span}, {took}."
 
 
 def _empty_database(connection: Connection) -> None:

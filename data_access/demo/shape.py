@@ -181,31 +181,20 @@ def shape_of(map_file: MapFile, comments: Mapping[str, Mapping[str, Mapping[str,
                         raise ValueError(f"comments for {stage.slug}/{step.slug} name an unknown channel '{channel}'")
                     channel_comments[s, j, CHANNELS.index(channel)] = add_group(by_band)
     return Shape(
-        steps=steps,
-        touchpoints=tuple(touchpoint_keys),
-        max_steps=max_steps,
-        steps_per_stage=steps_per_stage,
-        visit_share=visit_share,
-        alternative_group=alternative_group,
-        alternative_low=alternative_low,
-        alternative_high=alternative_high,
+        steps=steps, touchpoints=tuple(touchpoint_keys), max_steps=max_steps, steps_per_stage=steps_per_stage,
+        visit_share=visit_share, alternative_group=alternative_group,
+        alternative_low=alternative_low, alternative_high=alternative_high,
         group_position=np.array(group_position, dtype=np.int64),
-        step_event_type=step_event_type,
-        step_touchpoint=step_touchpoint,
-        touchpoint_channel=touchpoint_channel,
-        cell_touchpoint=cell_touchpoint,
-        event_types=event_types,
-        channel_event_type=channel_event_type,
-        channel_cdf=channel_cdf,
-        measure_cdf=measure_cdf,
+        step_event_type=step_event_type, step_touchpoint=step_touchpoint, touchpoint_channel=touchpoint_channel,
+        cell_touchpoint=cell_touchpoint, event_types=event_types, channel_event_type=channel_event_type,
+        channel_cdf=channel_cdf, measure_cdf=measure_cdf,
         day_weights=day_weights / day_weights.sum(),
         hour_weights=HOUR_OF_DAY / HOUR_OF_DAY.sum(),
         comments=tuple(texts),
         comment_offset=np.array(offsets, dtype=np.int64).reshape(-1, len(BANDS)),
         comment_count=np.array(counts, dtype=np.int64).reshape(-1, len(BANDS)),
-        step_comments=step_comments,
-        channel_comments=channel_comments,
-    )
+        step_comments=step_comments, channel_comments=channel_comments,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

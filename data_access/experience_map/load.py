@@ -91,6 +91,11 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
         definitions=definitions,
         min_answers=min_answers,
     )
+    findings = feedback_findings(
+        feedback=feedback, stages=stage_frame, channels=channel_frame, touchpoints=touchpoint_frame,
+        definitions=definitions, min_answers=min_answers,
+        step_feedback=feedback_by_step(connection, journey_id=journey_id, period=scope.period, persona_id=persona_id),
+    )  # fmt: skip
     return ExperienceMapData(
         grid=grid,
         curve=curve,
@@ -103,15 +108,5 @@ def load_experience_map(connection: Connection, *, scope: Scope, metric: str, mi
             ),
             grid,
         ),
-        findings=feedback_findings(
-            feedback=feedback,
-            stages=stage_frame,
-            channels=channel_frame,
-            touchpoints=touchpoint_frame,
-            definitions=definitions,
-            min_answers=min_answers,
-            step_feedback=feedback_by_step(
-                connection, journey_id=journey_id, period=scope.period, persona_id=persona_id
-            ),
-        ),
+        findings=findings,
     )

@@ -13,21 +13,11 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Executable, Select, and_, func, or_, select, union_all
+from sqlalchemy.sql.elements import ColumnElement
 
+from data_access import models
 from data_access.metrics import DEFINITION_COLUMNS
-from data_access.models import (
-    Channel,
-    EventRollup,
-    FeedbackRollup,
-    Journey,
-    Lane,
-    LaneItem,
-    MetricDefinition,
-    Persona,
-    Stage,
-    Step,
-    Touchpoint,
-)
+from data_access.models import DEFINITION_FIELDS, EventRollup, FeedbackRollup, LaneItem, Stage, Step, Touchpoint
 from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.scope import Period, as_date
 
@@ -48,14 +38,15 @@ def _map_frame(connection: Connection, query: Select[*tuple[Any, ...]]) -> pl.Da
 
 def journeys(connection: Connection) -> pl.DataFrame:
     """Every journey: slug, name, kind, id — current-state maps first."""
-    query = select(Journey.slug, Journey.name, Journey.kind, Journey.id).order_by(
-        (Journey.kind != "current"), Journey.id
+    journey = models.Journey
+    query = select(journey.slug, journey.name, journey.kind, journey.id).order_by(
+        (journey.kind != "current"), journey.id
     )
     return _map_frame(connection, query)
 
 
 def personas(connection: Connection) -> pl.DataFrame:
-    query = select(Persona.slug, Persona.name, Persona.id).order_by(Persona.name)
+    query = select(models.Persona.slug, models.Persona.name, models.Persona.id).order_by(models.Persona.name)
     return _map_frame(connection, query)
 
 
@@ -67,9 +58,10 @@ def stages(connection: Connection, *, journey_id: int) -> pl.DataFrame:
 
 
 def channels(connection: Connection) -> pl.DataFrame:
-    columns = (Channel.id, Channel.slug, Channel.name, Channel.kind, Channel.position)
+    channel = models.Channel
+    columns = (channel.id, channel.slug, channel.name, channel.kind, channel.position)
     names = ("channel_id", "channel_slug", "channel", "channel_kind", "channel_position")
-    query = select(*_labelled(columns, names)).order_by(Channel.position, Channel.id)
+    query = select(*_labelled(columns, names)).order_by(channel.position, channel.id)
     return _map_frame(connection, query)
 
 
@@ -91,16 +83,10 @@ def _labelled(columns: tuple[Any, ...], names: tuple[str, ...]) -> list[Any]:
 
 def metric_definitions(connection: Connection, *, journey_id: int) -> pl.DataFrame:
     query = select(
-        MetricDefinition.key,
-        MetricDefinition.label,
-        MetricDefinition.formula,
-        MetricDefinition.unit,
-        MetricDefinition.direction,
-        MetricDefinition.target,
-        MetricDefinition.warning,
-        MetricDefinition.stage_id,
-        MetricDefinition.touchpoint_id,
-    ).where(MetricDefinition.journey_id == journey_id)
+        *DEFINITION_FIELDS,
+        models.MetricDefinition.stage_id,
+        models.MetricDefinition.touchpoint_id,
+    ).where(models.MetricDefinition.journey_id == journey_id)
     schema = {
         **DEFINITION_COLUMNS,
         "stage_id": pl.Int64,
@@ -132,17 +118,24 @@ def data_days_by_journey(connection: Connection) -> dict[int, Period]:
     return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 
+def _in_view(
+    rollup: type[EventRollup] | type[FeedbackRollup], journey_id: int, period: Period, persona_id: int | None
+) -> ColumnElement[bool]:
+    """A rollup's rows of the journey in the period, of the persona (None: every customer)."""
+    conditions = [rollup.journey_id == journey_id, rollup.day >= period.start, rollup.day <= period.end]
+    if persona_id is not None:
+        conditions.append(rollup.persona_id == persona_id)
+    return and_(*conditions)
+
+
 def journey_feedback_by_day(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
     """Summed answers of the whole journey per day × measure, from the daily feedback rollup (sparklines)."""
     r = FeedbackRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
     query = (
         select(r.day, r.measure, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .where(and_(*conditions))
+        .where(_in_view(r, journey_id, period, persona_id))
         .group_by(r.day, r.measure)
     )
     schema = {
@@ -195,11 +188,10 @@ def events_by_cell(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
     r = EventRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
     query = (
-        select(r.stage_id, r.channel_id, func.sum(r.events)).where(and_(*conditions)).group_by(r.stage_id, r.channel_id)
+        select(r.stage_id, r.channel_id, func.sum(r.events))
+        .where(_in_view(r, journey_id, period, persona_id))
+        .group_by(r.stage_id, r.channel_id)
     )
     return _frame(connection, query, {"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64})
 
@@ -220,7 +212,7 @@ def assumed_emotion_by_stage(connection: Connection, *, journey_id: int, persona
         .join(Stage, Stage.id == Step.stage_id)
         .where(
             Stage.journey_id == journey_id,
-            LaneItem.lane == Lane.EMOTION.value,
+            LaneItem.lane == models.Lane.EMOTION.value,
             LaneItem.emotion.is_not(None),
             persona_match,
         )

@@ -82,13 +82,9 @@ def _comment_filters(
 
 
 def comment_band_counts(
-    connection: Connection,
-    *,
-    scope: StageScope,
-    measure: str | None = None,
-    channel_slug: str | None = None,
-    touchpoint_slug: str | None = None,
-) -> pl.DataFrame:
+    connection: Connection, *, scope: StageScope,
+    measure: str | None = None, channel_slug: str | None = None, touchpoint_slug: str | None = None,
+) -> pl.DataFrame:  # fmt: skip
     """Comments of the stage in the period per score band: band ("low" | "middle" | "high"), comments.
 
     Every band appears, zeros included. Counted in the database over the feedback index's range.

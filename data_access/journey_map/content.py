@@ -85,23 +85,13 @@ STEP_SCHEMA: Schema = {
 
 def stage_steps(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
     """The stage's steps in order, each with its touchpoint and channel (null when it has none)."""
+    columns = (
+        Step.id, Step.slug, Step.name, Step.position, Step.description, Touchpoint.id, Touchpoint.name,
+        Channel.slug, Channel.name, Channel.kind, Touchpoint.moment_of_truth, Step.kind, Step.alternative_group,
+    )  # fmt: skip
     return frame(
         connection,
-        select(
-            Step.id,
-            Step.slug,
-            Step.name,
-            Step.position,
-            Step.description,
-            Touchpoint.id,
-            Touchpoint.name,
-            Channel.slug,
-            Channel.name,
-            Channel.kind,
-            Touchpoint.moment_of_truth,
-            Step.kind,
-            Step.alternative_group,
-        )
+        select(*columns)
         .outerjoin(Touchpoint, Touchpoint.id == Step.touchpoint_id)
         .outerjoin(Channel, Channel.id == Touchpoint.channel_id)
         .where(Step.stage_id == scope.stage_id)
@@ -127,7 +117,7 @@ LANE_SCHEMA: Schema = {
 }
 
 
-def _visible_items(persona_id: int | None, item: type[LaneItem] = LaneItem) -> ColumnElement[bool]:
+def visible_items(persona_id: int | None, item: type[LaneItem] = LaneItem) -> ColumnElement[bool]:
     """General lane items always; a persona's own items only when that persona is selected."""
     if persona_id is None:
         return item.persona_id.is_(None)
@@ -136,29 +126,19 @@ def _visible_items(persona_id: int | None, item: type[LaneItem] = LaneItem) -> C
 
 def lane_items(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
     """The lane items on the stage's steps that the persona view shows, in lane and position order."""
-    return frame(
-        connection,
-        select(
-            LaneItem.id,
-            LaneItem.step_id,
-            LaneItem.lane,
-            LaneItem.text,
-            LaneItem.position,
-            Persona.slug,
-            LaneItem.emotion,
-            LaneItem.severity,
-            LaneItem.evidence,
-            LaneItem.owner,
-            LaneItem.status,
-            LaneItem.impact,
-            LaneItem.effort,
-        )
+    item = LaneItem
+    columns = (
+        item.id, item.step_id, item.lane, item.text, item.position, Persona.slug, item.emotion, item.severity,
+        item.evidence, item.owner, item.status, item.impact, item.effort,
+    )  # fmt: skip
+    query = (
+        select(*columns)
         .join(Step, Step.id == LaneItem.step_id)
         .outerjoin(Persona, Persona.id == LaneItem.persona_id)
-        .where(Step.stage_id == scope.stage_id, _visible_items(scope.persona_id))
-        .order_by(Step.position, LaneItem.lane, LaneItem.position, LaneItem.id),
-        LANE_SCHEMA,
+        .where(Step.stage_id == scope.stage_id, visible_items(scope.persona_id))
+        .order_by(Step.position, LaneItem.lane, LaneItem.position, LaneItem.id)
     )
+    return frame(connection, query, LANE_SCHEMA)
 
 
 def open_findings_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None) -> pl.DataFrame:
@@ -177,7 +157,7 @@ def open_findings_by_stage(connection: Connection, *, journey_id: int, persona_i
         .where(
             Stage.journey_id == journey_id,
             LaneItem.lane.in_([Lane.PAIN_POINT.value, Lane.OPPORTUNITY.value]),
-            _visible_items(persona_id),
+            visible_items(persona_id),
         ),
         {"stage_id": pl.Int64, "lane": pl.String, "status": pl.String},
     )

@@ -55,13 +55,9 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
     measured = step_emotion(stage_feedback_daily(connection, scope=scope), min_answers=min_answers)
     findings = detect_pain_points(
-        step_metrics=by_step,
-        touchpoint_metrics=metrics,
-        funnel=funnel,
-        steps=steps,
-        lane_items=items,
+        step_metrics=by_step, touchpoint_metrics=metrics, funnel=funnel, steps=steps, lane_items=items,
         rules=DetectionRules(min_base=min_answers),
-    )
+    )  # fmt: skip
     return JourneyMapData(
         stages=journey_stages(connection, journey_id=scope.journey_id),
         steps=steps,

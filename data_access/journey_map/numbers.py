@@ -14,7 +14,6 @@ from sqlalchemy import Connection, case, func, literal, select
 from data_access.conversions import (
     CohortSums,
     conversion_window_days,
-    duration_histograms,
     median_days_by_pair,
     pair_conversions,
 )
@@ -32,6 +31,7 @@ from data_access.journey_map.content import stage_steps
 from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
+    DEFINITION_FIELDS,
     EventRollup,
     FeedbackRollup,
     MetricDefinition,
@@ -86,13 +86,9 @@ def time_to_next_stage(connection: Connection, *, scope: StageScope) -> TimeToNe
 def _time_to_next(connection: Connection, scope: StageScope, period: Period) -> TimeToNextStage:
     if scope.next_stage_id is None:
         return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
-    histograms = duration_histograms(
-        connection,
-        journey_id=scope.journey_id,
-        period=period,
-        persona_id=scope.persona_id,
-        stage_ids=[scope.stage_id],
-    ).filter(pl.col("next_stage_id") == scope.next_stage_id)
+    sums = CohortSums(scope.journey_id, period, scope.persona_id)
+    histograms = sums.durations(connection, stage_ids=[scope.stage_id])
+    histograms = histograms.filter(pl.col("next_stage_id") == scope.next_stage_id)
     medians = median_days_by_pair(histograms)
     if medians.is_empty():
         return TimeToNextStage(next_stage_slug=scope.next_stage_slug, median_days=None, customers=0)
@@ -164,13 +160,7 @@ def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl
         connection,
         select(
             m.id,
-            m.key,
-            m.label,
-            m.formula,
-            m.unit,
-            m.direction,
-            m.target,
-            m.warning,
+            *DEFINITION_FIELDS,
             m.touchpoint_id,
             Touchpoint.name,
             Touchpoint.channel_id,

@@ -6,15 +6,15 @@ are raised together in one `MapFileError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from data_access.mapfile.errors import MapFileError, MapProblem
-from data_access.mapfile.schema import LANE_FIELDS, MAP_FILE_VERSION, RANGES, MapFile, StepSpec
+from data_access.mapfile.schema import LANE_FIELDS, MAP_FILE_VERSION, RANGES, MapFile, MetricSpec, StepSpec
 from data_access.mapfile.yaml_io import Locator, format_path, load_yaml
-from data_access.metrics import TARGET_SCALES
+from data_access.metrics import TARGET_SCALES, TargetScale
 from data_access.models import Lane, Measure, StepKind
 
 
@@ -158,37 +158,39 @@ def check_map(
 def _target_problems(map_file: MapFile) -> list[tuple[tuple[str | int, ...], str]]:
     """Targets and warning bands outside their metric's scale (metrics.TARGET_SCALES), with the scale expected."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    for at, metric, scale in _metric_scales(map_file):
+        if metric.target is not None and not scale.holds(metric.target):
+            problems.append(
+                ((*at, "target"), f"target {metric.target:g} is outside the {metric.formula.value} scale: "
+                                  f"write it as {scale.text}")
+            )  # fmt: skip
+        span = scale.span()
+        if metric.warning < 0 or (span is not None and metric.warning > span):
+            bound = f"0..{span:g}" if span is not None else "0 or more"
+            problems.append(
+                ((*at, "warning"), f"warning {metric.warning:g} is outside {bound}, in the unit of the target "
+                                   f"({scale.text})")
+            )  # fmt: skip
+    return problems
+
+
+def _metric_scales(map_file: MapFile) -> Iterator[tuple[tuple[str | int, ...], MetricSpec, TargetScale]]:
+    """Every metric of the file with where it stands in it and the scale its target is written in."""
     for j, journey in enumerate(map_file.journeys):
         for m, metric in enumerate(journey.metrics):
-            scale = TARGET_SCALES[metric.formula.value]
-            at = ("journeys", j, "metrics", m)
-            if metric.target is not None and not scale.holds(metric.target):
-                problems.append(
-                    ((*at, "target"), f"target {metric.target:g} is outside the {metric.formula.value} scale: "
-                                      f"write it as {scale.text}")
-                )  # fmt: skip
-            span = scale.span()
-            if metric.warning < 0 or (span is not None and metric.warning > span):
-                bound = f"0..{span:g}" if span is not None else "0 or more"
-                problems.append(
-                    ((*at, "warning"), f"warning {metric.warning:g} is outside {bound}, in the unit of the target "
-                                       f"({scale.text})")
-                )  # fmt: skip
-    return problems
+            yield ("journeys", j, "metrics", m), metric, TARGET_SCALES[metric.formula.value]
 
 
 def unlikely_targets(map_file: MapFile) -> list[tuple[tuple[str | int, ...], str]]:
     """Share targets of 1 or less: valid (1 means 1 %), but most likely a fraction meant as a percent."""
     warnings: list[tuple[tuple[str | int, ...], str]] = []
-    for j, journey in enumerate(map_file.journeys):
-        for m, metric in enumerate(journey.metrics):
-            scale = TARGET_SCALES[metric.formula.value]
-            if scale.factor != 1 and metric.target is not None and 0 < metric.target <= 1:
-                warnings.append(
-                    (("journeys", j, "metrics", m, "target"),
-                     f"target {metric.target:g} means {metric.target:g} %: {metric.formula.value} targets are "
-                     f"percents (write {metric.target * 100:g} for {metric.target * 100:g} %)")
-                )  # fmt: skip
+    for at, metric, scale in _metric_scales(map_file):
+        if scale.factor != 1 and metric.target is not None and 0 < metric.target <= 1:
+            warnings.append(
+                ((*at, "target"),
+                 f"target {metric.target:g} means {metric.target:g} %: {metric.formula.value} targets are "
+                 f"percents (write {metric.target * 100:g} for {metric.target * 100:g} %)")
+            )  # fmt: skip
     return warnings
 
 

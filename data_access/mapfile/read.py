@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from data_access import models
 from data_access.mapfile.schema import (
     LANE_FIELDS,
     LANE_ORDER,
@@ -23,25 +24,11 @@ from data_access.mapfile.schema import (
 )
 from data_access.mapfile.yaml_io import render_map
 from data_access.metrics import Formula, written_target
-from data_access.models import (
-    Channel,
-    ChannelKind,
-    Direction,
-    Journey,
-    JourneyKind,
-    Lane,
-    LaneItem,
-    MetricDefinition,
-    Persona,
-    Stage,
-    Step,
-    StepKind,
-    Touchpoint,
-)
+from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
 
 
 def _lane_item_spec(item: LaneItem) -> LaneItemSpec:
-    lane = Lane(item.lane)
+    lane = models.Lane(item.lane)
     lane_fields = {name: getattr(item, name) for name in LANE_FIELDS[lane]}
     persona = item.persona.slug if item.persona is not None else None
     return LaneItemSpec.model_validate({"text": item.text, "persona": persona, **lane_fields})
@@ -82,7 +69,7 @@ def read_map(session: Session) -> MapFile:
                     slug=step.slug,
                     name=step.name,
                     touchpoint=step.touchpoint.slug if step.touchpoint is not None else None,
-                    kind=StepKind(step.kind),
+                    kind=models.StepKind(step.kind),
                     group=step.alternative_group,
                     description=step.description,
                     lanes=LanesSpec.model_validate(lanes),
@@ -114,7 +101,7 @@ def read_map(session: Session) -> MapFile:
             label=metric.label,
             formula=Formula(metric.formula),
             unit=metric.unit,
-            direction=Direction(metric.direction),
+            direction=models.Direction(metric.direction),
             target=written_target(metric.formula, metric.target),
             warning=written_target(metric.formula, metric.warning) or 0.0,
             stage=stage_slugs[stage_id] if stage_id is not None else None,
@@ -123,7 +110,7 @@ def read_map(session: Session) -> MapFile:
 
     return MapFile(
         version=MAP_FILE_VERSION,
-        channels=[ChannelSpec(slug=c.slug, name=c.name, kind=ChannelKind(c.kind)) for c in channels],
+        channels=[ChannelSpec(slug=c.slug, name=c.name, kind=models.ChannelKind(c.kind)) for c in channels],
         personas=[
             PersonaSpec(
                 slug=p.slug,
@@ -139,7 +126,7 @@ def read_map(session: Session) -> MapFile:
             JourneySpec(
                 slug=journey.slug,
                 name=journey.name,
-                kind=JourneyKind(journey.kind),
+                kind=models.JourneyKind(journey.kind),
                 improves=journey.improves.slug if journey.improves is not None else None,
                 owner=journey.owner,
                 description=journey.description,

@@ -82,12 +82,9 @@ def _conversion_shape(session: Session) -> dict[int, tuple[int, frozenset[Cohort
 
 
 def _write_map(
-    session: Session,
-    map_file: MapFile,
-    channels: dict[str, Channel],
-    personas: dict[str, Persona],
-    journeys: dict[str, Journey],
-) -> MapImportSummary:
+    session: Session, map_file: MapFile,
+    channels: dict[str, Channel], personas: dict[str, Persona], journeys: dict[str, Journey],
+) -> MapImportSummary:  # fmt: skip
     for position, channel_spec in enumerate(map_file.channels):
         channel = channels.get(channel_spec.slug)
         if channel is None:
@@ -180,22 +177,15 @@ def _write_stage(
         step.kind, step.alternative_group = step_spec.kind.value, step_spec.group
         step.lane_items = [
             LaneItem(
-                lane=lane.value,
-                text=item.text,
-                position=item_position,
+                lane=lane.value, text=item.text, position=item_position,
                 persona=personas[item.persona] if item.persona is not None else None,
-                emotion=item.emotion,
-                severity=item.severity,
-                evidence=item.evidence,
-                owner=item.owner,
-                status=item.status,
-                impact=item.impact,
-                effort=item.effort,
+                emotion=item.emotion, severity=item.severity, evidence=item.evidence,
+                owner=item.owner, status=item.status, impact=item.impact, effort=item.effort,
             )
             for item_position, (lane, item) in enumerate(
                 (lane, item) for lane, items in step_spec.lanes.by_lane() for item in items
             )
-        ]
+        ]  # fmt: skip
         counts["lane_items"] += len(step.lane_items)
         steps.append(step)
     stage.steps = steps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import format_answers
+from dashboard.format import answers as format_answers
 from data_access.periods import DefaultPeriod
 from data_access.scope import Period
 

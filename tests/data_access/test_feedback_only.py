@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert
 from data_access.detection import FEEDBACK_REASONS, feedback_findings
 from data_access.experience_map import load_experience_map
 from data_access.experience_map.queries import data_days
+from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import Channel, Feedback, Journey, MetricDefinition, Stage, Touchpoint
 from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.periods import default_period, fitting_period
@@ -234,13 +235,7 @@ def test_feedback_findings_match_a_direct_count(counts: list[tuple[int, int]]) -
     )
     empty_definitions = pl.DataFrame(
         schema={
-            "key": pl.String,
-            "label": pl.String,
-            "formula": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "target": pl.Float64,
-            "warning": pl.Float64,
+            **DEFINITION_COLUMNS,
             "stage_id": pl.Int64,
             "touchpoint_id": pl.Int64,
         }

@@ -22,6 +22,10 @@ it, so the two cannot drift):
 - A target reads like a value of its metric. No value reads "—" (em dash).
 - Status words, once: on target, near target, off target, not enough data; their chart colours are in
   `charts.palette`, their badge colours here.
+
+Its parts, each written from the rules here: `format.lanes` (lane cards: the journey page, the slides,
+the PDF; `format.lane_texts`), `format.charts` (texts drawn inside the experience map's charts),
+`format.answers` (what a journey known from its answers shows, the period caption).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ import decimal
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import polars as pl
 
@@ -339,21 +343,7 @@ def finding_evidence() -> pl.Expr:
     )
 
 
-# --- lane cards: the journey page, the slides and the PDF ------------------------------------------
-
-
-class LaneData(Protocol):
-    """The frames of a journey map that its lanes are written from (`journey_map.JourneyMapData`)."""
-
-    @property
-    def lane_items(self) -> pl.DataFrame: ...
-    @property
-    def steps(self) -> pl.DataFrame: ...
-    @property
-    def funnel(self) -> pl.DataFrame: ...
-    @property
-    def emotions(self) -> pl.DataFrame: ...
-
+# --- people's text shown literally -------------------------------------------------------------
 
 MARKDOWN_SPECIALS = r"([\\`*_{}\[\]<>()#+\-.!|~$:])"
 
@@ -362,124 +352,6 @@ def escaped(column: str | pl.Expr) -> pl.Expr:
     """Text with markdown's special characters backslash-escaped, so it shows literally."""
     expr = pl.col(column) if isinstance(column, str) else column
     return expr.fill_null("").str.replace_all(MARKDOWN_SPECIALS, r"\$1")
-
-
-def lane_texts(
-    data: LaneData,
-    *,
-    lanes: Iterable[str],
-    markdown: bool,
-    detail: bool = True,
-    words: int | None = None,
-) -> pl.DataFrame:
-    """The text of each lane item, in step and item order: columns step_id, lane, text.
-
-    The same words everywhere; what differs is the medium and the room:
-    - `markdown`: people's text escaped, emphasis marked (the pages and slides); else plain (the PDF).
-    - `detail`: the reach of a pain point's step, an opportunity's owner, impact and effort, the persona
-      an item is for, each step's touchpoint and the measured emotion (the journey page and the PDF).
-    - `words`: each text cut to that many words with "…" (a slide).
-    """
-    shown = list(lanes)
-
-    def text(column: str | pl.Expr) -> pl.Expr:
-        expr = pl.col(column) if isinstance(column, str) else column
-        return escaped(expr) if markdown else expr.fill_null("")
-
-    def strong(expr: pl.Expr) -> pl.Expr:
-        return pl.format("**{}**", expr) if markdown else expr
-
-    words_of = pl.col("text").str.strip_chars('"“” ').str.split(" ")
-    short = words_of.list.join(" ")
-    if words is not None:
-        short = (
-            pl.when(words_of.list.len() > words).then(words_of.list.head(words).list.join(" ") + "…").otherwise(short)
-        )
-    said = text(short)
-    level = pl.col("severity").fill_null(0)
-    # on the pages and slides a badge coloured by severity (4–5 red, 3 orange, 1–2 grey); plain in the PDF
-    badge = pl.when(level >= 4).then(pl.lit("red")).when(level == 3).then(pl.lit("orange")).otherwise(pl.lit("gray"))
-    severity = pl.format(":{}-badge[Severity {}/5]", badge, level) if markdown else pl.format("Severity {}/5", level)
-    line_break = pl.lit("  \n" if markdown else "\n")
-    gap = line_break if detail else pl.lit(" · ")
-    status = strong(text(pl.col("status").fill_null("idea")))
-    opportunity_detail = (
-        pl.format(
-            "{} · owner {} · impact {} · effort {}",
-            status,
-            text(pl.col("owner").fill_null(NO_VALUE)),
-            pl.col("impact").cast(pl.String).fill_null("?"),
-            pl.col("effort").cast(pl.String).fill_null("?"),
-        )
-        if detail
-        else status
-    )
-    reach = data.funnel.filter(pl.col("kind") == "step").select("step_id", pl.col("customers").alias("reached"))
-    pain_reach = (
-        pl.format(
-            "{}{} customers reached this step in the period", line_break, count_expr(pl.col("reached").fill_null(0))
-        )
-        if detail
-        else pl.lit("")
-    )
-    persona = (
-        pl.when(pl.col("persona_slug").is_not_null())
-        .then(pl.format("{}persona {}", line_break, text("persona_slug")))
-        .otherwise(pl.lit(""))
-        if detail
-        else pl.lit("")
-    )
-    step_positions = data.steps.select("step_id", pl.col("position").alias("step_position"))
-    items = (
-        data.lane_items.filter(pl.col("lane").is_in(shown))
-        .join(reach, on="step_id", how="left")
-        .select(
-            "step_id",
-            "lane",
-            "position",
-            pl.concat_str(
-                pl.when(pl.col("lane") == "thought")
-                .then(pl.format("_“{}”_", said) if markdown else pl.format("“{}”", said))
-                .when(pl.col("lane") == "pain_point")
-                .then(pl.format("{} · {}{}", severity, said, pain_reach))
-                .when(pl.col("lane") == "opportunity")
-                .then(pl.format("{}{}{}", said, gap, opportunity_detail))
-                .when(pl.col("lane") == "emotion")
-                .then(pl.format("{} ({})", said, pl.col("emotion").round(1).cast(pl.String).fill_null("?")))
-                .otherwise(said),
-                persona,
-            ).alias("text"),
-        )
-    )
-    parts = [items]
-    if detail and "touchpoint" in shown:
-        moment = pl.when(pl.col("moment_of_truth")).then(pl.format("{}★ moment of truth", gap)).otherwise(pl.lit(""))
-        channel = pl.format("_{}_", text("channel_name")) if markdown else text("channel_name")
-        parts.append(
-            data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
-                "step_id",
-                pl.lit("touchpoint").alias("lane"),
-                pl.lit(0, dtype=pl.Int64).alias("position"),
-                pl.format("{} · {}{}", text("touchpoint_name"), channel, moment).alias("text"),
-            )
-        )
-    if detail and "emotion" in shown:
-        parts.append(
-            data.emotions.filter(pl.col("measured_emotion").is_not_null()).select(
-                "step_id",
-                pl.lit("emotion").alias("lane"),
-                pl.lit(None, dtype=pl.Int64).alias("position"),
-                pl.format(
-                    "measured {} (n = {})", pl.col("measured_emotion").round(1), count_expr(pl.col("answers"))
-                ).alias("text"),
-            )
-        )
-    return (
-        pl.concat(parts, how="vertical_relaxed")
-        .join(step_positions, on="step_id", how="left")
-        .sort("step_position", "position", nulls_last=True, maintain_order=True)
-        .select("step_id", "lane", "text")
-    )
 
 
 # bidirectional overrides and isolates: they reorder what follows on screen, so outside text loses them
@@ -498,3 +370,11 @@ def verbatim(value: object, *, limit: int | None = 120) -> str:
     # bare addresses are linked even when escaped (GitHub-flavoured autolinks): a word joiner breaks them
     text = re.sub(r"(?i)(https?|ftps?|mailto|www)(?=[:.])", "\\1\u2060", text).replace("@", "@\u2060")
     return re.sub(MARKDOWN_SPECIALS, r"\\\1", text)
+
+
+# the companions, written from the rules above: lane cards, chart texts, texts of answers
+from dashboard.format import answers as answers  # noqa: E402
+from dashboard.format import charts as charts  # noqa: E402
+from dashboard.format import lanes as lanes  # noqa: E402
+from dashboard.format.lanes import LaneData as LaneData  # noqa: E402
+from dashboard.format.lanes import lane_texts as lane_texts  # noqa: E402

@@ -1,7 +1,7 @@
 """Texts of the numbers a journey known from its answers shows: what a stage box counts, findings from answers.
 
-Beside `dashboard.format` (which writes every value, change and status), and built from its rules, so a
-number reads the same here as anywhere else.
+Part of `dashboard.format` (`format.answers`), built from its rules, so a number reads the same here as
+anywhere else.
 """
 
 from __future__ import annotations

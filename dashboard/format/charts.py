@@ -1,7 +1,7 @@
 """Texts drawn inside the experience map's charts (the stage strip, the volume legend, wrapped axis labels).
 
-A companion of `format`: the numbers come from its rules, so a count or a status reads here as it reads
-on the tiles, the tables and the report.
+Part of `dashboard.format` (`format.charts`): the numbers come from its rules, so a count or a status reads
+here as it reads on the tiles, the tables and the report.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import textwrap
 
 import polars as pl
 
-from dashboard import format, format_answers
+from dashboard import format
+from dashboard.format import answers
 from data_access.metrics import Status
 
 
@@ -39,7 +40,7 @@ def strip_texts() -> list[pl.Expr]:
     `opportunity_line`."""
     return [
         format.status_expr("health_status").alias("health_word"),
-        format_answers.stage_count_expr().alias("customers_line"),
+        answers.stage_count_expr().alias("customers_line"),
         _counted("open_pain_points", "pain point", "pain points", "no open pain").alias("pain_line"),
         _counted("open_opportunities", "opportunity", "opportunities", "no open opp.").alias("opportunity_line"),
     ]
