@@ -92,7 +92,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+def wait_until_healthy(url: str, server: subprocess.Popen[bytes], *, what: str, timeout: float = 120.0) -> None:
+    """Wait until the Streamlit server at `url` answers its health check; `what` names it in the errors."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -105,8 +106,8 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: floa
             server.wait(timeout=0.25)
         except subprocess.TimeoutExpired:
             continue
-        raise RuntimeError(f"the Streamlit server for the benchmark exited with code {server.returncode}")
-    raise TimeoutError(f"the Streamlit server for the benchmark did not answer at {url} within {timeout:.0f} s")
+        raise RuntimeError(f"{what} exited with code {server.returncode}")
+    raise TimeoutError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
 @contextmanager
@@ -125,7 +126,7 @@ def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, server)
+        wait_until_healthy(url, server, what="the Streamlit server for the benchmark")
         yield url, server.pid
     finally:
         server.terminate()

@@ -1,7 +1,7 @@
 """Time to visible in Chromium: the experience map and a journey page, cold (first visitor after a start) and
 warm, against a page with one small Altair chart; medians of several fresh browser contexts.
 
-    python benchmarks/first_draw.py --database /tmp/atlas-1m.db --runs 5 --port 8602
+    python -m benchmarks.first_draw --database /tmp/atlas-1m.db --runs 5 --port 8602
 
 Serves the database with `journey-atlas serve` (which warms the default views in the background; the first
 visit waits for its "warm-up:" line unless `--no-wait`), and with plain `streamlit run` for the cold figures
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_FLAGS
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 ONE_CHART = """
 import altair as alt
 import polars as pl
@@ -115,7 +115,7 @@ def main() -> None:
     journey = f"journey?journey=northwind-current&stage={args.stage}"
     results: dict[str, tuple[float, float]] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         with server(streamlit_run(reference, args.port), database=args.database, port=args.port,
                     log=work / "reference.log") as url:  # fmt: skip
             visit(browser, url)

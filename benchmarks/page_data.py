@@ -29,7 +29,7 @@ from data_access.experience_map.queries import data_days, journeys
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
 from data_access.models import Event, Feedback
-from data_access.scope import Period, StageScope, resolve_scope, resolve_stage
+from data_access.scope import Period, Scope, StageScope, resolve_scope, resolve_stage
 
 MIN_ANSWERS = 30  # the app's default ATLAS_MIN_RESPONSES
 PERIOD_DAYS = 90  # the app's default view: the last 90 days with data
@@ -71,14 +71,19 @@ def default_view(connection: Connection, *, stage_slug: str) -> View:
     return View(str(journey["slug"]), int(journey["id"]), stage_slug, str(stages["stage_name"][0]), period)
 
 
-def overview_data(connection: Connection, view: View) -> tuple[experience_map.ExperienceMapData, pl.DataFrame]:
-    scope = resolve_scope(
+def _scope(connection: Connection, view: View) -> Scope | None:
+    """The view's journey, all personas, its period against the one before."""
+    return resolve_scope(
         connection,
         journey_slug=view.journey_slug,
         persona_slug=None,
         period=view.period,
         compared=view.period.previous(),
     )
+
+
+def overview_data(connection: Connection, view: View) -> tuple[experience_map.ExperienceMapData, pl.DataFrame]:
+    scope = _scope(connection, view)
     assert scope is not None
     overview = experience_map.load_experience_map(connection, scope=scope, metric="health", min_answers=MIN_ANSWERS)
     return overview, changes.load_changes(connection, scope=scope, min_answers=MIN_ANSWERS)
@@ -86,13 +91,7 @@ def overview_data(connection: Connection, view: View) -> tuple[experience_map.Ex
 
 def journey_page_data(connection: Connection, view: View) -> journey_map.JourneyMapData:
     journey_stages(connection, journey_id=view.journey_id)
-    scope = resolve_scope(
-        connection,
-        journey_slug=view.journey_slug,
-        persona_slug=None,
-        period=view.period,
-        compared=view.period.previous(),
-    )
+    scope = _scope(connection, view)
     stage: StageScope | None = None if scope is None else resolve_stage(connection, scope, stage_slug=view.stage_slug)
     if stage is None:
         raise NumbersDiffer(f"no stage {view.stage_slug!r} in journey {view.journey_slug!r}")

@@ -198,6 +198,8 @@ def render(report: Report) -> str:
         "| database | rows stored | file | import median | min | max | read + write median | import ÷ (read + write) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    if not any(r.imports for r in report.results):
+        lines[-2:] = ["Not measured (`--no-imports`)."]
     for r in report.results:
         for i in r.imports:
             lines.append(

@@ -23,11 +23,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.browser import BrowserTimings, PageDidNotShow, chromium_available, time_browser
 from benchmarks.common import empty_database, seconds_text, timed, url_of
-from benchmarks.imports import export_demo_events, time_imports
+from benchmarks.imports import ImportTimings, export_demo_events, time_imports
 from benchmarks.page_data import NumbersDiffer, time_page_data
 from benchmarks.results import TEN_MILLION, Report, SizeResult, render, verdicts
 from data_access.demo import load_demo
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-browser", action="store_true", help="leave out the Chromium timings and app memory")
+    parser.add_argument(
+        "--no-imports", action="store_true", help="leave out the import timings (at 10M they take most of a run)"
+    )
     parser.add_argument("--stage", default="onboarding", help="the journey page's stage (default onboarding)")
     parser.add_argument("--seed", type=int, default=7, help="the demo's seed")
     parser.add_argument(
@@ -92,21 +95,25 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def _time_imports(database: str, engine: Engine, args: argparse.Namespace, folder: Path) -> list[ImportTimings]:
+    with tempfile.TemporaryDirectory(dir=folder, prefix="atlas-bench-files-") as files_folder:
+        map_text, files = export_demo_events(engine, Path(files_folder))
+        return time_imports(
+            database,
+            postgres_url=args.postgres_url,
+            map_text=map_text,
+            files=files,
+            runs=args.import_runs or min(args.runs, 3),
+            folder=folder,
+        )
+
+
 def measure(database: str, events: int, args: argparse.Namespace, folder: Path) -> SizeResult:
     """One database at one size: demo, import, page data, browser."""
     with empty_database(database, postgres_url=args.postgres_url, folder=folder) as engine:
         demo_seconds, _ = timed(lambda: load_demo(engine, events=events, seed=args.seed))
         say(f"{database} {events:,}: demo loaded in {seconds_text(demo_seconds)}")
-        with tempfile.TemporaryDirectory(dir=folder, prefix="atlas-bench-files-") as files_folder:
-            map_text, files = export_demo_events(engine, Path(files_folder))
-            imports = time_imports(
-                database,
-                postgres_url=args.postgres_url,
-                map_text=map_text,
-                files=files,
-                runs=args.import_runs or min(args.runs, 3),
-                folder=folder,
-            )
+        imports = [] if args.no_imports else _time_imports(database, engine, args, folder)
         for found in imports:
             say(f"  import {found.file_format}: {found.import_.describe()}; read + write {found.peer.describe()}")
         view, checked, page_data = time_page_data(engine, stage_slug=args.stage, runs=args.runs)

@@ -169,7 +169,21 @@ def _step_key(column: ColumnElement[Any]) -> ColumnElement[int]:
     return func.coalesce(column, NO_STEP)
 
 
-def _first_alternatives(entries: FromClause, steps: Table) -> FromClause:
+def _same_stage(entry_stage: ColumnElement[int], stage: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
+    """`entry_stage` = `stage`. Elsewhere than SQLite `+ 0` keeps the planner off the (journey, stage, entered_at)
+    index, which would read a whole stage where the customer's few rows are wanted."""
+    return entry_stage == stage if dialect == "sqlite" else entry_stage + 0 == stage
+
+
+def _same_step(entry_step: ColumnElement[Any], pair_step: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
+    """The entry's step is the pair's (which holds NO_STEP for the stage itself). On SQLite as `IS`, which an
+    index can answer, so with `_same_stage` a lookup goes straight to the one entry in a covering index."""
+    if dialect == "sqlite":
+        return entry_step.is_not_distinct_from(func.nullif(pair_step, NO_STEP))
+    return _step_key(entry_step) == pair_step
+
+
+def _first_alternatives(entries: FromClause, steps: Table, dialect: str) -> FromClause:
     """Per customer, stage and alternative group: the first alternative the customer reached (earliest entry,
     then the step's position). A correlated NOT EXISTS, so both lookups use the customer index."""
     chosen, chosen_step = entries.alias("alternative"), steps.alias("alternative_step")
@@ -177,7 +191,7 @@ def _first_alternatives(entries: FromClause, steps: Table) -> FromClause:
     earlier = exists().where(
         other.c.journey_id == chosen.c.journey_id,
         other.c.customer_id == chosen.c.customer_id,
-        other.c.stage_id + 0 == chosen.c.stage_id,  # by the customer index, as in cohort_rows
+        _same_stage(other.c.stage_id, chosen.c.stage_id, dialect),
         other_step.c.id == other.c.step_id,
         other_step.c.kind == StepKind.ALTERNATIVE.value,
         other_step.c.alternative_group == chosen_step.c.alternative_group,
@@ -220,7 +234,7 @@ def cohort_rows(
     selects: list[Select[tuple[Any, ...]]] = []
     for to_alternative in (False, True) if alternatives else (False,):
         start = entries.alias("cohort_from")
-        end = _first_alternatives(entries, steps) if to_alternative else entries.alias("cohort_to")
+        end = _first_alternatives(entries, steps, dialect) if to_alternative else entries.alias("cohort_to")
         seconds = _seconds_between(start.c.entered_at, end.c.entered_at, dialect)
         keys = [
             func.date(start.c.entered_at),
@@ -232,20 +246,23 @@ def cohort_rows(
             start.c.persona_id,
             seconds // COHORT_BIN_SECONDS,
         ]
+        # towards an alternative the join starts from the (few) first alternatives, so the stage entry is
+        # found by the customer: `_same_stage` keeps PostgreSQL off the stage index for it. On SQLite each
+        # side is one lookup in a covering index (migration 0010): `from` by (journey, stage, step), `to` by
+        # (journey, customer, stage, step)
+        from_stage = pairs.c.stage_id == start.c.stage_id
+        if to_alternative:
+            from_stage = _same_stage(start.c.stage_id, pairs.c.stage_id, dialect)
         from_matches = and_(
             pairs.c.journey_id == start.c.journey_id,
-            # towards an alternative the join starts from the (few) first alternatives, so the stage entry
-            # is found by the customer index; `+ 0` keeps SQLite off the stage index for it
-            pairs.c.stage_id == (start.c.stage_id + 0 if to_alternative else start.c.stage_id),
-            pairs.c.step_id == _step_key(start.c.step_id),
+            from_stage,
+            _same_step(start.c.step_id, pairs.c.step_id, dialect),
         )
         to_matches = and_(
             end.c.journey_id == start.c.journey_id,
             end.c.customer_id == start.c.customer_id,
-            # `+ 0` keeps SQLite off the (journey, stage) index here: looking the customer up by the
-            # (journey, customer) index reads a handful of rows, where the stage index reads the whole stage
-            end.c.stage_id + 0 == pairs.c.next_stage_id,
-            _step_key(end.c.step_id) == pairs.c.next_step_id,
+            _same_stage(end.c.stage_id, pairs.c.next_stage_id, dialect),
+            _same_step(end.c.step_id, pairs.c.next_step_id, dialect),
         )
         kind = pairs.c.alternative_group.is_not(None) if to_alternative else pairs.c.alternative_group.is_(None)
         if to_alternative:

@@ -39,7 +39,7 @@ def _run(tmp_path: Path, *extra: str) -> dict[str, str]:
     assert re.search(
         r"Python 3\.\d+.*streamlit [\d.]+.*polars [\d.]+.*SQLAlchemy [\d.]+.*SQLite 3\.", sections["## Machine"]
     )
-    for file_format in ("parquet", "csv"):
+    for file_format in () if "--no-imports" in extra else ("parquet", "csv"):
         assert re.search(rf"\| sqlite \| [\d,]+ \| {file_format} \| \d", sections["## Import"])
     for what in (
         "overview data, cold",
@@ -60,6 +60,13 @@ def test_bench_without_the_browser_writes_every_section(tmp_path: Path) -> None:
     sections = _run(tmp_path, "--no-browser")
     assert "Not run" in sections["## Browser"]
     assert "Not measured" in sections["## Memory"]
+
+
+def test_bench_without_imports_says_they_were_not_measured(tmp_path: Path) -> None:
+    """`--no-imports` (for 10M events): page data and targets as usual, no import rows and a line saying so."""
+    sections = _run(tmp_path, "--no-browser", "--no-imports")
+    assert "Not measured (`--no-imports`)" in sections["## Import"]
+    assert not re.search(r"\| sqlite \| [\d,]+ \| (parquet|csv) \|", sections["## Import"])
 
 
 @pytest.mark.browser

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_FLAGS, free_port, wait_until_healthy
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,31 +30,8 @@ ACTION_TIMEOUT_MS = 30_000
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        try:  # wait a moment for the server, noticing at once if it exits instead of starting
-            server.wait(timeout=0.25)
-        except subprocess.TimeoutExpired:
-            continue
-        raise RuntimeError(f"the dashboard exited with code {server.returncode}")
-    raise TimeoutError(f"the dashboard did not answer at {url} within {timeout:.0f} s")
-
-
 def start_server(database_url: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = port or _free_port()
+    port = port or free_port()
     env = os.environ | {"ATLAS_DATABASE_URL": database_url}
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
@@ -74,7 +39,7 @@ def start_server(database_url: str, log: Path, port: int | None = None) -> tuple
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_healthy(url, server)
+    wait_until_healthy(url, server, what="the dashboard", timeout=90.0)
     return server, url
 
 
