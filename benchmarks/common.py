@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
@@ -44,6 +45,16 @@ class Timing:
         return (
             f"{seconds_text(self.median)} ({seconds_text(self.low)}–{seconds_text(self.high)}, {len(self.runs)} runs)"
         )
+
+
+def demo_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every page benchmark takes: the demo's size and seed, the runs, a SQLite file to reuse."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database", help="reuse this SQLite file instead of building a new demo")
+    return parser
 
 
 def seconds_text(seconds: float) -> str:

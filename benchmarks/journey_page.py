@@ -8,7 +8,6 @@ the last 90 days of data (median of `--runs`), and the whole `load_journey_map` 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import tempfile
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from benchmarks.common import repeat
+from benchmarks.common import demo_parser, repeat
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.experience_map.queries import journeys
@@ -62,12 +61,8 @@ def page_queries(connection: Connection, scope: StageScope) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=7)
+    parser = demo_parser(__doc__)
     parser.add_argument("--stage", default="support")
-    parser.add_argument("--database", help="reuse this SQLite file instead of building a new demo")
     args = parser.parse_args()
 
     path = Path(args.database) if args.database else Path(tempfile.mkdtemp()) / "atlas.db"

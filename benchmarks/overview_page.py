@@ -10,7 +10,6 @@ and prints each against the one-second budget.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from benchmarks.common import repeat
+from benchmarks.common import demo_parser, repeat
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.experience_map import load_experience_map
@@ -31,11 +30,7 @@ BUDGET_SECONDS = 1.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--database", help="reuse this SQLite file instead of building a new demo")
+    parser = demo_parser(__doc__)
     args = parser.parse_args()
 
     path = Path(args.database) if args.database else Path(tempfile.mkdtemp()) / "atlas.db"

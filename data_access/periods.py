@@ -160,10 +160,6 @@ def default_period(
         connection, journey_id=journey_id, since=history.end - dt.timedelta(days=days - 1)
     )
     return fitting_period(
-        history=history,
-        definitions=definitions,
-        recent_answers=recent_answers,
-        all_answers=all_answers,
-        min_answers=min_answers,
-        days=days,
-    )
+        history=history, definitions=definitions, recent_answers=recent_answers, all_answers=all_answers,
+        min_answers=min_answers, days=days,
+    )  # fmt: skip
