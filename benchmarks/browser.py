@@ -176,7 +176,8 @@ class Stopwatch:
             first_chart(page)
             settled(page)
             cell = page.locator(
-                f'path[aria-roledescription="rect mark"][aria-label*="stage: {stage_name}"][aria-label*="channel: "]'
+                f'path[aria-roledescription="rect mark"][aria-label*="stage: {stage_name}"]'
+                '[aria-label*="channel_line: "]'
             ).first
             try:
                 cell.wait_for(state="visible")

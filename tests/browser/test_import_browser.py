@@ -34,7 +34,7 @@ def orders_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _purchase_box(page: Page) -> str:
-    box = page.locator('path[aria-roledescription="rect mark"][aria-label^="stage: Purchase; Stage: Purchase"]')
+    box = page.locator('path[aria-roledescription="rect mark"][aria-label^="stage: Purchase; row: Stage health"]')
     return box.get_attribute("aria-label") or ""
 
 
