@@ -50,7 +50,7 @@ def test_arrow_keys_walk_the_slides(app_url: str, page: Page) -> None:
     wait_for_app_run(page)
     assert _params(page.url) == {key: value for key, value in kept.items() if key != "present"}
     expect(page.get_by_role("heading", name="Awareness — journey map")).to_be_visible()
-    expect(page.get_by_test_id("stSidebar").get_by_text("Persona")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("Persona", exact=True)).to_be_visible()
 
 
 def test_previous_on_the_first_stage_returns_to_the_experience_map(app_url: str, page: Page) -> None:
