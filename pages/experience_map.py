@@ -67,8 +67,9 @@ frame.export_menu(
 if grid is not None:
     st.caption(
         f"{GRID_METRICS[state.metric]}. ★ marks a moment of truth. Hatched grey cells have no metric with "
-        f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score. A metric with "
-        "fewer answers is unmeasured, never on target; the tooltip says how many of a cell's metrics are measured."
+        f"{get_settings().min_responses} answers (n = answers): not enough data, not a bad score; 'no metric' "
+        "cells hold answers that no metric of the map reads. A metric with fewer answers is unmeasured, never on "
+        "target; the tooltip says how many of a cell's metrics are measured."
     )
 
 frame.answer_findings(state, data.findings)

@@ -6,6 +6,8 @@ map speak the same language.
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import polars as pl
 
@@ -15,6 +17,7 @@ from data_access.metrics import Formula
 
 EMOTION_SCALE_NOTE = "−2 very negative … +2 very positive; the dotted line is neutral (0)"
 ASSUMED_LABEL = "assumed by the team"
+STEP_LABEL_CHARS = 14
 MEASURED_LABEL = "measured from feedback"
 
 
@@ -35,9 +38,25 @@ def emotion_curve(
     ).with_columns(
         pl.col("source").replace_strict({"assumed_emotion": ASSUMED_LABEL, "measured_emotion": MEASURED_LABEL})
     )
-    step_axis = alt.Axis(labelAngle=0, labelFontSize=12, labelLimit=180) if standalone else None
+    # away from the lanes every step is named under its point, broken at spaces into short lines, so no name
+    # is dropped for overlapping its neighbour (a stage slide has up to eight steps side by side)
+    lines = {name: format.charts.wrapped(name, width=STEP_LABEL_CHARS) for name in step_order}
+    step_line = pl.col("step_name").replace_strict(lines, default=pl.col("step_name")).alias("step_line")
+    long = long.with_columns(step_line)
+    emotions = emotions.with_columns(step_line)
+    step_axis = (
+        alt.Axis(
+            labelAngle=0, labelFontSize=12, labelLimit=0, labelOverlap=False, labelExpr="split(datum.label, '\\n')"
+        )
+        if standalone
+        else None
+    )
     x = alt.X(
-        "step_name:O", sort=step_order, title=None, axis=step_axis, scale=alt.Scale(paddingInner=0, paddingOuter=0)
+        "step_line:O",
+        sort=[lines[name] for name in step_order],
+        title=None,
+        axis=step_axis,
+        scale=alt.Scale(paddingInner=0, paddingOuter=0),
     )
     y = alt.Y(
         "emotion:Q",
@@ -132,6 +151,15 @@ def _percent(column: str) -> pl.Expr:
 FUNNEL_COLOURS = f"Vermillion: drop-off {DROP_OFF_WORDS[1]}. Grey: {DROP_OFF_WORDS[2]}."
 
 
+def axis_ticks(longest: int, *, most: int = 5) -> list[int]:
+    """Round counts from 0 up to `longest` (at most `most` + 1 of them, steps of 1, 2 or 5 × 10^k), so an
+    axis with room beyond its bars for their labels does not number the empty room."""
+    rough = max(longest, 1) / most
+    magnitude = 10 ** max(math.floor(math.log10(rough)), 0)
+    step = next(factor * magnitude for factor in (1, 2, 5, 10) if factor * magnitude >= rough)
+    return list(range(0, max(longest, 0) + 1, step))
+
+
 def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int], compact: bool = False) -> alt.Chart:
     """Customers at the stage entry, each step and the next stage, as bars labelled with their cohort share.
 
@@ -195,6 +223,8 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int], compact: bool
             if window_days is not None
             else "Customers who first reached it in the period",
             scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
+            # the grid and its numbers stop at the longest bar: the room beyond it is for the labels
+            axis=alt.Axis(values=axis_ticks(int(longest)), grid=True),
         ),
         color=alt.Color(
             "drop_off_is:N",

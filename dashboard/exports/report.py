@@ -212,7 +212,7 @@ def _experience_map_page(pdf: _Report, data: ExperienceMapData, *, metric: str) 
     _fit_image(pdf, png, max_height=max(room, 60))
     pdf.line_of_text(
         f"{GRID_METRICS[metric]}. ★ marks a moment of truth. Hatched grey cells have too few answers: "
-        "not enough data, not a bad score.",
+        "not enough data, not a bad score; 'no metric' cells have answers that no metric of the map reads.",
         size=7,
         muted=True,
     )

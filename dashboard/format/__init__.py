@@ -270,11 +270,16 @@ def count_expr(count: pl.Expr) -> pl.Expr:
 def grid_labels() -> list[pl.Expr]:
     """Texts of the experience map's touchpoint grid from its numbers (`experience_map.touchpoint_grid`).
 
-    `value_label` is drawn in the cell (★ for a moment of truth; "n=…" answers when too few), the
+    `value_label` is drawn in the cell (★ for a moment of truth; "n=…" answers when too few; "no metric" in
+    the health view when the cell has answers but the map defines no metric that reads them), the
     `<measure>_label` columns feed its tooltip.
     """
+    no_metric = (pl.col("metrics") == 0) & (pl.col("answers") > 0)
     value = (
-        pl.when(pl.col("value").is_null())
+        # answers that no metric of the map reads: said so, not mistaken for too few answers
+        pl.when(pl.col("value").is_null() & (pl.col("metric") == "health") & no_metric)
+        .then(pl.lit("no metric"))
+        .when(pl.col("value").is_null())
         .then(pl.format("n={}", pl.col("value_answers")))
         .otherwise(value_expr(pl.col("value"), pl.col("metric")))
     )
@@ -299,11 +304,14 @@ def health_label_expr() -> pl.Expr:
     """A cell's health in words from its counts: "2 of 3 metrics measured · 1 of 2 on target".
 
     Columns `metrics`, `measured` (enough answers), `judged` (measured and with a target), `on_target`.
-    Nothing judged reads "not enough data", whatever the cell's other numbers.
+    Nothing judged reads "not enough data", whatever the cell's other numbers; answers that no metric reads
+    (columns `answers`, `metrics` 0) say so.
     """
     on_target = pl.format("{} of {} on target", "on_target", "judged")
     return (
-        pl.when(pl.col("judged") == 0)
+        pl.when((pl.col("metrics") == 0) & (pl.col("answers") > 0))
+        .then(pl.format("no metric reads these {} answers", count_expr(pl.col("answers"))))
+        .when(pl.col("judged") == 0)
         .then(pl.format("not enough data ({} of {} metrics measured)", "measured", "metrics"))
         .when(pl.col("measured") < pl.col("metrics"))
         .then(pl.format("{} of {} metrics measured · {}", "measured", "metrics", on_target))

@@ -18,11 +18,12 @@ from data_access.scope import Period
 
 SCOPE_WORDS = {"stage": "stage", "touchpoint": "touchpoint"}
 MEASURE_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "rating": "rating", "sentiment": "sentiment"}
+# what makes an answer unfavourable, as the end of "1,784 of 4,020 CES answers were …"
 UNFAVOURABLE_WORDS = {
     "nps": "detractors (0–6)",
-    "csat": "answers of 1–2",
-    "ces": "answers of 1–3",
-    "rating": "ratings of 1–2",
+    "csat": "1–2",
+    "ces": "1–3",
+    "rating": "1–2",
     "sentiment": "negative",
 }
 
@@ -41,7 +42,7 @@ def stage_count_expr() -> pl.Expr:
 def answer_finding_text(finding: dict[str, Any]) -> str:
     """One row of `detection.feedback_findings` in a sentence, from its numbers (Markdown, names escaped).
 
-    E.g. "**Customer service** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% over
+    E.g. "**Customer service** (stage): 2,310 of 2,310 sentiment answers were negative (100.0%), against 42.0% over
     the journey. Most unfavourable answers; misses target (−100 against target +0)."
     """
     measure = finding["measure"]
@@ -49,7 +50,7 @@ def answer_finding_text(finding: dict[str, Any]) -> str:
     journey_share = value_text(finding["journey_share"], Formula.CONVERSION)
     answered = f"{count_text(finding['answers'])} {MEASURE_WORDS.get(measure, measure)} answers"
     counted = (
-        f"{count_text(finding['unfavourable'])} of {answered} "
+        f"{count_text(finding['unfavourable'])} of {answered} were "
         f"{UNFAVOURABLE_WORDS.get(measure, 'unfavourable')} ({share}), against {journey_share} over the journey"
     )
     reasons = finding["reasons"].split("; ")

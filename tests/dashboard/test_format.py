@@ -126,29 +126,35 @@ def test_grid_labels_from_the_grid_numbers() -> None:
     """The cell shows the chosen metric (★ on a moment of truth, "n=…" when too few answers)."""
     grid = pl.DataFrame(
         {
-            "metric": ["csat", "csat", "volume"],
-            "value": [81.25, None, 12345.0],
-            "value_answers": [40, 3, 12345],
-            "moment_of_truth": [True, False, False],
-            **{m: [20.0, None, None] for m in ("nps", "csat", "ces")},
-            **{f"{m}_answers": [1200, 3, 0] for m in ("nps", "csat", "ces")},
-            "metrics": [3, 3, 2],
-            "measured": [3, 1, 0],
-            "judged": [3, 1, 0],
-            "on_target": [2, 1, 0],
+            "metric": ["csat", "csat", "volume", "health", "health"],
+            "value": [81.25, None, 12345.0, None, None],
+            "value_answers": [40, 3, 12345, 5, 1500],
+            "answers": [3600, 9, 12345, 5, 1500],
+            "moment_of_truth": [True, False, False, False, False],
+            **{m: [20.0, None, None, None, None] for m in ("nps", "csat", "ces")},
+            **{f"{m}_answers": [1200, 3, 0, 0, 0] for m in ("nps", "csat", "ces")},
+            "metrics": [3, 3, 2, 1, 0],
+            "measured": [3, 1, 0, 0, 0],
+            "judged": [3, 1, 0, 0, 0],
+            "on_target": [2, 1, 0, 0, 0],
         }
     )
     labels = grid.select(format.grid_labels())
-    # health in words: unmeasured metrics are named, nothing measured is not enough data
+    # health in words: unmeasured metrics are named, nothing measured is not enough data, and answers no
+    # metric of the map reads are not mistaken for too few answers
     assert labels["health_label"].to_list() == [
         "2 of 3 metrics on target",
         "1 of 3 metrics measured · 1 of 1 on target",
         "not enough data (0 of 2 metrics measured)",
+        "not enough data (0 of 1 metrics measured)",
+        "no metric reads these 1,500 answers",
     ]
-    assert labels["value_label"].to_list() == ["★ 81.3%", "n=3", "12,345"]
+    assert labels["value_label"].to_list() == ["★ 81.3%", "n=3", "12,345", "n=5", "no metric"]
     assert labels["nps_label"].to_list() == [
         "+20 (1,200 answers)",
         "not enough data (3 answers)",
+        "not enough data (0 answers)",
+        "not enough data (0 answers)",
         "not enough data (0 answers)",
     ]
     assert labels["ces_label"][0] == "20.00 (1,200 answers)"

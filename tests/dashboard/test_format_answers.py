@@ -45,6 +45,24 @@ def test_a_finding_reads_as_a_sentence_with_its_numbers() -> None:
         "reasons": "most unfavourable answers; misses target",
     }
     assert format_answers.answer_finding_text(finding) == (
-        "**Customer \\*service\\*** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% "
+        "**Customer \\*service\\*** (stage): 2,310 of 2,310 sentiment answers were negative (100.0%), against 42.0% "
         "over the journey. Most unfavourable answers; misses target (-100 against target 0)."
     )
+
+
+def test_a_ces_finding_says_once_what_the_answers_were() -> None:
+    finding = {
+        "scope": "stage",
+        "scope_name": "Onboarding",
+        "measure": "ces",
+        "answers": 4020,
+        "unfavourable": 1784,
+        "share": 1784 / 4020,
+        "journey_share": 0.32,
+        "value": 3.7,
+        "target": 4.5,
+        "reasons": "most unfavourable answers",
+    }
+    text = format_answers.answer_finding_text(finding)
+    assert text.startswith("**Onboarding** (stage): 1,784 of 4,020 CES answers were 1–3 (44.4%), against 32.0%")
+    assert text.count("answers") == 2  # "CES answers" and "Most unfavourable answers", never "answers answers"

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboard import format
 from dashboard.charts import journey_map as charts
@@ -36,6 +38,24 @@ def test_emotion_curve_draws_both_curves_and_the_gap() -> None:
     assert lines["encoding"]["y"]["scale"]["domain"] == [-2, 2]
     assert lines["encoding"]["color"]["scale"]["range"] == [ASSUMED, MEASURED]
     assert points["encoding"]["tooltip"][2]["type"] == "quantitative"
+
+
+def test_a_standalone_emotion_curve_names_every_step_in_short_lines() -> None:
+    """On a slide or an exported image every step is named under its point: long names are broken at spaces
+    into lines, and Vega may not drop a label for overlapping its neighbour."""
+    names = ["Books the installation", "Chases the appointment", "Installation visit", "Visit rescheduled"]
+    emotions = pl.DataFrame(
+        {"step_name": names, "assumed_emotion": [-1.0, -1.5, 0.5, 0.0], "measured_emotion": [-0.8, None, 0.2, 0.1]}
+    ).with_columns(answers=pl.lit(40))
+    spec = charts.emotion_curve(emotions, step_order=names, standalone=True).to_dict()
+    _zero, gap, lines, _points = layers(spec)
+    axis = lines["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] is False and "split(datum.label" in axis["labelExpr"]
+    shown = lines["encoding"]["x"]["sort"]
+    assert [" ".join(label.split("\n")) for label in shown] == names
+    assert all(len(line) <= 14 for label in shown for line in label.split("\n"))
+    gap_rows = spec["datasets"][gap["data"]["name"]]
+    assert {row["step_line"] for row in gap_rows} <= set(shown)
 
 
 def test_metric_trend_has_a_target_line() -> None:
@@ -122,3 +142,12 @@ def test_step_funnel_marks_outlying_steps() -> None:
         "20.0% of entrants",
     ]
     assert labels["encoding"]["text"]["field"] == "conversion_label"
+
+
+@given(st.integers(min_value=1, max_value=10**9))
+def test_funnel_axis_ticks_are_round_and_stop_at_the_longest_bar(longest: int) -> None:
+    ticks = charts.axis_ticks(longest)
+    assert ticks[0] == 0 and ticks[-1] <= longest and len(ticks) <= 6
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1
+    assert ticks[-1] + step > longest  # no round tick below the longest bar is left out
+    assert str(step).rstrip("0") in {"1", "2", "5"}

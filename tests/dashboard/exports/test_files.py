@@ -140,7 +140,13 @@ def test_emotion_curve_png_and_svg(demo_views: tuple[object, journey_map.Journey
     chart = files.stage_emotion_chart(data.emotions, step_order=steps, stage_name="Onboarding")
     width, _ = _png_size(files.chart_png(chart, width=500, scale=2))
     assert 2 * 500 <= width <= 2 * (500 + 300)
-    texts = {element.text for element in ET.fromstring(files.chart_svg(chart, width=500)).iter() if element.text}
+    root = ET.fromstring(files.chart_svg(chart, width=500))
+    # a step's name may be broken into lines (tspans of one text element): read each text element whole
+    texts = {
+        " ".join(part.text for part in element.iter() if part.text)
+        for element in root.iter()
+        if element.tag.endswith("}text")
+    }
     assert set(steps) <= texts
     assert "Onboarding: emotion over the steps" in texts
 
