@@ -22,13 +22,20 @@ MEASURED_LABEL = "measured from feedback"
 
 
 def emotion_curve(
-    emotions: pl.DataFrame, *, step_order: list[str], height: int = 170, standalone: bool = False
+    emotions: pl.DataFrame,
+    *,
+    step_order: list[str],
+    height: int = 170,
+    standalone: bool = False,
+    label_angle: int = 0,
 ) -> alt.Chart:
     """Assumed and measured emotion (−2..+2) per step, with a rule showing the gap between the two.
 
     `emotions`: step_name, assumed_emotion, measured_emotion, answers. The x axis is hidden so the chart
     lines up under the lanes' step columns; a step without a measure simply has no measured point.
-    `standalone` (an exported image, away from the lanes) names the steps and labels the −2..+2 scale.
+    `standalone` (an exported image, away from the lanes) names the steps and labels the −2..+2 scale: each
+    name broken at spaces into short lines, or whole on a slant when `label_angle` is set (a slide, whose
+    larger type leaves too little width under each step).
     """
     long = emotions.unpivot(
         index=["step_name", "answers"],
@@ -40,13 +47,18 @@ def emotion_curve(
     )
     # away from the lanes every step is named under its point, broken at spaces into short lines, so no name
     # is dropped for overlapping its neighbour (a stage slide has up to eight steps side by side)
-    lines = {name: format.charts.wrapped(name, width=STEP_LABEL_CHARS) for name in step_order}
+    lines = {name: name if label_angle else format.charts.wrapped(name, width=STEP_LABEL_CHARS) for name in step_order}
     step_line = pl.col("step_name").replace_strict(lines, default=pl.col("step_name")).alias("step_line")
     long = long.with_columns(step_line)
     emotions = emotions.with_columns(step_line)
     step_axis = (
         alt.Axis(
-            labelAngle=0, labelFontSize=12, labelLimit=0, labelOverlap=False, labelExpr="split(datum.label, '\\n')"
+            labelAngle=label_angle,
+            labelAlign="right" if label_angle else "center",
+            labelFontSize=12,
+            labelLimit=0,
+            labelOverlap=False,
+            labelExpr="split(datum.label, '\\n')",
         )
         if standalone
         else None
@@ -222,7 +234,8 @@ def step_funnel(funnel: pl.DataFrame, *, outlier_steps: list[int], compact: bool
             else f"Customers of the period's cohorts who reached it within {window_days} days"
             if window_days is not None
             else "Customers who first reached it in the period",
-            scale=alt.Scale(domain=[0, LABEL_ROOM * longest]),
+            # a slide's larger type needs more room for the same labels
+            scale=alt.Scale(domain=[0, (LABEL_ROOM + 0.5 if compact else LABEL_ROOM) * longest]),
             # the grid and its numbers stop at the longest bar: the room beyond it is for the labels
             axis=alt.Axis(values=axis_ticks(int(longest)), grid=True),
         ),

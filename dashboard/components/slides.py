@@ -240,8 +240,8 @@ def _stage_charts(data: JourneyMapData) -> None:
     with curve_column:
         st.markdown("**Emotion** over the steps, assumed and measured (−2 … +2)")
         if steps:
-            _big_chart(journey_map_charts.emotion_curve(data.emotions, step_order=steps, standalone=True),
-                       height=CURVE_HEIGHT + 60)  # fmt: skip
+            curve = journey_map_charts.emotion_curve(data.emotions, step_order=steps, standalone=True, label_angle=-30)
+            _big_chart(curve, height=CURVE_HEIGHT + 140)  # the slanted step names take about 80 px
     with funnel_column:
         st.markdown("**Funnel** through the steps")
         outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
