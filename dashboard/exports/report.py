@@ -101,6 +101,7 @@ class _Report(FPDF):
 
     def footer(self) -> None:
         self.set_y(-MARGIN)
+        self.set_x(MARGIN)  # a page may break while a half-page column has moved the left margin
         self.set_font(FONT, "", 7)
         self.set_text_color(*MUTED)
         self.cell(0, 5, f"Journey Atlas · {self.report_title.subtitle}", align="L")
@@ -266,9 +267,15 @@ def _curve_and_changes_page(pdf: _Report, data: ExperienceMapData, changes: pl.D
         pdf.line_of_text(f"and {changes.height - CHANGES_SHOWN} more on the experience map", size=7, muted=True)
 
 
+FUNNEL_LEAST = 30  # mm: a funnel is never drawn smaller
+
+
 def _funnel_and_findings(pdf: _Report, data: JourneyMapData, *, max_height: float) -> None:
     """The stage's funnel through its steps beside the pain points detected from its data, with evidence."""
     outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+    # both halves start on the same page: a new one now if the funnel would not begin on this one
+    if pdf.get_y() > PAGE_HEIGHT - MARGIN - 8 - FUNNEL_LEAST - 12:  # 12 mm: the section's heading
+        pdf.add_page()
     top = pdf.get_y()
     half = (pdf.body_width - 6) / 2
     pdf.section("Funnel through the steps")
@@ -277,7 +284,7 @@ def _funnel_and_findings(pdf: _Report, data: JourneyMapData, *, max_height: floa
         png = files.chart_png(funnel, width=560, scale=1.5)
         with Image.open(io.BytesIO(png)) as image:
             ratio = image.height / image.width
-        room = min(max(PAGE_HEIGHT - MARGIN - 8 - pdf.get_y(), 30), max_height)
+        room = min(max(PAGE_HEIGHT - MARGIN - 8 - pdf.get_y(), FUNNEL_LEAST), max_height)
         width = min(half, room / ratio)
         pdf.image(io.BytesIO(png), x=MARGIN, w=width, h=width * ratio)
     bottom = pdf.get_y()

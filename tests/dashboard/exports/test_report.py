@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from dashboard import format
 from dashboard.cache import load_experience_map, load_report_pdf
+from dashboard.exports.report import MARGIN
 from dashboard.settings import get_settings
 from data_access.db import make_engine, session_scope
 from data_access.journey_map.content import journey_stages
@@ -108,3 +109,35 @@ def test_report_names_the_compared_period(demo: Engine) -> None:
     pdf = load_report_pdf(JOURNEY, None, PERIOD, compared, "health", "support")
     pages = _pages(pdf)
     assert all("compared with 01 Feb 2026 – 30 Apr 2026" in text for text in pages)
+
+
+def _footer_lefts(pdf: bytes) -> list[float]:
+    """Where each page's footer ("Journey Atlas · …") begins, in points from the page's left edge."""
+    lefts: list[float] = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        found: list[float] = []
+
+        def visit(text: str, _cm: list[float], tm: list[float], _font: object, _size: object) -> None:
+            if text.startswith("Journey Atlas ·"):
+                found.append(tm[4])  # noqa: B023 — read at once, within this page
+
+        page.extract_text(visitor_text=visit)
+        lefts.append(found[0] if found else -1.0)
+    return lefts
+
+
+@pytest.mark.parametrize("stage", [None, "onboarding"])
+def test_each_stage_keeps_its_funnel_beside_its_findings_and_every_footer_in_place(
+    demo: Engine, stage: str | None
+) -> None:
+    """The funnel and the detected pain points start on one page (never a funnel alone with its findings on
+    the next), and every page's footer starts at the left margin, whatever the column it broke in."""
+    whole_year = Period(END - dt.timedelta(days=364), END)
+    pdf = load_report_pdf(JOURNEY, None, whole_year, whole_year.previous(), "health", stage)
+    pages = _pages(pdf)
+    for number, text in enumerate(pages, 1):
+        if "Funnel through the steps" in text:
+            assert "Detected from data" in text, f"page {number} holds a funnel without its findings"
+        assert f"page {number} of {len(pages)}" in text
+    margin_points = MARGIN * 72 / 25.4  # the cell's own padding (1 mm) comes after it
+    assert all(margin_points <= left < margin_points + 4 for left in _footer_lefts(pdf)), _footer_lefts(pdf)
