@@ -142,6 +142,11 @@ def count_text(count: int) -> str:
     return value_text(count, Formula.VOLUME)
 
 
+def days_text(days: int) -> str:
+    """A number of days: "1 day", "365 days"."""
+    return f"{count_text(days)} day{'' if days == 1 else 's'}"
+
+
 def open_findings_text(items: pl.DataFrame) -> str:
     """Open pain points and opportunities among a view's lane items ("open" as `content.is_open_expr`)."""
     pain, opportunities = open_counts(items).row(0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.format import count_expr, count_text, value_text, verbatim
+from dashboard.format import count_expr, count_text, days_text, value_text, verbatim
 from data_access.metrics import Formula
 from data_access.periods import DefaultPeriod
 from data_access.scope import Period
@@ -67,7 +67,7 @@ def period_caption(
     """Under the period control: how long the period is and, when it is the default one, why it was chosen."""
     span = f"Data from {first:%d %b %Y} to {last:%d %b %Y}."
     if whole_history:
-        said = f"Whole history: {period.days:,} days. {span}"
+        said = f"Whole history: {days_text(period.days)}. {span}"
         if default is not None and default.reason == "short":
             return f"{said} The data spans {default.days} days or fewer, so the whole of it is shown by default."
         if default is not None and default.reason == "sparse":
@@ -82,4 +82,4 @@ def period_caption(
             f"The last {period.days} days with data (the default): every metric of the map has at least "
             f"{count_text(default.min_answers)} answers in them. {span}"
         )
-    return f"{period.days:,} days. {span}"
+    return f"{days_text(period.days)}. {span}"

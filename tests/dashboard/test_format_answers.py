@@ -66,3 +66,11 @@ def test_a_ces_finding_says_once_what_the_answers_were() -> None:
     text = format_answers.answer_finding_text(finding)
     assert text.startswith("**Onboarding** (stage): 1,784 of 4,020 CES answers were 1–3 (44.4%), against 32.0%")
     assert text.count("answers") == 2  # "CES answers" and "Most unfavourable answers", never "answers answers"
+
+
+def test_a_one_day_history_says_one_day() -> None:
+    """A survey exported in one day (the airline survey) reads "1 day", not "1 days"."""
+    day = Period(LAST, LAST)
+    short = DefaultPeriod(day, "short", 90, 30)
+    assert format_answers.period_caption(day, True, short, LAST, LAST).startswith("Whole history: 1 day. ")
+    assert format_answers.period_caption(day, False, None, LAST, LAST).startswith("1 day. ")
