@@ -415,6 +415,74 @@ class CohortRollup(DailyRollup, Base):
 COHORT_BIN_SECONDS = 6 * 3_600
 
 
+# --- view rollups: the daily rollups summed over persona, per day, 7-day week and 28-day block --------
+
+
+def _view_indexes(name: str) -> tuple[Index, Index]:
+    """A view rollup's indexes: by journey, span and day (the overview), and by stage too (a journey page)."""
+    return (
+        Index(f"ix_view_{name}", "journey_id", "span", "day"),
+        Index(f"ix_view_{name}_stage", "journey_id", "stage_id", "span", "day"),
+    )
+
+
+class ViewRollup(DailyRollup):
+    """A daily rollup's sums over every persona, for `span` days from `day` (1, 7 or 28; see `view_rollups`)."""
+
+    span: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class EventView(ViewRollup, Base):
+    """Events per span × stage × channel × step: `rollup_events_daily` without persona."""
+
+    __tablename__ = "rollup_events_view"
+    __table_args__ = _view_indexes("events")
+
+    channel_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int] = mapped_column(Integer)
+    value_sum: Mapped[float] = mapped_column(Float)
+
+
+class FeedbackView(ViewRollup, Base):
+    """Answers per span × stage × channel × touchpoint × step × measure: `rollup_feedback_daily` without persona."""
+
+    __tablename__ = "rollup_feedback_view"
+    __table_args__ = _view_indexes("feedback")
+
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    good: Mapped[int] = mapped_column(Integer)
+    bad: Mapped[int] = mapped_column(Integer)
+
+
+class EntryView(ViewRollup, Base):
+    """First entries per span × stage × step: `rollup_entries_daily` without persona."""
+
+    __tablename__ = "rollup_entries_view"
+    __table_args__ = _view_indexes("entries")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
+class CohortView(ViewRollup, Base):
+    """Cohort conversions per span × pair × duration bin: `rollup_cohorts_daily` without persona."""
+
+    __tablename__ = "rollup_cohorts_view"
+    __table_args__ = _view_indexes("cohorts")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    next_stage_id: Mapped[int] = mapped_column(Integer)
+    next_step_id: Mapped[int | None] = mapped_column(Integer)
+    duration_bin: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
 # --- review meetings ---------------------------------------------------------------------------
 
 

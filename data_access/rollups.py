@@ -6,7 +6,8 @@ caller's transaction, so an import and its rollups land together or not at all.
 Two ways in: `refresh_rollups` rebuilds whole journeys from the fact tables (after facts arrived by
 other means, or to repair), and `add_to_rollups` folds in only new facts, touching only the days and
 customers they concern, so an import into a big database costs what the import holds, not what the
-database holds. Both give the same rollups; tests hold them to that.
+database holds. Both give the same rollups; tests hold them to that. Both keep the view rollups
+(`view_rollups`: the daily ones summed over persona, per day, week and 28-day block) in step.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from data_access.models import (
     FeedbackRollup,
     StageEntry,
 )
+from data_access.view_rollups import refresh_view_days, refresh_views
 
 ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup, CohortRollup)
 
@@ -175,10 +177,14 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
         )
     )
     _insert_cohorts(connection, journey_ids)
+    refresh_views(connection, journey_ids=journey_ids)
 
 
-def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None = None) -> None:
-    """Rebuild the cohort rollup of these journeys (all when None) from the stored first entries.
+def rebuild_cohorts(
+    connection: Connection, *, journey_ids: Sequence[int] | None = None, with_views: bool = True
+) -> None:
+    """Rebuild the cohort rollup of these journeys (all when None) from the stored first entries, and its view
+    rollup unless `with_views` is false (a schema from before migration 0011 has none).
 
     For when the map changes which pairs exist or the conversion window; imports keep it current.
     """
@@ -187,6 +193,8 @@ def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None
         delete(cohorts).where(cohorts.c.journey_id.in_(journey_ids) if journey_ids is not None else true())
     )
     _insert_cohorts(connection, journey_ids)
+    if with_views:
+        refresh_views(connection, journey_ids=journey_ids, of=[CohortRollup])
 
 
 def _insert_cohorts(connection: Connection, journey_ids: Sequence[int] | None) -> None:
@@ -338,7 +346,8 @@ def _merge_additive(
     """Add `changes` (rows of keys and sums, in that order; sums may be negative) into `rollup`.
 
     The rollup rows of every (journey, day) that `changes` touches are summed with the changes by key
-    and written back; a key whose first sum comes to zero disappears.
+    and written back; a key whose first sum comes to zero disappears. The view rollup of `rollup`, if it has
+    one, follows on those days.
     """
     columns = keys + sums
     with _scratch(connection, rollup, columns) as change:
@@ -358,6 +367,7 @@ def _merge_additive(
             )
             connection.execute(delete(rollup).where(touched))
             connection.execute(insert(rollup).from_select(columns, select(*(merged.c[c] for c in columns))))
+        refresh_view_days(connection, rollup, select(change.c.journey_id, change.c.day))
 
 
 def _merge_first_entries(
