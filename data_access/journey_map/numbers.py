@@ -28,7 +28,7 @@ from data_access.journey_map.assembly import (
     without_repeats,
 )
 from data_access.journey_map.content import stage_steps
-from data_access.journey_map.sql import Schema, frame, persona_filter
+from data_access.journey_map.sql import Schema, frame
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
     DEFINITION_FIELDS,
@@ -39,6 +39,7 @@ from data_access.models import (
     Touchpoint,
 )
 from data_access.scope import Period, StageScope
+from data_access.view_rollups import of_persona, period_ranges, rollup_for
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,16 @@ def stage_feedback_daily(connection: Connection, *, scope: StageScope) -> pl.Dat
 
 
 def _feedback_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    r = FeedbackRollup
+    r = rollup_for(FeedbackRollup, scope.persona_id)
     groups = (r.day, r.step_id, r.touchpoint_id, r.channel_id, r.measure)
     return frame(
         connection,
         select(*groups, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
         .where(
             r.journey_id == scope.journey_id,
-            r.day.between(period.start, period.end),
             r.stage_id == scope.stage_id,
-            persona_filter(r.persona_id, scope.persona_id),
+            *period_ranges(r, period, by_day=True),
+            of_persona(r, scope.persona_id),
         )
         .group_by(*groups),
         FEEDBACK_DAILY_SCHEMA,
@@ -201,15 +202,15 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
 
 
 def _events_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    r = EventRollup
+    r = rollup_for(EventRollup, scope.persona_id)
     return frame(
         connection,
         select(r.day, r.channel_id, func.sum(r.events))
         .where(
             r.journey_id == scope.journey_id,
-            r.day.between(period.start, period.end),
             r.stage_id == scope.stage_id,
-            persona_filter(r.persona_id, scope.persona_id),
+            *period_ranges(r, period, by_day=True),
+            of_persona(r, scope.persona_id),
         )
         .group_by(r.day, r.channel_id),
         {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64},
