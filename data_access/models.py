@@ -265,6 +265,10 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         Index("ix_feedback_stage_time", "journey_id", "stage_id", "occurred_at"),
+        # the newest comments of one step or touchpoint (a finding's evidence) without reading the stage's
+        # other answers (migration 0011)
+        Index("ix_feedback_step_time", "journey_id", "stage_id", "step_id", "occurred_at"),
+        Index("ix_feedback_touchpoint_time", "journey_id", "stage_id", "touchpoint_id", "occurred_at"),
         Index("ux_feedback_source_key", "source_key", unique=True),
     )
 
@@ -321,7 +325,8 @@ class FeedbackRollup(DailyRollup, Base):
 
     `good` and `bad` count the answers in the measure's favourable and unfavourable bands (promoters and
     detractors for NPS, top-2-box for CSAT and ratings, positive and negative for sentiment), so every
-    metric of DESIGN.md is exact over any range of days.
+    metric of DESIGN.md is exact over any range of days. `comments`, `comments_good` and `comments_bad` count
+    the answers with a comment, in all and in each band: the journey page's comment counts per band.
     """
 
     __tablename__ = "rollup_feedback_daily"
@@ -336,6 +341,9 @@ class FeedbackRollup(DailyRollup, Base):
     score_sum: Mapped[float] = mapped_column(Float)
     good: Mapped[int] = mapped_column(Integer)
     bad: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_good: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_bad: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StageEntry(Base):
@@ -458,6 +466,9 @@ class FeedbackView(ViewRollup, Base):
     score_sum: Mapped[float] = mapped_column(Float)
     good: Mapped[int] = mapped_column(Integer)
     bad: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer)
+    comments_good: Mapped[int] = mapped_column(Integer)
+    comments_bad: Mapped[int] = mapped_column(Integer)
 
 
 class EntryView(ViewRollup, Base):

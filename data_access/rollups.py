@@ -71,20 +71,28 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _band_count(facts: FromClause, *, good: bool) -> ColumnElement[int]:
-    """1 when the answer falls in its measure's favourable (or unfavourable) band, else 0."""
+def _band_count(facts: FromClause, *, good: bool, commented: bool = False) -> ColumnElement[int]:
+    """1 when the answer falls in its measure's favourable (or unfavourable) band (and has a comment, with
+    `commented`), else 0."""
     score = facts.c.score
     measure = facts.c.measure
     whens = [
         (and_(measure == m.value, score >= s.good_from if good else score <= s.bad_to), 1) for m, s in SCALES.items()
     ]
+    if commented:
+        return case((_has_comment(facts), case(*whens, else_=0)), else_=0)
     return case(*whens, else_=0)
+
+
+def _has_comment(facts: FromClause) -> ColumnElement[bool]:
+    """The answer has a comment: as `journey_map.comments` shows them (not null, not empty)."""
+    return and_(facts.c.comment.is_not(None), facts.c.comment != "")
 
 
 EVENT_KEYS = ["day", "journey_id", "stage_id", "channel_id", "step_id", "persona_id"]
 EVENT_SUMS = ["events", "value_sum"]
 FEEDBACK_KEYS = ["day", "journey_id", "stage_id", "channel_id", "touchpoint_id", "step_id", "persona_id", "measure"]
-FEEDBACK_SUMS = ["answers", "score_sum", "good", "bad"]
+FEEDBACK_SUMS = ["answers", "score_sum", "good", "bad", "comments", "comments_good", "comments_bad"]
 ENTRY_COLUMNS = ["journey_id", "customer_id", "stage_id", "step_id", "persona_id", "entered_at"]
 ENTRY_KEYS = ["day", "journey_id", "stage_id", "step_id", "persona_id"]
 ENTRY_SUMS = ["customers"]
@@ -108,6 +116,9 @@ def _feedback_rollup_rows(feedback: FromClause, where: ColumnElement[bool]) -> S
             func.sum(feedback.c.score),
             func.sum(_band_count(feedback, good=True)),
             func.sum(_band_count(feedback, good=False)),
+            func.sum(case((_has_comment(feedback), 1), else_=0)),
+            func.sum(_band_count(feedback, good=True, commented=True)),
+            func.sum(_band_count(feedback, good=False, commented=True)),
         )
         .where(where)
         .group_by(*keys)
@@ -178,6 +189,19 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
     )
     _insert_cohorts(connection, journey_ids)
     refresh_views(connection, journey_ids=journey_ids)
+
+
+def rebuild_feedback_rollup(connection: Connection, *, journey_ids: Sequence[int] | None = None) -> None:
+    """Rebuild the daily feedback rollup of these journeys (all when None) from the answers, without its view
+    rollup (for a migration that adds a sum; `view_rollups.refresh_views` follows)."""
+    feedback, rollup = _table(Feedback), _table(FeedbackRollup)
+    connection.execute(
+        delete(rollup).where(rollup.c.journey_id.in_(journey_ids) if journey_ids is not None else true())
+    )
+    scope = feedback.c.journey_id.in_(journey_ids) if journey_ids is not None else true()
+    connection.execute(
+        insert(rollup).from_select(FEEDBACK_KEYS + FEEDBACK_SUMS, _feedback_rollup_rows(feedback, scope))
+    )
 
 
 def rebuild_cohorts(

@@ -83,7 +83,7 @@ VIEWS = (
         FeedbackRollup,
         FeedbackView,
         ("stage_id", "channel_id", "touchpoint_id", "step_id", "measure"),
-        ("answers", "score_sum", "good", "bad"),
+        ("answers", "score_sum", "good", "bad", "comments", "comments_good", "comments_bad"),
     ),
     ViewOf(EntryRollup, EntryView, ("stage_id", "step_id"), ("customers",)),
     ViewOf(

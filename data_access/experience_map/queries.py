@@ -126,12 +126,12 @@ def journey_feedback_by_day(
     rows_of = period_rows(
         r,
         [period],
-        ["day", "measure", *FEEDBACK_SUMS],
+        ["day", "measure", *ANSWER_SUMS],
         r.journey_id == journey_id,
         of_persona(r, persona_id),
         by_day=True,
     )
-    query = select(rows_of.c.day, rows_of.c.measure, *(func.sum(rows_of.c[name]) for name in FEEDBACK_SUMS)).group_by(
+    query = select(rows_of.c.day, rows_of.c.measure, *(func.sum(rows_of.c[name]) for name in ANSWER_SUMS)).group_by(
         rows_of.c.day, rows_of.c.measure
     )
     schema = {
@@ -158,7 +158,7 @@ STEP_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
     for name, kind in TOUCHPOINT_FEEDBACK_SCHEMA.items()
     if name not in ("stage_id", "channel_id", "touchpoint_id")
 }
-FEEDBACK_SUMS = ("answers", "score_sum", "good", "bad")
+ANSWER_SUMS = ("answers", "score_sum", "good", "bad")
 
 
 def feedback_by_step(
@@ -170,14 +170,14 @@ def feedback_by_step(
     rows_of = period_rows(
         r,
         [period],
-        ["step_id", "measure", *FEEDBACK_SUMS],
+        ["step_id", "measure", *ANSWER_SUMS],
         r.journey_id == journey_id,
         r.step_id.is_not(None),
         of_persona(r, persona_id),
     )
     keys = (Step.id, Step.slug, Step.name, Step.stage_id, Step.touchpoint_id, rows_of.c.measure)
     query = (
-        select(*keys, *(func.sum(rows_of.c[name]) for name in FEEDBACK_SUMS))
+        select(*keys, *(func.sum(rows_of.c[name]) for name in ANSWER_SUMS))
         .join(Step, Step.id == rows_of.c.step_id)
         .group_by(*keys)
         .order_by(Step.id, rows_of.c.measure)

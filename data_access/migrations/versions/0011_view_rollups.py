@@ -1,10 +1,15 @@
-"""view rollups: the daily rollups summed over persona, per day, week and 28-day block
+"""view rollups, comment counts in the feedback rollup, and comment indexes by step and touchpoint
 
 A view of all customers read every daily rollup row of its period, and those rows grew almost with the
 data (they are keyed by persona, step, touchpoint and duration bin). `rollup_*_view` hold the same sums
 without the persona, per day (`span` 1), per 7-day week and per 28-day block, so a 90-day period reads about
 a dozen rows per key and the rows read stop growing with customers and events (see `view_rollups`). They
 are built here from the daily rollups already stored, so an upgraded database reads them at once.
+
+The feedback rollup also counts the answers with a comment, in all and per band, so the journey page counts
+its comments from rollups instead of reading every answer of the stage; it is rebuilt here to fill them.
+Two indexes on `feedback` find the newest comments of one step or one touchpoint (a finding's evidence)
+without reading the stage's other answers.
 
 Revision ID: 0011
 Revises: 0010
@@ -41,6 +46,7 @@ VIEW_COLUMNS: dict[str, list[tuple[str, sa.types.TypeEngine[Any], bool]]] = {
         ("score_sum", sa.Float(), False),
         ("good", sa.Integer(), False),
         ("bad", sa.Integer(), False),
+        *((column, sa.Integer(), False) for column in ("comments", "comments_good", "comments_bad")),
     ],
     "entries": [("step_id", sa.Integer(), True), ("customers", sa.Integer(), False)],
     "cohorts": [
@@ -53,8 +59,22 @@ VIEW_COLUMNS: dict[str, list[tuple[str, sa.types.TypeEngine[Any], bool]]] = {
 }
 
 
+COMMENT_SUMS = ("comments", "comments_good", "comments_bad")
+
+
 def upgrade() -> None:
     """Upgrade schema."""
+    for column in COMMENT_SUMS:
+        op.add_column("rollup_feedback_daily", sa.Column(column, sa.Integer(), server_default="0", nullable=False))
+    op.create_index(
+        "ix_feedback_step_time", "feedback", ["journey_id", "stage_id", "step_id", "occurred_at"], unique=False
+    )
+    op.create_index(
+        "ix_feedback_touchpoint_time",
+        "feedback",
+        ["journey_id", "stage_id", "touchpoint_id", "occurred_at"],
+        unique=False,
+    )
     for name, columns in VIEW_COLUMNS.items():
         op.create_table(
             f"rollup_{name}_view",
@@ -72,8 +92,10 @@ def upgrade() -> None:
             f"ix_view_{name}_stage", f"rollup_{name}_view", ["journey_id", "stage_id", "span", "day"], unique=False
         )
 
+    from data_access.rollups import rebuild_feedback_rollup
     from data_access.view_rollups import refresh_views
 
+    rebuild_feedback_rollup(op.get_bind())
     refresh_views(op.get_bind())
 
 
@@ -83,3 +105,8 @@ def downgrade() -> None:
         op.drop_index(f"ix_view_{name}_stage", table_name=f"rollup_{name}_view")
         op.drop_index(f"ix_view_{name}", table_name=f"rollup_{name}_view")
         op.drop_table(f"rollup_{name}_view")
+    op.drop_index("ix_feedback_touchpoint_time", table_name="feedback")
+    op.drop_index("ix_feedback_step_time", table_name="feedback")
+    with op.batch_alter_table("rollup_feedback_daily") as batch_op:
+        for column in COMMENT_SUMS:
+            batch_op.drop_column(column)
