@@ -113,8 +113,8 @@ class CohortSums:
     ) -> pl.DataFrame:
         """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
         # a view of every customer reads the view rollup (`view_rollups`): the same columns without persona
-        read = rollup_for(rollup, self.persona_id)
         names = [key.key for key in keys]
+        read = rollup_for(rollup, self.persona_id, [*names, "customers"])
         rows_of = period_rows(
             read,
             [self.period],

@@ -537,3 +537,16 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversionView(ViewRollup, Base):
+    """Cohort conversions per span × pair: `rollup_cohorts_daily` without persona and duration bin, for the
+    conversions per day that need no histogram."""
+
+    __tablename__ = "rollup_conversions_view"
+    __table_args__ = _view_indexes("conversions")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    next_stage_id: Mapped[int] = mapped_column(Integer)
+    next_step_id: Mapped[int | None] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)

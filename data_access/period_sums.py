@@ -49,9 +49,9 @@ def sums_in_periods(
     """
     journey_id, persona_id, periods = scope.journey_id, scope.persona_id, view_periods(scope)
     # a view of every customer reads the view rollup: the same columns, summed over persona
-    read = rollup_for(rollup, persona_id)
     key_names = [key.key for key in keys]
     sum_names = [column.key for column in sums]
+    read = rollup_for(rollup, persona_id, [*key_names, *sum_names])
     rows_of = period_rows(
         read,
         list(periods.values()),

@@ -46,6 +46,7 @@ from data_access.models import (
     Base,
     CohortRollup,
     CohortView,
+    ConversionView,
     EntryRollup,
     EntryView,
     EventRollup,
@@ -92,19 +93,21 @@ VIEWS = (
         ("stage_id", "step_id", "next_stage_id", "next_step_id", "duration_bin"),
         ("customers",),
     ),
+    ViewOf(CohortRollup, ConversionView, ("stage_id", "step_id", "next_stage_id", "next_step_id"), ("customers",)),
 )
-_VIEW_OF_TABLE = {view.table(daily=True).name: view for view in VIEWS}
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def rollup_for(daily: type[Any], persona_id: int | None) -> type[Any]:
-    """What a view of `persona_id` reads for this daily rollup: its view rollup when the view is of every
-    customer, else the daily rollup itself (filtered by `of_persona`)."""
+def rollup_for(daily: type[Any], persona_id: int | None, columns: Sequence[str] = ()) -> type[Any]:
+    """What a view of `persona_id` reads for this daily rollup: for every customer, the view rollup of it with
+    the fewest keys that has every one of `columns` (a key or a sum); for one persona, the daily rollup itself
+    (filtered by `of_persona`)."""
     if persona_id is not None:
         return daily
-    return next(view.view for view in VIEWS if view.daily is daily)
+    fitting = [v for v in VIEWS if v.daily is daily and set(columns) <= {"day", *v.keys, *v.sums}]
+    return min(fitting, key=lambda view: len(view.keys)).view
 
 
 def of_persona(rollup: type[Any], persona_id: int | None) -> ColumnElement[bool]:
@@ -242,15 +245,21 @@ def _runs(days: Sequence[dt.date], span: int) -> list[tuple[dt.date, dt.date]]:
 def refresh_view_days(connection: Connection, daily: Table, touched: Select[Any]) -> None:
     """After `daily` changed on the (journey_id, day) rows of `touched`: rebuild its view rollup's rows of those
     days, and the weeks and blocks holding them, from the daily rollup (nothing when `daily` has no view)."""
-    view = _VIEW_OF_TABLE.get(daily.name)
-    if view is None:
+    views = [view for view in VIEWS if view.table(daily=True).name == daily.name]
+    if not views:
         return
     days_by_journey: dict[int, list[dt.date]] = {}
     for journey_id, day in connection.execute(touched.distinct()).all():
         days_by_journey.setdefault(int(journey_id), []).append(as_date(day))
     if not days_by_journey:
         return
+    for view in views:
+        _refresh_days_of(connection, view, days_by_journey)
+
+
+def _refresh_days_of(connection: Connection, view: ViewOf, days_by_journey: dict[int, list[dt.date]]) -> None:
     dialect, table = connection.dialect.name, view.table(daily=False)
+    daily = view.table(daily=True)
     columns = _columns(view)
     for span in SPANS:
         # the rows of this span to rebuild: per journey, runs of consecutive rows

@@ -3,7 +3,8 @@
 A view of all customers read every daily rollup row of its period, and those rows grew almost with the
 data (they are keyed by persona, step, touchpoint and duration bin). `rollup_*_view` hold the same sums
 without the persona, per day (`span` 1), per 7-day week and per 28-day block, so a 90-day period reads about
-a dozen rows per key and the rows read stop growing with customers and events (see `view_rollups`). They
+a dozen rows per key and the rows read stop growing with customers and events (see `view_rollups`);
+`rollup_conversions_view` also drops the cohorts' duration bin, for conversions per day. They
 are built here from the daily rollups already stored, so an upgraded database reads them at once.
 
 The feedback rollup also counts the answers with a comment, in all and per band, so the journey page counts
@@ -54,6 +55,12 @@ VIEW_COLUMNS: dict[str, list[tuple[str, sa.types.TypeEngine[Any], bool]]] = {
         ("next_stage_id", sa.Integer(), False),
         ("next_step_id", sa.Integer(), True),
         ("duration_bin", sa.Integer(), False),
+        ("customers", sa.Integer(), False),
+    ],
+    "conversions": [
+        ("step_id", sa.Integer(), True),
+        ("next_stage_id", sa.Integer(), False),
+        ("next_step_id", sa.Integer(), True),
         ("customers", sa.Integer(), False),
     ],
 }
