@@ -1,4 +1,4 @@
-"""Cohort conversions of a view: read from `rollup_cohorts_daily` and `rollup_entries_daily` only.
+"""Cohort conversions of a view: read from the cohort and entry rollups only (`view_rollups.rollup_for`).
 
 Every number comes from rows that add up over days: for each (from, to) pair of the map, the customers
 who first reached `from` on a day in the period (the cohort, `entrants`) and of them those who reached

@@ -1,9 +1,10 @@
 """Rollup sums of a view for every stage at once, over its period and compared period in one statement each.
 
 What changed and the experience map compare a period with another one. Rather than one query per stage,
-metric and period, each query here sums a rollup by its keys for every stage of the journey, with one
-conditional sum per period (`SUM(CASE WHEN day BETWEEN … THEN … END)`), so the periods may overlap (or be
-the same) and still cost one scan of the days they cover. The answer is long: one row per key and period
+metric and period, each query here sums a rollup by its keys for every stage of the journey over the rows
+that cover each period (`view_rollups.period_rows`: for all customers the view rollup's days, weeks and
+blocks, one index range each), with one conditional sum per period (`SUM(CASE WHEN period_index = …)`), so
+the periods may overlap (or be the same) and still cost one statement. The answer is long: one row per key and period
 that has rows, with the period's label in `period`. Only rollups are read.
 """
 

@@ -1,8 +1,9 @@
 """The experience map's queries: the map skeleton and the rollups it reads, as polars frames.
 
-Every fact-derived query here reads rollups (`rollup_*_daily`), never raw events, so the experience map
-costs the same at 10 thousand and at 10 million events. Queries take ids and a `Period` from the view's
-`Scope`.
+Every fact-derived query here reads rollups, never raw events: for all customers the view rollups
+(`rollup_*_view`, per day, week and 28-day block: see `view_rollups`), for one persona the daily rollups
+(`rollup_*_daily`), so the experience map costs about the same at 1 million and at 10 million events.
+Queries take ids and a `Period` from the view's `Scope`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The journey map's numbers: the funnel, time to next stage, and the metrics linked to a stage.
 
-Every query reads rollups (`rollup_*_daily`) or `stage_entries` through their indexes, with the ids, the
+Every query reads rollups (`rollup_*_view` for all customers, `rollup_*_daily` for one persona: see
+`view_rollups`) or `stage_entries` through their indexes, with the ids, the
 persona, the period and the compared period of the view's `StageScope`; none scans raw events.
 """
 
