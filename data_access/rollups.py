@@ -60,7 +60,7 @@ from data_access.models import (
     FeedbackRollup,
     StageEntry,
 )
-from data_access.view_rollups import refresh_view_days, refresh_views
+from data_access.view_rollups import refresh_views, view_changes, view_keys, views_of
 
 ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup, CohortRollup)
 
@@ -370,8 +370,8 @@ def _merge_additive(
     """Add `changes` (rows of keys and sums, in that order; sums may be negative) into `rollup`.
 
     The rollup rows of every (journey, day) that `changes` touches are summed with the changes by key
-    and written back; a key whose first sum comes to zero disappears. The view rollup of `rollup`, if it has
-    one, follows on those days.
+    and written back; a key whose first sum comes to zero disappears. The view rollups of `rollup`, if it has
+    any, take the same changes summed over persona (`view_rollups.view_changes`), merged the same way.
     """
     columns = keys + sums
     with _scratch(connection, rollup, columns) as change:
@@ -391,7 +391,9 @@ def _merge_additive(
             )
             connection.execute(delete(rollup).where(touched))
             connection.execute(insert(rollup).from_select(columns, select(*(merged.c[c] for c in columns))))
-        refresh_view_days(connection, rollup, select(change.c.journey_id, change.c.day))
+        for view in views_of(rollup):
+            changed = view_changes(view, change, connection.dialect.name)
+            _merge_additive(connection, view.table(daily=False), view_keys(view), list(view.sums), changed)
 
 
 def _merge_first_entries(

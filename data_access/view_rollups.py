@@ -9,9 +9,10 @@ left at either end and the single days left at either end (`period_pieces`): a 9
 dozen rows per key instead of 90, and once the keys are filled the rows read stop growing with customers and
 events. The pieces cover the period exactly once, so every sum equals the daily rollup's.
 
-View rollups are derived from the daily rollups, in the same transaction, wherever those change:
-`refresh_views` for whole journeys (a rebuild), `refresh_view_days` for the days an import touched. A view
-of one persona reads the daily rollup (`rollup_for`), whose persona key keeps its rows few.
+View rollups follow the daily rollups in the same transaction wherever those change: `refresh_views`
+rebuilds whole journeys from them; an import's changes to a daily rollup are added to its views as they are
+to it (`view_changes`). The conversions view also drops the cohorts' duration bin, for conversions per day.
+A view of one persona reads the daily rollup (`rollup_for`), whose persona key keeps its rows few.
 """
 
 from __future__ import annotations
@@ -34,13 +35,12 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     true,
     union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import Select
+from sqlalchemy.sql.expression import CompoundSelect, FromClause, Select
 
 from data_access.models import (
     Base,
@@ -55,7 +55,7 @@ from data_access.models import (
     FeedbackView,
     ViewRollup,
 )
-from data_access.scope import Period, as_date
+from data_access.scope import Period
 
 SPANS = (1, 7, 28)  # each a whole number of the one before
 EPOCH = dt.date(1970, 1, 5)  # a Monday: weeks and blocks start on days a whole number of spans from it
@@ -230,67 +230,27 @@ def refresh_views(
             connection.execute(insert(table).from_select(_columns(view), _span_rows(view, span, in_scope, dialect)))
 
 
-def _runs(days: Sequence[dt.date], span: int) -> list[tuple[dt.date, dt.date]]:
-    """The `span`-day rows holding `days`, as (first row's day, last row's day) runs of consecutive rows."""
-    starts = sorted({day - dt.timedelta(days=(day - EPOCH).days % span) for day in days})
-    runs: list[tuple[dt.date, dt.date]] = []
-    for start in starts:
-        if runs and (start - runs[-1][1]).days == span:
-            runs[-1] = (runs[-1][0], start)
-        else:
-            runs.append((start, start))
-    return runs
+def views_of(daily: Table) -> list[ViewOf]:
+    """The view rollups summing this daily rollup (none for a table that has none)."""
+    return [view for view in VIEWS if view.table(daily=True).name == daily.name]
 
 
-def refresh_view_days(connection: Connection, daily: Table, touched: Select[Any]) -> None:
-    """After `daily` changed on the (journey_id, day) rows of `touched`: rebuild its view rollup's rows of those
-    days, and the weeks and blocks holding them, from the daily rollup (nothing when `daily` has no view)."""
-    views = [view for view in VIEWS if view.table(daily=True).name == daily.name]
-    if not views:
-        return
-    days_by_journey: dict[int, list[dt.date]] = {}
-    for journey_id, day in connection.execute(touched.distinct()).all():
-        days_by_journey.setdefault(int(journey_id), []).append(as_date(day))
-    if not days_by_journey:
-        return
-    for view in views:
-        _refresh_days_of(connection, view, days_by_journey)
+def view_keys(view: ViewOf) -> list[str]:
+    """A view rollup's key columns, in the order of `view_changes`' rows (its sums follow)."""
+    return ["day", "span", "journey_id", *view.keys]
 
 
-def _refresh_days_of(connection: Connection, view: ViewOf, days_by_journey: dict[int, list[dt.date]]) -> None:
-    dialect, table = connection.dialect.name, view.table(daily=False)
-    daily = view.table(daily=True)
-    columns = _columns(view)
+def view_changes(view: ViewOf, changes: FromClause, dialect: str) -> CompoundSelect[Any]:
+    """What rows of daily-rollup changes (`changes`: the daily rollup's columns, sums that may be negative)
+    add to the view rollup: summed over persona into each day, week and block they fall in, in `view_keys`
+    then `view.sums` order, so the view rollup takes them as additively as the daily rollup does."""
+    keys = [changes.c[k] for k in view.keys]
+    parts = []
     for span in SPANS:
-        # the rows of this span to rebuild: per journey, runs of consecutive rows
-        runs = {journey: _runs(days, span) for journey, days in days_by_journey.items()}
-        rebuilt = or_(
-            *(
-                and_(table.c.journey_id == journey, table.c.day >= first, table.c.day <= last)
-                for journey, pieces in runs.items()
-                for first, last in pieces
-            )
+        start = changes.c.day if span == 1 else span_start(changes.c.day, span, dialect)
+        parts.append(
+            select(
+                start, literal(span, Integer), changes.c.journey_id, *keys, *(func.sum(changes.c[s]) for s in view.sums)
+            ).group_by(start, changes.c.journey_id, *keys)
         )
-        connection.execute(delete(table).where(table.c.span == span, rebuilt))
-        if span == 1:
-            daily_days = or_(
-                *(
-                    and_(daily.c.journey_id == journey, daily.c.day >= first, daily.c.day <= last)
-                    for journey, pieces in runs.items()
-                    for first, last in pieces
-                )
-            )
-            connection.execute(insert(table).from_select(columns, _day_rows(view, daily_days)))
-            continue
-        covered = or_(
-            *(
-                and_(
-                    table.c.journey_id == journey,
-                    table.c.day >= first,
-                    table.c.day <= last + dt.timedelta(days=span - 1),
-                )
-                for journey, pieces in runs.items()
-                for first, last in pieces
-            )
-        )
-        connection.execute(insert(table).from_select(columns, _span_rows(view, span, covered, dialect)))
+    return union_all(*parts)
