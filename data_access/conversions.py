@@ -1,4 +1,4 @@
-"""Cohort conversions of a view: read from `rollup_cohorts_daily` and `rollup_entries_daily` only.
+"""Cohort conversions of a view: read from the cohort and entry rollups only (`view_rollups.rollup_for`).
 
 Every number comes from rows that add up over days: for each (from, to) pair of the map, the customers
 who first reached `from` on a day in the period (the cohort, `entrants`) and of them those who reached
@@ -9,7 +9,7 @@ the median time; see `cohort_rollup` for which pairs exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from data_access.models import (
     Journey,
 )
 from data_access.scope import Period
+from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 PAIR = ["stage_id", "step_id", "next_stage_id", "next_step_id"]
 COHORT_SCHEMA = pl.Schema(
@@ -95,7 +96,10 @@ class CohortSums:
         """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
         r = CohortRollup
         keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
-        stage_to_stage = r.step_id.is_(None) & r.next_step_id.is_(None) if stage_to_stage_only else literal(True)
+
+        def stage_to_stage(read: Any) -> ColumnElement[bool]:
+            return read.step_id.is_(None) & read.next_step_id.is_(None) if stage_to_stage_only else literal(True)
+
         return self._customers_by(connection, r, keys, HISTOGRAM_SCHEMA, stage_ids, stage_to_stage)
 
     def _customers_by(
@@ -105,20 +109,24 @@ class CohortSums:
         keys: Sequence[InstrumentedAttribute[Any]],
         schema: pl.Schema,
         stage_ids: Sequence[int] | None,
-        *conditions: ColumnElement[bool],
+        *conditions: Callable[[Any], ColumnElement[bool]],
     ) -> pl.DataFrame:
         """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
-        query = (
-            select(*keys, func.sum(rollup.customers))
-            .where(
-                rollup.journey_id == self.journey_id,
-                rollup.day.between(self.period.start, self.period.end),
-                persona_filter(rollup.persona_id, self.persona_id),
-                rollup.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
-                *conditions,
-            )
-            .group_by(*keys)
+        # a view of every customer reads the view rollup (`view_rollups`): the same columns without persona
+        names = [key.key for key in keys]
+        read = rollup_for(rollup, self.persona_id, [*names, "customers"])
+        rows_of = period_rows(
+            read,
+            [self.period],
+            [*names, "customers"],
+            read.journey_id == self.journey_id,
+            of_persona(read, self.persona_id),
+            read.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
+            *(condition(read) for condition in conditions),
+            by_day="day" in names,
         )
+        group = [rows_of.c[name] for name in names]
+        query = select(*group, func.sum(rows_of.c.customers)).group_by(*group)
         rows = [tuple(row) for row in connection.execute(query).all()]
         return pl.DataFrame(rows, schema=schema, orient="row")
 

@@ -265,6 +265,10 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         Index("ix_feedback_stage_time", "journey_id", "stage_id", "occurred_at"),
+        # the newest comments of one step or touchpoint (a finding's evidence) without reading the stage's
+        # other answers (migration 0011)
+        Index("ix_feedback_step_time", "journey_id", "stage_id", "step_id", "occurred_at"),
+        Index("ix_feedback_touchpoint_time", "journey_id", "stage_id", "touchpoint_id", "occurred_at"),
         Index("ux_feedback_source_key", "source_key", unique=True),
     )
 
@@ -321,7 +325,8 @@ class FeedbackRollup(DailyRollup, Base):
 
     `good` and `bad` count the answers in the measure's favourable and unfavourable bands (promoters and
     detractors for NPS, top-2-box for CSAT and ratings, positive and negative for sentiment), so every
-    metric of DESIGN.md is exact over any range of days.
+    metric of DESIGN.md is exact over any range of days. `comments`, `comments_good` and `comments_bad` count
+    the answers with a comment, in all and in each band: the journey page's comment counts per band.
     """
 
     __tablename__ = "rollup_feedback_daily"
@@ -336,6 +341,9 @@ class FeedbackRollup(DailyRollup, Base):
     score_sum: Mapped[float] = mapped_column(Float)
     good: Mapped[int] = mapped_column(Integer)
     bad: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_good: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_bad: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StageEntry(Base):
@@ -415,6 +423,77 @@ class CohortRollup(DailyRollup, Base):
 COHORT_BIN_SECONDS = 6 * 3_600
 
 
+# --- view rollups: the daily rollups summed over persona, per day, 7-day week and 28-day block --------
+
+
+def _view_indexes(name: str) -> tuple[Index, Index]:
+    """A view rollup's indexes: by journey, span and day (the overview), and by stage too (a journey page)."""
+    return (
+        Index(f"ix_view_{name}", "journey_id", "span", "day"),
+        Index(f"ix_view_{name}_stage", "journey_id", "stage_id", "span", "day"),
+    )
+
+
+class ViewRollup(DailyRollup):
+    """A daily rollup's sums over every persona, for `span` days from `day` (1, 7 or 28; see `view_rollups`)."""
+
+    span: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class EventView(ViewRollup, Base):
+    """Events per span × stage × channel × step: `rollup_events_daily` without persona."""
+
+    __tablename__ = "rollup_events_view"
+    __table_args__ = _view_indexes("events")
+
+    channel_id: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int] = mapped_column(Integer)
+    value_sum: Mapped[float] = mapped_column(Float)
+
+
+class FeedbackView(ViewRollup, Base):
+    """Answers per span × stage × channel × touchpoint × step × measure: `rollup_feedback_daily` without persona."""
+
+    __tablename__ = "rollup_feedback_view"
+    __table_args__ = _view_indexes("feedback")
+
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    good: Mapped[int] = mapped_column(Integer)
+    bad: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer)
+    comments_good: Mapped[int] = mapped_column(Integer)
+    comments_bad: Mapped[int] = mapped_column(Integer)
+
+
+class EntryView(ViewRollup, Base):
+    """First entries per span × stage × step: `rollup_entries_daily` without persona."""
+
+    __tablename__ = "rollup_entries_view"
+    __table_args__ = _view_indexes("entries")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
+class CohortView(ViewRollup, Base):
+    """Cohort conversions per span × pair × duration bin: `rollup_cohorts_daily` without persona."""
+
+    __tablename__ = "rollup_cohorts_view"
+    __table_args__ = _view_indexes("cohorts")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    next_stage_id: Mapped[int] = mapped_column(Integer)
+    next_step_id: Mapped[int | None] = mapped_column(Integer)
+    duration_bin: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
 # --- review meetings ---------------------------------------------------------------------------
 
 
@@ -458,3 +537,16 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversionView(ViewRollup, Base):
+    """Cohort conversions per span × pair: `rollup_cohorts_daily` without persona and duration bin, for the
+    conversions per day that need no histogram."""
+
+    __tablename__ = "rollup_conversions_view"
+    __table_args__ = _view_indexes("conversions")
+
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    next_stage_id: Mapped[int] = mapped_column(Integer)
+    next_step_id: Mapped[int | None] = mapped_column(Integer)
+    customers: Mapped[int] = mapped_column(Integer)

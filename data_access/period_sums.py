@@ -1,25 +1,26 @@
 """Rollup sums of a view for every stage at once, over its period and compared period in one statement each.
 
 What changed and the experience map compare a period with another one. Rather than one query per stage,
-metric and period, each query here sums a rollup by its keys for every stage of the journey, with one
-conditional sum per period (`SUM(CASE WHEN day BETWEEN … THEN … END)`), so the periods may overlap (or be
-the same) and still cost one scan of the days they cover. The answer is long: one row per key and period
+metric and period, each query here sums a rollup by its keys for every stage of the journey over the rows
+that cover each period (`view_rollups.period_rows`: for all customers the view rollup's days, weeks and
+blocks, one index range each), with one conditional sum per period (`SUM(CASE WHEN period_index = …)`), so
+the periods may overlap (or be the same) and still cost one statement. The answer is long: one row per key and period
 that has rows, with the period's label in `period`. Only rollups are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from data_access.conversions import persona_filter
 from data_access.models import CohortRollup, EntryRollup, EventRollup, FeedbackRollup
 from data_access.scope import Period, Scope, as_date
+from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 Rollup = type[FeedbackRollup] | type[EventRollup] | type[EntryRollup] | type[CohortRollup]
 CURRENT = "current"
@@ -39,29 +40,35 @@ def sums_in_periods(
     sums: Sequence[InstrumentedAttribute[Any]],
     schema: Mapping[str, pl.DataType | type],
     scope: Scope,
-    conditions: Sequence[ColumnElement[bool]] = (),
+    conditions: Sequence[Callable[[Any], ColumnElement[bool]]] = (),
 ) -> pl.DataFrame:
     """`sums` of `rollup` by `keys` over the scope's journey and persona in each of its periods
     (`view_periods`), in one statement (see the module).
 
-    `schema` names the key columns then the sum columns, in order; the frame has them plus `period`.
+    `schema` names the key columns then the sum columns, in order; the frame has them plus `period`. `keys`
+    and `sums` name columns of `rollup`; `conditions` are made for the rollup read (`view_rollups.rollup_for`).
     """
     journey_id, persona_id, periods = scope.journey_id, scope.persona_id, view_periods(scope)
-    columns: list[ColumnElement[Any]] = []
-    for period in periods.values():
-        inside = rollup.day.between(period.start, period.end)
-        columns.append(func.count(case((inside, 1))))
-        columns += [func.sum(case((inside, column))) for column in sums]
-    query = (
-        select(*keys, *columns)
-        .where(
-            rollup.journey_id == journey_id,
-            or_(*(rollup.day.between(p.start, p.end) for p in periods.values())),
-            persona_filter(rollup.persona_id, persona_id),
-            *conditions,
-        )
-        .group_by(*keys)
+    # a view of every customer reads the view rollup: the same columns, summed over persona
+    key_names = [key.key for key in keys]
+    sum_names = [column.key for column in sums]
+    read = rollup_for(rollup, persona_id, [*key_names, *sum_names])
+    rows_of = period_rows(
+        read,
+        list(periods.values()),
+        [*key_names, *sum_names],
+        read.journey_id == journey_id,
+        of_persona(read, persona_id),
+        *(condition(read) for condition in conditions),
+        by_day="day" in key_names,
     )
+    columns: list[ColumnElement[Any]] = []
+    for index in range(len(periods)):
+        inside = rows_of.c.period_index == index
+        columns.append(func.count(case((inside, 1))))
+        columns += [func.sum(case((inside, rows_of.c[name]))) for name in sum_names]
+    group = [rows_of.c[name] for name in key_names]
+    query = select(*group, *columns).group_by(*group)
     rows = connection.execute(query).all()
     key_count, sum_count = len(keys), len(sums)
     day_key = [i for i, key in enumerate(keys) if key.key == "day"]
@@ -123,7 +130,7 @@ def stage_entrant_sums(connection: Connection, *, scope: Scope, by_day: bool) ->
     schema = {"day": pl.Date, "stage_id": pl.Int64} if by_day else {"stage_id": pl.Int64}
     return sums_in_periods(
         connection, r, keys=keys, sums=(r.customers,), schema={**schema, "entrants": pl.Int64}, scope=scope,
-        conditions=(r.step_id.is_(None),),
+        conditions=(lambda read: read.step_id.is_(None),),
     )  # fmt: skip
 
 
@@ -139,5 +146,5 @@ def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool)
     )
     return sums_in_periods(
         connection, r, keys=keys, sums=(r.customers,), schema={**schema, "converted": pl.Int64}, scope=scope,
-        conditions=(r.step_id.is_(None), r.next_step_id.is_(None)),
+        conditions=(lambda read: read.step_id.is_(None), lambda read: read.next_step_id.is_(None)),
     )  # fmt: skip

@@ -16,8 +16,9 @@ from typing import Literal
 import polars as pl
 from sqlalchemy import Connection, case, func, select
 
-from data_access.models import FeedbackRollup, Measure, MetricDefinition, Step
+from data_access.models import FeedbackView, Measure, MetricDefinition, Step
 from data_access.scope import Period
+from data_access.view_rollups import period_rows
 
 DEFAULT_DAYS = 90
 FEEDBACK_MEASURES = [m.value for m in Measure]
@@ -124,16 +125,22 @@ def _short_steps(recent_answers: pl.DataFrame, all_answers: pl.DataFrame, min_an
     ]
 
 
-def _answers(connection: Connection, *, journey_id: int, since: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Answers per stage × touchpoint × step × measure since `since` and over the whole history, one statement."""
-    r = FeedbackRollup
-    keys = (r.stage_id, r.touchpoint_id, r.step_id, Step.name, r.measure)
-    recent = func.sum(case((r.day >= since, r.answers), else_=0))
+def _answers(
+    connection: Connection, *, journey_id: int, history: Period, since: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Answers per stage × touchpoint × step × measure since `since` and over `history` (the journey's days
+    with data), one statement over the view rollup's pieces of both periods (see `view_rollups`)."""
+    r = FeedbackView
+    rows_of = period_rows(
+        r,
+        [Period(since, history.end), history],
+        ["stage_id", "touchpoint_id", "step_id", "measure", "answers"],
+        r.journey_id == journey_id,
+    )
+    keys = (rows_of.c.stage_id, rows_of.c.touchpoint_id, rows_of.c.step_id, Step.name, rows_of.c.measure)
+    recent, whole = (func.sum(case((rows_of.c.period_index == index, rows_of.c.answers), else_=0)) for index in (0, 1))
     query = (
-        select(*keys, recent, func.sum(r.answers))
-        .outerjoin(Step, Step.id == r.step_id)
-        .where(r.journey_id == journey_id)
-        .group_by(*keys)
+        select(*keys, recent, whole).select_from(rows_of).outerjoin(Step, Step.id == rows_of.c.step_id).group_by(*keys)
     )
     rows = [tuple(row) for row in connection.execute(query)]
     both = pl.DataFrame(rows, schema={**ANSWER_SCHEMA, "all_answers": pl.Int64}, orient="row")
@@ -144,7 +151,7 @@ def _answers(connection: Connection, *, journey_id: int, since: dt.date) -> tupl
 def default_period(
     connection: Connection, *, journey_id: int, history: Period, min_answers: int, days: int = DEFAULT_DAYS
 ) -> DefaultPeriod:
-    """The default period of the journey whose data spans `history`, read from the daily feedback rollup."""
+    """The default period of the journey whose data spans `history`, read from the feedback view rollup."""
     m = MetricDefinition
     definitions = pl.DataFrame(
         [
@@ -157,7 +164,7 @@ def default_period(
         orient="row",
     )
     recent_answers, all_answers = _answers(
-        connection, journey_id=journey_id, since=history.end - dt.timedelta(days=days - 1)
+        connection, journey_id=journey_id, history=history, since=history.end - dt.timedelta(days=days - 1)
     )
     return fitting_period(
         history=history, definitions=definitions, recent_answers=recent_answers, all_answers=all_answers,

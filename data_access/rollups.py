@@ -6,7 +6,8 @@ caller's transaction, so an import and its rollups land together or not at all.
 Two ways in: `refresh_rollups` rebuilds whole journeys from the fact tables (after facts arrived by
 other means, or to repair), and `add_to_rollups` folds in only new facts, touching only the days and
 customers they concern, so an import into a big database costs what the import holds, not what the
-database holds. Both give the same rollups; tests hold them to that.
+database holds. Both give the same rollups; tests hold them to that. Both keep the view rollups
+(`view_rollups`: the daily ones summed over persona, per day, week and 28-day block) in step.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from data_access.models import (
     FeedbackRollup,
     StageEntry,
 )
+from data_access.view_rollups import refresh_views, view_changes, view_keys, views_of
 
 ROLLUP_TABLES = (EventRollup, FeedbackRollup, StageEntry, EntryRollup, CohortRollup)
 
@@ -69,20 +71,28 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _band_count(facts: FromClause, *, good: bool) -> ColumnElement[int]:
-    """1 when the answer falls in its measure's favourable (or unfavourable) band, else 0."""
+def _band_count(facts: FromClause, *, good: bool, commented: bool = False) -> ColumnElement[int]:
+    """1 when the answer falls in its measure's favourable (or unfavourable) band (and has a comment, with
+    `commented`), else 0."""
     score = facts.c.score
     measure = facts.c.measure
     whens = [
         (and_(measure == m.value, score >= s.good_from if good else score <= s.bad_to), 1) for m, s in SCALES.items()
     ]
+    if commented:
+        return case((_has_comment(facts), case(*whens, else_=0)), else_=0)
     return case(*whens, else_=0)
+
+
+def _has_comment(facts: FromClause) -> ColumnElement[bool]:
+    """The answer has a comment: as `journey_map.comments` shows them (not null, not empty)."""
+    return and_(facts.c.comment.is_not(None), facts.c.comment != "")
 
 
 EVENT_KEYS = ["day", "journey_id", "stage_id", "channel_id", "step_id", "persona_id"]
 EVENT_SUMS = ["events", "value_sum"]
 FEEDBACK_KEYS = ["day", "journey_id", "stage_id", "channel_id", "touchpoint_id", "step_id", "persona_id", "measure"]
-FEEDBACK_SUMS = ["answers", "score_sum", "good", "bad"]
+FEEDBACK_SUMS = ["answers", "score_sum", "good", "bad", "comments", "comments_good", "comments_bad"]
 ENTRY_COLUMNS = ["journey_id", "customer_id", "stage_id", "step_id", "persona_id", "entered_at"]
 ENTRY_KEYS = ["day", "journey_id", "stage_id", "step_id", "persona_id"]
 ENTRY_SUMS = ["customers"]
@@ -106,6 +116,9 @@ def _feedback_rollup_rows(feedback: FromClause, where: ColumnElement[bool]) -> S
             func.sum(feedback.c.score),
             func.sum(_band_count(feedback, good=True)),
             func.sum(_band_count(feedback, good=False)),
+            func.sum(case((_has_comment(feedback), 1), else_=0)),
+            func.sum(_band_count(feedback, good=True, commented=True)),
+            func.sum(_band_count(feedback, good=False, commented=True)),
         )
         .where(where)
         .group_by(*keys)
@@ -175,10 +188,27 @@ def refresh_rollups(connection: Connection, *, journey_ids: list[int] | None = N
         )
     )
     _insert_cohorts(connection, journey_ids)
+    refresh_views(connection, journey_ids=journey_ids)
 
 
-def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None = None) -> None:
-    """Rebuild the cohort rollup of these journeys (all when None) from the stored first entries.
+def rebuild_feedback_rollup(connection: Connection, *, journey_ids: Sequence[int] | None = None) -> None:
+    """Rebuild the daily feedback rollup of these journeys (all when None) from the answers, without its view
+    rollup (for a migration that adds a sum; `view_rollups.refresh_views` follows)."""
+    feedback, rollup = _table(Feedback), _table(FeedbackRollup)
+    connection.execute(
+        delete(rollup).where(rollup.c.journey_id.in_(journey_ids) if journey_ids is not None else true())
+    )
+    scope = feedback.c.journey_id.in_(journey_ids) if journey_ids is not None else true()
+    connection.execute(
+        insert(rollup).from_select(FEEDBACK_KEYS + FEEDBACK_SUMS, _feedback_rollup_rows(feedback, scope))
+    )
+
+
+def rebuild_cohorts(
+    connection: Connection, *, journey_ids: Sequence[int] | None = None, with_views: bool = True
+) -> None:
+    """Rebuild the cohort rollup of these journeys (all when None) from the stored first entries, and its view
+    rollup unless `with_views` is false (a schema from before migration 0011 has none).
 
     For when the map changes which pairs exist or the conversion window; imports keep it current.
     """
@@ -187,6 +217,8 @@ def rebuild_cohorts(connection: Connection, *, journey_ids: Sequence[int] | None
         delete(cohorts).where(cohorts.c.journey_id.in_(journey_ids) if journey_ids is not None else true())
     )
     _insert_cohorts(connection, journey_ids)
+    if with_views:
+        refresh_views(connection, journey_ids=journey_ids, of=[CohortRollup])
 
 
 def _insert_cohorts(connection: Connection, journey_ids: Sequence[int] | None) -> None:
@@ -338,7 +370,8 @@ def _merge_additive(
     """Add `changes` (rows of keys and sums, in that order; sums may be negative) into `rollup`.
 
     The rollup rows of every (journey, day) that `changes` touches are summed with the changes by key
-    and written back; a key whose first sum comes to zero disappears.
+    and written back; a key whose first sum comes to zero disappears. The view rollups of `rollup`, if it has
+    any, take the same changes summed over persona (`view_rollups.view_changes`), merged the same way.
     """
     columns = keys + sums
     with _scratch(connection, rollup, columns) as change:
@@ -358,6 +391,9 @@ def _merge_additive(
             )
             connection.execute(delete(rollup).where(touched))
             connection.execute(insert(rollup).from_select(columns, select(*(merged.c[c] for c in columns))))
+        for view in views_of(rollup):
+            changed = view_changes(view, change, connection.dialect.name)
+            _merge_additive(connection, view.table(daily=False), view_keys(view), list(view.sums), changed)
 
 
 def _merge_first_entries(

@@ -1,8 +1,9 @@
 """The experience map's queries: the map skeleton and the rollups it reads, as polars frames.
 
-Every fact-derived query here reads rollups (`rollup_*_daily`), never raw events, so the experience map
-costs the same at 10 thousand and at 10 million events. Queries take ids and a `Period` from the view's
-`Scope`.
+Every fact-derived query here reads rollups, never raw events: for all customers the view rollups
+(`rollup_*_view`, per day, week and 28-day block: see `view_rollups`), for one persona the daily rollups
+(`rollup_*_daily`), so the experience map costs about the same at 1 million and at 10 million events.
+Queries take ids and a `Period` from the view's `Scope`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Executable, Select, and_, func, or_, select, union_all
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Executable, Select, func, or_, select, union_all
 
 from data_access import models
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import DEFINITION_FIELDS, EventRollup, FeedbackRollup, LaneItem, Stage, Step, Touchpoint
 from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
 from data_access.scope import Period, as_date
+from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 
 def _frame(connection: Connection, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
@@ -118,25 +119,21 @@ def data_days_by_journey(connection: Connection) -> dict[int, Period]:
     return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 
-def _in_view(
-    rollup: type[EventRollup] | type[FeedbackRollup], journey_id: int, period: Period, persona_id: int | None
-) -> ColumnElement[bool]:
-    """A rollup's rows of the journey in the period, of the persona (None: every customer)."""
-    conditions = [rollup.journey_id == journey_id, rollup.day >= period.start, rollup.day <= period.end]
-    if persona_id is not None:
-        conditions.append(rollup.persona_id == persona_id)
-    return and_(*conditions)
-
-
 def journey_feedback_by_day(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
-    """Summed answers of the whole journey per day × measure, from the daily feedback rollup (sparklines)."""
-    r = FeedbackRollup
-    query = (
-        select(r.day, r.measure, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .where(_in_view(r, journey_id, period, persona_id))
-        .group_by(r.day, r.measure)
+    """Summed answers of the whole journey per day × measure, from the feedback rollups (sparklines)."""
+    r = rollup_for(FeedbackRollup, persona_id)
+    rows_of = period_rows(
+        r,
+        [period],
+        ["day", "measure", *ANSWER_SUMS],
+        r.journey_id == journey_id,
+        of_persona(r, persona_id),
+        by_day=True,
+    )
+    query = select(rows_of.c.day, rows_of.c.measure, *(func.sum(rows_of.c[name]) for name in ANSWER_SUMS)).group_by(
+        rows_of.c.day, rows_of.c.measure
     )
     schema = {
         "day": pl.Date,
@@ -162,6 +159,7 @@ STEP_FEEDBACK_SCHEMA: dict[str, pl.DataType | type] = {
     for name, kind in TOUCHPOINT_FEEDBACK_SCHEMA.items()
     if name not in ("stage_id", "channel_id", "touchpoint_id")
 }
+ANSWER_SUMS = ("answers", "score_sum", "good", "bad")
 
 
 def feedback_by_step(
@@ -169,17 +167,21 @@ def feedback_by_step(
 ) -> pl.DataFrame:
     """Summed answers per step × measure in the period (answers naming no step are left out), with the step's
     slug, name, stage and touchpoint: what `detection.feedback_findings` judges below the touchpoints."""
-    r = FeedbackRollup
-    conditions = [r.journey_id == journey_id, r.day >= period.start, r.day <= period.end, r.step_id.is_not(None)]
-    if persona_id is not None:
-        conditions.append(r.persona_id == persona_id)
-    keys = (Step.id, Step.slug, Step.name, Step.stage_id, Step.touchpoint_id, r.measure)
+    r = rollup_for(FeedbackRollup, persona_id)
+    rows_of = period_rows(
+        r,
+        [period],
+        ["step_id", "measure", *ANSWER_SUMS],
+        r.journey_id == journey_id,
+        r.step_id.is_not(None),
+        of_persona(r, persona_id),
+    )
+    keys = (Step.id, Step.slug, Step.name, Step.stage_id, Step.touchpoint_id, rows_of.c.measure)
     query = (
-        select(*keys, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .join(Step, Step.id == r.step_id)
-        .where(and_(*conditions))
+        select(*keys, *(func.sum(rows_of.c[name]) for name in ANSWER_SUMS))
+        .join(Step, Step.id == rows_of.c.step_id)
         .group_by(*keys)
-        .order_by(Step.id, r.measure)
+        .order_by(Step.id, rows_of.c.measure)
     )
     return _frame(connection, query, STEP_FEEDBACK_SCHEMA)
 
@@ -187,11 +189,12 @@ def feedback_by_step(
 def events_by_cell(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
-    r = EventRollup
-    query = (
-        select(r.stage_id, r.channel_id, func.sum(r.events))
-        .where(_in_view(r, journey_id, period, persona_id))
-        .group_by(r.stage_id, r.channel_id)
+    r = rollup_for(EventRollup, persona_id)
+    rows_of = period_rows(
+        r, [period], ["stage_id", "channel_id", "events"], r.journey_id == journey_id, of_persona(r, persona_id)
+    )
+    query = select(rows_of.c.stage_id, rows_of.c.channel_id, func.sum(rows_of.c.events)).group_by(
+        rows_of.c.stage_id, rows_of.c.channel_id
     )
     return _frame(connection, query, {"stage_id": pl.Int64, "channel_id": pl.Int64, "events": pl.Int64})
 

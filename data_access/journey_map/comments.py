@@ -1,7 +1,8 @@
 """The customers' own words on a stage: comment counts per score band, pages of comments, the evidence.
 
-Comments are read from the feedback table through its `(journey_id, stage_id, occurred_at)` index, over
-the view's period and persona.
+Comments are read from the feedback table through its `(journey_id, stage_id, occurred_at)` index (or the
+step's or touchpoint's, for a finding's evidence), newest first, a page at a time, over the view's period and
+persona; their counts per band come from the feedback rollups.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
 from data_access.metrics import SCALES
-from data_access.models import Channel, Feedback, Step, Touchpoint
+from data_access.models import Channel, Feedback, FeedbackRollup, Step, Touchpoint
 from data_access.scope import StageScope
+from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 # Score bands of the comments filter; NPS calls them detractors, passives and promoters.
 BANDS = ("low", "middle", "high")
@@ -87,18 +89,30 @@ def comment_band_counts(
 ) -> pl.DataFrame:  # fmt: skip
     """Comments of the stage in the period per score band: band ("low" | "middle" | "high"), comments.
 
-    Every band appears, zeros included. Counted in the database over the feedback index's range.
+    Every band appears, zeros included. Summed from the feedback rollups' comment counts (the view rollup for
+    every customer, `view_rollups`), so the count costs what the rollup rows of the period cost, not the
+    stage's answers.
     """
-    bands = pl.DataFrame({"band": list(BANDS)})
-    band = _band_case()
-    counted = frame(
-        connection,
-        select(band, func.count())
-        .where(*_comment_filters(scope, measure=measure, channel_slug=channel_slug, touchpoint_slug=touchpoint_slug))
-        .group_by(band),
-        {"band": pl.String, "comments": pl.Int64},
+    r = rollup_for(FeedbackRollup, scope.persona_id)
+    conditions = [r.journey_id == scope.journey_id, r.stage_id == scope.stage_id, of_persona(r, scope.persona_id)]
+    if measure is not None:
+        conditions.append(r.measure == measure)
+    if channel_slug is not None:
+        conditions.append(r.channel_id == select(Channel.id).where(Channel.slug == channel_slug).scalar_subquery())
+    if touchpoint_slug is not None:
+        named = select(Touchpoint.id).where(Touchpoint.slug == touchpoint_slug, Touchpoint.stage_id == scope.stage_id)
+        conditions.append(r.touchpoint_id.in_(named))
+    rows_of = period_rows(r, [scope.period], ["comments", "comments_good", "comments_bad"], *conditions)
+    total, high, low = (
+        int(value or 0)
+        for value in connection.execute(
+            select(func.sum(rows_of.c.comments), func.sum(rows_of.c.comments_good), func.sum(rows_of.c.comments_bad))
+        ).one()
     )
-    return bands.join(counted, on="band", how="left").with_columns(pl.col("comments").fill_null(0))
+    return pl.DataFrame(
+        {"band": list(BANDS), "comments": [low, total - low - high, high]},
+        schema={"band": pl.String, "comments": pl.Int64},
+    )
 
 
 COMMENT_SCHEMA: Schema = {

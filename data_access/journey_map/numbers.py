@@ -1,11 +1,13 @@
 """The journey map's numbers: the funnel, time to next stage, and the metrics linked to a stage.
 
-Every query reads rollups (`rollup_*_daily`) or `stage_entries` through their indexes, with the ids, the
+Every query reads rollups (`rollup_*_view` for all customers, `rollup_*_daily` for one persona: see
+`view_rollups`) or `stage_entries` through their indexes, with the ids, the
 persona, the period and the compared period of the view's `StageScope`; none scans raw events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -28,7 +30,7 @@ from data_access.journey_map.assembly import (
     without_repeats,
 )
 from data_access.journey_map.content import stage_steps
-from data_access.journey_map.sql import Schema, frame, persona_filter
+from data_access.journey_map.sql import Schema, frame
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import (
     DEFINITION_FIELDS,
@@ -39,6 +41,7 @@ from data_access.models import (
     Touchpoint,
 )
 from data_access.scope import Period, StageScope
+from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ FEEDBACK_DAILY_SCHEMA: Schema = {
     "good": pl.Int64,
     "bad": pl.Int64,
 }
+FEEDBACK_SUMS = ("answers", "score_sum", "good", "bad")
 
 
 def stage_feedback_daily(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
@@ -117,21 +121,40 @@ def stage_feedback_daily(connection: Connection, *, scope: StageScope) -> pl.Dat
     return _feedback_daily(connection, scope, scope.period)
 
 
-def _feedback_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    r = FeedbackRollup
-    groups = (r.day, r.step_id, r.touchpoint_id, r.channel_id, r.measure)
-    return frame(
-        connection,
-        select(*groups, func.sum(r.answers), func.sum(r.score_sum), func.sum(r.good), func.sum(r.bad))
-        .where(
-            r.journey_id == scope.journey_id,
-            r.day.between(period.start, period.end),
-            r.stage_id == scope.stage_id,
-            persona_filter(r.persona_id, scope.persona_id),
-        )
-        .group_by(*groups),
-        FEEDBACK_DAILY_SCHEMA,
+def _feedback_daily(connection: Connection, scope: StageScope, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    """The stage's answers per day; without `by_day`, summed over the period, dated by its first day (for
+    sums over the whole period: one row per key, read from the view rollup's pieces of the period)."""
+    keys = ["step_id", "touchpoint_id", "channel_id", "measure"]
+    return _stage_sums(connection, scope, period, FeedbackRollup, keys, FEEDBACK_SUMS, FEEDBACK_DAILY_SCHEMA, by_day)
+
+
+def _stage_sums(
+    connection: Connection,
+    scope: StageScope,
+    period: Period,
+    daily: type[FeedbackRollup] | type[EventRollup],
+    keys: list[str],
+    sums: Sequence[str],
+    schema: Schema,
+    by_day: bool,
+) -> pl.DataFrame:
+    """A rollup's `sums` of the stage by day (or the whole period) and `keys`, in `schema` (day first)."""
+    r = rollup_for(daily, scope.persona_id)
+    rows_of = period_rows(
+        r,
+        [period],
+        ["day", *keys, *sums],
+        r.journey_id == scope.journey_id,
+        r.stage_id == scope.stage_id,
+        of_persona(r, scope.persona_id),
+        by_day=by_day,
     )
+    group = [rows_of.c[key] for key in (["day", *keys] if by_day else keys)]
+    query = select(*group, *(func.sum(rows_of.c[name]) for name in sums)).group_by(*group)
+    if by_day:
+        return frame(connection, query, schema)
+    summed = frame(connection, query, {name: kind for name, kind in schema.items() if name != "day"})
+    return summed.select(pl.lit(period.start, pl.Date).alias("day"), pl.all())
 
 
 DEFINITION_SCHEMA: Schema = {
@@ -200,20 +223,10 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
     )
 
 
-def _events_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    r = EventRollup
-    return frame(
-        connection,
-        select(r.day, r.channel_id, func.sum(r.events))
-        .where(
-            r.journey_id == scope.journey_id,
-            r.day.between(period.start, period.end),
-            r.stage_id == scope.stage_id,
-            persona_filter(r.persona_id, scope.persona_id),
-        )
-        .group_by(r.day, r.channel_id),
-        {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64},
-    )
+def _events_daily(connection: Connection, scope: StageScope, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    """The stage's events per day (or over the whole period, as `_feedback_daily`)."""
+    schema: Schema = {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64}
+    return _stage_sums(connection, scope, period, EventRollup, ["channel_id"], ["events"], schema, by_day)
 
 
 def _entries_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
@@ -246,11 +259,14 @@ def _stage_components(
     scope: StageScope,
     definitions: pl.DataFrame,
     period: Period,
+    *,
+    by_day: bool = True,
 ) -> pl.LazyFrame:
+    """The parts of the stage's metrics per day, or (without `by_day`) per rows that only add up to the period."""
     return metric_components(
         definitions,
-        _feedback_daily(connection, scope, period),
-        _events_daily(connection, scope, period),
+        _feedback_daily(connection, scope, period, by_day=by_day),
+        _events_daily(connection, scope, period, by_day=by_day),
         _entries_daily(connection, scope, period),
     )
 
@@ -278,7 +294,9 @@ def stage_metrics(
         return stage_metric_table(definitions, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
     components = pl.concat(
         [
-            _stage_components(connection, scope, definitions, period).with_columns(pl.lit(label).alias("period"))
+            _stage_components(connection, scope, definitions, period, by_day=False).with_columns(
+                pl.lit(label).alias("period")
+            )
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
@@ -344,7 +362,7 @@ def step_metrics(
     definitions = definitions.filter(pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null())
     feedback_daily = pl.concat(
         [
-            _feedback_daily(connection, scope, period).with_columns(pl.lit(label).alias("period"))
+            _feedback_daily(connection, scope, period, by_day=False).with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )

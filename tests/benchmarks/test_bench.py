@@ -15,7 +15,7 @@ from benchmarks.run import main as run_benchmark
 from dashboard import cli
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.demo import load_demo
-from data_access.models import EntryRollup
+from data_access.models import EntryView
 
 SIZE = "2000"
 TIMING = re.compile(r"\| \d+(\.\d+)? (ms|s) \|")
@@ -88,7 +88,8 @@ def test_bench_with_the_browser_times_every_page(tmp_path: Path) -> None:
 
 
 def test_numbers_that_differ_stop_the_benchmark(tmp_path: Path) -> None:
-    """A stage's entrants missing from the rollup make the pages disagree with the polars peer: a clear stop."""
+    """A stage's entrants missing from the rollup the pages read (all customers: the view rollup) make the pages
+    disagree with the polars peer: a clear stop."""
     engine = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
     upgrade_schema(engine)
     load_demo(engine, events=int(SIZE), seed=7)
@@ -96,7 +97,7 @@ def test_numbers_that_differ_stop_the_benchmark(tmp_path: Path) -> None:
         view = default_view(connection, stage_slug="onboarding")
         assert "NPS and its answers" in check_numbers(connection, view)
     with session_scope(engine) as session:
-        session.execute(delete(EntryRollup).where(EntryRollup.stage_id == 1))
+        session.execute(delete(EntryView).where(EntryView.stage_id == 1))
     with engine.connect() as connection, pytest.raises(NumbersDiffer, match="customers first reaching each stage"):
         check_numbers(connection, view)
     engine.dispose()
