@@ -25,15 +25,20 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboard import editors
+from dashboard.components import import_data
 from dashboard.exports import report, report_pages
 from dashboard.settings import get_settings
-from data_access import changes, experience_map, journey_map, opportunities, periods, reviews, stage_notes
+from data_access import changes, experience_map, journey_map, opportunities, periods, reviews, stage_notes, writers
 from data_access.data_version import read_data_version
 from data_access.db import make_engine, session_scope
 from data_access.experience_map.queries import data_days_by_journey, journeys, personas, touchpoints
 from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
+from data_access.importing import ImportReport, ProgressCallback
+from data_access.importing.mapping import Mapping
 from data_access.journey_map.comments import comment_band_counts, comment_channels, stage_comments
 from data_access.journey_map.content import journey_stages
+from data_access.mapfile import MapImportSummary
 from data_access.personas import COMPARISON_DEFAULT, PersonaData, read_personas
 from data_access.scope import Period, Scope, StageScope, journey_id, resolve_scope, resolve_stage
 
@@ -241,9 +246,13 @@ def load_map_changes(journey: str, review: str) -> pl.DataFrame:
 
 
 def save_review(journey: str, label: str, reviewed_on: dt.date) -> str:
-    """Label the journey's current map as a review; returns its slug. Not cached: it writes."""
+    """Label the journey's current map as a review, as the session's editor (`editors.NotAnEditor` for anyone
+    else); returns its slug. Not cached: it writes."""
+    editor = editors.require_editor("label reviews")
     with session_scope(engine()) as session:
-        slug = reviews.create_review(session, journey_slug=journey, label=label, reviewed_on=reviewed_on).slug
+        slug = reviews.create_review(
+            session, journey_slug=journey, label=label, reviewed_on=reviewed_on, written_by=editor.name
+        ).slug
     data_changed()
     return slug
 
@@ -303,10 +312,45 @@ def load_stage_notes(journey: str, stage: str) -> pl.DataFrame:
 
 
 def add_stage_note(journey: str, stage: str, *, author: str, body: str) -> None:
-    """Save a note (raises `stage_notes.NoteError` for a bad field); the new data version makes it show."""
+    """Save a note as the session's editor (`editors.NotAnEditor` for anyone else, `stage_notes.NoteError` for a
+    bad field); the new data version makes it show."""
+    editor = editors.require_editor("add notes")
     with session_scope(engine()) as session:
-        stage_notes.add_note(session, journey_slug=journey, stage_slug=stage, author=author, body=body)
+        stage_notes.add_note(
+            session, journey_slug=journey, stage_slug=stage, author=author, body=body, written_by=editor.name
+        )
     data_changed()
+
+
+def import_map_file(name: str, text: str) -> MapImportSummary:
+    """Import an uploaded map as the session's editor (`editors.NotAnEditor` for anyone else)."""
+    editor = editors.require_editor("import data")
+    summary = import_data.import_map_upload(engine(), name=name, text=text, written_by=editor.name)
+    data_changed()
+    return summary
+
+
+def import_facts_file(name: str, data: bytes, mapping: Mapping, progress: ProgressCallback) -> ImportReport:
+    """Import uploaded events or feedback as the session's editor (`editors.NotAnEditor` for anyone else)."""
+    editor = editors.require_editor("import data")
+    report = import_data.import_upload(
+        engine(), name=name, data=data, mapping=mapping, written_by=editor.name, progress=progress
+    )
+    data_changed()
+    return report
+
+
+@view_loader()
+def load_recent_imports() -> pl.DataFrame:
+    """The latest imports, with who ran them."""
+    with engine().connect() as connection:
+        return writers.list_imports(connection, limit=10)
+
+
+@st.cache_resource
+def passphrase_limits() -> editors.PassphraseLimits:
+    """Wrong editor passphrases of every session of this process, so opening new sessions gains no attempts."""
+    return editors.PassphraseLimits.standard()
 
 
 @view_loader(max_entries=8)

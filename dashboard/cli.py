@@ -14,8 +14,9 @@ from typing import NoReturn
 
 from sqlalchemy import Engine
 
-from dashboard.settings import Settings, get_settings
+from dashboard.settings import Settings, get_settings, is_local_host
 from data_access.db import make_engine, upgrade_schema
+from data_access.writers import CLI_WRITER
 
 APP = Path(__file__).with_name("app.py")
 
@@ -29,8 +30,8 @@ def _engine(settings: Settings) -> Engine:
 
 
 def cmd_init(_args: argparse.Namespace, settings: Settings) -> int:
-    _engine(settings)
-    print(f"Schema is current in {settings.database_url}")
+    engine = _engine(settings)
+    print(f"Schema is current in {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
@@ -42,7 +43,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 STOP_SECONDS = 10
 
 
@@ -143,15 +143,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         ensure_demo(engine, events=settings.demo_events, seed=settings.demo_seed)
         _say("journey-atlas: the demo company is ready.")
-    if host not in LOCAL_HOSTS:
+    if not is_local_host(host):
+        writers = (
+            "editors who enter ATLAS_EDITOR_PASSPHRASE"
+            if settings.editor_passphrase is not None
+            else "editors named in ATLAS_EDITOR_EMAILS when a login is configured ([auth] in "
+            ".streamlit/secrets.toml); without one the dashboard is read-only"
+        )
         _say(
             f"journey-atlas: warning: listening on {host}, not only on this machine: anyone who can reach it can "
-            "view the dashboard, import data, add notes and label reviews. Put it behind a login (see SECURITY.md)."
+            f"view the dashboard; only {writers}. Put it behind TLS and a login (see SECURITY.md)."
         )
     _say(f"journey-atlas: starting the dashboard on http://{host}:{port} (health: /_stcore/health)…")
     # The server runs from the project folder so it finds .streamlit/config.toml (the theme); the database
     # URL is handed over resolved, so a relative SQLite path still means the file just filled.
-    env = os.environ | {"ATLAS_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    # ATLAS_HOST tells the app where it listens: with no login or passphrase, writes need this machine only
+    env = os.environ | {"ATLAS_DATABASE_URL": engine.url.render_as_string(hide_password=False), "ATLAS_HOST": host}
     cwd = APP.parent.parent if (APP.parent.parent / ".streamlit").is_dir() else None
     return run_server(server_command(host, port), env=env, cwd=cwd)
 
@@ -182,7 +189,7 @@ def cmd_import_map(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = Path(args.file).read_text(encoding="utf-8")
         with session_scope(_engine(settings)) as session:
-            summary = import_map(session, text, source=args.file)
+            summary = import_map(session, text, source=args.file, written_by=CLI_WRITER)
     except (MapFileError, OSError, UnicodeDecodeError) as exc:
         error_line(str(exc))
         return 2
@@ -206,7 +213,9 @@ def _facts_importer(kind: str) -> Command:
             return 2
         importer = import_events if kind == "events" else import_feedback
         try:
-            report = importer(_engine(settings), path=args.file, mapping=args.mapping, progress=show)
+            report = importer(
+                _engine(settings), path=args.file, mapping=args.mapping, progress=show, written_by=CLI_WRITER
+            )
         except ImportValidationError as error:
             print(f"\njourney-atlas: error: {len(error.problems)} problem(s), nothing imported:", file=sys.stderr)
             for problem in error.problems:
@@ -245,7 +254,9 @@ def cmd_review_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         reviewed_on = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
         with session_scope(_engine(settings)) as session:
-            review = create_review(session, journey_slug=args.journey, label=args.label, reviewed_on=reviewed_on)
+            review = create_review(
+                session, journey_slug=args.journey, label=args.label, reviewed_on=reviewed_on, written_by=CLI_WRITER
+            )
             slug = review.slug
     except (ReviewError, ValueError) as exc:
         error_line(str(exc))
@@ -259,8 +270,8 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
 
     with _engine(settings).connect() as connection:
         found = list_reviews(connection, journey_slug=args.journey)
-    for slug, label, reviewed_on in found.select("slug", "label", "reviewed_on").iter_rows():
-        print(f"{reviewed_on.isoformat()}  {slug}  {one_line(label)}")  # a label is anyone's text
+    for slug, label, reviewed_on, writer in found.select("slug", "label", "reviewed_on", "written_by").iter_rows():
+        print(f"{reviewed_on.isoformat()}  {slug}  {one_line(label)}  (by {one_line(writer)})")  # anyone's text
     if found.is_empty():
         print(f"No review of {args.journey} yet.", file=sys.stderr)
     return 0

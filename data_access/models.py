@@ -24,6 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# an e-mail address is at most 254 characters; the other writers' names are short
+WRITER_LENGTH = 320
+
 
 class Base(DeclarativeBase):
     pass
@@ -512,6 +515,7 @@ class Review(OfJourney, Base):
     reviewed_on: Mapped[dt.date] = mapped_column(Date)
     map_snapshot: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    written_by: Mapped[str] = mapped_column(String(WRITER_LENGTH))  # who labelled it (see `ImportRecord`)
 
 
 class StageNote(Base):
@@ -522,9 +526,28 @@ class StageNote(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
-    author: Mapped[str] = mapped_column(String(120))
+    author: Mapped[str] = mapped_column(String(120))  # the name the writer signed with
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    written_by: Mapped[str] = mapped_column(String(WRITER_LENGTH))  # who saved it (see `ImportRecord`)
+
+
+class ImportRecord(Base):
+    """One import that wrote to the database: what, from which file, by whom, when.
+
+    `written_by` (here, on reviews and on stage notes) is who made a write: an editor's e-mail, "passphrase
+    editor", "local" (a dashboard on this machine only), "cli" (the command line), "demo" (the first-run demo),
+    or "python api" (a direct call of the data functions); "unknown" for rows older than the column.
+    """
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # events, feedback or map
+    source: Mapped[str] = mapped_column(String(255))  # the file's name
+    inserted: Mapped[int | None] = mapped_column(Integer)  # facts inserted (events, feedback); None for a map
+    written_by: Mapped[str] = mapped_column(String(WRITER_LENGTH))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
 class DataVersion(Base):

@@ -25,6 +25,7 @@ from data_access.mapfile import MapFile, export_map, parse_map, read_map
 from data_access.mapfile.schema import JourneySpec, LaneItemSpec
 from data_access.models import Journey, Lane, Review
 from data_access.scope import as_date
+from data_access.writers import DIRECT_WRITER, checked_writer, now_utc
 
 
 class ReviewError(ValueError):
@@ -59,8 +60,11 @@ def _journey(session: Session, journey_slug: str) -> Journey:
     return journey
 
 
-def create_review(session: Session, *, journey_slug: str, label: str, reviewed_on: dt.date) -> Review:
-    """Label the journey's current map as a review held on `reviewed_on`; the slug comes from the label.
+def create_review(
+    session: Session, *, journey_slug: str, label: str, reviewed_on: dt.date, written_by: str = DIRECT_WRITER
+) -> Review:
+    """Label the journey's current map as a review held on `reviewed_on`, by `written_by`; the slug comes from
+    the label.
 
     A label whose slug is taken for the journey gets a numbered slug ('q3-review-2'). The caller commits.
     """
@@ -81,7 +85,8 @@ def create_review(session: Session, *, journey_slug: str, label: str, reviewed_o
         label=label[:200],
         reviewed_on=reviewed_on,
         map_snapshot=export_map(session),
-        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        created_at=now_utc(),
+        written_by=checked_writer(written_by),
     )
     session.add(review)
     session.flush()
@@ -94,19 +99,21 @@ REVIEW_LIST_SCHEMA: dict[str, pl.DataType | type] = {
     "label": pl.String,
     "reviewed_on": pl.Date,
     "created_at": pl.Datetime("us"),
+    "written_by": pl.String,
 }
 
 
 def list_reviews(connection: Connection, *, journey_slug: str) -> pl.DataFrame:
-    """The journey's reviews, latest first: slug, label, reviewed_on, created_at (empty for an unknown journey)."""
+    """The journey's reviews, latest first: slug, label, reviewed_on, created_at, written_by (empty for an
+    unknown journey)."""
     rows = connection.execute(
-        select(Review.slug, Review.label, Review.reviewed_on, Review.created_at)
+        select(Review.slug, Review.label, Review.reviewed_on, Review.created_at, Review.written_by)
         .join(Journey, Journey.id == Review.journey_id)
         .where(Journey.slug == journey_slug)
         .order_by(Review.reviewed_on.desc(), Review.created_at.desc(), Review.id.desc())
     ).all()
     return pl.DataFrame(
-        [(slug, label, as_date(day), created) for slug, label, day, created in rows],
+        [(slug, label, as_date(day), created, writer) for slug, label, day, created, writer in rows],
         schema=REVIEW_LIST_SCHEMA,
         orient="row",
     )

@@ -5,14 +5,13 @@ Writes take a session (the caller owns it and commits); reads take a connection 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from data_access.data_version import bump_data_version
 from data_access.models import Journey, Stage, StageNote
+from data_access.writers import DIRECT_WRITER, checked_writer, now_utc
 
 MAX_BODY = 1_000
 MAX_AUTHOR = 120
@@ -22,6 +21,7 @@ NOTE_SCHEMA: dict[str, pl.DataType | type] = {
     "author": pl.String,
     "body": pl.String,
     "created_at": pl.Datetime("us"),
+    "written_by": pl.String,
 }
 
 
@@ -37,8 +37,17 @@ def _stage_id(session: Session, *, journey_slug: str, stage_slug: str) -> int | 
     )
 
 
-def add_note(session: Session, *, journey_slug: str, stage_slug: str, author: str, body: str) -> StageNote:
-    """Add a note to a stage, stamped with the current UTC time; raises NoteError for a bad field or stage."""
+def add_note(
+    session: Session,
+    *,
+    journey_slug: str,
+    stage_slug: str,
+    author: str,
+    body: str,
+    written_by: str = DIRECT_WRITER,
+) -> StageNote:
+    """Add a note to a stage, stamped with the current UTC time and who saved it (`written_by`, beside the
+    name the writer signs with, `author`); raises NoteError for a bad field or stage."""
     author, body = author.strip(), body.strip()
     if not author:
         raise NoteError("Author: please give your name.")
@@ -52,7 +61,7 @@ def add_note(session: Session, *, journey_slug: str, stage_slug: str, author: st
     if stage_id is None:
         raise NoteError(f"Stage: '{stage_slug}' is not a stage of journey '{journey_slug}'.")
     note = StageNote(
-        stage_id=stage_id, author=author, body=body, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        stage_id=stage_id, author=author, body=body, created_at=now_utc(), written_by=checked_writer(written_by)
     )
     session.add(note)
     session.flush()
@@ -61,9 +70,10 @@ def add_note(session: Session, *, journey_slug: str, stage_slug: str, author: st
 
 
 def list_notes(connection: Connection, *, journey_slug: str, stage_slug: str, limit: int = 50) -> pl.DataFrame:
-    """The stage's notes, newest first: note_id, author, body, created_at (UTC). Empty for an unknown stage."""
+    """The stage's notes, newest first: note_id, author, body, created_at (UTC), written_by. Empty for an
+    unknown stage."""
     rows = connection.execute(
-        select(StageNote.id, StageNote.author, StageNote.body, StageNote.created_at)
+        select(StageNote.id, StageNote.author, StageNote.body, StageNote.created_at, StageNote.written_by)
         .join(Stage, Stage.id == StageNote.stage_id)
         .join(Journey, Journey.id == Stage.journey_id)
         .where(Journey.slug == journey_slug, Stage.slug == stage_slug)

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard import cache, format
-from dashboard.components import frame
+from dashboard.components import editing, frame
 from dashboard.components.import_data import (
     ImportValidationError,
     MapFileError,
@@ -13,12 +13,11 @@ from dashboard.components.import_data import (
     check_map_upload,
     check_upload,
     example_mappings,
-    import_map_upload,
-    import_upload,
     missing_journey,
     preview_table,
     problems_table,
 )
+from dashboard.editors import NotAnEditor
 from dashboard.warmup import start_warm_up
 from data_access.importing.mapping import parse_mapping
 from data_access.importing.sources import MAX_COLUMNS
@@ -35,6 +34,12 @@ st.caption(
     f"Files up to {st.get_option('server.maxUploadSize')} MB and {MAX_COLUMNS:,} columns here; larger ones with "
     "`journey-atlas import` on the server."
 )
+# a viewer gets no upload at all (and each import below checks the editor again when it writes)
+if (editor := editing.editor_or_sign_in("import", action="import data")) is None:
+    st.stop()
+editing.editing_as("import", editor)
+with st.expander("Latest imports"):
+    editing.imports_list(cache.load_recent_imports())
 
 st.subheader("1. The map")
 st.caption(
@@ -55,11 +60,12 @@ if map_upload is not None:
         st.dataframe(changes_table(checked_map.changes), hide_index=True, key="import_map_changes")
         if st.button("Import map", key="import_map_confirm"):
             try:
-                summary = import_map_upload(cache.engine(), name=map_upload.name, text=map_text)
+                summary = cache.import_map_file(map_upload.name, map_text)
+            except NotAnEditor as refused:
+                st.error(format.verbatim(str(refused), limit=None))
             except MapFileError as error:
                 st.error(format.verbatim(error.details, limit=None))
             else:
-                cache.data_changed()
                 start_warm_up()
                 st.success(format.verbatim(str(summary), limit=None))
 
@@ -118,18 +124,19 @@ if shown.rows.height:
 if st.button("Import", type="primary", disabled=not checked.importable, key="import_confirm"):
     bar = st.progress(0.0, text="Importing…")
     try:
-        report = import_upload(
-            cache.engine(),
-            name=upload.name,
-            data=upload.getvalue(),
-            mapping=parse_mapping(mapping_text),
-            progress=lambda p: bar.progress(p.fraction or 0.0, text=f"{p.rows_done:,} rows"),
+        report = cache.import_facts_file(
+            upload.name,
+            upload.getvalue(),
+            parse_mapping(mapping_text),
+            lambda p: bar.progress(p.fraction or 0.0, text=f"{p.rows_done:,} rows"),
         )
+    except NotAnEditor as refused:
+        bar.empty()
+        st.error(format.verbatim(str(refused), limit=None))
     except ImportValidationError as error:
         st.error("Nothing imported:")
         st.dataframe(problems_table(error.problems), hide_index=True)
     else:
         bar.progress(1.0, text="Done")
-        cache.data_changed()  # every view reads the new data on its next run…
-        start_warm_up()  # …and the default ones are computed for the next visitor right away
+        start_warm_up()  # every view reads the new data on its next run; the default ones are computed now
         st.success(format.verbatim(report.describe(), limit=None))

@@ -14,6 +14,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cache, format
+from dashboard.components import editing
+from dashboard.editors import NotAnEditor
 from dashboard.view_state import ViewState
 from data_access.reviews import DAYS_AHEAD, FIRST_REVIEW_DAY
 
@@ -103,11 +105,12 @@ def what_changed(state: ViewState) -> None:
     labels = {"stage": "Stage", "label": "Metric", "value": "Now", "compared_value": "Then", "change": "Change"}
     _table(shown, key="overview_changes", labels={**labels, "status": "Status"})
     if len(review):
-        map_changes_since(state, label=str(review["label"][0]))
+        map_changes_since(state, label=str(review["label"][0]), written_by=str(review["written_by"][0]))
 
 
-def map_changes_since(state: ViewState, *, label: str) -> None:
+def map_changes_since(state: ViewState, *, label: str, written_by: str) -> None:
     st.markdown(f"**On the map since {format.verbatim(label)}**")
+    st.caption(f"Review labelled by {format.verbatim(written_by)}.")
     found = cache.load_map_changes(state.journey, state.review or "")
     if found.is_empty():
         st.caption("No pain point or opportunity was added or resolved since this review.")
@@ -130,7 +133,13 @@ def review_form(state: ViewState) -> None:
     """A small form to label the map as it stands as a review (not shown in presentation mode)."""
     if state.present:
         return
-    with st.expander("Label this map as a review"), st.form("overview_review_form", border=False):
+    with st.expander("Label this map as a review"):
+        if editing.editor_or_sign_in("overview", action="label reviews") is not None:
+            _review_fields(state)
+
+
+def _review_fields(state: ViewState) -> None:
+    with st.form("overview_review_form", border=False):
         label = st.text_input("Label", placeholder="Q3 review", key="overview_review_label")
         day = st.date_input(
             "Review date",
@@ -140,6 +149,10 @@ def review_form(state: ViewState) -> None:
             key="overview_review_date",
         )
         if st.form_submit_button("Save review") and label.strip():
-            slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
+            try:
+                slug = cache.save_review(state.journey, label, day if isinstance(day, dt.date) else dt.date.today())
+            except NotAnEditor as refused:
+                st.error(format.verbatim(str(refused), limit=None))
+                return
             st.query_params["review"] = slug
             st.rerun()

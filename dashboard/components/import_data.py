@@ -62,10 +62,11 @@ def check_map_upload(engine: Engine, *, name: str, text: str) -> MapCheck:
         return MapCheck(errors=error.details.splitlines())
 
 
-def import_map_upload(engine: Engine, *, name: str, text: str) -> MapImportSummary:
-    """Import the uploaded map in one transaction; raises `MapFileError` (writing nothing) when it cannot."""
+def import_map_upload(engine: Engine, *, name: str, text: str, written_by: str) -> MapImportSummary:
+    """Import the uploaded map in one transaction, logged as `written_by`'s; raises `MapFileError` (writing
+    nothing) when it cannot. The app calls it through `cache.import_map_file`, which checks the editor."""
     with session_scope(engine) as session:
-        return import_map(session, text, source=name)
+        return import_map(session, text, source=name, written_by=written_by)
 
 
 def changes_table(changes: list[MapChange]) -> pl.DataFrame:
@@ -171,16 +172,18 @@ def import_upload(
     name: str,
     data: bytes,
     mapping: Mapping,
+    written_by: str,
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Import the uploaded file; raises `ImportValidationError` and writes nothing when a problem is found.
+    """Import the uploaded file, logged as `written_by`'s; raises `ImportValidationError` and writes nothing when
+    a problem is found. The app calls it through `cache.import_facts_file`, which checks the editor.
 
     The report names the file as uploaded, not the temporary copy the importer read.
     """
     importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback
     with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
         path = _saved(directory, name, data)
-        report = importer(engine, path=path, mapping=mapping, progress=progress)
+        report = importer(engine, path=path, mapping=mapping, progress=progress, written_by=written_by)
     return dataclasses.replace(report, file=path.name)
 
 

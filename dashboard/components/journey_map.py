@@ -6,16 +6,15 @@ Lane text written by people goes through `st.markdown` with markdown characters 
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 import streamlit as st
 
 from dashboard import format
 from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey_map as charts
-from dashboard.components import frame
-from dashboard.format import MARKDOWN_SPECIALS, escaped
+from dashboard.components import editing, frame
+from dashboard.editors import NotAnEditor
+from dashboard.format import escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
@@ -196,7 +195,8 @@ def band_label(band: str, measure: str | None) -> str:
 
 
 def stage_notes(state: ViewState, stage_slug: str) -> None:
-    """Notes from the front line, newest first, and (outside presentation mode) a form to add one.
+    """Notes from the front line, newest first, and (outside presentation mode) a form to add one for an editor,
+    or the way to become one for a viewer.
 
     Off when the deployment sets ATLAS_STAGE_NOTES=false. Note text is shown with `st.text`: plain text,
     never markdown or HTML.
@@ -205,7 +205,7 @@ def stage_notes(state: ViewState, stage_slug: str) -> None:
         return
     st.header("Notes from the front line")
     shown = st.container()
-    if not state.present:
+    if not state.present and editing.editor_or_sign_in("journey", action="add notes") is not None:
         with st.form("journey_note_form", clear_on_submit=True):
             author = st.text_input("Your name", max_chars=MAX_AUTHOR, key="journey_note_author")
             body = st.text_area("Note", max_chars=MAX_BODY, key="journey_note_body",
@@ -213,23 +213,21 @@ def stage_notes(state: ViewState, stage_slug: str) -> None:
             if st.form_submit_button("Add note"):
                 try:
                     add_stage_note(state.journey, stage_slug, author=author, body=body)
-                except NoteError as problem:
-                    st.error(str(problem), icon="⚠️")
+                except (NoteError, NotAnEditor) as problem:
+                    st.error(format.verbatim(str(problem), limit=None), icon="⚠️")
                 else:
                     st.success("Note added.", icon="✅")
     notes = load_stage_notes(state.journey, stage_slug)
     with shown:
         if notes.is_empty():
             st.caption("No notes on this stage yet.")
-        for author, body, created_at in notes.select("author", "body", "created_at").iter_rows():
+        for author, body, created_at, writer in notes.select("author", "body", "created_at", "written_by").iter_rows():
             with st.container(border=True):
-                st.caption(f"**{_plain(author)}** · {created_at:%d %b %Y, %H:%M} UTC")
+                st.caption(
+                    f"**{format.verbatim(author)}** · {created_at:%d %b %Y, %H:%M} UTC · "
+                    f"saved by {format.verbatim(writer)}"
+                )
                 st.text(body)
-
-
-def _plain(text: str) -> str:
-    """One string with markdown's special characters escaped, as `escaped` does for a column."""
-    return re.sub(MARKDOWN_SPECIALS, r"\\\1", text)
 
 
 def comments_table(comments: pl.DataFrame) -> None:

@@ -26,6 +26,7 @@ from data_access.demo.shape import Shape, ids_of, shape_of
 from data_access.mapfile import import_map, parse_map
 from data_access.models import Base, DataVersion, Event, Journey
 from data_access.rollups import refresh_rollups
+from data_access.writers import DEMO_WRITER
 
 MAP_FILE = "northwind.yaml"
 # the tables a map fills, counted in the demo's summary
@@ -102,7 +103,7 @@ def load_demo(engine: Engine, *, events: int, seed: int) -> DemoSummary:
     with engine.begin() as connection:
         _empty_database(connection)
         with Session(bind=connection) as session:
-            import_map(session, text_of_map, source=MAP_FILE)
+            import_map(session, text_of_map, source=MAP_FILE, written_by=DEMO_WRITER)
         ids = ids_of(connection, shape)
         events_table, feedback_table = Base.metadata.tables["events"], Base.metadata.tables["feedback"]
         with bulk_load(connection, [events_table.name, feedback_table.name], unique=True):

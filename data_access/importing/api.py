@@ -16,6 +16,7 @@ from data_access.importing.mapping import FactKind, Mapping, MappingError, load_
 from data_access.importing.problems import ImportPreview, ImportReport, ProgressCallback
 from data_access.importing.run import DirectLoadRefused, ImportRun
 from data_access.rollups import refresh_rollups
+from data_access.writers import DIRECT_WRITER, record_import
 
 BATCH_ROWS = 200_000
 
@@ -36,9 +37,14 @@ class FactImporter:
         mapping: Mapping | str | Path,
         progress: ProgressCallback | None = None,
         batch_rows: int = BATCH_ROWS,
+        written_by: str = DIRECT_WRITER,
     ) -> ImportReport:
-        """Import the file; raises `ImportValidationError` (writing nothing) when any problem is found."""
-        return _import(target, self.kind, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows)
+        """Import the file, logged as run by `written_by`; raises `ImportValidationError` (writing nothing)
+        when any problem is found."""
+        return _import(
+            target, self.kind, path=Path(path), mapping=mapping, progress=progress, batch_rows=batch_rows,
+            written_by=written_by,
+        )  # fmt: skip
 
 
 import_events = FactImporter(FactKind.EVENTS)
@@ -89,6 +95,7 @@ def _import(
     mapping: Mapping | str | Path,
     progress: ProgressCallback | None,
     batch_rows: int,
+    written_by: str,
 ) -> ImportReport:
     started = time.perf_counter()
     resolved = _resolve_mapping(mapping, kind)
@@ -100,6 +107,7 @@ def _import(
             # the file repeats a fact: read it once more through staging, which names the repeated rows
             run = ImportRun(path, resolved, progress=progress, batch_rows=batch_rows, direct=False)
             run.execute(connection, write=True, after=after)
+        record_import(connection, kind=kind.value, source=path.name, inserted=run.inserted, written_by=written_by)
         bump_data_version(connection)
     return ImportReport(
         file=str(path),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,9 +18,12 @@ from data_access.mapfile.yaml_io import format_path
 from data_access.metrics import stored_target
 from data_access.models import Channel, Journey, LaneItem, MetricDefinition, Persona, Stage, Step, Touchpoint
 from data_access.rollups import rebuild_cohorts
+from data_access.writers import DIRECT_WRITER, record_import
 
 
-def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImportSummary:
+def import_map(
+    session: Session, text: str, *, source: str = "<map>", written_by: str = DIRECT_WRITER
+) -> MapImportSummary:
     """Upsert a map file's content by slug inside the caller's transaction; all or nothing.
 
     Everything is checked before the first write, so a `MapFileError` about the file leaves the session as it
@@ -60,6 +64,7 @@ def import_map(session: Session, text: str, *, source: str = "<map>") -> MapImpo
         if changed:
             # the stored first entries stay; which conversions they make depends on the map
             rebuild_cohorts(session.connection(), journey_ids=changed)
+        record_import(session, kind="map", source=Path(source).name, inserted=None, written_by=written_by)
         bump_data_version(session)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -30,9 +30,12 @@ ACTION_TIMEOUT_MS = 30_000
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
-def start_server(database_url: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    database_url: str, log: Path, port: int | None = None, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A dashboard on `database_url`; `settings` are more ATLAS_* variables (e.g. ATLAS_HOST)."""
     port = port or free_port()
-    env = os.environ | {"ATLAS_DATABASE_URL": database_url}
+    env = os.environ | {"ATLAS_DATABASE_URL": database_url, **(settings or {})}
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",

@@ -179,7 +179,7 @@ def test_cli_creates_and_lists_reviews(
         assert cli.main(["review", "create", "--journey", "shop", "--label", "Q3 review", "--date", "2026-09-30"]) == 0
         assert "q3-review" in capsys.readouterr().out
         assert cli.main(["review", "list", "--journey", "shop"]) == 0
-        assert capsys.readouterr().out.splitlines() == ["2026-09-30  q3-review  Q3 review"]
+        assert capsys.readouterr().out.splitlines() == ["2026-09-30  q3-review  Q3 review  (by cli)"]
         assert cli.main(["review", "create", "--journey", "nope", "--label", "Q3"]) == 2
         assert "nope" in capsys.readouterr().err
         assert cli.main(["review", "create", "--journey", "shop", "--label", "Q3", "--date", "30/09"]) == 2

@@ -21,7 +21,9 @@ def test_notes_list_newest_first(engine: Engine) -> None:
     build_shop(engine)
     with session_scope(engine) as session:
         for day, author in enumerate(["Ana", "Bo", "Cy"], start=1):
-            note = add_note(session, **STAGE, author=f"  {author} ", body=f"Note by {author}\n")
+            note = add_note(
+                session, **STAGE, author=f"  {author} ", body=f"Note by {author}\n", written_by=f"{author}@example.com"
+            )
             note.created_at = dt.datetime(2024, 3, day, 9, 30)
         add_note(session, journey_slug="shop", stage_slug="use", author="Di", body="Elsewhere")
     with engine.connect() as connection:
@@ -31,7 +33,8 @@ def test_notes_list_newest_first(engine: Engine) -> None:
     assert notes["author"].to_list() == ["Cy", "Bo", "Ana"]
     assert notes["body"].to_list() == ["Note by Cy", "Note by Bo", "Note by Ana"]
     assert notes["created_at"][0] == dt.datetime(2024, 3, 3, 9, 30)
-    assert notes.columns == ["note_id", "author", "body", "created_at"]
+    assert notes["written_by"].to_list() == ["Cy@example.com", "Bo@example.com", "Ana@example.com"]
+    assert notes.columns == ["note_id", "author", "body", "created_at", "written_by"]
 
 
 @pytest.mark.parametrize(

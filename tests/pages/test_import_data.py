@@ -21,6 +21,7 @@ from dashboard.components.import_data import (
 from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.mapfile import import_map
 from data_access.models import Event
+from data_access.writers import list_imports
 from tests.paths import BAD_FILES, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -193,7 +194,10 @@ def test_a_map_is_previewed_then_imported_and_the_data_no_longer_waits_for_it(em
     checked = check_map_upload(empty_database, name="orders.yaml", text=text)
     assert checked.errors == [] and {c.change for c in checked.changes} == {"added"}
     assert changes_table(checked.changes).height == len(checked.changes)
-    import_map_upload(empty_database, name="orders.yaml", text=text)
+    import_map_upload(empty_database, name="orders.yaml", text=text, written_by="ana@example.com")
+    with empty_database.connect() as connection:
+        logged = list_imports(connection)
+    assert logged.select("kind", "source", "written_by").rows() == [("map", "orders.yaml", "ana@example.com")]
     assert check_map_upload(empty_database, name="orders.yaml", text=text).changes == []
     assert missing_journey(empty_database, mapping) is None
     shown = check_upload(empty_database, name="orders.csv", data=ORDERS, mapping_text=mapping).preview
