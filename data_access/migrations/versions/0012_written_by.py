@@ -17,7 +17,7 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision: str = "0012"
 # 0011 is another branch's: whichever merges second revises the other's number
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
