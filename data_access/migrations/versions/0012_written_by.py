@@ -4,7 +4,7 @@ Writes need an editor now, and each records who made it (an editor's e-mail, "pa
 "cli", …). Rows written before this revision say "unknown": nobody recorded who wrote them.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -16,7 +16,6 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0012"
-# 0011 is another branch's: whichever merges second revises the other's number
 down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
