@@ -129,9 +129,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """
     from data_access.demo import ensure_demo
     from data_access.experience_map.queries import journeys
+    from data_access.importing.workdir import remove_abandoned_folders
 
     host = args.host or settings.host
     port = args.port or settings.port
+    removed, freed = remove_abandoned_folders()
+    if removed:
+        _say(f"journey-atlas: removed {removed} temporary folder(s) of interrupted imports ({freed / 2**20:,.0f} MB).")
     engine = make_engine(settings.database_url)
     _say(f"journey-atlas: bringing the schema up to date in {engine.url.render_as_string(hide_password=True)}…")
     upgrade_schema(engine)

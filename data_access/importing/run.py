@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
@@ -30,6 +29,7 @@ from data_access.importing.query import derived_schema, run_query
 from data_access.importing.sources import ROW, Source, open_source
 from data_access.importing.staging import Staging, open_staging
 from data_access.importing.tallies import EventTally
+from data_access.importing.workdir import work_folder
 from data_access.models import Journey
 from data_access.rollups import add_to_rollups
 
@@ -78,7 +78,7 @@ class ImportRun:
     def execute(self, connection: Connection, *, write: bool, after: ExitStack | None) -> None:
         with ExitStack() as local:
             stack = after if after is not None else local
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
+            workdir = stack.enter_context(work_folder())
             if self.mapping.query is not None:
                 result = run_query(self.path, self.mapping, workdir)
                 source = (
