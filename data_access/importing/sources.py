@@ -200,6 +200,15 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
     return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines), encoding
 
 
+def not_valid_text(encoding: str, mapping: Mapping) -> str:
+    """What is wrong with a file that does not decode in `encoding` (the mapping's, or its byte-order mark's)."""
+    declared = " (as its byte-order mark declares)" if encoding != mapping.encoding else ""
+    return (
+        f"bytes that are not valid {encoding}{declared}: re-save the file as UTF-8 or set `encoding:` in the "
+        "mapping (for example latin-1 or cp1252)"
+    )
+
+
 def _nul_lines(path: Path) -> list[int]:
     """The 1-based lines of a UTF-8 file that hold a NUL byte (a binary file, or UTF-16 read as UTF-8)."""
     found: list[int] = []
@@ -236,9 +245,7 @@ def open_source(
     if bad_rows:
         problem = Problem(
             "encoding",
-            f"bytes that are not valid {encoding}"
-            + (" (as its byte-order mark declares)" if encoding != mapping.encoding else "")
-            + ": re-save the file as UTF-8 or set `encoding:` in the mapping (for example latin-1 or cp1252)",
+            not_valid_text(encoding, mapping),
             name,
             count=len(bad_rows),
             rows=tuple(bad_rows[:EXAMPLES]),
