@@ -167,11 +167,11 @@ class ImportRun:
 
     @contextmanager
     def _loading_directly(self, connection: Connection, staging: Staging) -> Iterator[None]:
-        """Rows go straight into the empty fact table, its indexes and foreign keys off, under a savepoint.
+        """Rows go straight into the empty fact table (PostgreSQL's COPY, through its indexes), under a savepoint.
 
         Problems found on the way roll the savepoint back (they are reported by `execute`). A fact that
-        repeats within the file makes the rebuilt unique key refuse the load: the savepoint is rolled back
-        and `DirectLoadRefused` asks for the file to be imported through staging, which names the rows.
+        repeats within the file makes the unique key refuse the load: the savepoint is rolled back and
+        `DirectLoadRefused` asks for the file to be imported through staging, which names the rows.
         """
         savepoint = connection.begin_nested()
         try:
