@@ -34,6 +34,7 @@ from data_access.models import Journey
 from data_access.rollups import add_to_rollups
 
 POSTGRES_WORK_MEM = "256MB"
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a repeated unique key
 # an import at least this share of the facts already stored rebuilds the fact indexes once instead of row by row
 BULK_SHARE = 0.25
 
@@ -183,7 +184,8 @@ class ImportRun:
             with suppress(Exception):
                 staging.wait()  # a write still running must end before the savepoint does
             savepoint.rollback()
-            if isinstance(error, IntegrityError):
+            # the unique key refuses a repeated fact during the COPY itself (the driver's error, SQLSTATE 23505)
+            if isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == UNIQUE_VIOLATION:
                 raise DirectLoadRefused from error
             if not isinstance(error, _TakeBack):
                 raise
