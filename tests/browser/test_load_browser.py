@@ -174,7 +174,7 @@ def test_two_app_processes_see_each_others_notes(browser: Browser, postgres_demo
         writer.goto(first_url + JOURNEY_PAGE)
         _settled(writer)
         writer.get_by_label("Your name").fill("Front desk")
-        writer.get_by_label("Note").fill(note)
+        writer.get_by_label("Note", exact=True).fill(note)
         writer.get_by_role("button", name="Add note").click()
         expect(writer.get_by_text("Note added.")).to_be_visible()
         reader.reload()
