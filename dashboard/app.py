@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import routes
+from dashboard.components.frame import faults_said_plainly
 
 # Presentation mode (`&present=1`) hides the navigation and the sidebar; the pages draw slides instead.
 present = st.query_params.get("present") == "1"
@@ -13,4 +14,5 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if present else "auto",
 )
 pages = [routes.EXPERIENCE_MAP, routes.JOURNEY_MAP, routes.PERSONAS, routes.COMPARE, routes.IMPORT_DATA]
-st.navigation(pages, position="hidden" if present else "sidebar").run()
+with faults_said_plainly():  # a fault of the database is one sentence on any page, never a traceback
+    st.navigation(pages, position="hidden" if present else "sidebar").run()

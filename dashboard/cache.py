@@ -36,6 +36,7 @@ from data_access.experience_map.queries import data_days_by_journey, journeys, p
 from data_access.future_state import FutureComparison, future_states, improvements_of, load_future_comparison
 from data_access.importing import ImportReport, ProgressCallback
 from data_access.importing.mapping import Mapping
+from data_access.importing.workdir import remove_abandoned_folders
 from data_access.journey_map.comments import comment_band_counts, comment_channels, stage_comments
 from data_access.journey_map.content import journey_stages
 from data_access.mapfile import MapImportSummary
@@ -54,7 +55,9 @@ R = TypeVar("R")
 
 @st.cache_resource
 def engine() -> Engine:
-    """The app's engine (the schema and the first-run demo are `journey-atlas serve`'s job)."""
+    """The app's engine (the schema and the first-run demo are `journey-atlas serve`'s job), made once per
+    process: first, the temporary folders of imports killed earlier are removed."""
+    remove_abandoned_folders()
     return make_engine(get_settings().database_url, pool_pre_ping=True)
 
 

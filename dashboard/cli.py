@@ -14,8 +14,9 @@ from typing import NoReturn
 
 from sqlalchemy import Engine
 
-from dashboard.settings import Settings, get_settings, is_local_host
+from dashboard.settings import DATABASE_URL_SETTING, Settings, get_settings, is_local_host
 from data_access.db import make_engine, upgrade_schema
+from data_access.faults import describe_fault, shown_url
 from data_access.writers import CLI_WRITER
 
 APP = Path(__file__).with_name("app.py")
@@ -30,8 +31,8 @@ def _engine(settings: Settings) -> Engine:
 
 
 def cmd_init(_args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
-    print(f"Schema is current in {engine.url.render_as_string(hide_password=True)}")
+    _engine(settings)
+    print(f"Schema is current in {shown_url(settings.database_url)}")
     return 0
 
 
@@ -128,9 +129,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """
     from data_access.demo import ensure_demo
     from data_access.experience_map.queries import journeys
+    from data_access.importing.workdir import remove_abandoned_folders
 
     host = args.host or settings.host
     port = args.port or settings.port
+    removed, freed = remove_abandoned_folders()
+    if removed:
+        _say(f"journey-atlas: removed {removed} temporary folder(s) of interrupted imports ({freed / 2**20:,.0f} MB).")
     engine = make_engine(settings.database_url)
     _say(f"journey-atlas: bringing the schema up to date in {engine.url.render_as_string(hide_password=True)}…")
     upgrade_schema(engine)
@@ -390,16 +395,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; any failure is one line on standard error with exit status 2, never a traceback."""
+    """Run one command; any failure is one line on standard error with exit status 2, never a traceback.
+
+    A fault of the database or the disk is said as what is wrong and which setting to check (`data_access.faults`).
+    """
     args = build_parser().parse_args(argv)
     run: Command = args.run
+    settings = get_settings()
     try:
-        return run(args, get_settings())
+        return run(args, settings)
     except KeyboardInterrupt:
         print("\njourney-atlas: interrupted; nothing more was done.", file=sys.stderr)
         return 130
     except Exception as exc:
-        reason = one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        fault = describe_fault(exc, url=settings.database_url, setting=DATABASE_URL_SETTING)
+        reason = fault or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        if args.command == "import":
+            print(file=sys.stderr)  # ends the progress line
         error_line(reason)
         return 2
 

@@ -1,7 +1,10 @@
 """The app's pages as `st.Page` objects, shared by the router and by pages that link to each other.
 
 `st.Page` only makes a whole page inside a script run (outside one, e.g. when the warm-up thread imports a
-component, it gives an empty shell), so each page is made on first use in a run and kept from then on.
+component, it gives an empty shell), so each page is made on first use in a run. It is kept in the session,
+never shared between sessions: a page object carries a may-run-once flag that `st.navigation` sets and
+running the page clears, so two sessions sharing one object could clear each other's ("This page cannot be
+called directly"), as 1 load in 50 did with ten people opening pages at once.
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ _ROUTES: dict[str, tuple[str, str, str, str | None]] = {
     "COMPARE": ("compare.py", "Current vs future", ":material/compare_arrows:", "compare"),
     "IMPORT_DATA": ("import_data.py", "Import data", ":material/upload_file:", "import"),
 }
-_made: dict[str, Any] = {}
+SESSION_KEY = "atlas_routes"  # session state: this session's page objects, by name
 
 
 def __getattr__(name: str) -> Any:
     if name not in _ROUTES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name in _made:
-        return _made[name]
-    script, title, icon, url_path = _ROUTES[name]
-    options: dict[str, Any] = {"default": True} if url_path is None else {"url_path": url_path}
-    page = st.Page(PAGES / script, title=title, icon=icon, **options)
-    if get_script_run_ctx(suppress_warning=True) is not None:
-        _made[name] = page
-    return page
+    in_run = get_script_run_ctx(suppress_warning=True) is not None
+    made: dict[str, Any] = st.session_state.setdefault(SESSION_KEY, {}) if in_run else {}
+    if name not in made:
+        script, title, icon, url_path = _ROUTES[name]
+        options: dict[str, Any] = {"default": True} if url_path is None else {"url_path": url_path}
+        made[name] = st.Page(PAGES / script, title=title, icon=icon, **options)
+    return made[name]

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         return value
 
 
+# where a user sets the database: named in every message about a fault of it
+DATABASE_URL_SETTING = f"{Settings.model_config.get('env_prefix', '')}DATABASE_URL"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()

@@ -1,4 +1,4 @@
-"""Bulk writes: appending polars frames to tables fast, and loading many rows with indexes rebuilt once.
+"""Bulk writes: appending polars frames to tables fast, and loading many rows (on SQLite, indexes rebuilt once).
 
 PostgreSQL takes rows by binary COPY; SQLite by `executemany`, with its page cache and sorter tuned
 while rows go in and indexes are rebuilt. Everything runs inside the caller's transaction.
@@ -54,42 +54,25 @@ SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 
 @contextmanager
 def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = False) -> Iterator[None]:
-    """Drop the secondary indexes (and on PostgreSQL the foreign keys) of `tables`, and rebuild them after.
+    """A load of many rows into `tables`: on SQLite their secondary indexes are dropped and rebuilt once after.
 
-    `unique` drops unique indexes and constraints too, for loads whose keys were already checked against
-    the table and each other (rebuilding them checks again). SQLite cannot drop the index behind a
-    column's UNIQUE constraint; the fact tables use named unique indexes instead (migration 0005).
+    `unique` drops unique indexes too, for loads whose keys were already checked against the table and each
+    other (rebuilding them checks again). SQLite cannot drop the index behind a column's UNIQUE constraint;
+    the fact tables use named unique indexes instead (migration 0005). Updating three indexes row by row is
+    what makes a million-row load slow on SQLite; rebuilding them once at the end does the same work in one
+    sorted pass. It happens inside the caller's transaction, so a failure leaves the schema as it was, and in
+    WAL mode readers keep reading the tables as they were until it commits.
 
-    Checking five foreign keys and updating three indexes row by row is what makes a million-row load
-    slow; rebuilding them once at the end validates the same constraints in one pass. It all happens
-    inside the caller's transaction, so a failure leaves the schema as it was. On PostgreSQL the dropped
-    indexes lock `tables` against readers until that transaction ends: this is for loads that are large
-    next to the table (a first import, the demo), not for a trickle into a big table.
+    On PostgreSQL no schema changes: dropping an index or a foreign key takes an ACCESS EXCLUSIVE lock on the
+    table (a foreign key's on the table it references too) until the import commits, which would stop every
+    reader of the app for the whole import, and deadlocked against a journey page's read when the lock was
+    taken in the middle of one. Rows go in through the indexes and foreign keys with more memory to sort in,
+    and the tables get fresh statistics after, so the rollup queries that follow get sensible plans.
     """
     restore: list[str] = []
     if connection.dialect.name == "postgresql":
         connection.execute(text("SET LOCAL work_mem = '256MB'"))
         connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-        for table in tables:
-            for name, definition in connection.execute(
-                text(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('f', :u)"
-                ),
-                {"t": table, "u": "u" if unique else "f"},
-            ).all():
-                connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-                restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            for name, definition in connection.execute(
-                text(
-                    "SELECT CAST(indexrelid AS regclass)::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                    "WHERE indrelid = CAST(:t AS regclass) AND NOT indisprimary AND (NOT indisunique OR :unique) "
-                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)"
-                ),
-                {"t": table, "unique": unique},
-            ).all():
-                connection.execute(text(f"DROP INDEX {name}"))
-                restore.append(definition)
     elif connection.dialect.name == "sqlite":
         for table in tables:
             for name, definition in connection.execute(
@@ -105,7 +88,7 @@ def bulk_load(connection: Connection, tables: Sequence[str], *, unique: bool = F
         for statement in restore:
             connection.execute(text(statement))
     if connection.dialect.name == "postgresql":
-        # fresh statistics, so the rollup queries that follow get sensible plans
+        # ANALYZE takes a lock that neither readers nor writers wait for
         connection.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 

@@ -10,14 +10,22 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys on and a WAL journal so readers never block."""
-    engine = create_engine(url, **kwargs)
+    """An engine for `url`; SQLite gets foreign keys on and a WAL journal so readers never block.
+
+    A URL whose driver module is missing raises NoSuchModuleError, as one whose driver SQLAlchemy does not
+    know does (see `data_access.faults`).
+    """
+    try:
+        engine = create_engine(url, **kwargs)
+    except ModuleNotFoundError as error:
+        raise NoSuchModuleError(f"the driver's module {error.name} is not installed") from error
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

@@ -7,7 +7,9 @@ from the URL, so what is on screen and what a pasted link opens are always the s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -27,13 +29,33 @@ from dashboard.cache import (
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.components import changes
 from dashboard.exports import files
+from dashboard.settings import DATABASE_URL_SETTING, get_settings
 from dashboard.view_state import WHOLE_HISTORY, Choices, ViewState, read_view_state
 from data_access.experience_map import GRID_METRICS, Headline
+from data_access.faults import describe_fault
 from data_access.journey_map import BANDS
 from data_access.models import Measure
 from data_access.scope import Period
 
 ALL_PERSONAS = "All customers"
+LOG = logging.getLogger(__name__)
+
+
+@contextmanager
+def faults_said_plainly() -> Iterator[None]:
+    """Around a page's run: a fault of the database or the disk is one sentence on the page, not a traceback.
+
+    The sentence says what is wrong and which setting to check (`data_access.faults`); any other error is
+    left to Streamlit. The server's log gets the sentence too, so whoever runs it sees what visitors see.
+    """
+    try:
+        yield
+    except Exception as error:
+        fault = describe_fault(error, url=get_settings().database_url, setting=DATABASE_URL_SETTING)
+        if fault is None:
+            raise
+        LOG.warning("a page could not be drawn: %s", fault)
+        st.error(format.verbatim(fault, limit=None), icon=":material/database:")
 
 
 def current_view(metrics: Iterable[str] = GRID_METRICS) -> tuple[ViewState, Catalogue]:

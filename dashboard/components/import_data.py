@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from data_access.importing import (
     preview,
 )
 from data_access.importing.mapping import FactKind, Mapping, MappingError, parse_mapping
+from data_access.importing.workdir import UPLOAD_PREFIX, work_folder
 from data_access.mapfile import MapFileError, MapImportSummary, import_map
 from data_access.mapfile.diff import MapChange, journey_slugs, map_changes
 
@@ -150,8 +150,8 @@ def preview_table(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(pl.col(name).alias(PREVIEW_COLUMNS[name]) for name in present)
 
 
-def _saved(directory: str, name: str, data: bytes) -> Path:
-    path = Path(directory) / Path(name).name
+def _saved(directory: Path, name: str, data: bytes) -> Path:
+    path = directory / Path(name).name
     path.write_bytes(data)
     return path
 
@@ -162,7 +162,7 @@ def check_upload(engine: Engine, *, name: str, data: bytes, mapping_text: str, r
         mapping = parse_mapping(mapping_text, source="mapping")
     except MappingError as error:
         return UploadCheck(mapping_errors=error.messages)
-    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
+    with work_folder(UPLOAD_PREFIX) as directory:
         return UploadCheck(preview=preview(engine, path=_saved(directory, name, data), mapping=mapping, rows=rows))
 
 
@@ -181,7 +181,7 @@ def import_upload(
     The report names the file as uploaded, not the temporary copy the importer read.
     """
     importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback
-    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as directory:
+    with work_folder(UPLOAD_PREFIX) as directory:
         path = _saved(directory, name, data)
         report = importer(engine, path=path, mapping=mapping, progress=progress, written_by=written_by)
     return dataclasses.replace(report, file=path.name)

@@ -16,7 +16,7 @@ import polars as pl
 
 from data_access.importing.mapping import Mapping
 from data_access.importing.problems import EXAMPLES, Problem, first_line
-from data_access.importing.sources import _check_text
+from data_access.importing.sources import _check_text, not_valid_text
 
 SOURCE_TABLE = "source"
 _COLUMN = re.compile(r"""(?:column|field)\s+["'`]?([^"'`\s;,]+)["'`]?""", re.IGNORECASE)
@@ -44,11 +44,11 @@ def _scan(path: Path, mapping: Mapping, workdir: Path) -> tuple[pl.LazyFrame | N
         return pl.scan_parquet(path), []
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        readable, _lines, bad_rows = _check_text(path, mapping.encoding, workdir)
+        readable, _lines, bad_rows, encoding = _check_text(path, mapping.encoding, workdir)
     except (LookupError, OSError) as error:
         return None, [Problem("unreadable file", str(error), str(path))]
     if bad_rows:
-        message = f"bytes that are not valid {mapping.encoding}: re-save the file as UTF-8 or set `encoding:`"
+        message = not_valid_text(encoding, mapping)
         return None, [Problem("encoding", message, str(path), count=len(bad_rows), rows=tuple(bad_rows[:EXAMPLES]))]
     return pl.scan_csv(readable, infer_schema=False, separator=mapping.delimiter), []
 

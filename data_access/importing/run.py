@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
@@ -30,10 +29,12 @@ from data_access.importing.query import derived_schema, run_query
 from data_access.importing.sources import ROW, Source, open_source
 from data_access.importing.staging import Staging, open_staging
 from data_access.importing.tallies import EventTally
+from data_access.importing.workdir import work_folder
 from data_access.models import Journey
 from data_access.rollups import add_to_rollups
 
 POSTGRES_WORK_MEM = "256MB"
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a repeated unique key
 # an import at least this share of the facts already stored rebuilds the fact indexes once instead of row by row
 BULK_SHARE = 0.25
 
@@ -78,7 +79,7 @@ class ImportRun:
     def execute(self, connection: Connection, *, write: bool, after: ExitStack | None) -> None:
         with ExitStack() as local:
             stack = after if after is not None else local
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
+            workdir = stack.enter_context(work_folder())
             if self.mapping.query is not None:
                 result = run_query(self.path, self.mapping, workdir)
                 source = (
@@ -167,11 +168,11 @@ class ImportRun:
 
     @contextmanager
     def _loading_directly(self, connection: Connection, staging: Staging) -> Iterator[None]:
-        """Rows go straight into the empty fact table, its indexes and foreign keys off, under a savepoint.
+        """Rows go straight into the empty fact table (PostgreSQL's COPY, through its indexes), under a savepoint.
 
         Problems found on the way roll the savepoint back (they are reported by `execute`). A fact that
-        repeats within the file makes the rebuilt unique key refuse the load: the savepoint is rolled back
-        and `DirectLoadRefused` asks for the file to be imported through staging, which names the rows.
+        repeats within the file makes the unique key refuse the load: the savepoint is rolled back and
+        `DirectLoadRefused` asks for the file to be imported through staging, which names the rows.
         """
         savepoint = connection.begin_nested()
         try:
@@ -183,7 +184,8 @@ class ImportRun:
             with suppress(Exception):
                 staging.wait()  # a write still running must end before the savepoint does
             savepoint.rollback()
-            if isinstance(error, IntegrityError):
+            # the unique key refuses a repeated fact during the COPY itself (the driver's error, SQLSTATE 23505)
+            if isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == UNIQUE_VIOLATION:
                 raise DirectLoadRefused from error
             if not isinstance(error, _TakeBack):
                 raise

@@ -157,8 +157,9 @@ def _wide_text(path: Path, codec: str, workdir: Path) -> tuple[Path, int, list[i
     return target, lines, _records_of_lines(target, sorted(set(bad_lines)))
 
 
-def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, list[int]]:
-    """Check that a text file decodes; return the UTF-8 file to read, its line count and the bad data rows.
+def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, list[int], str]:
+    """Check that a text file decodes; return the UTF-8 file to read, its line count, the bad data rows and
+    the encoding it was read in (a byte-order mark's, else `encoding`).
 
     Files in another encoding (the mapping's `encoding`, or the one a byte-order mark declares: UTF-16 and
     UTF-32 included) are transcoded to UTF-8 on the way, one block at a time, so memory stays flat.
@@ -169,7 +170,7 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
     has_bom = start.startswith(codecs.BOM_UTF8)
     declared = next((name for bom, name in _BOMS if start.startswith(bom)), None)
     if declared is not None or codec.startswith(("utf-16", "utf-32")):
-        return _wide_text(path, declared or codec, workdir)
+        return (*_wide_text(path, declared or codec, workdir), declared or encoding)
     if codec == "utf-8" and has_bom:
         codec = "utf-8-sig"
     transcode = codec != "utf-8"
@@ -196,7 +197,16 @@ def _check_text(path: Path, encoding: str, workdir: Path) -> tuple[Path, int, li
                 lines += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
             if not block:
                 break
-    return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines)
+    return (workdir / "utf8.csv" if transcode else path), lines, _records_of_lines(path, bad_lines), encoding
+
+
+def not_valid_text(encoding: str, mapping: Mapping) -> str:
+    """What is wrong with a file that does not decode in `encoding` (the mapping's, or its byte-order mark's)."""
+    declared = " (as its byte-order mark declares)" if encoding != mapping.encoding else ""
+    return (
+        f"bytes that are not valid {encoding}{declared}: re-save the file as UTF-8 or set `encoding:` in the "
+        "mapping (for example latin-1 or cp1252)"
+    )
 
 
 def _nul_lines(path: Path) -> list[int]:
@@ -229,14 +239,13 @@ def open_source(
             return Source(empty, 0, problems=[problem])
         return Source(pl.Schema(schema), total, _parquet_batches(path))
     try:
-        readable, lines, bad_rows = _check_text(path, mapping.encoding, workdir)
+        readable, lines, bad_rows, encoding = _check_text(path, mapping.encoding, workdir)
     except (LookupError, OSError) as error:
         return Source(empty, 0, problems=[Problem("unreadable file", str(error), name)])
     if bad_rows:
         problem = Problem(
             "encoding",
-            f"bytes that are not valid {mapping.encoding}: re-save the file as UTF-8 or set `encoding:` in the "
-            "mapping (for example latin-1 or cp1252)",
+            not_valid_text(encoding, mapping),
             name,
             count=len(bad_rows),
             rows=tuple(bad_rows[:EXAMPLES]),

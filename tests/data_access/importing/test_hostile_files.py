@@ -52,6 +52,29 @@ def test_binary_garbage_and_nul_bytes_give_a_problem_not_a_crash(shop: Engine, t
     assert _refused(shop, hostile.garbage_file(tmp_path / "garbage.parquet"))
 
 
+@pytest.mark.parametrize(
+    ("encoding", "declared"), [("utf-16", "utf-16"), ("utf-16-le", "utf-16-le"), ("utf-32", "utf-32")]
+)
+def test_a_broken_utf16_or_utf32_file_is_refused_naming_its_encoding(
+    shop: Engine, tmp_path: Path, encoding: str, declared: str
+) -> None:
+    """A lone surrogate in row 2 of a file whose byte-order mark (or mapping) says UTF-16: not "not valid utf-8"."""
+    mapping = MAPPING.read_text(encoding="utf-8") + (f"encoding: {encoding}\n" if encoding.endswith("-le") else "")
+    (tmp_path / "mapping.yaml").write_text(mapping, encoding="utf-8")
+    codec = "utf-16-le" if encoding.startswith("utf-16") else "utf-32-le"
+    good, bad = EVENTS.split("\n")[:2], EVENTS.split("\n")[2]
+    lone_surrogate = b"\x00\xd8" if codec == "utf-16-le" else b"\x00\xd8\x00\x00"
+    body = ("\n".join(good) + "\n").encode(codec) + bad.encode(codec) + lone_surrogate + "\n".encode(codec)
+    bom = b"" if encoding.endswith("-le") else (b"\xff\xfe" if codec == "utf-16-le" else b"\xff\xfe\x00\x00")
+    (tmp_path / "events.csv").write_bytes(bom + body)
+    before = row_counts(shop)
+    with pytest.raises(ImportValidationError) as raised:
+        import_events(shop, path=tmp_path / "events.csv", mapping=tmp_path / "mapping.yaml")
+    assert row_counts(shop) == before
+    (problem,) = [p.describe() for p in raised.value.problems]
+    assert f"not valid {encoding}" in problem and "utf-8" not in problem and "rows 2)" in problem, problem
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_declared_utf16_or_utf32_file_imports_like_its_utf8_twin(shop: Engine, tmp_path: Path, encoding: str) -> None:
     """UTF-16 and UTF-32 declared by a byte-order mark, or by the mapping's `encoding:` when there is none."""
