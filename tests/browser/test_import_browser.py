@@ -122,3 +122,36 @@ def test_on_an_empty_database_a_map_then_data_from_the_browser_alone(empty_app_u
     page.goto(empty_app_url + ORDERS_VIEW)
     wait_for_app_run(page)
     assert "In the period: 7 customers" in _purchase_box(page)
+
+
+def test_the_marketplace_export_in_several_files_from_the_browser_alone(empty_app_url: str, page: Page) -> None:
+    """The marketplace's map, then its orders with their payments and its reviews with their orders, each
+    mapping's files uploaded together: the overview then names the late deliveries."""
+    marketplace = ROOT / "examples" / "data" / "marketplace"
+    page.goto(f"{empty_app_url}/import?mapping=marketplace/orders")
+    wait_for_app_run(page)
+    uploaders = page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]')
+    uploaders.first.set_input_files(str(ROOT / "examples" / "maps" / "marketplace.yaml"))
+    wait_for_app_run(page)
+    page.get_by_role("button", name="Import map").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Map imported: journeys created marketplace"))).to_be_visible()
+
+    for mapping, source in (("orders", "orders.csv"), ("reviews", "reviews.csv")):
+        page.goto(f"{empty_app_url}/import?mapping=marketplace/{mapping}")
+        wait_for_app_run(page)
+        uploaders.last.set_input_files(str(marketplace / source))
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"still missing: \w+\\?\.csv \(table \w+\)"))).to_be_visible()
+        table = "payments.csv" if mapping == "orders" else "orders.csv"
+        uploaders.last.set_input_files(str(marketplace / table))  # added beside the file already there
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"rows → [\d,]+ facts"))).to_be_visible()
+        page.get_by_role("button", name="Import", exact=True).click()
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"\d+ inserted"))).to_be_visible()
+
+    page.goto(f"{empty_app_url}/?journey=marketplace")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Where the answers hurt most")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Delivered after the promised date \(step\)"))).to_be_visible()
