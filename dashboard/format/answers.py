@@ -41,8 +41,9 @@ def stage_count_expr() -> pl.Expr:
 def answer_finding_text(finding: dict[str, Any]) -> str:
     """One row of `detection.feedback_findings` in a sentence, from its numbers (Markdown, names escaped).
 
-    E.g. "**Customer service** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% over
-    the journey. Most unfavourable answers; misses target (−100 against target +0)."
+    E.g. "**Customer service** (touchpoint in Support): 2,310 of 2,310 sentiment answers negative (100.0%),
+    against 42.0% over the journey. Most unfavourable answers; misses target (−100 against target +0)."
+    A touchpoint or a step says its stage, unless they share a name; a stage names only itself.
     """
     measure = finding["measure"]
     share = value_text(finding["share"], Formula.CONVERSION)
@@ -57,7 +58,11 @@ def answer_finding_text(finding: dict[str, Any]) -> str:
     if "misses target" in reasons:
         said += f" ({value_text(finding['value'], measure)} against target {value_text(finding['target'], measure)})"
     name = verbatim(finding["scope_name"])
-    return f"**{name}** ({SCOPE_WORDS.get(finding['scope'], finding['scope'])}): {counted}. {said}."
+    scope = SCOPE_WORDS.get(finding["scope"], finding["scope"])
+    stage = finding.get("stage_name")
+    if finding["scope"] != "stage" and stage and str(stage).lower() != str(finding["scope_name"]).lower():
+        scope += f" in {verbatim(stage)}"
+    return f"**{name}** ({scope}): {counted}. {said}."
 
 
 def period_caption(

@@ -154,4 +154,4 @@ def test_the_marketplace_export_in_several_files_from_the_browser_alone(empty_ap
     page.goto(f"{empty_app_url}/?journey=marketplace")
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Where the answers hurt most")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^Delivered after the promised date \(step\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Delivered after the promised date \(step in Delivery\)"))).to_be_visible()

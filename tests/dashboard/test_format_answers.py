@@ -48,3 +48,10 @@ def test_a_finding_reads_as_a_sentence_with_its_numbers() -> None:
         "**Customer \\*service\\*** (stage): 2,310 of 2,310 sentiment answers negative (100.0%), against 42.0% "
         "over the journey. Most unfavourable answers; misses target (-100 against target 0)."
     )
+    # a touchpoint says the stage it is in: the reason of a complaint, where it sits on the map
+    in_stage = finding | {"scope": "touchpoint", "stage_name": "Support [help]"}
+    assert format_answers.answer_finding_text(in_stage).startswith(
+        "**Customer \\*service\\*** (touchpoint in Support \\[help\\]): 2,310 of 2,310"
+    )
+    same_name = finding | {"scope": "touchpoint", "stage_name": "customer *service*"}
+    assert format_answers.answer_finding_text(same_name).startswith("**Customer \\*service\\*** (touchpoint): ")

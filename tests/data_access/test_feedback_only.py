@@ -131,7 +131,9 @@ def test_the_overview_of_a_feedback_only_journey_names_the_worst_topic(social: E
         r: float(answers[r]) for r in REASONS
     }
 
-    stage_findings = overview.findings.filter(pl.col("scope") == "stage")
+    # each reason's one touchpoint holds all its stage's answers: the touchpoint (the topic) is named, once
+    stage_findings = overview.findings
+    assert set(stage_findings["scope"]) == {"touchpoint"}
     worst = stage_findings.row(0, named=True)
     assert worst["stage_slug"] == negative.most_common(1)[0][0] == "service"
     assert FEEDBACK_REASONS[0] in worst["reasons"]
@@ -142,8 +144,7 @@ def test_the_overview_of_a_feedback_only_journey_names_the_worst_topic(social: E
     stands_out = {r for r in REASONS if negative[r] / answers[r] > journey_share + 0.10}
     flagged = {f["stage_slug"] for f in stage_findings.iter_rows(named=True) if FEEDBACK_REASONS[1] in f["reasons"]}
     assert flagged == stands_out == {"service", "delivery", "price"}
-    # each reason's one touchpoint holds all its answers: not repeated, the stage's row names it for the drill-down
-    assert overview.findings.filter(pl.col("scope") == "touchpoint").is_empty()
+    assert (worst["scope_name"], worst["stage_name"]) == ("Posts on service", "Service")
     assert (worst["touchpoint_slug"], worst["channel_slug"]) == ("post-service", "twitter")
 
 
@@ -212,6 +213,42 @@ def test_a_touchpoint_metric_with_19_recent_answers_opens_the_whole_history() ->
         ).reason
         == "recent"
     )
+
+
+def test_a_touchpoint_holding_all_its_stages_answers_is_named_instead_of_the_stage() -> None:
+    """Complaint reasons as touchpoints: a stage with one reason is named by the reason, and the stage it
+    replaces still outweighs the others for "most unfavourable answers" (no other stage takes its place)."""
+    stages = pl.DataFrame({"stage_id": [0, 1, 2], "stage_slug": ["a", "b", "c"], "stage": ["A", "B", "Mentions"]})
+    touchpoints = pl.DataFrame(
+        {
+            "touchpoint_id": [10, 11, 12],
+            "stage_id": [0, 1, 1],
+            "channel_id": [1, 1, 1],
+            "touchpoint_slug": ["service", "price", "app"],
+            "touchpoint": ["Customer service", "Price", "App"],
+        }
+    )
+    # stage, touchpoint, answers, negative: A's one reason 60 of 60; B's two reasons 20 each; C 200 with none
+    rows = [(0, 10, 60, 60), (1, 11, 20, 20), (1, 12, 20, 20), (2, None, 200, 0)]
+    feedback = pl.DataFrame(
+        [(stage, 1, tp, "sentiment", n, float(-bad), 0, bad) for stage, tp, n, bad in rows],
+        schema=TOUCHPOINT_FEEDBACK_SCHEMA,
+        orient="row",
+    )
+    found = feedback_findings(
+        feedback=feedback,
+        stages=stages,
+        channels=pl.DataFrame({"channel_id": [1], "channel_slug": ["social"]}),
+        touchpoints=touchpoints,
+        definitions=pl.DataFrame(schema={**DEFINITION_COLUMNS, "stage_id": pl.Int64, "touchpoint_id": pl.Int64}),
+        min_answers=MIN_ANSWERS,
+    )
+    said = {(f["scope"], f["scope_name"]): f for f in found.iter_rows(named=True)}
+    assert list(said) == [("touchpoint", "Customer service"), ("stage", "B")]
+    service = said["touchpoint", "Customer service"]
+    assert (service["stage_name"], service["stage_slug"], service["touchpoint_slug"]) == ("A", "a", "service")
+    assert service["reasons"].split("; ") == [FEEDBACK_REASONS[0], FEEDBACK_REASONS[1]]
+    assert said["stage", "B"]["reasons"] == FEEDBACK_REASONS[1]  # 40 negatives: not the most, A's 60 are
 
 
 STAGE_ROWS = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), min_size=1, max_size=6)
