@@ -75,15 +75,24 @@ def period_caption(
         if default is not None and default.reason == "short":
             return f"{said} The data spans {default.days} days or fewer, so the whole of it is shown by default."
         if default is not None and default.reason == "sparse":
-            return (
-                f"{said} Shown by default because the last {default.days} days hold only "
+            said += (
+                f" Shown by default because the last {default.days} days hold only "
                 f"{count_text(default.short_answers)} answers for {verbatim(default.short_metric)}, fewer than "
-                f"the {count_text(default.min_answers)} a metric needs to be measured."
+                f"the {count_text(default.min_answers)} a metric needs to be measured"
+            )
+            if default.rule != "step":
+                return f"{said}."
+            measure = default.short_measure or ""
+            return (
+                f"{said}: over the whole history this step reads {value_text(default.short_value, measure)} "
+                f"against target {value_text(default.short_target, measure)} while its cell is on target "
+                f"({value_text(default.cell_value, measure)}), which the last {default.days} days would hide."
             )
         return said
     if default is not None and default.reason == "recent" and default.period == period:
         return (
             f"The last {period.days} days with data (the default): every metric of the map has at least "
-            f"{count_text(default.min_answers)} answers in them. {span}"
+            f"{count_text(default.min_answers)} answers in them, and no step that misses target behind a cell "
+            f"on target lacks them (other steps with fewer show not enough data). {span}"
         )
     return f"{period.days:,} days. {span}"

@@ -22,7 +22,7 @@ from data_access.experience_map.queries import data_days
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import Channel, Feedback, Journey, MetricDefinition, Stage, Touchpoint
 from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
-from data_access.periods import default_period, fitting_period
+from data_access.periods import ANSWER_SCHEMA, DEFINITION_SCHEMA, SCORE_SCHEMA, default_period, fitting_period
 from data_access.rollups import refresh_rollups
 from data_access.scope import Period, resolve_scope
 
@@ -164,6 +164,89 @@ def test_the_default_period_is_the_whole_history_when_its_last_90_days_are_spars
         sparse = default_period(connection, journey_id=1, history=history, min_answers=in_recent + 1)
     assert (sparse.reason, sparse.period, sparse.short_answers) == ("sparse", history, in_recent)
     assert chosen.reason == ("recent" if in_recent >= MIN_ANSWERS else "sparse")
+
+
+STEP_HISTORY = Period(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+# the delivery touchpoint's rating, target 4 with a warning band of 0.3: what its two alternatives are judged by
+RATED_CELL = pl.DataFrame(
+    [("Delivery rating", "rating", 2, 9, 4.0, 0.3, "higher")], schema=DEFINITION_SCHEMA, orient="row"
+)
+
+
+def _step_answers(rows: list[tuple[int, str, int, int, int]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(step id, step, answers over the history, their score sum, answers in the last 90 days) of the
+    delivery touchpoint's ratings, as the recent and the whole-history frames `fitting_period` reads."""
+    cell = {"stage_id": 2, "touchpoint_id": 9, "measure": "rating"}
+    everything = pl.DataFrame(
+        [cell | {"step_id": i, "step": name, "answers": n, "score_sum": float(total), "good": 0, "bad": 0}
+         for i, name, n, total, _ in rows],
+        schema={**ANSWER_SCHEMA, **SCORE_SCHEMA},
+    ).select(*ANSWER_SCHEMA, *SCORE_SCHEMA)  # fmt: skip
+    recent = pl.DataFrame(
+        [cell | {"step_id": i, "step": name, "answers": r} for i, name, _, _, r in rows], schema=ANSWER_SCHEMA
+    ).select(*ANSWER_SCHEMA)
+    return recent, everything
+
+
+def test_a_step_that_misses_target_behind_a_green_cell_opens_the_whole_history() -> None:
+    """The late-delivery case: 150 late reviews at 2 stars among 1,850 on time at 4.3 (the cell at 4.13, on
+    target); 19 late ones in the last 90 days would show a green cell. A rare step that reads like its cell
+    (or worse than a cell already off target) says "not enough data" instead."""
+    recent, everything = _step_answers([(1, "On time", 1850, 7955, 400), (2, "Late", 150, 300, 19)])
+    chosen = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                            all_answers=everything, min_answers=30)  # fmt: skip
+    assert (chosen.reason, chosen.rule, chosen.period, chosen.short_metric, chosen.short_answers) == (
+        "sparse", "step", STEP_HISTORY, "Late", 19,
+    )  # fmt: skip
+    assert (chosen.short_measure, chosen.short_target) == ("rating", 4.0)
+    assert chosen.short_value == pytest.approx(2.0) and chosen.cell_value == pytest.approx(8255 / 2000)
+    recent_days = Period(dt.date(2024, 10, 3), dt.date(2024, 12, 31))
+    # rescheduled visits rated like the rest: too few lately to measure, nothing hidden
+    recent, everything = _step_answers([(1, "Visit on the day", 1850, 7955, 400), (2, "Rescheduled", 150, 640, 10)])
+    alike = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                           all_answers=everything, min_answers=30)  # fmt: skip
+    assert (alike.reason, alike.period, alike.rule) == ("recent", recent_days, None)
+    # both steps poor: the cell itself misses target, so the short window hides nothing the cell does not show
+    recent, everything = _step_answers([(1, "On time", 1850, 6475, 400), (2, "Late", 150, 300, 19)])
+    both = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                          all_answers=everything, min_answers=30)  # fmt: skip
+    assert both.reason == "recent"
+
+
+# (answers, mean rating, share of them in the last 90 days): means near the target and its band often
+MEANS = st.one_of(st.sampled_from([1.5, 2.0, 3.6, 3.7, 3.71, 4.0, 4.3, 4.8]), st.floats(1.0, 5.0))
+STEP_ROWS = st.tuples(st.integers(0, 400), MEANS, st.one_of(st.floats(0.0, 0.25), st.floats(0.0, 1.0)))
+# often a well-rated, often-answered main step beside them, as on-time deliveries beside the late ones
+MAIN_STEP = st.tuples(st.integers(200, 3000), st.floats(4.0, 5.0), st.floats(0.1, 0.5))
+STEPS = st.tuples(st.lists(MAIN_STEP, max_size=1), st.lists(STEP_ROWS, min_size=1, max_size=3)).map(
+    lambda drawn: drawn[0] + drawn[1]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS)
+def test_the_default_period_follows_its_rules_on_any_steps(drawn: list[tuple[int, float, float]]) -> None:
+    """Any split of a rated touchpoint into steps: the chosen period is the one the module's rules give,
+    worked out here answer by answer."""
+    rows = [(i, f"step {i}", n, round(mean * n), round(share * n)) for i, (n, mean, share) in enumerate(drawn)]
+    recent, everything = _step_answers(rows)
+    chosen = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                            all_answers=everything, min_answers=MIN_ANSWERS)  # fmt: skip
+    answers, recent_answers = sum(r[2] for r in rows), sum(r[4] for r in rows)
+    if answers >= MIN_ANSWERS and recent_answers < MIN_ANSWERS:
+        assert (chosen.reason, chosen.rule, chosen.short_answers) == ("sparse", "metric", recent_answers)
+        return
+    cell_on_target = answers >= MIN_ANSWERS and 4.0 - sum(r[3] for r in rows) / answers <= 0
+    hidden = sorted(
+        (lately, name) for _, name, n, total, lately in rows
+        if cell_on_target and n >= MIN_ANSWERS and 4.0 - total / n > 0.3 and lately < MIN_ANSWERS
+    )  # fmt: skip
+    if hidden:
+        assert (chosen.reason, chosen.rule, chosen.short_answers, chosen.short_metric) == (
+            "sparse", "step", hidden[0][0], hidden[0][1],
+        )  # fmt: skip
+    else:
+        assert (chosen.reason, chosen.period.days) == ("recent", 90)
 
 
 def _definitions(rows: list[tuple[str, str, int | None, int | None]]) -> pl.DataFrame:
