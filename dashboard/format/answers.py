@@ -92,7 +92,7 @@ def period_caption(
     if default is not None and default.reason == "recent" and default.period == period:
         return (
             f"The last {period.days} days with data (the default): every metric of the map has at least "
-            f"{count_text(default.min_answers)} answers in them, and no step that misses target behind a cell "
-            f"on target lacks them (other steps with fewer show not enough data). {span}"
+            f"{count_text(default.min_answers)} answers in them, and they hide no step that misses target behind "
+            f"a cell on target. {span}"
         )
     return f"{period.days:,} days. {span}"
