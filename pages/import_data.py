@@ -95,9 +95,7 @@ if wanted:
         + ", ".join(f"{format.verbatim(file)} (table {format.verbatim(table)})" for table, file in wanted.items())
         + ". Upload them together; they are told apart by file name."
     )
-uploaded = st.file_uploader(
-    "File(s) to import", type=["csv", "parquet"], accept_multiple_files=True, key=f"import_files_{example}"
-)
+uploaded = st.file_uploader("File(s) to import", type=["csv", "parquet"], accept_multiple_files=True, key="import_file")
 if not uploaded:
     st.info("Upload a file to see its first rows as they will be stored, and any problems.")
     st.stop()

@@ -48,7 +48,7 @@ def test_upload_preview_import_and_the_overview_changes(orders_app_url: str, pag
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Import data")).to_be_visible()
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
-    page.get_by_role("option", name="orders").click()
+    page.get_by_role("option", name="orders", exact=True).click()
     wait_for_app_run(page)
     expect(page.get_by_role("textbox", name="Mapping (YAML)")).to_have_value(re.compile("purchased_at"))
 
@@ -74,7 +74,7 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_app_url: st
     page.goto(f"{orders_app_url}/import")
     wait_for_app_run(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
-    page.get_by_role("option", name="orders").click()
+    page.get_by_role("option", name="orders", exact=True).click()
     wait_for_app_run(page)
     page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').last.set_input_files(
         str(ROOT / "tests" / "data" / "bad" / "orders_bad_timestamp.csv")
