@@ -333,11 +333,12 @@ def import_map_file(name: str, text: str) -> MapImportSummary:
     return summary
 
 
-def import_facts_file(name: str, data: bytes, mapping: Mapping, progress: ProgressCallback) -> ImportReport:
-    """Import uploaded events or feedback as the session's editor (`editors.NotAnEditor` for anyone else)."""
+def import_facts_file(uploads: list[import_data.Upload], mapping: Mapping, progress: ProgressCallback) -> ImportReport:
+    """Import uploaded events or feedback (with the tables their mapping reads) as the session's editor
+    (`editors.NotAnEditor` for anyone else)."""
     editor = editors.require_editor("import data")
     report = import_data.import_upload(
-        engine(), name=name, data=data, mapping=mapping, written_by=editor.name, progress=progress
+        engine(), uploads=uploads, mapping=mapping, written_by=editor.name, progress=progress
     )
     data_changed()
     return report

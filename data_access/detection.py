@@ -178,7 +178,8 @@ FEEDBACK_REASONS = ("most unfavourable answers", "unfavourable share stands out"
 FEEDBACK_FINDING_SCHEMA: dict[str, pl.DataType | type] = {
     "scope": pl.String,  # "stage" | "touchpoint" | "step"
     "scope_id": pl.Int64, "scope_name": pl.String,
-    "stage_slug": pl.String, "channel_slug": pl.String, "touchpoint_slug": pl.String, "measure": pl.String,
+    "stage_slug": pl.String, "stage_name": pl.String, "channel_slug": pl.String, "touchpoint_slug": pl.String,
+    "measure": pl.String,
     "answers": pl.Int64, "unfavourable": pl.Int64, "share": pl.Float64, "journey_share": pl.Float64,
     "value": pl.Float64, "target": pl.Float64, "reasons": pl.String,
 }  # fmt: skip
@@ -219,7 +220,7 @@ def _step_rows(
             pl.col("step_id").alias("scope_id"),
             pl.col("step").alias("scope_name"),
         )
-        .join(stages.lazy().select("stage_id", "stage_slug"), on="stage_id")
+        .join(stages.lazy().select("stage_id", "stage_slug", pl.col("stage").alias("stage_name")), on="stage_id")
         .join(
             touchpoints.lazy().select("touchpoint_id", "channel_id", "touchpoint_slug"), on="touchpoint_id", how="left"
         )
@@ -258,8 +259,11 @@ def feedback_findings(
 
     `feedback` sums answers per stage × channel × touchpoint × measure (`period_sums.feedback_sums`); one
     row per scope × measure with every rule it meets in `reasons` ("; "-joined), sorted by unfavourable
-    answers, most first. A touchpoint that holds all of its stage's answers of a measure is not repeated:
-    the stage's row names it (with its channel) instead; nor is a step that holds all of them.
+    answers, most first. A touchpoint that holds all of its stage's answers of a measure stands for them:
+    its row names it, with its stage in `stage_name`, and the stage's is left out (after rule 1 has weighed
+    every stage, so no other stage is "most" in its place); a step that holds all of them is left out too.
+    So a social export whose complaint reason is the touchpoint names the reason ("Customer service"), not
+    the stage it sits in.
     """
     answers = feedback.lazy()
     journey = answers.group_by("measure").agg(
@@ -272,6 +276,7 @@ def feedback_findings(
     )
     stage_rows = stage_rows.with_columns(
         pl.lit("stage").alias("scope"),
+        pl.col("scope_name").alias("stage_name"),
         pl.lit(None, dtype=pl.String).alias("channel_slug"),
         pl.lit(None, dtype=pl.String).alias("touchpoint_slug"),
     )
@@ -283,27 +288,25 @@ def feedback_findings(
             ),
             on="touchpoint_id",
         )
-        .join(stages.lazy().select("stage_id", "stage_slug"), on="stage_id")
+        .join(stages.lazy().select("stage_id", "stage_slug", pl.col("stage").alias("stage_name")), on="stage_id")
         .join(channels.lazy().select("channel_id", "channel_slug"), on="channel_id")
         .with_columns(pl.lit("touchpoint").alias("scope"))
     )
-    columns = ["scope", "scope_id", "scope_name", "stage_slug", "channel_slug", "touchpoint_slug", "measure"]
-    columns += ["answers", "bad", "value"]
-    # a touchpoint that holds all its stage's answers repeats the stage: one row, the stage's, names it
+    columns = ["scope", "scope_id", "scope_name", "stage_slug", "stage_name", "channel_slug", "touchpoint_slug"]
+    columns += ["measure", "answers", "bad", "value"]
+    # a touchpoint that holds all its stage's answers is what they are about (a social export's complaint
+    # reason): its row is kept, the stage's is dropped once every rule has been judged over all stages
     same = ["stage_slug", "measure", "answers", "bad"]
-    repeats = touchpoint_rows.select(*same, pl.col("channel_slug").alias("own_channel"), "touchpoint_slug")
-    stage_rows = (
-        stage_rows.drop("touchpoint_slug")
-        .join(repeats, on=same, how="left")
-        .with_columns(pl.col("own_channel").alias("channel_slug"))
-    )
-    touchpoint_rows = touchpoint_rows.join(stage_rows.select(same), on=same, how="anti")
+    repeated = touchpoint_rows.select(same).unique().with_columns(pl.lit(True).alias("repeated"))
     scoped = pl.concat([stage_rows.select(columns), touchpoint_rows.select(columns)], how="vertical_relaxed")
     if step_feedback is not None:
         step_rows = _step_rows(
             step_feedback, stages=stages, channels=channels, touchpoints=touchpoints, min_answers=min_answers
         ).join(scoped.select(same), on=same, how="anti")
         scoped = pl.concat([scoped, step_rows.select(columns)], how="vertical_relaxed")
+    scoped = scoped.join(repeated, on=same, how="left").with_columns(
+        ((pl.col("scope") == "stage") & pl.col("repeated").fill_null(False)).alias("repeated")
+    )
     own_targets = (
         definitions.lazy()
         .select(
@@ -347,7 +350,7 @@ def feedback_findings(
     )
     return (
         judged.with_columns(reasons.alias("reasons"))
-        .filter(pl.col("reasons") != "")
+        .filter(pl.col("reasons") != "", ~pl.col("repeated"))
         .rename({"bad": "unfavourable"})
         .sort(["unfavourable", "share", "scope", "scope_id"], descending=[True, True, False, False])
         .select(list(FEEDBACK_FINDING_SCHEMA))

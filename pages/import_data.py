@@ -9,6 +9,7 @@ from dashboard.components import editing, frame
 from dashboard.components.import_data import (
     ImportValidationError,
     MapFileError,
+    Upload,
     changes_table,
     check_map_upload,
     check_upload,
@@ -16,6 +17,7 @@ from dashboard.components.import_data import (
     missing_journey,
     preview_table,
     problems_table,
+    tables_wanted,
 )
 from dashboard.editors import NotAnEditor
 from dashboard.warmup import start_warm_up
@@ -92,18 +94,31 @@ if (needed := missing_journey(cache.engine(), mapping_text)) is not None:
         f"This mapping imports into the journey '{format.verbatim(needed)}', which the map does not hold yet: "
         "import its map first (above)."
     )
-upload = st.file_uploader("File to import", type=["csv", "parquet"], key="import_file")
-if upload is None:
+wanted = tables_wanted(mapping_text)
+if wanted:
+    st.caption(
+        f"This mapping joins {len(wanted)} more file(s) to the one it imports: "
+        + ", ".join(f"{format.verbatim(file)} (table {format.verbatim(table)})" for table, file in wanted.items())
+        + ". Upload them together; they are told apart by file name."
+    )
+uploaded = st.file_uploader("File(s) to import", type=["csv", "parquet"], accept_multiple_files=True, key="import_file")
+if not uploaded:
     st.info("Upload a file to see its first rows as they will be stored, and any problems.")
     st.stop()
+uploads = [Upload(name=file.name, data=file.getvalue()) for file in uploaded]
 
 with st.spinner("Checking the whole file…"):
-    checked = check_upload(cache.engine(), name=upload.name, data=upload.getvalue(), mapping_text=mapping_text)
+    checked = check_upload(cache.engine(), uploads=uploads, mapping_text=mapping_text)
 if checked.mapping_errors:
     st.error(
         "The mapping cannot be used:\n\n"
         + "\n".join(f"- {format.verbatim(m, limit=300)}" for m in checked.mapping_errors)
     )
+    st.stop()
+if checked.uploads.errors or checked.uploads.missing:
+    said = [f"- still missing: {format.verbatim(m)}" for m in checked.uploads.missing]
+    said += [f"- {format.verbatim(e, limit=300)}" for e in checked.uploads.errors]
+    st.warning("Nothing can be checked until every file the mapping reads is here:\n\n" + "\n".join(said))
     st.stop()
 assert checked.preview is not None
 shown = checked.preview
@@ -125,8 +140,7 @@ if st.button("Import", type="primary", disabled=not checked.importable, key="imp
     bar = st.progress(0.0, text="Importing…")
     try:
         report = cache.import_facts_file(
-            upload.name,
-            upload.getvalue(),
+            uploads,
             parse_mapping(mapping_text),
             lambda p: bar.progress(p.fraction or 0.0, text=f"{p.rows_done:,} rows"),
         )

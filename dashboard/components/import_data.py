@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +26,10 @@ from data_access.importing.mapping import FactKind, Mapping, MappingError, parse
 from data_access.importing.workdir import UPLOAD_PREFIX, work_folder
 from data_access.mapfile import MapFileError, MapImportSummary, import_map
 from data_access.mapfile.diff import MapChange, journey_slugs, map_changes
+from data_access.writers import DIRECT_WRITER
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
-# mappings kept beside their example data; those reading other files (`tables:`) need the command line
+# mappings kept beside their example data (those reading several files take them uploaded together)
 EXAMPLE_DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 BLANK_MAPPING = """kind: events
 fixed: {journey: my-journey}
@@ -40,7 +43,6 @@ def example_mappings() -> dict[str, str]:
     beside_data = {
         f"{path.parent.name}/{path.name.removesuffix('.mapping.yaml')}": path.read_text(encoding="utf-8")
         for path in sorted(EXAMPLE_DATA.glob("*/*.mapping.yaml"))
-        if "tables:" not in path.read_text(encoding="utf-8")
     }
     return {"blank events mapping": BLANK_MAPPING, **shipped, **beside_data}
 
@@ -89,11 +91,86 @@ def missing_journey(engine: Engine, mapping_text: str) -> str | None:
     return wanted if wanted is not None and wanted.lower() not in stored else None
 
 
+def tables_wanted(mapping_text: str) -> dict[str, str]:
+    """The other files a mapping's query reads, table name -> file name (none when it does not parse)."""
+    try:
+        mapping = parse_mapping(mapping_text, source="mapping")
+    except MappingError:
+        return {}
+    return {table: Path(file).name for table, file in mapping.tables.items()}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: its name as the person's computer gave it, and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class UploadMatch:
+    """Uploads matched to what a mapping reads: the file to import (the table `source`) and, for a mapping
+    with `tables:`, each table's file, matched by file name. `missing` names what is still to be uploaded
+    ("payments.csv (table payments)"); `errors` says why the uploads cannot be told apart."""
+
+    source: Upload | None = None
+    tables: dict[str, Upload] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.source is not None and not self.missing and not self.errors
+
+
+def match_uploads(mapping: Mapping, uploads: list[Upload]) -> UploadMatch:
+    """Which upload is the file to import and which is each table the mapping names (pure).
+
+    A table's upload is the one whose file name (case aside) is the name `tables:` gives it, whatever folder
+    the mapping puts it in; the one upload left is the file to import. The same file uploaded twice counts
+    once; two different files of one name, or more than one upload left over, cannot be told apart and are
+    reported, as is every table not uploaded yet.
+    """
+    by_name: dict[str, Upload] = {}
+    errors: list[str] = []
+    for upload in uploads:
+        key = Path(upload.name).name.lower()
+        if key in by_name and by_name[key].data != upload.data:
+            errors.append(f"two different files are named '{upload.name}': remove the one not meant")
+        by_name[key] = upload
+    tables: dict[str, Upload] = {}
+    missing: list[str] = []
+    for table, file in mapping.tables.items():
+        wanted = Path(file).name
+        if (found := by_name.pop(wanted.lower(), None)) is not None:
+            tables[table] = found
+        else:
+            missing.append(f"{wanted} (table {table})")
+    left = list(by_name.values())
+    if len(left) > 1:
+        names = ", ".join(f"'{u.name}'" for u in left)
+        if mapping.tables:
+            wanted = ", ".join(Path(f).name for f in mapping.tables.values())
+            errors.append(
+                f"{names} are not tables of the mapping ({wanted}): upload one file to import and its tables only"
+            )
+        else:
+            errors.append(f"{names}: this mapping reads one file; upload one at a time")
+        return UploadMatch(None, tables, missing, errors)
+    source = left[0] if left else None
+    if source is None:
+        missing.insert(0, "the file to import" + (" (the table `source` of the query)" if mapping.tables else ""))
+    return UploadMatch(source, tables, missing, errors)
+
+
 @dataclass(frozen=True)
 class UploadCheck:
-    """What the page shows before the import: mapping errors, or the preview and its problems."""
+    """What the page shows before the import: mapping errors, uploads still missing or not told apart, or
+    the preview and its problems."""
 
     mapping_errors: list[str] = field(default_factory=list)
+    uploads: UploadMatch = field(default_factory=UploadMatch)
     preview: ImportPreview | None = None
 
     @property
@@ -150,40 +227,62 @@ def preview_table(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(pl.col(name).alias(PREVIEW_COLUMNS[name]) for name in present)
 
 
-def _saved(directory: Path, name: str, data: bytes) -> Path:
-    path = directory / Path(name).name
-    path.write_bytes(data)
-    return path
+def _safe_name(name: str) -> str:
+    """An uploaded file's name as a file in the scratch folder: no folder of the person's, never `..`."""
+    base = Path(name).name
+    return base if base not in ("", ".", "..") else "upload"
 
 
-def check_upload(engine: Engine, *, name: str, data: bytes, mapping_text: str, rows: int = 20) -> UploadCheck:
-    """Validate the mapping, then run every check of the import over the file without writing."""
+@contextmanager
+def _saved(match: UploadMatch, mapping: Mapping) -> Iterator[tuple[Path, Mapping]]:
+    """The matched uploads written side by side in a scratch folder, and the mapping reading its tables
+    there (by the uploaded names), for as long as the import or the preview runs."""
+    assert match.source is not None
+    with work_folder(UPLOAD_PREFIX) as folder:
+        source = folder / _safe_name(match.source.name)
+        source.write_bytes(match.source.data)
+        for upload in match.tables.values():
+            (folder / _safe_name(upload.name)).write_bytes(upload.data)
+        tables = {table: _safe_name(upload.name) for table, upload in match.tables.items()}
+        yield source, mapping.model_copy(update={"tables": tables}) if tables else mapping
+
+
+def check_upload(engine: Engine, *, uploads: list[Upload], mapping_text: str, rows: int = 20) -> UploadCheck:
+    """Validate the mapping, match the uploads to the files it reads, then run every check of the import
+    over them without writing."""
     try:
         mapping = parse_mapping(mapping_text, source="mapping")
     except MappingError as error:
         return UploadCheck(mapping_errors=error.messages)
-    with work_folder(UPLOAD_PREFIX) as directory:
-        return UploadCheck(preview=preview(engine, path=_saved(directory, name, data), mapping=mapping, rows=rows))
+    match = match_uploads(mapping, uploads)
+    if not match.complete:
+        return UploadCheck(uploads=match)
+    with _saved(match, mapping) as (path, readable):
+        return UploadCheck(uploads=match, preview=preview(engine, path=path, mapping=readable, rows=rows))
 
 
 def import_upload(
     engine: Engine,
     *,
-    name: str,
-    data: bytes,
+    uploads: list[Upload],
     mapping: Mapping,
-    written_by: str,
+    written_by: str = DIRECT_WRITER,
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Import the uploaded file, logged as `written_by`'s; raises `ImportValidationError` and writes nothing when
-    a problem is found. The app calls it through `cache.import_facts_file`, which checks the editor.
+    """Import the uploaded file (with the tables its mapping reads) in one transaction, logged as
+    `written_by`'s; raises `ImportValidationError` and writes nothing when a problem is found, or when the
+    uploads do not match the mapping (a problem per file missing or not told apart). The app calls it through
+    `cache.import_facts_file`, which checks the editor.
 
     The report names the file as uploaded, not the temporary copy the importer read.
     """
+    match = match_uploads(mapping, uploads)
+    if not match.complete:
+        problems = [Problem("files", f"not uploaded yet: {missing}", "upload") for missing in match.missing]
+        raise ImportValidationError(problems + [Problem("files", error, "upload") for error in match.errors])
     importer = import_events if mapping.kind == FactKind.EVENTS else import_feedback
-    with work_folder(UPLOAD_PREFIX) as directory:
-        path = _saved(directory, name, data)
-        report = importer(engine, path=path, mapping=mapping, progress=progress, written_by=written_by)
+    with _saved(match, mapping) as (path, readable):
+        report = importer(engine, path=path, mapping=readable, progress=progress, written_by=written_by)
     return dataclasses.replace(report, file=path.name)
 
 
@@ -191,14 +290,18 @@ __all__ = [
     "ImportValidationError",
     "MapCheck",
     "MapFileError",
+    "Upload",
     "UploadCheck",
+    "UploadMatch",
     "changes_table",
     "check_map_upload",
     "check_upload",
     "example_mappings",
     "import_map_upload",
     "import_upload",
+    "match_uploads",
     "missing_journey",
     "preview_table",
     "problems_table",
+    "tables_wanted",
 ]

@@ -42,8 +42,9 @@ def stage_count_expr() -> pl.Expr:
 def answer_finding_text(finding: dict[str, Any]) -> str:
     """One row of `detection.feedback_findings` in a sentence, from its numbers (Markdown, names escaped).
 
-    E.g. "**Customer service** (stage): 2,310 of 2,310 sentiment answers were negative (100.0%), against 42.0% over
-    the journey. Most unfavourable answers; misses target (−100 against target +0)."
+    E.g. "**Customer service** (touchpoint in Support): 2,310 of 2,310 sentiment answers were negative (100.0%),
+    against 42.0% over the journey. Most unfavourable answers; misses target (−100 against target +0)."
+    A touchpoint or a step says its stage, unless they share a name; a stage names only itself.
     """
     measure = finding["measure"]
     share = value_text(finding["share"], Formula.CONVERSION)
@@ -58,7 +59,11 @@ def answer_finding_text(finding: dict[str, Any]) -> str:
     if "misses target" in reasons:
         said += f" ({value_text(finding['value'], measure)} against target {value_text(finding['target'], measure)})"
     name = verbatim(finding["scope_name"])
-    return f"**{name}** ({SCOPE_WORDS.get(finding['scope'], finding['scope'])}): {counted}. {said}."
+    scope = SCOPE_WORDS.get(finding["scope"], finding["scope"])
+    stage = finding.get("stage_name")
+    if finding["scope"] != "stage" and stage and str(stage).lower() != str(finding["scope_name"]).lower():
+        scope += f" in {verbatim(stage)}"
+    return f"**{name}** ({scope}): {counted}. {said}."
 
 
 def period_caption(
@@ -71,15 +76,24 @@ def period_caption(
         if default is not None and default.reason == "short":
             return f"{said} The data spans {default.days} days or fewer, so the whole of it is shown by default."
         if default is not None and default.reason == "sparse":
-            return (
-                f"{said} Shown by default because the last {default.days} days hold only "
+            said += (
+                f" Shown by default because the last {default.days} days hold only "
                 f"{count_text(default.short_answers)} answers for {verbatim(default.short_metric)}, fewer than "
-                f"the {count_text(default.min_answers)} a metric needs to be measured."
+                f"the {count_text(default.min_answers)} a metric needs to be measured"
+            )
+            if default.rule != "step":
+                return f"{said}."
+            measure = default.short_measure or ""
+            return (
+                f"{said}: over the whole history this step reads {value_text(default.short_value, measure)} "
+                f"against target {value_text(default.short_target, measure)} while its cell is on target "
+                f"({value_text(default.cell_value, measure)}), which the last {default.days} days would hide."
             )
         return said
     if default is not None and default.reason == "recent" and default.period == period:
         return (
             f"The last {period.days} days with data (the default): every metric of the map has at least "
-            f"{count_text(default.min_answers)} answers in them. {span}"
+            f"{count_text(default.min_answers)} answers in them, and they hide no step that misses target behind "
+            f"a cell on target. {span}"
         )
     return f"{days_text(period.days)}. {span}"

@@ -48,7 +48,7 @@ def test_upload_preview_import_and_the_overview_changes(orders_app_url: str, pag
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Import data")).to_be_visible()
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
-    page.get_by_role("option", name="orders").click()
+    page.get_by_role("option", name="orders", exact=True).click()
     wait_for_app_run(page)
     expect(page.get_by_role("textbox", name="Mapping (YAML)")).to_have_value(re.compile("purchased_at"))
 
@@ -74,7 +74,7 @@ def test_a_bad_file_shows_its_problems_and_cannot_be_imported(orders_app_url: st
     page.goto(f"{orders_app_url}/import")
     wait_for_app_run(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Start from a mapping").click()
-    page.get_by_role("option", name="orders").click()
+    page.get_by_role("option", name="orders", exact=True).click()
     wait_for_app_run(page)
     page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').last.set_input_files(
         str(ROOT / "tests" / "data" / "bad" / "orders_bad_timestamp.csv")
@@ -122,3 +122,36 @@ def test_on_an_empty_database_a_map_then_data_from_the_browser_alone(empty_app_u
     page.goto(empty_app_url + ORDERS_VIEW)
     wait_for_app_run(page)
     assert "In the period: 7 customers" in _purchase_box(page)
+
+
+def test_the_marketplace_export_in_several_files_from_the_browser_alone(empty_app_url: str, page: Page) -> None:
+    """The marketplace's map, then its orders with their payments and its reviews with their orders, each
+    mapping's files uploaded together: the overview then names the late deliveries."""
+    marketplace = ROOT / "examples" / "data" / "marketplace"
+    page.goto(f"{empty_app_url}/import?mapping=marketplace/orders")
+    wait_for_app_run(page)
+    uploaders = page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]')
+    uploaders.first.set_input_files(str(ROOT / "examples" / "maps" / "marketplace.yaml"))
+    wait_for_app_run(page)
+    page.get_by_role("button", name="Import map").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Map imported: journeys created marketplace"))).to_be_visible()
+
+    for mapping, source in (("orders", "orders.csv"), ("reviews", "reviews.csv")):
+        page.goto(f"{empty_app_url}/import?mapping=marketplace/{mapping}")
+        wait_for_app_run(page)
+        uploaders.last.set_input_files(str(marketplace / source))
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"still missing: \w+\\?\.csv \(table \w+\)"))).to_be_visible()
+        table = "payments.csv" if mapping == "orders" else "orders.csv"
+        uploaders.last.set_input_files(str(marketplace / table))  # added beside the file already there
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"rows → [\d,]+ facts"))).to_be_visible()
+        page.get_by_role("button", name="Import", exact=True).click()
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"\d+ inserted"))).to_be_visible()
+
+    page.goto(f"{empty_app_url}/?journey=marketplace")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Where the answers hurt most")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Delivered after the promised date \(step in Delivery\)"))).to_be_visible()

@@ -18,6 +18,16 @@ def test_the_caption_says_why_the_whole_history_is_shown() -> None:
     caption = format_answers.period_caption(HISTORY, True, sparse, FIRST, LAST)
     assert caption.startswith("Whole history: 731 days.")
     assert "only 19 answers for Late delivery rating, fewer than the 30" in caption
+    assert caption.endswith("fewer than the 30 a metric needs to be measured.")
+    hidden = DefaultPeriod(
+        HISTORY, "sparse", 90, 30, "Delivered *late*", 19, rule="step", short_measure="rating",
+        short_value=1.9875, short_target=4.0, cell_value=4.1254,
+    )  # fmt: skip
+    assert format_answers.period_caption(HISTORY, True, hidden, FIRST, LAST).endswith(
+        "only 19 answers for Delivered \\*late\\*, fewer than the 30 a metric needs to be measured: over the whole "
+        "history this step reads 1.99 against target 4.00 while its cell is on target (4.13), which the last 90 "
+        "days would hide."
+    )
     short = DefaultPeriod(HISTORY, "short", 90, 30)
     assert "90 days or fewer" in format_answers.period_caption(HISTORY, True, short, FIRST, LAST)
 
@@ -48,6 +58,13 @@ def test_a_finding_reads_as_a_sentence_with_its_numbers() -> None:
         "**Customer \\*service\\*** (stage): 2,310 of 2,310 sentiment answers were negative (100.0%), against 42.0% "
         "over the journey. Most unfavourable answers; misses target (-100 against target 0)."
     )
+    # a touchpoint says the stage it is in: the reason of a complaint, where it sits on the map
+    in_stage = finding | {"scope": "touchpoint", "stage_name": "Support [help]"}
+    assert format_answers.answer_finding_text(in_stage).startswith(
+        "**Customer \\*service\\*** (touchpoint in Support \\[help\\]): 2,310 of 2,310"
+    )
+    same_name = finding | {"scope": "touchpoint", "stage_name": "customer *service*"}
+    assert format_answers.answer_finding_text(same_name).startswith("**Customer \\*service\\*** (touchpoint): ")
 
 
 def test_a_ces_finding_says_once_what_the_answers_were() -> None:

@@ -96,8 +96,15 @@ def test_the_social_overview_names_customer_service_first(engine: Engine) -> Non
     with engine.connect() as connection:
         chosen, overview = _default_overview(connection, "social")
     first = overview.findings.row(0, named=True)
-    assert (first["scope_name"], first["touchpoint_slug"]) == ("Support", "customer-service")
-    assert FEEDBACK_REASONS[0] in first["reasons"]
+    # the complaint's reason is named, the topic the posts are about, with the stage it sits in
+    assert (first["scope"], first["scope_name"], first["stage_name"]) == ("touchpoint", "Customer service", "Support")
+    assert (first["stage_slug"], first["channel_slug"], first["touchpoint_slug"]) == (
+        "support",
+        "social",
+        "customer-service",
+    )
+    assert FEEDBACK_REASONS[0] in first["reasons"] and FEEDBACK_REASONS[1] in first["reasons"]
+    assert "Support" not in overview.findings["scope_name"].to_list()  # not named twice
     # the most negative posts of all topics, as counted in the raw file over the same period
     posts = _raw(DATA / "social" / "posts.csv").unique()
     posts = posts.with_columns(day=pl.col("posted_at").str.slice(0, 10))
@@ -105,5 +112,5 @@ def test_the_social_overview_names_customer_service_first(engine: Engine) -> Non
     shown = posts.filter(pl.col("day").is_between(pl.lit(period.start.isoformat()), pl.lit(period.end.isoformat())))
     negative = shown.filter((pl.col("sentiment") == "negative") & pl.col("reason").is_not_null())
     counts = negative.group_by("reason").len().sort("len", descending=True)
-    assert counts.row(0) == ("customer service", first["unfavourable"])
+    assert counts.row(0) == (first["scope_name"].lower(), first["unfavourable"])
     assert counts["len"][0] > counts["len"][1]  # alone at the top

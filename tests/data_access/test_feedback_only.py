@@ -22,7 +22,7 @@ from data_access.experience_map.queries import data_days
 from data_access.metrics import DEFINITION_COLUMNS
 from data_access.models import Channel, Feedback, Journey, MetricDefinition, Stage, Touchpoint
 from data_access.period_sums import TOUCHPOINT_FEEDBACK_SCHEMA
-from data_access.periods import default_period, fitting_period
+from data_access.periods import ANSWER_SCHEMA, DEFINITION_SCHEMA, SCORE_SCHEMA, default_period, fitting_period
 from data_access.rollups import refresh_rollups
 from data_access.scope import Period, resolve_scope
 
@@ -131,7 +131,9 @@ def test_the_overview_of_a_feedback_only_journey_names_the_worst_topic(social: E
         r: float(answers[r]) for r in REASONS
     }
 
-    stage_findings = overview.findings.filter(pl.col("scope") == "stage")
+    # each reason's one touchpoint holds all its stage's answers: the touchpoint (the topic) is named, once
+    stage_findings = overview.findings
+    assert set(stage_findings["scope"]) == {"touchpoint"}
     worst = stage_findings.row(0, named=True)
     assert worst["stage_slug"] == negative.most_common(1)[0][0] == "service"
     assert FEEDBACK_REASONS[0] in worst["reasons"]
@@ -142,8 +144,7 @@ def test_the_overview_of_a_feedback_only_journey_names_the_worst_topic(social: E
     stands_out = {r for r in REASONS if negative[r] / answers[r] > journey_share + 0.10}
     flagged = {f["stage_slug"] for f in stage_findings.iter_rows(named=True) if FEEDBACK_REASONS[1] in f["reasons"]}
     assert flagged == stands_out == {"service", "delivery", "price"}
-    # each reason's one touchpoint holds all its answers: not repeated, the stage's row names it for the drill-down
-    assert overview.findings.filter(pl.col("scope") == "touchpoint").is_empty()
+    assert (worst["scope_name"], worst["stage_name"]) == ("Posts on service", "Service")
     assert (worst["touchpoint_slug"], worst["channel_slug"]) == ("post-service", "twitter")
 
 
@@ -163,6 +164,89 @@ def test_the_default_period_is_the_whole_history_when_its_last_90_days_are_spars
         sparse = default_period(connection, journey_id=1, history=history, min_answers=in_recent + 1)
     assert (sparse.reason, sparse.period, sparse.short_answers) == ("sparse", history, in_recent)
     assert chosen.reason == ("recent" if in_recent >= MIN_ANSWERS else "sparse")
+
+
+STEP_HISTORY = Period(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+# the delivery touchpoint's rating, target 4 with a warning band of 0.3: what its two alternatives are judged by
+RATED_CELL = pl.DataFrame(
+    [("Delivery rating", "rating", 2, 9, 4.0, 0.3, "higher")], schema=DEFINITION_SCHEMA, orient="row"
+)
+
+
+def _step_answers(rows: list[tuple[int, str, int, int, int]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(step id, step, answers over the history, their score sum, answers in the last 90 days) of the
+    delivery touchpoint's ratings, as the recent and the whole-history frames `fitting_period` reads."""
+    cell = {"stage_id": 2, "touchpoint_id": 9, "measure": "rating"}
+    everything = pl.DataFrame(
+        [cell | {"step_id": i, "step": name, "answers": n, "score_sum": float(total), "good": 0, "bad": 0}
+         for i, name, n, total, _ in rows],
+        schema={**ANSWER_SCHEMA, **SCORE_SCHEMA},
+    ).select(*ANSWER_SCHEMA, *SCORE_SCHEMA)  # fmt: skip
+    recent = pl.DataFrame(
+        [cell | {"step_id": i, "step": name, "answers": r} for i, name, _, _, r in rows], schema=ANSWER_SCHEMA
+    ).select(*ANSWER_SCHEMA)
+    return recent, everything
+
+
+def test_a_step_that_misses_target_behind_a_green_cell_opens_the_whole_history() -> None:
+    """The late-delivery case: 150 late reviews at 2 stars among 1,850 on time at 4.3 (the cell at 4.13, on
+    target); 19 late ones in the last 90 days would show a green cell. A rare step that reads like its cell
+    (or worse than a cell already off target) says "not enough data" instead."""
+    recent, everything = _step_answers([(1, "On time", 1850, 7955, 400), (2, "Late", 150, 300, 19)])
+    chosen = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                            all_answers=everything, min_answers=30)  # fmt: skip
+    assert (chosen.reason, chosen.rule, chosen.period, chosen.short_metric, chosen.short_answers) == (
+        "sparse", "step", STEP_HISTORY, "Late", 19,
+    )  # fmt: skip
+    assert (chosen.short_measure, chosen.short_target) == ("rating", 4.0)
+    assert chosen.short_value == pytest.approx(2.0) and chosen.cell_value == pytest.approx(8255 / 2000)
+    recent_days = Period(dt.date(2024, 10, 3), dt.date(2024, 12, 31))
+    # rescheduled visits rated like the rest: too few lately to measure, nothing hidden
+    recent, everything = _step_answers([(1, "Visit on the day", 1850, 7955, 400), (2, "Rescheduled", 150, 640, 10)])
+    alike = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                           all_answers=everything, min_answers=30)  # fmt: skip
+    assert (alike.reason, alike.period, alike.rule) == ("recent", recent_days, None)
+    # both steps poor: the cell itself misses target, so the short window hides nothing the cell does not show
+    recent, everything = _step_answers([(1, "On time", 1850, 6475, 400), (2, "Late", 150, 300, 19)])
+    both = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                          all_answers=everything, min_answers=30)  # fmt: skip
+    assert both.reason == "recent"
+
+
+# (answers, mean rating, share of them in the last 90 days): means near the target and its band often
+MEANS = st.one_of(st.sampled_from([1.5, 2.0, 3.6, 3.7, 3.71, 4.0, 4.3, 4.8]), st.floats(1.0, 5.0))
+STEP_ROWS = st.tuples(st.integers(0, 400), MEANS, st.one_of(st.floats(0.0, 0.25), st.floats(0.0, 1.0)))
+# often a well-rated, often-answered main step beside them, as on-time deliveries beside the late ones
+MAIN_STEP = st.tuples(st.integers(200, 3000), st.floats(4.0, 5.0), st.floats(0.1, 0.5))
+STEPS = st.tuples(st.lists(MAIN_STEP, max_size=1), st.lists(STEP_ROWS, min_size=1, max_size=3)).map(
+    lambda drawn: drawn[0] + drawn[1]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS)
+def test_the_default_period_follows_its_rules_on_any_steps(drawn: list[tuple[int, float, float]]) -> None:
+    """Any split of a rated touchpoint into steps: the chosen period is the one the module's rules give,
+    worked out here answer by answer."""
+    rows = [(i, f"step {i}", n, round(mean * n), round(share * n)) for i, (n, mean, share) in enumerate(drawn)]
+    recent, everything = _step_answers(rows)
+    chosen = fitting_period(history=STEP_HISTORY, definitions=RATED_CELL, recent_answers=recent,
+                            all_answers=everything, min_answers=MIN_ANSWERS)  # fmt: skip
+    answers, recent_answers = sum(r[2] for r in rows), sum(r[4] for r in rows)
+    if answers >= MIN_ANSWERS and recent_answers < MIN_ANSWERS:
+        assert (chosen.reason, chosen.rule, chosen.short_answers) == ("sparse", "metric", recent_answers)
+        return
+    cell_on_target = answers >= MIN_ANSWERS and 4.0 - sum(r[3] for r in rows) / answers <= 0
+    hidden = sorted(
+        (lately, name) for _, name, n, total, lately in rows
+        if cell_on_target and n >= MIN_ANSWERS and 4.0 - total / n > 0.3 and lately < MIN_ANSWERS
+    )  # fmt: skip
+    if hidden:
+        assert (chosen.reason, chosen.rule, chosen.short_answers, chosen.short_metric) == (
+            "sparse", "step", hidden[0][0], hidden[0][1],
+        )  # fmt: skip
+    else:
+        assert (chosen.reason, chosen.period.days) == ("recent", 90)
 
 
 def _definitions(rows: list[tuple[str, str, int | None, int | None]]) -> pl.DataFrame:
@@ -212,6 +296,42 @@ def test_a_touchpoint_metric_with_19_recent_answers_opens_the_whole_history() ->
         ).reason
         == "recent"
     )
+
+
+def test_a_touchpoint_holding_all_its_stages_answers_is_named_instead_of_the_stage() -> None:
+    """Complaint reasons as touchpoints: a stage with one reason is named by the reason, and the stage it
+    replaces still outweighs the others for "most unfavourable answers" (no other stage takes its place)."""
+    stages = pl.DataFrame({"stage_id": [0, 1, 2], "stage_slug": ["a", "b", "c"], "stage": ["A", "B", "Mentions"]})
+    touchpoints = pl.DataFrame(
+        {
+            "touchpoint_id": [10, 11, 12],
+            "stage_id": [0, 1, 1],
+            "channel_id": [1, 1, 1],
+            "touchpoint_slug": ["service", "price", "app"],
+            "touchpoint": ["Customer service", "Price", "App"],
+        }
+    )
+    # stage, touchpoint, answers, negative: A's one reason 60 of 60; B's two reasons 20 each; C 200 with none
+    rows = [(0, 10, 60, 60), (1, 11, 20, 20), (1, 12, 20, 20), (2, None, 200, 0)]
+    feedback = pl.DataFrame(
+        [(stage, 1, tp, "sentiment", n, float(-bad), 0, bad) for stage, tp, n, bad in rows],
+        schema=TOUCHPOINT_FEEDBACK_SCHEMA,
+        orient="row",
+    )
+    found = feedback_findings(
+        feedback=feedback,
+        stages=stages,
+        channels=pl.DataFrame({"channel_id": [1], "channel_slug": ["social"]}),
+        touchpoints=touchpoints,
+        definitions=pl.DataFrame(schema={**DEFINITION_COLUMNS, "stage_id": pl.Int64, "touchpoint_id": pl.Int64}),
+        min_answers=MIN_ANSWERS,
+    )
+    said = {(f["scope"], f["scope_name"]): f for f in found.iter_rows(named=True)}
+    assert list(said) == [("touchpoint", "Customer service"), ("stage", "B")]
+    service = said["touchpoint", "Customer service"]
+    assert (service["stage_name"], service["stage_slug"], service["touchpoint_slug"]) == ("A", "a", "service")
+    assert service["reasons"].split("; ") == [FEEDBACK_REASONS[0], FEEDBACK_REASONS[1]]
+    assert said["stage", "B"]["reasons"] == FEEDBACK_REASONS[1]  # 40 negatives: not the most, A's 60 are
 
 
 STAGE_ROWS = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), min_size=1, max_size=6)

@@ -107,6 +107,7 @@ def _every_write() -> None:
     import streamlit as st
 
     from dashboard import cache
+    from dashboard.components.import_data import Upload
     from dashboard.editors import NotAnEditor
     from data_access.importing.mapping import parse_mapping
     from tests.paths import ROOT
@@ -117,8 +118,7 @@ def _every_write() -> None:
         "note": lambda: cache.add_stage_note("northwind-current", "support", author="Front desk", body="Queues"),
         "map": lambda: cache.import_map_file("orders.yaml", (orders / "maps" / "orders.yaml").read_text()),
         "facts": lambda: cache.import_facts_file(
-            "orders.csv",
-            (orders / "data" / "orders.csv").read_bytes(),
+            [Upload("orders.csv", (orders / "data" / "orders.csv").read_bytes())],
             parse_mapping((orders / "mappings" / "orders.yaml").read_text()),
             lambda _progress: None,
         ),

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard.components.import_data import (
+    Upload,
     changes_table,
     check_map_upload,
     check_upload,
@@ -130,7 +131,7 @@ def test_a_file_missing_a_mapped_column_shows_no_empty_preview(orders_database: 
 
 def test_check_upload_reports_mapping_errors(orders_database: Engine) -> None:
     """A mapping that does not validate comes back as messages, not an exception."""
-    checked = check_upload(orders_database, name="orders.csv", data=ORDERS, mapping_text="kind: events\n")
+    checked = check_upload(orders_database, uploads=[Upload("orders.csv", ORDERS)], mapping_text="kind: events\n")
     assert not checked.importable
     assert any("'customer' is required" in m for m in checked.mapping_errors)
     assert set(example_mappings()) >= {"orders", "airline_passenger_satisfaction"}
@@ -200,7 +201,7 @@ def test_a_map_is_previewed_then_imported_and_the_data_no_longer_waits_for_it(em
     assert logged.select("kind", "source", "written_by").rows() == [("map", "orders.yaml", "ana@example.com")]
     assert check_map_upload(empty_database, name="orders.yaml", text=text).changes == []
     assert missing_journey(empty_database, mapping) is None
-    shown = check_upload(empty_database, name="orders.csv", data=ORDERS, mapping_text=mapping).preview
+    shown = check_upload(empty_database, uploads=[Upload("orders.csv", ORDERS)], mapping_text=mapping).preview
     assert shown is not None and not shown.problems and shown.new > 0
     broken = check_map_upload(empty_database, name="broken.yaml", text=text.replace("version: 1", "version: 9"))
     assert broken.changes == [] and broken.errors[0].startswith("broken.yaml")
@@ -217,3 +218,31 @@ def test_the_page_previews_and_imports_an_uploaded_map(empty_database: Engine) -
     assert not app.exception
     assert app.success[0].value.startswith("Map imported")
     assert missing_journey(empty_database, example_mappings()["orders"]) is None
+
+
+def _shown(markdown: str) -> str:
+    """Markdown as a person reads it: without the backslashes that escape names."""
+    return markdown.replace("\\", "")
+
+
+def test_a_mapping_of_several_files_says_which_are_missing_then_imports_them(empty_database: Engine) -> None:
+    """The marketplace's orders mapping joins payments: with the orders alone the page names the missing
+    table; with both, it previews and imports them in one go."""
+    marketplace = ROOT / "examples" / "data" / "marketplace"
+    with session_scope(empty_database) as session:
+        import_map(session, (ROOT / "examples" / "maps" / "marketplace.yaml").read_text(), source="marketplace.yaml")
+    app = _import_page("marketplace/orders")
+    assert any("payments.csv (table payments)" in _shown(caption.value) for caption in app.caption)
+    uploader = app.get("file_uploader")[-1]
+    uploader.upload("orders.csv", (marketplace / "orders.csv").read_bytes(), "text/csv").run()  # type: ignore[union-attr]
+    assert not app.exception
+    assert any("still missing: payments.csv (table payments)" in _shown(w.value) for w in app.warning)
+    assert not [b for b in app.button if b.key == "import_confirm"] and not app.dataframe
+    uploads = [(name, (marketplace / name).read_bytes(), "text/csv") for name in ("orders.csv", "payments.csv")]
+    app.get("file_uploader")[-1].set_value(uploads).run()  # type: ignore[union-attr]
+    assert not app.exception and not app.warning
+    assert not app.button(key="import_confirm").disabled
+    app.button(key="import_confirm").click().run()
+    assert not app.exception
+    assert _shown(app.success[0].value).startswith("orders.csv: 2400 rows →")
+    assert _events(empty_database) > 0
