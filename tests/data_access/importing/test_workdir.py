@@ -24,14 +24,15 @@ from data_access.importing.workdir import (
 )
 from tests.paths import ROOT
 
-# an import's work folder, held by a process of its own until it is killed
+# an import's work folder, held by a process of its own until it is killed (it waits on its stdin, which
+# the test never closes before the kill)
 HOLDER = """
-import sys, time
+import sys
 from data_access.importing.workdir import work_folder
 with work_folder() as folder:
     (folder / "staging.db").write_bytes(b"x" * 1_000_000)
     print(folder, flush=True)
-    time.sleep(120)
+    sys.stdin.read()
 """
 
 
@@ -46,7 +47,12 @@ def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 @pytest.fixture
 def running_import(temp_root: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=os.environ.copy()
+        [sys.executable, "-c", HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
     )
     assert holder.stdout is not None
     folder = Path(holder.stdout.readline().strip())
