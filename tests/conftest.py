@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,14 @@ POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """URL of a PostgreSQL database created for this test session and dropped after it."""
+@contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """URL of a migrated PostgreSQL database created on the test server for the block and dropped after it
+    (skips the test when no server is configured)."""
     if not POSTGRES_URL:
         pytest.skip(SKIP_POSTGRES)
     server = make_url(POSTGRES_URL)
-    name = f"atlas_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -42,10 +44,19 @@ def postgres_database() -> Iterator[str]:
     migrated = make_engine(url)
     upgrade_schema(migrated)
     migrated.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test session and dropped after it."""
+    with scratch_postgres_database("atlas_test") as url:
+        yield url
 
 
 def _empty_all_tables(engine: Engine) -> None:

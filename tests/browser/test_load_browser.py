@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from benchmarks.imports import COLUMNS, export_demo_events
@@ -26,7 +26,7 @@ from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.models import Event
 from tests.browser.conftest import ACTION_TIMEOUT_MS, ROOT, start_server, wait_for_app_run
-from tests.conftest import DEMO_EVENTS, POSTGRES_URL, SKIP_POSTGRES
+from tests.conftest import DEMO_EVENTS, scratch_postgres_database
 
 pytestmark = pytest.mark.slow
 
@@ -55,22 +55,11 @@ def import_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def postgres_demo_url() -> Iterator[str]:
     """A PostgreSQL database of this module's own, holding the small demo."""
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_POSTGRES)
-    server = make_url(POSTGRES_URL)
-    name = f"atlas_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade_schema(engine)
-    load_demo(engine, events=DEMO_EVENTS, seed=7)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database("atlas_load") as url:
+        engine = make_engine(url)
+        load_demo(engine, events=DEMO_EVENTS, seed=7)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
