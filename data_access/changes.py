@@ -134,15 +134,15 @@ def stage_changes(metrics: pl.DataFrame, stages: pl.DataFrame) -> pl.DataFrame:
     """
     ids = stages["stage_id"].to_list()
 
-    def of_stage(column: str, dtype: pl.DataType | type) -> pl.Expr:
-        return pl.col("stage_id").replace_strict(ids, stages[column].to_list(), return_dtype=dtype).alias(column)
+    def of_stage(column: str) -> pl.Expr:  # cast by CHANGES_SCHEMA below
+        return pl.col("stage_id").replace_strict(ids, stages[column].to_list()).alias(column)
 
     return (
         metrics.filter(pl.col("scope") != "journey")
         .with_columns(
-            of_stage("stage_position", pl.Int64),
-            of_stage("stage_slug", pl.String),
-            of_stage("stage", pl.String),
+            of_stage("stage_position"),
+            of_stage("stage_slug"),
+            of_stage("stage"),
             pl.col("previous_value").alias("compared_value"),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in CHANGES_SCHEMA.items())
