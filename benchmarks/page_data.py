@@ -85,8 +85,12 @@ def _scope(connection: Connection, view: View) -> Scope | None:
 def overview_data(connection: Connection, view: View) -> tuple[experience_map.ExperienceMapData, pl.DataFrame]:
     scope = _scope(connection, view)
     assert scope is not None
-    overview = experience_map.load_experience_map(connection, scope=scope, metric="health", min_answers=MIN_ANSWERS)
-    return overview, changes.load_changes(connection, scope=scope, min_answers=MIN_ANSWERS)
+    # as `dashboard/cache.py`: the map and What changed share the view's sums
+    sums = changes.JourneySums.load(connection, scope=scope)
+    overview = experience_map.load_experience_map(
+        connection, scope=scope, metric="health", min_answers=MIN_ANSWERS, sums=sums
+    )
+    return overview, changes.load_changes(connection, scope=scope, min_answers=MIN_ANSWERS, sums=sums)
 
 
 def journey_page_data(connection: Connection, view: View) -> journey_map.JourneyMapData:

@@ -26,7 +26,7 @@ class SizeResult:
 
     database: str
     events: int
-    demo_seconds: float
+    demo_seconds: float | None  # None: the database already held the demo (`--existing`)
     imports: list[ImportTimings]
     view: View
     checked: list[str]
@@ -292,7 +292,9 @@ def render(report: Report) -> str:
     if not any(r.events >= TEN_MILLION for r in report.results):
         lines += ["", "10M events were not run (`--ten-million`): the targets set at 10M are not judged here."]
     lines += ["", "Demo load (context): " + ", ".join(
-        f"{r.database} {_size(r.events)} {seconds_text(r.demo_seconds)}" for r in report.results
+        f"{r.database} {_size(r.events)} "
+        + ("not timed (loaded beforehand)" if r.demo_seconds is None else seconds_text(r.demo_seconds))
+        for r in report.results
     ) + "."]  # fmt: skip
     if report.notes.strip():
         lines += ["", report.notes.strip()]

@@ -23,14 +23,16 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from benchmarks.browser import BrowserTimings, PageDidNotShow, chromium_available, time_browser
 from benchmarks.common import empty_database, seconds_text, timed, url_of
 from benchmarks.imports import ImportTimings, export_demo_events, time_imports
 from benchmarks.page_data import NumbersDiffer, time_page_data
 from benchmarks.results import TEN_MILLION, Report, SizeResult, render, verdicts
+from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
+from data_access.models import Event
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = (100_000, 1_000_000)
@@ -79,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
     parser.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the results as notes")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for temporary files (default: the system's)")
+    parser.add_argument(
+        "--existing",
+        metavar="URL",
+        nargs="+",
+        default=None,
+        help="measure these databases, each already holding the demo (`journey-atlas demo`), instead of loading "
+        "new ones: the schema is brought up to date, nothing else is written; --events and --ten-million are ignored",
+    )
     return parser
 
 
@@ -113,33 +123,54 @@ def measure(database: str, events: int, args: argparse.Namespace, folder: Path) 
     with empty_database(database, postgres_url=args.postgres_url, folder=folder) as engine:
         demo_seconds, _ = timed(lambda: load_demo(engine, events=events, seed=args.seed))
         say(f"{database} {events:,}: demo loaded in {seconds_text(demo_seconds)}")
-        imports = [] if args.no_imports else _time_imports(database, engine, args, folder)
-        for found in imports:
-            say(f"  import {found.file_format}: {found.import_.describe()}; read + write {found.peer.describe()}")
-        view, checked, page_data = time_page_data(engine, stage_slug=args.stage, runs=args.runs)
-        say(f"  numbers checked equal: {'; '.join(checked)}")
-        for name, timing in vars(page_data).items():
-            say(f"  {name.replace('_', ' ')}: {timing.describe()}")
-        browser: BrowserTimings | None = None
-        browser_error: str | None = None
-        if not args.no_browser and chromium_available():
-            try:
-                browser = time_browser(
-                    database_url=url_of(engine),
-                    journey=view.journey_slug,
-                    stage_slug=args.stage,
-                    stage_name=view.stage_name,
-                    runs=args.runs,
-                    port=args.port,
-                    log=SERVER_LOG,
-                )
-            except PageDidNotShow as error:  # the other parts' figures still count; the report says what failed
-                browser_error = str(error)
-                say(f"  browser: failed: {browser_error} (the servers' output: {SERVER_LOG})")
-        if browser is not None:
-            for name, timing in browser.timings().items():
-                say(f"  browser, {name}: {timing.describe()}")
-            say(f"  app peak memory: {browser.peak_memory_mib or 0:.0f} MiB")
+        return measure_loaded(database, events, engine, args, folder, demo_seconds)
+
+
+def measure_existing(url: str, args: argparse.Namespace, folder: Path) -> SizeResult:
+    """A database that already holds the demo (`--existing`): its schema brought up to date, then measured."""
+    engine = make_engine(url)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as connection:
+            events = int(connection.execute(select(func.count()).select_from(Event)).scalar_one())
+        database = engine.dialect.name
+        say(f"{database} {events:,}: the demo already loaded in {engine.url.render_as_string(hide_password=True)}")
+        return measure_loaded(database, events, engine, args, folder, None)
+    finally:
+        engine.dispose()
+
+
+def measure_loaded(
+    database: str, events: int, engine: Engine, args: argparse.Namespace, folder: Path, demo_seconds: float | None
+) -> SizeResult:
+    """Import, page data and browser on a database holding the demo."""
+    imports = [] if args.no_imports else _time_imports(database, engine, args, folder)
+    for found in imports:
+        say(f"  import {found.file_format}: {found.import_.describe()}; read + write {found.peer.describe()}")
+    view, checked, page_data = time_page_data(engine, stage_slug=args.stage, runs=args.runs)
+    say(f"  numbers checked equal: {'; '.join(checked)}")
+    for name, timing in vars(page_data).items():
+        say(f"  {name.replace('_', ' ')}: {timing.describe()}")
+    browser: BrowserTimings | None = None
+    browser_error: str | None = None
+    if not args.no_browser and chromium_available():
+        try:
+            browser = time_browser(
+                database_url=url_of(engine),
+                journey=view.journey_slug,
+                stage_slug=args.stage,
+                stage_name=view.stage_name,
+                runs=args.runs,
+                port=args.port,
+                log=SERVER_LOG,
+            )
+        except PageDidNotShow as error:  # the other parts' figures still count; the report says what failed
+            browser_error = str(error)
+            say(f"  browser: failed: {browser_error} (the servers' output: {SERVER_LOG})")
+    if browser is not None:
+        for name, timing in browser.timings().items():
+            say(f"  browser, {name}: {timing.describe()}")
+        say(f"  app peak memory: {browser.peak_memory_mib or 0:.0f} MiB")
     return SizeResult(database, events, demo_seconds, imports, view, checked, page_data, browser, browser_error)
 
 
@@ -170,7 +201,10 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         report.notes = args.notes.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="atlas-bench-") as workdir:
         try:
-            for database in databases:
+            if args.existing:
+                for url in args.existing:
+                    report.results.append(measure_existing(url, args, Path(workdir)))
+            for database in [] if args.existing else databases:
                 for events in sizes:
                     report.results.append(measure(database, events, args, Path(workdir)))
         except NumbersDiffer as difference:

@@ -24,9 +24,17 @@ import polars as pl
 from sqlalchemy import Connection
 
 from data_access.conversions import median_days_by_pair
-from data_access.journey_map.assembly import metric_components, stage_metric_table, time_to_next_values
-from data_access.journey_map.numbers import definitions_for_stage, journey_metric_definitions
-from data_access.metrics import DEFINITION_COLUMNS, SHARE_FORMULAS, measure_value_expr, status_expr, value_span
+from data_access.journey_map.assembly import FEEDBACK_FORMULAS, SPECIFICITY, STAGE_METRIC_COLUMNS, summed
+from data_access.journey_map.numbers import DEFINITION_SCHEMA, journey_metric_definitions
+from data_access.metrics import (
+    DEFINITION_COLUMNS,
+    SHARE_FORMULAS,
+    Formula,
+    improvement_expr,
+    measure_value_expr,
+    status_expr,
+    value_span,
+)
 from data_access.models import Measure
 from data_access.period_sums import (
     CURRENT,
@@ -118,21 +126,24 @@ def journey_changes(
     )
 
 
-def stage_changes(
-    *, stage_slug: str, stage: str, position: int, metrics: pl.DataFrame, compared_metrics: pl.DataFrame
-) -> pl.DataFrame:
-    """One stage's own and touchpoint metrics from two `journey_map.numbers.stage_metrics` frames (now, then).
+def stage_changes(metrics: pl.DataFrame, stages: pl.DataFrame) -> pl.DataFrame:
+    """Each stage's own and touchpoint metrics from `stage_metrics_by_stage` rows (value now, previous_value
+    then), named by `stages` (stage_id, stage_slug, stage, stage_position), in the rows' order.
 
-    Journey-level feedback metrics evaluated on the stage are left out: the whole journey's rows carry them.
+    Journey-level feedback metrics evaluated on a stage are left out: the whole journey's rows carry them.
     """
-    own = metrics.filter(pl.col("scope") != "journey")
-    then = compared_metrics.select("metric_id", pl.col("value").alias("compared_value"))
+    ids = stages["stage_id"].to_list()
+
+    def of_stage(column: str) -> pl.Expr:  # cast by CHANGES_SCHEMA below
+        return pl.col("stage_id").replace_strict(ids, stages[column].to_list()).alias(column)
+
     return (
-        own.join(then, on="metric_id", how="left")
+        metrics.filter(pl.col("scope") != "journey")
         .with_columns(
-            pl.lit(position, dtype=pl.Int64).alias("stage_position"),
-            pl.lit(stage_slug).alias("stage_slug"),
-            pl.lit(stage).alias("stage"),
+            of_stage("stage_position"),
+            of_stage("stage_slug"),
+            of_stage("stage"),
+            pl.col("previous_value").alias("compared_value"),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in CHANGES_SCHEMA.items())
     )
@@ -160,18 +171,111 @@ def biggest_movers(changes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _is(column: str, stage_id: int | None) -> pl.Expr:
-    """Rows of the stage; none when there is no such stage (the first stage's previous, the last's next)."""
-    return pl.col(column) == stage_id if stage_id is not None else pl.lit(False)
+STAGE = "for_stage"  # the stage a row of `stage_metrics_by_stage` is evaluated for, while it is built
 
 
-def _time_to_next(conversions: pl.DataFrame, stage: StageScope, period: str) -> tuple[float | None, int]:
-    """Median days to the next stage and the customers it rests on, from the period's duration histogram."""
-    histogram = conversions.filter(
-        pl.col("period") == period,
-        pl.col("stage_id") == stage.stage_id,
-        _is("next_stage_id", stage.next_stage_id),
+def _stage_frame(stages: list[StageScope]) -> pl.DataFrame:
+    """The view's stages in order, with their neighbours: for_stage, previous_stage_id, next_stage_id, stage_order."""
+    return pl.DataFrame(
+        [(s.stage_id, s.previous_stage_id, s.next_stage_id, order) for order, s in enumerate(stages)],
+        schema={STAGE: pl.Int64, "previous_stage_id": pl.Int64, "next_stage_id": pl.Int64, "stage_order": pl.Int64},
+        orient="row",
+    )
+
+
+def definitions_by_stage(definitions: pl.DataFrame, stages: pl.DataFrame) -> pl.DataFrame:
+    """`journey_map.numbers.definitions_for_stage` of every stage of `stages` (`_stage_frame`) at once: the same
+    rows in the same order within each stage, stages in order, with the stage in `for_stage`."""
+    indexed = definitions.with_row_index("_row")
+    journey_level = (
+        pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_FORMULAS)
+    )
+    other_stage = pl.col("stage_id").is_null() | (pl.col("touchpoint_stage_id") != pl.col("stage_id"))
+    matches = pl.concat(
+        [
+            indexed.filter(pl.col("stage_id").is_not_null()).with_columns(pl.col("stage_id").alias(STAGE)),
+            indexed.filter(pl.col("touchpoint_stage_id").is_not_null() & other_stage).with_columns(
+                pl.col("touchpoint_stage_id").alias(STAGE)
+            ),
+            indexed.filter(journey_level).join(stages.select(STAGE), how="cross"),
+        ],
+        how="vertical_relaxed",
+    )
+    rank = pl.col("scope").replace_strict(SPECIFICITY, default=len(SPECIFICITY), return_dtype=pl.Int64)
+    return (
+        matches.join(stages.select(STAGE, "stage_order"), on=STAGE)
+        .sort(["stage_order", "scope", "key", "_row"], descending=[False, True, False, False], maintain_order=True)
+        .with_row_index("_order")
+        # each number once per stage, the most specific definition kept (`assembly.without_repeats`)
+        .sort("stage_order", rank, "key", "_order", maintain_order=True)
+        .unique([STAGE, "formula", "direction", "target", "touchpoint_id"], keep="first", maintain_order=True)
+        .sort("_order")
+        .select(STAGE, *DEFINITION_SCHEMA)
+    )
+
+
+def _stage_entries(sums: JourneySums, stages: pl.DataFrame) -> pl.DataFrame:
+    """Per stage and period: the stage before's cohort (`base`) and those of it who reached the stage (`reached`)."""
+    before = stages.select(STAGE, "previous_stage_id")
+    base = (
+        sums.entrants.group_by("period", pl.col("stage_id").alias("previous_stage_id"))
+        .agg(pl.col("entrants").sum().alias("base"))
+        .join(before, on="previous_stage_id")
+        .drop("previous_stage_id")
+    )
+    reached = (
+        sums.conversions.group_by(
+            "period", pl.col("stage_id").alias("previous_stage_id"), pl.col("next_stage_id").alias(STAGE)
+        )
+        .agg(pl.col("converted").sum().alias("reached"))
+        .join(before, on=[STAGE, "previous_stage_id"])
+        .drop("previous_stage_id")
+    )
+    return base.join(reached, on=[STAGE, "period"], how="full", coalesce=True).select(
+        STAGE, "period", pl.col("reached").fill_null(0), pl.col("base").fill_null(0)
+    )
+
+
+def _stage_components(definitions: pl.DataFrame, sums: JourneySums, stages: pl.DataFrame) -> pl.LazyFrame:
+    """`assembly.metric_components` of every stage's definitions (`definitions_by_stage`) per period, from the
+    journey's sums: each stage's definitions read the stage's own answers, events and cohorts."""
+    parts = ("answers", "score_sum", "good", "bad")
+    feedback = sums.feedback.lazy().rename({"stage_id": STAGE})
+    events = sums.events.lazy().rename({"stage_id": STAGE})
+    defs = definitions.lazy()
+    is_feedback = pl.col("formula").is_in(FEEDBACK_FORMULAS)
+    is_volume = pl.col("formula") == Formula.VOLUME.value
+    on_stage, on_touchpoint = pl.col("touchpoint_id").is_null(), pl.col("touchpoint_id").is_not_null()
+    rows = [
+        defs.filter(is_feedback, on_stage).join(
+            feedback.group_by("period", STAGE, "measure").agg(pl.col(parts).sum()),
+            left_on=[STAGE, "formula"],
+            right_on=[STAGE, "measure"],
+        ),
+        defs.filter(is_feedback, on_touchpoint).join(
+            feedback.group_by("period", STAGE, "touchpoint_id", "measure").agg(pl.col(parts).sum()),
+            left_on=[STAGE, "touchpoint_id", "formula"],
+            right_on=[STAGE, "touchpoint_id", "measure"],
+        ),
+        defs.filter(is_volume, on_stage).join(events.group_by("period", STAGE).agg(pl.col("events").sum()), on=STAGE),
+        defs.filter(is_volume, on_touchpoint).join(events, on=[STAGE, "channel_id"]),
+        defs.filter(pl.col("formula").is_in([Formula.CONVERSION.value, Formula.DROP_OFF.value]), on_stage).join(
+            _stage_entries(sums, stages).lazy(), on=STAGE
+        ),
+    ]
+    sums_columns = [*parts, "reached", "base", "events"]
+    return pl.concat(rows, how="diagonal_relaxed").select(
+        STAGE, "metric_id", "formula", "period", *(pl.col(c).fill_null(0) for c in sums_columns)
+    )
+
+
+def _stage_timing(sums: JourneySums, stages: pl.DataFrame, min_answers: int) -> pl.DataFrame:
+    """`assembly.time_to_next_values` of every stage (one row each, with `for_stage`), from the journey's
+    duration histograms of each stage's cohort reaching the next stage."""
+    histograms = sums.conversions.join(
+        stages.select(pl.col(STAGE).alias("stage_id"), "next_stage_id"), on=["stage_id", "next_stage_id"]
     ).select(
+        "period",
         "stage_id",
         pl.lit(None, dtype=pl.Int64).alias("step_id"),
         "next_stage_id",
@@ -179,47 +283,48 @@ def _time_to_next(conversions: pl.DataFrame, stage: StageScope, period: str) -> 
         "duration_bin",
         pl.col("converted").alias("customers"),
     )
-    medians = median_days_by_pair(histogram)
-    return (medians["median_days"][0], int(medians["customers"][0])) if len(medians) else (None, 0)
+    timing = stages.select(STAGE)
+    for period, value, sample in ((CURRENT, "value", "sample"), (PREVIOUS, "previous_value", "previous_sample")):
+        medians = median_days_by_pair(histograms.filter(pl.col("period") == period).drop("period")).select(
+            pl.col("stage_id").alias(STAGE),
+            pl.when(pl.col("customers") >= min_answers).then(pl.col("median_days")).alias(value),
+            pl.col("customers").alias(sample),
+        )
+        timing = timing.join(medians, on=STAGE, how="left").with_columns(pl.col(sample).fill_null(0))
+    return timing.with_columns(pl.lit(Formula.TIME_TO_NEXT.value).alias("formula"))
 
 
-def stage_rows(
-    stage: StageScope,
-    definitions: pl.DataFrame,
-    sums: JourneySums,
-    *,
-    min_answers: int,
-) -> pl.DataFrame:
-    """One stage's `journey_map.numbers.stage_metrics`, from the journey's sums per period, by the same rules.
-
-    `definitions`: `journey_metric_definitions`.
-    """
-    own = definitions_for_stage(definitions, stage_id=stage.stage_id)
-    if own.is_empty():
-        return stage_metric_table(own, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
-    reached = (
-        sums.conversions.filter(_is("stage_id", stage.previous_stage_id), pl.col("next_stage_id") == stage.stage_id)
-        .group_by("period")
-        .agg(pl.col("converted").sum().alias("reached"))
+def stage_metrics_by_stage(sums: JourneySums, *, min_answers: int) -> pl.DataFrame:
+    """Every stage's `journey_map.numbers.stage_metrics` from the journey's sums per period, by the same rules,
+    in one grouped pass: the rows of each stage (its id in `stage_id`) in its definitions' order, stages in
+    order."""
+    stages = _stage_frame(sums.stages)
+    definitions = definitions_by_stage(sums.definitions, stages)
+    values = summed(_stage_components(definitions, sums, stages), [STAGE, "metric_id", "period"], min_answers).collect()
+    current = values.filter(pl.col("period") == CURRENT).drop("period")
+    previous = values.filter(pl.col("period") == PREVIOUS).drop("period")
+    return (
+        definitions.lazy()
+        .with_row_index("definition_order")
+        .join(current.lazy(), on=[STAGE, "metric_id"], how="left")
+        .join(previous.lazy(), on=[STAGE, "metric_id"], how="left", suffix="_previous")
+        .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
+        .join(_stage_timing(sums, stages, min_answers).lazy(), on=[STAGE, "formula"], how="left", suffix="_timing")
+        .with_columns(
+            pl.coalesce("value", "value_timing").alias("value"),
+            pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
+            pl.coalesce("previous_value", "previous_value_timing").alias("previous_value"),
+            pl.coalesce("previous_sample", "previous_sample_timing").fill_null(0).alias("previous_sample"),
+        )
+        .with_columns(
+            (pl.col("value") - pl.col("previous_value")).alias("change"),
+            improvement_expr().alias("improvement"),
+            status_expr().alias("status"),
+        )
+        .sort("definition_order")
+        .select(pl.col(STAGE).alias("stage_id"), *DEFINITION_SCHEMA, *STAGE_METRIC_COLUMNS)
+        .collect()
     )
-    entries = (
-        sums.entrants.filter(_is("stage_id", stage.previous_stage_id))
-        .group_by("period")
-        .agg(pl.col("entrants").sum().alias("base"))
-        .join(reached, on="period", how="full", coalesce=True)
-        .select("period", pl.col("reached").fill_null(0), pl.col("base").fill_null(0))
-    )
-    components = metric_components(
-        own,
-        sums.feedback.filter(pl.col("stage_id") == stage.stage_id),
-        sums.events.filter(pl.col("stage_id") == stage.stage_id),
-        entries,
-        by="period",
-    )
-    timing = time_to_next_values(
-        _time_to_next(sums.conversions, stage, CURRENT), _time_to_next(sums.conversions, stage, PREVIOUS), min_answers
-    )
-    return stage_metric_table(own, components, timing, min_answers=min_answers)
 
 
 @dataclass(frozen=True)
@@ -267,15 +372,10 @@ def load_changes(
             min_answers=min_answers,
         )
     ]
-    for stage in sums.stages:
-        metrics = stage_rows(stage, definitions, sums, min_answers=min_answers)
-        parts.append(
-            stage_changes(
-                stage_slug=stage.stage_slug,
-                stage=stage.stage_name,
-                position=stage.stage_position,
-                metrics=metrics,
-                compared_metrics=metrics.select("metric_id", pl.col("previous_value").alias("value")),
-            )
-        )
+    stages = pl.DataFrame(
+        [(s.stage_id, s.stage_slug, s.stage_name, s.stage_position) for s in sums.stages],
+        schema={"stage_id": pl.Int64, "stage_slug": pl.String, "stage": pl.String, "stage_position": pl.Int64},
+        orient="row",
+    )
+    parts.append(stage_changes(stage_metrics_by_stage(sums, min_answers=min_answers), stages))
     return biggest_movers(pl.concat(parts, how="vertical"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from data_access.changes import JourneySums, stage_rows
+from data_access.changes import JourneySums, stage_metrics_by_stage
 from data_access.journey_map.content import visible_items
 from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.models import Direction, EntryRollup, Lane, LaneItem, Persona, Stage, Step
@@ -193,15 +193,12 @@ def load_opportunity_matrix(
     )
     with_items = set(opportunities["stage_id"].to_list())
     # every stage's metrics from the journey's grouped sums (What changed's): a handful of statements in all
-    definitions = sums.definitions
-    metric_frames = [
-        stage_rows(stage, definitions, sums, min_answers=min_answers)
-        .select("key", "label", "formula", "scope", "touchpoint_id", "direction", "target", "value")
-        .with_columns(pl.lit(stage.stage_id, dtype=pl.Int64).alias("stage_id"))
-        for stage in stages
-        if stage.stage_id in with_items
-    ]
-    metrics = pl.concat(metric_frames) if metric_frames else _empty_inputs()[2]
+    chosen = [stage.stage_id for stage in stages if stage.stage_id in with_items]
+    metrics = (
+        stage_metrics_by_stage(sums, min_answers=min_answers)
+        .filter(pl.col("stage_id").is_in(chosen))
+        .select("key", "label", "formula", "scope", "touchpoint_id", "direction", "target", "value", "stage_id")
+    )
     reach = step_reach(connection, scope=scope, step_ids=opportunities["step_id"].unique().to_list())
     return opportunity_values(opportunities, reach, metrics)
 

@@ -7,6 +7,7 @@ overview (what a cell's health is, when a number is 'not enough data') is tested
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -36,10 +37,11 @@ def _summed(feedback: pl.DataFrame, keys: list[str], min_answers: int) -> pl.Dat
     )
 
 
-def _readings(definitions: pl.DataFrame, summed: pl.DataFrame) -> list[metrics.Reading]:
-    """Each feedback definition read on `summed` (one row per measure: value, answers); no answers, no value."""
-    values = dict(zip(summed["measure"], summed["value"], strict=True))
-    answers = dict(zip(summed["measure"], summed["answers"], strict=True))
+def _readings(
+    definitions: list[dict[str, Any]], values: dict[str, float | None], answers: dict[str, int]
+) -> list[metrics.Reading]:
+    """Each feedback definition (rows of definitions) read on one place's value and answers per measure; no
+    answers, no value."""
     return [
         metrics.Reading(
             value=values.get(d["formula"]),
@@ -48,9 +50,19 @@ def _readings(definitions: pl.DataFrame, summed: pl.DataFrame) -> list[metrics.R
             warning=d["warning"] or 0.0,
             direction=d["direction"],
         )
-        for d in definitions.iter_rows(named=True)
+        for d in definitions
         if d["formula"] in FEEDBACK_MEASURES
     ]
+
+
+def _by_key(summed: pl.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, int]]]:
+    """`_summed` rows as {key: ({measure: value}, {measure: answers})}, read once instead of filtered per cell."""
+    found: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, int]]] = {}
+    for row in summed.iter_rows(named=True):
+        values, answers = found.setdefault(tuple(row[k] for k in keys), ({}, {}))
+        values[row["measure"]] = row["value"]
+        answers[row["measure"]] = row["answers"]
+    return found
 
 
 def touchpoint_grid(
@@ -89,22 +101,29 @@ def touchpoint_grid(
     journey_definitions = definitions.filter(
         pl.col("stage_id").is_null() & pl.col("touchpoint_id").is_null() & pl.col("formula").is_in(FEEDBACK_MEASURES)
     )
-    volume = events.group_by(cell_keys).agg(pl.col("events").sum())
+    journey_rows = journey_definitions.to_dicts()
+    touchpoint_rows: dict[int, list[dict[str, Any]]] = {}
+    for row in definitions.filter(pl.col("touchpoint_id").is_not_null()).iter_rows(named=True):
+        touchpoint_rows.setdefault(row["touchpoint_id"], []).append(row)
+    by_cell = _by_key(cell_values, cell_keys)
+    by_touchpoint = _by_key(touchpoint_values, ["touchpoint_id"])
+    volume = {
+        (row["stage_id"], row["channel_id"]): int(row["events"])
+        for row in events.group_by(cell_keys).agg(pl.col("events").sum()).iter_rows(named=True)
+    }
 
     rows = []
     for cell in cells.iter_rows(named=True):
         key = (cell["stage_id"], cell["channel_id"])
-        measured = cell_values.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))
+        measured_values, answers = by_cell.get(key, ({}, {}))
         values: dict[str, float | None] = dict.fromkeys(FEEDBACK_MEASURES)
-        values.update(zip(measured["measure"], measured["value"], strict=True))
-        answers = dict(zip(measured["measure"], measured["answers"], strict=True))
-        readings = _readings(journey_definitions, measured)
+        values.update(measured_values)
+        readings = _readings(journey_rows, measured_values, answers)
         for touchpoint_id in cell["touchpoint_id"]:
-            own = touchpoint_values.filter(pl.col("touchpoint_id") == touchpoint_id)
-            readings += _readings(definitions.filter(pl.col("touchpoint_id") == touchpoint_id), own)
+            own_values, own_answers = by_touchpoint.get((touchpoint_id,), ({}, {}))
+            readings += _readings(touchpoint_rows.get(touchpoint_id, []), own_values, own_answers)
         cell_health = metrics.health(readings, min_answers=min_answers)
-        events_in_cell = volume.filter((pl.col("stage_id") == key[0]) & (pl.col("channel_id") == key[1]))["events"]
-        cell_events = int(events_in_cell.sum()) if len(events_in_cell) else 0
+        cell_events = volume.get(key, 0)
         total_answers = sum(answers.values())
         if metric == "health":
             value, state = cell_health.share, cell_health.status
@@ -116,7 +135,7 @@ def touchpoint_grid(
             value_answers = cell_volume
         else:
             value = values.get(metric)
-            own_readings = _readings(journey_definitions.filter(pl.col("formula") == metric), measured)
+            own_readings = _readings([d for d in journey_rows if d["formula"] == metric], measured_values, answers)
             # a measure without a target is shown, not judged: it is never coloured as on target
             state = metrics.judge(own_readings[0], min_answers=min_answers) if own_readings else Status.NO_DATA
             value_answers = answers.get(metric, 0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
+from data_access.changes import JourneySums
 from data_access.detection import feedback_findings
 from data_access.experience_map.assembly import (
     CohortDays,
@@ -47,24 +48,33 @@ class ExperienceMapData:
     findings: pl.DataFrame
 
 
-def load_experience_map(connection: Connection, *, scope: Scope, metric: str, min_answers: int) -> ExperienceMapData:
+def load_experience_map(
+    connection: Connection, *, scope: Scope, metric: str, min_answers: int, sums: JourneySums | None = None
+) -> ExperienceMapData:
     """The experience map of one view; stages carry their journey map's open findings.
 
-    Headlines compare with `scope.compared`; each rollup is read once for both periods.
+    Headlines compare with `scope.compared`; each rollup is read once for both periods. `sums`: the view's
+    `changes.JourneySums` when the caller has them (What changed reads them too): its feedback and event sums
+    are then not read again.
     """
     journey_id, persona_id = scope.journey_id, scope.persona_id
     stage_frame = stages(connection, journey_id=journey_id)
     touchpoint_frame = touchpoints(connection, journey_id=journey_id)
     definitions = metric_definitions(connection, journey_id=journey_id)
-    both_feedback = feedback_sums(connection, scope=scope)
+    both_feedback = sums.feedback if sums is not None else feedback_sums(connection, scope=scope)
     feedback = both_feedback.filter(pl.col("period") == CURRENT).drop("period")
+    cell_events = (
+        sums.events.filter(pl.col("period") == CURRENT).drop("period")
+        if sums is not None
+        else events_by_cell(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
+    )
     channel_frame = channels(connection)
     grid = touchpoint_grid(
         stages=stage_frame,
         channels=channel_frame,
         touchpoints=touchpoint_frame,
         feedback=feedback,
-        events=events_by_cell(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id),
+        events=cell_events,
         definitions=definitions,
         metric=metric,
         min_answers=min_answers,

@@ -12,6 +12,7 @@ from data_access.journey_map.assembly import step_emotion, step_emotions
 from data_access.journey_map.comments import comment_channels, comment_touchpoints, evidence_comments
 from data_access.journey_map.content import journey_stages, lane_items, stage_steps
 from data_access.journey_map.numbers import (
+    StageReads,
     TimeToNextStage,
     stage_feedback_daily,
     stage_funnel,
@@ -51,9 +52,10 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     items = lane_items(connection, scope=scope)
     funnel = stage_funnel(connection, scope=scope, steps=steps)
     definitions = stage_metric_definitions(connection, scope=scope)
-    metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
-    by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions)
-    measured = step_emotion(stage_feedback_daily(connection, scope=scope), min_answers=min_answers)
+    reads = StageReads(connection, scope)  # the numbers below share their rollup reads
+    metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
+    by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
+    measured = step_emotion(stage_feedback_daily(connection, scope=scope, reads=reads), min_answers=min_answers)
     findings = detect_pain_points(
         step_metrics=by_step, touchpoint_metrics=metrics, funnel=funnel, steps=steps, lane_items=items,
         rules=DetectionRules(min_base=min_answers),
@@ -64,9 +66,11 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         lane_items=items,
         emotions=step_emotions(steps, items, measured),
         funnel=funnel,
-        time_to_next=time_to_next_stage(connection, scope=scope),
+        time_to_next=time_to_next_stage(connection, scope=scope, reads=reads),
         metrics=metrics,
-        trend=stage_metric_trend(connection, scope=scope, min_answers=min_answers, definitions=definitions),
+        trend=stage_metric_trend(
+            connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads
+        ),
         findings=findings,
         evidence=evidence_comments(connection, scope=scope, findings=findings),
         channels=comment_channels(connection),

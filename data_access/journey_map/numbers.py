@@ -7,7 +7,7 @@ persona, the period and the compared period of the view's `StageScope`; none sca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -53,6 +53,40 @@ class TimeToNextStage:
     customers: int
 
 
+class StageReads:
+    """The rollup reads of one stage's view, each made once however many of the page's numbers use it (the
+    metrics, the step metrics, the trend and the emotions read the same sums): `load_journey_map` shares one."""
+
+    def __init__(self, connection: Connection, scope: StageScope) -> None:
+        self.connection, self.scope = connection, scope
+        self._read: dict[tuple[str, Period, bool], pl.DataFrame] = {}
+        self._timing: dict[Period, TimeToNextStage] = {}
+
+    def _once(self, what: str, period: Period, by_day: bool, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        key = (what, period, by_day)
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
+
+    def feedback(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+        return self._once(
+            "feedback", period, by_day, lambda: _feedback_daily(self.connection, self.scope, period, by_day=by_day)
+        )
+
+    def events(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+        return self._once(
+            "events", period, by_day, lambda: _events_daily(self.connection, self.scope, period, by_day=by_day)
+        )
+
+    def entries(self, period: Period) -> pl.DataFrame:
+        return self._once("entries", period, True, lambda: _entries_daily(self.connection, self.scope, period))
+
+    def time_to_next(self, period: Period) -> TimeToNextStage:
+        if period not in self._timing:
+            self._timing[period] = _time_to_next(self.connection, self.scope, period)
+        return self._timing[period]
+
+
 def stage_funnel(connection: Connection, *, scope: StageScope, steps: pl.DataFrame | None = None) -> pl.DataFrame:
     """The stage's cohort funnel over the period (see `assembly.cohort_funnel` for its rows and columns).
 
@@ -79,11 +113,13 @@ def stage_funnel(connection: Connection, *, scope: StageScope, steps: pl.DataFra
     )
 
 
-def time_to_next_stage(connection: Connection, *, scope: StageScope) -> TimeToNextStage:
+def time_to_next_stage(
+    connection: Connection, *, scope: StageScope, reads: StageReads | None = None
+) -> TimeToNextStage:
     """Median days from first entering the stage (in the period) to first entering the next one, over the
     cohort's customers who did so within the window; read from the duration histogram, to within
     `conversions.MEDIAN_RESOLUTION_DAYS`."""
-    return _time_to_next(connection, scope, scope.period)
+    return (reads or StageReads(connection, scope)).time_to_next(scope.period)
 
 
 def _time_to_next(connection: Connection, scope: StageScope, period: Period) -> TimeToNextStage:
@@ -116,9 +152,9 @@ FEEDBACK_DAILY_SCHEMA: Schema = {
 FEEDBACK_SUMS = ("answers", "score_sum", "good", "bad")
 
 
-def stage_feedback_daily(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
+def stage_feedback_daily(connection: Connection, *, scope: StageScope, reads: StageReads | None = None) -> pl.DataFrame:
     """Feedback counts of the stage per day × step × touchpoint × channel × measure, from the rollup."""
-    return _feedback_daily(connection, scope, scope.period)
+    return (reads or StageReads(connection, scope)).feedback(scope.period)
 
 
 def _feedback_daily(connection: Connection, scope: StageScope, period: Period, *, by_day: bool = True) -> pl.DataFrame:
@@ -255,19 +291,14 @@ def _entries_daily(connection: Connection, scope: StageScope, period: Period) ->
 
 
 def _stage_components(
-    connection: Connection,
-    scope: StageScope,
-    definitions: pl.DataFrame,
-    period: Period,
-    *,
-    by_day: bool = True,
+    reads: StageReads, definitions: pl.DataFrame, period: Period, *, by_day: bool = True
 ) -> pl.LazyFrame:
     """The parts of the stage's metrics per day, or (without `by_day`) per rows that only add up to the period."""
     return metric_components(
         definitions,
-        _feedback_daily(connection, scope, period, by_day=by_day),
-        _events_daily(connection, scope, period, by_day=by_day),
-        _entries_daily(connection, scope, period),
+        reads.feedback(period, by_day=by_day),
+        reads.events(period, by_day=by_day),
+        reads.entries(period),
     )
 
 
@@ -277,6 +308,7 @@ def stage_metrics(
     scope: StageScope,
     min_answers: int,
     definitions: pl.DataFrame | None = None,
+    reads: StageReads | None = None,
 ) -> pl.DataFrame:
     """Every metric linked to the stage: value, target, status, and change against the compared period.
 
@@ -292,15 +324,14 @@ def stage_metrics(
         definitions = stage_metric_definitions(connection, scope=scope)
     if definitions.is_empty():
         return stage_metric_table(definitions, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
+    reads = reads or StageReads(connection, scope)
     components = pl.concat(
         [
-            _stage_components(connection, scope, definitions, period, by_day=False).with_columns(
-                pl.lit(label).alias("period")
-            )
+            _stage_components(reads, definitions, period, by_day=False).with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
-    now, before = (_time_to_next(connection, scope, period) for period in (scope.period, scope.compared))
+    now, before = (reads.time_to_next(period) for period in (scope.period, scope.compared))
     timing = time_to_next_values((now.median_days, now.customers), (before.median_days, before.customers), min_answers)
     return stage_metric_table(definitions, components, timing, min_answers=min_answers)
 
@@ -311,6 +342,7 @@ def stage_metric_trend(
     scope: StageScope,
     min_answers: int,
     definitions: pl.DataFrame | None = None,
+    reads: StageReads | None = None,
 ) -> pl.DataFrame:
     """Weekly points of each linked metric over the period: metric_id, key, label, week, value, sample, target.
 
@@ -332,7 +364,7 @@ def stage_metric_trend(
     )
     if definitions.is_empty():
         return pl.DataFrame(schema=schema)
-    components = _stage_components(connection, scope, definitions, scope.period)
+    components = _stage_components(reads or StageReads(connection, scope), definitions, scope.period)
     weekly = summed(
         components.with_columns(pl.col("day").dt.truncate("1w").alias("week")), ["metric_id", "week"], min_answers
     )
@@ -351,6 +383,7 @@ def step_metrics(
     scope: StageScope,
     min_answers: int,
     definitions: pl.DataFrame | None = None,
+    reads: StageReads | None = None,
 ) -> pl.DataFrame:
     """The stage's and journey's feedback metrics evaluated on each step, with the compared period.
 
@@ -360,9 +393,10 @@ def step_metrics(
     if definitions is None:
         definitions = stage_metric_definitions(connection, scope=scope)
     definitions = definitions.filter(pl.col("formula").is_in(FEEDBACK_FORMULAS), pl.col("touchpoint_id").is_null())
+    reads = reads or StageReads(connection, scope)
     feedback_daily = pl.concat(
         [
-            _feedback_daily(connection, scope, period, by_day=False).with_columns(pl.lit(label).alias("period"))
+            reads.feedback(period, by_day=False).with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )

@@ -109,3 +109,19 @@ def test_the_cli_passes_its_arguments_to_the_benchmark(capsys: pytest.CaptureFix
         cli.main(["bench", "--events", "5"])
     assert stopped.value.code == 2
     assert "5 events is outside 1,000..10,000,000" in capsys.readouterr().err
+
+
+def test_bench_measures_databases_that_already_hold_the_demo(tmp_path: Path) -> None:
+    """`--existing`: the databases named are measured as they are (no demo loaded), each at its own size."""
+    url = f"sqlite:///{tmp_path / 'held.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    load_demo(engine, events=3_000, seed=7)
+    engine.dispose()
+    output = tmp_path / "RESULTS.md"
+    argv = ["--existing", url, "--no-browser", "--no-imports", "--runs", "1", "--output", str(output)]
+    assert run_benchmark([*argv, "--workdir", str(tmp_path)]) == 0
+    sections = _sections(output.read_text(encoding="utf-8"))
+    row = next(line for line in sections["## Page data"].splitlines() if "overview data, cold" in line)
+    assert re.match(r"\| sqlite \| [\d,]+ \|", row) and TIMING.search(row), row
+    assert re.search(r"Demo load \(context\): sqlite [\d.]+k not timed \(loaded beforehand\)\.", sections["## Targets"])

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
 from data_access.changes import (
     CHANGES_SCHEMA,
     WHOLE_JOURNEY,
+    JourneySums,
     biggest_movers,
     journey_changes,
     load_changes,
     metric_span,
     stage_changes,
+    stage_metrics_by_stage,
 )
+from data_access.demo import load_demo
+from data_access.experience_map.queries import data_days, journeys
+from data_access.journey_map.numbers import stage_metrics
 from data_access.scope import Period, Scope, resolve_scope
 from tests.data_access.experience_map.test_experience_map import CURRENT, MIN_ANSWERS, PREVIOUS, shop  # noqa: F401  (shop is a fixture)
 
@@ -119,21 +127,28 @@ def test_journey_changes_list_every_journey_measure_with_its_target() -> None:
 def test_stage_changes_take_the_compared_value_by_metric_and_leave_journey_scope_out() -> None:
     metrics = pl.DataFrame(
         {
-            "metric_id": [1, 2],
-            "key": ["conversion", "nps"],
-            "label": ["Conversion", "NPS"],
-            "formula": ["conversion", "nps"],
-            "unit": ["share", ""],
-            "direction": ["higher", "higher"],
-            "target": [0.5, 30.0],
-            "warning": [0.1, 10.0],
-            "scope": ["stage", "journey"],
-            "value": [0.6, 10.0],
+            "stage_id": [7, 7, 3],
+            "metric_id": [1, 2, 4],
+            "key": ["conversion", "nps", "volume"],
+            "label": ["Conversion", "NPS", "Volume"],
+            "formula": ["conversion", "nps", "volume"],
+            "unit": ["share", "", ""],
+            "direction": ["higher", "higher", "higher"],
+            "target": [0.5, 30.0, None],
+            "warning": [0.1, 10.0, None],
+            "scope": ["stage", "journey", "stage"],
+            "value": [0.6, 10.0, 12.0],
+            "previous_value": [0.4, 50.0, None],
         }
     )
-    compared = pl.DataFrame({"metric_id": [1, 2], "value": [0.4, 50.0]})
-    frame = stage_changes(stage_slug="buy", stage="Buy", position=2, metrics=metrics, compared_metrics=compared)
-    assert frame.select("stage_slug", "key", "value", "compared_value").rows() == [("buy", "conversion", 0.6, 0.4)]
+    stages = pl.DataFrame(
+        {"stage_id": [3, 7], "stage_slug": ["browse", "buy"], "stage": ["Browse", "Buy"], "stage_position": [1, 2]}
+    )
+    frame = stage_changes(metrics, stages)
+    assert frame.select("stage_slug", "stage_position", "key", "value", "compared_value").rows() == [
+        ("buy", 2, "conversion", 0.6, 0.4),
+        ("browse", 1, "volume", 12.0, None),
+    ]
 
 
 def _scope(shop: Engine, compared: Period) -> Scope:  # noqa: F811
@@ -160,3 +175,26 @@ def test_load_changes_compares_any_two_periods(shop: Engine) -> None:  # noqa: F
     assert before["movement"].to_list()[-1] is None
     assert set(before["stage"]) >= {WHOLE_JOURNEY, "Purchase"}
     assert itself.filter(pl.col("change").is_not_null())["change"].abs().max() == 0.0
+
+
+@pytest.mark.parametrize("persona", [None, "budget-family"])
+def test_every_stage_in_one_pass_equals_its_journey_page(engine: Engine, persona: str | None) -> None:
+    """On the demo (feedback, touchpoint, volume, conversion and time metrics), the grouped pass over every
+    stage gives each stage exactly the journey page's metric table, for everyone and for one persona."""
+    load_demo(engine, events=6_000, seed=3)
+    with engine.connect() as connection:
+        journey = journeys(connection).row(0, named=True)
+        days = data_days(connection, journey_id=int(journey["id"]))
+        assert days is not None
+        period = Period(days.end - dt.timedelta(days=59), days.end)
+        scope = resolve_scope(
+            connection, journey_slug=journey["slug"], persona_slug=persona, period=period, compared=period.previous()
+        )
+        assert scope is not None
+        sums = JourneySums.load(connection, scope=scope)
+        by_stage = stage_metrics_by_stage(sums, min_answers=2)
+        pages = {stage.stage_id: stage_metrics(connection, scope=stage, min_answers=2) for stage in sums.stages}
+    assert set(by_stage["stage_id"]) == {stage_id for stage_id, page in pages.items() if page.height}
+    assert by_stage.filter(pl.col("value").is_not_null()).height >= 10
+    for stage_id, page in pages.items():
+        assert_frame_equal(by_stage.filter(pl.col("stage_id") == stage_id).drop("stage_id"), page, check_dtypes=False)
