@@ -261,24 +261,3 @@ def emotional_curve(curve: pl.DataFrame, *, moments: list[str], label_angle: int
         "Emotional curve: measured vs assumed", subtitle=EMOTION_SCALE, subtitleFontSize=12, anchor="start"
     )
     return layers.properties(height=260, title=title)
-
-
-def sparkline(weekly: pl.DataFrame, *, formula: str) -> alt.LayerChart:
-    """A headline tile's small line of its metric per week of the period (columns week, value, answers).
-
-    No axes: the tile states the value; weeks with too few answers are gaps, not zeros.
-    """
-    _axis, value_format = format.chart_formats(formula)
-    base = alt.Chart(weekly.with_columns(pl.col("week").cast(pl.String))).encode(
-        x=alt.X("week:T", axis=None),
-        y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
-    )
-    line = base.mark_line(color=MEASURED, strokeWidth=2, interpolate="monotone")
-    points = base.mark_point(color=MEASURED, filled=True, size=18).encode(
-        tooltip=[
-            alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
-            alt.Tooltip("value:Q", title="Value", format=value_format),
-            alt.Tooltip("answers:Q", title="Answers", format=","),
-        ]
-    )
-    return alt.layer(line, points).properties(height=44)  # type: ignore[return-value]

@@ -26,7 +26,7 @@ from dashboard.cache import (
     load_filter_slugs,
     load_report_pdf,
 )
-from dashboard.charts import experience_map as experience_map_charts
+from dashboard.charts.sparkline import sparkline_svg, sparkline_words
 from dashboard.components import changes
 from dashboard.exports import files
 from dashboard.settings import DATABASE_URL_SETTING, get_settings
@@ -221,6 +221,10 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         word, colour = format.status_badge(headline.status)
         if measured and headline.target is None:
             word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
+        weekly = headline.weekly
+        drawn = weekly is not None and weekly["value"].drop_nulls().len() > 1
+        # the sparkline is an image: its numbers are told in words in the tile's help
+        weekly_words = f" {sparkline_words(weekly, formula=formula)}" if weekly is not None and drawn else ""
         with column.container(border=True):
             headline_metric(
                 headline,
@@ -228,13 +232,14 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                     f"{headline.definition}. {format.target_text(headline.target, formula).capitalize()}. "
                     f"Based on {format.count_text(headline.answers)} answers or customers. "
                     "The change compares with the previous period of equal length; green when the move is good."
+                    + weekly_words
                 ),
             )
             # the target kept on one line: it wraps as a whole below the badge in a narrow tile
             target = format.target_text(headline.target, formula).replace(" ", "\u00a0")
             st.markdown(f":{colour}-badge[{word}] {target}")
-            if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
-                st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
+            if weekly is not None and drawn:
+                st.image(sparkline_svg(weekly, formula=formula), width="stretch", alt=weekly_words.strip())
 
 
 def headline_metric(headline: Headline, *, help: str | None = None) -> None:

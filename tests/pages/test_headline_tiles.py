@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
@@ -86,9 +87,16 @@ def test_a_change_is_coloured_by_whether_it_is_good_and_no_change_is_neutral(til
 
 
 def test_a_tile_with_weekly_values_draws_its_sparkline(tiles: AppTest) -> None:
-    charts = tiles.get("vega_lite_chart")
-    assert len(charts) == 1  # only CES has a weekly series
-    assert '"week"' in charts[0].proto.spec
+    images = [image for element in tiles.get("image") for image in element.proto.imgs]
+    assert len(images) == 1  # only CES has a weekly series
+    svg = base64.b64decode(images[0].url.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert "Week of 05 Oct 2026: 4.90 (80 answers)" in svg
+    assert "Week of 12 Oct 2026: 4.60 (90 answers)" in svg
+    assert not tiles.get("vega_lite_chart")  # drawn with the page, not as a chart of its own
+    # an image: its numbers are told in words, in its alternative text and the tile's help
+    words = "lowest 4.60 (week of 12 Oct), highest 4.90 (week of 05 Oct), latest 4.60 (week of 12 Oct)"
+    assert words in images[0].alt
+    assert words in tiles.metric[1].proto.help
 
 
 def _run_overview(**params: str) -> AppTest:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -257,31 +256,3 @@ def test_the_health_tooltip_says_how_many_metrics_are_measured() -> None:
     # its own title, never shadowed by the value's ("Health" when the grid shows health)
     assert tooltip["health_label"] == "Metrics"
     assert len(set(tooltip.values())) == len(tooltip)
-
-
-def _weekly() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "week": [dt.date(2026, 10, 5), dt.date(2026, 10, 12), dt.date(2026, 10, 19)],
-            "value": [62.0, None, 66.5],
-            "answers": [120, 3, 140],
-        }
-    )
-
-
-def test_sparkline_draws_the_weekly_values_without_axes_and_with_gaps() -> None:
-    spec = charts.sparkline(_weekly(), formula="csat").to_dict()
-    line, points = _layers(spec)
-    assert line["mark"]["type"] == "line"
-    for layer in (line, points):
-        assert layer["encoding"]["x"] == {"field": "week", "type": "temporal", "axis": None}
-        assert layer["encoding"]["y"]["field"] == "value"
-        assert layer["encoding"]["y"]["axis"] is None
-        assert layer["encoding"]["y"]["scale"] == {"zero": False}
-    rows = _data(spec)
-    assert [r["week"] for r in rows] == ["2026-10-05", "2026-10-12", "2026-10-19"]
-    # a week with too few answers is a gap, never drawn as zero
-    assert [r["value"] for r in rows] == [62.0, None, 66.5]
-    tooltip = {t["field"]: t.get("format") for t in points["encoding"]["tooltip"]}
-    assert tooltip["value"] == ".1f"  # CSAT reads like its value, one decimal
-    assert spec["height"] < 60

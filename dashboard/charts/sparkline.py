@@ -1,0 +1,120 @@
+"""A headline tile's weekly sparkline as a small SVG image, drawn with the page instead of as a Vega chart.
+
+Five Vega charts (one per tile) cost the browser about as much as the grid itself; a line of a dozen
+points needs no chart library. The SVG holds only our own numbers and dates, formatted by
+`dashboard.format`, and every text in it is escaped all the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+
+import polars as pl
+
+from dashboard import format
+from dashboard.charts.palette import MEASURED
+
+WIDTH, HEIGHT = 240.0, 44.0  # the drawing's size; the image scales to the tile's width
+PAD = 5.0  # room for the dots at the edges
+DOT = 5  # the dots' diameter
+
+
+@dataclass(frozen=True)
+class SparkPoint:
+    """One measured week: its place in the view box and its hover title."""
+
+    x: float
+    y: float
+    title: str
+
+
+def _title(week: dt.date, value: float, answers: int | None, formula: str) -> str:
+    shown = f"Week of {week:%d %b %Y}: {format.value_text(value, formula)}"
+    return shown if answers is None else f"{shown} ({format.count_text(answers)} answers)"
+
+
+def sparkline_runs(weekly: pl.DataFrame, *, formula: str) -> list[list[SparkPoint]]:
+    """The measured weeks in runs of consecutive weeks: a week with too few answers (a null value) ends a run,
+    so it is a gap in the line, never a zero. Columns: week, value and (optional) answers.
+
+    x follows the weeks' dates across the period; y spans the measured values (not from zero), the highest
+    at the top; a flat series sits in the middle.
+    """
+    rows = weekly.sort("week")
+    weeks: list[dt.date] = rows["week"].to_list()
+    values: list[float | None] = rows["value"].to_list()
+    answers: list[int | None] = rows["answers"].to_list() if "answers" in rows.columns else [None] * len(weeks)
+    measured = [v for v in values if v is not None]
+    if not measured:
+        return []
+    first, span = weeks[0], max((weeks[-1] - weeks[0]).days, 1)
+    low, high = min(measured), max(measured)
+
+    def x(week: dt.date) -> float:
+        return PAD + (WIDTH - 2 * PAD) * (week - first).days / span if len(weeks) > 1 else WIDTH / 2
+
+    def y(value: float) -> float:
+        return HEIGHT / 2 if high == low else PAD + (HEIGHT - 2 * PAD) * (high - value) / (high - low)
+
+    runs: list[list[SparkPoint]] = [[]]
+    for week, value, count in zip(weeks, values, answers, strict=True):
+        if value is None:
+            runs.append([])
+            continue
+        runs[-1].append(SparkPoint(round(x(week), 2), round(y(value), 2), _title(week, value, count, formula)))
+    return [run for run in runs if run]
+
+
+def sparkline_svg(weekly: pl.DataFrame, *, formula: str) -> str:
+    """The sparkline as SVG markup: a line per run of measured weeks and a dot per measured week.
+
+    Shown as an image (Streamlit keeps SVG out of HTML elements), so its numbers are told in words by
+    `sparkline_words`; the dots' titles still say them where the SVG is opened on its own.
+    """
+    runs = sparkline_runs(weekly, formula=formula)
+    stroke = f'fill="none" stroke="{MEASURED}" stroke-linecap="round" stroke-linejoin="round"'
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:g} {HEIGHT:g}" '
+        f'width="{WIDTH:g}" height="{HEIGHT:g}">'
+    ]
+    for run in runs:
+        if len(run) > 1:
+            points = " ".join(f"{p.x:g},{p.y:g}" for p in run)
+            parts.append(f'<polyline points="{points}" {stroke} stroke-width="2"/>')
+    for run in runs:
+        for point in run:
+            # a zero-length round-capped stroke: a dot
+            parts.append(
+                f'<path d="M{point.x:g} {point.y:g}h0" {stroke} stroke-width="{DOT}">'
+                f"<title>{escape(point.title)}</title></path>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sparkline_words(weekly: pl.DataFrame, *, formula: str) -> str:
+    """What the sparkline shows, in words (its image's alternative text and the tile's help): the weeks it
+    spans, its lowest, highest and latest measured week, and how many weeks are gaps."""
+    rows = weekly.sort("week")
+    measured = rows.filter(pl.col("value").is_not_null())
+    if measured.is_empty():
+        return "No week of the period has enough answers for a weekly value."
+
+    def week_value(row: dict[str, object]) -> str:
+        week = row["week"]
+        value = row["value"]
+        assert isinstance(week, dt.date) and isinstance(value, float | int)
+        return f"{format.value_text(float(value), formula)} (week of {week:%d %b})"
+
+    lowest = measured.sort("value", "week").row(0, named=True)
+    highest = measured.sort("value", "week", descending=[True, False]).row(0, named=True)
+    latest = measured.row(-1, named=True)
+    gaps = rows.height - measured.height
+    first, last = rows["week"][0], rows["week"][-1]
+    gap_words = "" if gaps == 0 else f"; {gaps} week{'' if gaps == 1 else 's'} with too few answers left as gaps"
+    return (
+        f"Weekly values, weeks of {first:%d %b} – {last:%d %b %Y}: lowest {week_value(lowest)}, "
+        f"highest {week_value(highest)}, latest {week_value(latest)}{gap_words}."
+    )
