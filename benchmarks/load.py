@@ -260,10 +260,10 @@ async def sample_load(found: Measured, stop: asyncio.Event) -> None:
 
 
 async def measure(
-    database_url: str, kind: str, args: argparse.Namespace, data: Path, mapping: Path, folder: Path
+    database_url: str, kind: str, import_from: str, args: argparse.Namespace, data: Path, mapping: Path
 ) -> Measured:
-    found = Measured(kind, args.import_from, args.sessions)
-    with timed_server(database_url, port=args.port or free_port(), folder=folder) as (base, runs_log, server_log):
+    found = Measured(kind, import_from, args.sessions)
+    with timed_server(database_url, port=args.port or free_port(), folder=args.workdir) as (base, runs_log, server_log):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             contexts = [
@@ -284,7 +284,7 @@ async def measure(
             sampler = asyncio.create_task(sample_load(found, stop))
             importing = asyncio.create_task(
                 import_by_cli(database_url, data, mapping, found)
-                if args.import_from == "cli"
+                if import_from == "cli"
                 else import_by_page(browser, base, data, mapping, found)
             )
             await asyncio.gather(*(session(page, base, found, importing, args.rounds) for page in pages))
@@ -368,20 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    databases = args.databases or (["sqlite", "postgresql"] if args.postgres_url else ["sqlite"])
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    data, mapping = import_file(args.workdir, args.import_events)
-    results: list[Measured] = []
-    load_before = os.getloadavg()
-    for kind in databases:
-        for import_from in args.import_from:
-            args.import_from = import_from  # one way at a time, each on a fresh copy of the demo
-            with demo_database(kind, events=args.events, folder=args.workdir, postgres_url=args.postgres_url) as url:
-                found = asyncio.run(measure(url, kind, args, data, mapping, args.workdir))
-            results.append(found)
-            print("\n".join(lines_for(found)), flush=True)
+def write_results(
+    args: argparse.Namespace, argv: list[str] | None, load_before: tuple[float, float, float], results: list[Measured]
+) -> None:
     header = [
         "# Load held: sessions opening pages while an import runs",
         "",
@@ -399,6 +388,22 @@ def main(argv: list[str] | None = None) -> int:
     ]
     body = [line for found in results for line in lines_for(found)]
     args.output.write_text("\n".join(header + body) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    databases = args.databases or (["sqlite", "postgresql"] if args.postgres_url else ["sqlite"])
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    data, mapping = import_file(args.workdir, args.import_events)
+    results: list[Measured] = []
+    load_before = os.getloadavg()
+    for kind in databases:
+        for import_from in args.import_from:  # one way at a time, each on a fresh copy of the demo
+            with demo_database(kind, events=args.events, folder=args.workdir, postgres_url=args.postgres_url) as url:
+                found = asyncio.run(measure(url, kind, import_from, args, data, mapping))
+            results.append(found)
+            print("\n".join(lines_for(found)), flush=True)
+            write_results(args, argv, load_before, results)  # after each part: an interrupted run keeps its figures
     print(f"Results written to {args.output}")
     return 1 if any(found.errors or found.import_result.startswith("FAILED") for found in results) else 0
 
