@@ -15,4 +15,4 @@ st.set_page_config(
 )
 pages = [routes.EXPERIENCE_MAP, routes.JOURNEY_MAP, routes.PERSONAS, routes.COMPARE, routes.IMPORT_DATA]
 with faults_said_plainly():  # a fault of the database is one sentence on any page, never a traceback
-    st.navigation(pages, position="hidden" if present else "sidebar").run()
+    routes.run_timed(st.navigation(pages, position="hidden" if present else "sidebar"))
