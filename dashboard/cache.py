@@ -211,9 +211,10 @@ def load_experience_map(
 ) -> experience_map.ExperienceMapData:
     """The experience map; headlines compare with `compared`."""
     scope = load_scope(journey, persona, period, compared)
+    sums = load_journey_sums(journey, persona, period, compared)
     with engine().connect() as connection:
         return experience_map.load_experience_map(
-            connection, scope=scope, metric=metric, min_answers=get_settings().min_responses
+            connection, scope=scope, metric=metric, min_answers=get_settings().min_responses, sums=sums
         )
 
 

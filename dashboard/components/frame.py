@@ -219,6 +219,8 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
         word, colour = format.status_badge(headline.status)
+        if headline.cohorts is not None:
+            word, colour = format.cohort_status_badge(headline.status, value=headline.value, cohorts=headline.cohorts)
         if measured and headline.target is None:
             word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
         with column.container(border=True):
@@ -235,6 +237,9 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
             st.markdown(f":{colour}-badge[{word}] {target}")
             if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
                 st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
+            note = format.cohort_note(headline.cohorts)
+            if note is not None:
+                st.caption(note)
 
 
 def headline_metric(headline: Headline, *, help: str | None = None) -> None:
@@ -243,10 +248,13 @@ def headline_metric(headline: Headline, *, help: str | None = None) -> None:
     formula = headline.formula or headline.key
     measured = headline.value is not None
     change = format.change_text(headline.change, formula)
+    pending = headline.cohorts is not None and headline.cohorts.not_yet_known
     st.metric(
         headline.label,
         format.value_text(headline.value, formula),
-        delta=(None if headline.change is None else change) if measured else "not enough data",
+        delta=(None if headline.change is None else change)
+        if measured
+        else (format.NOT_YET_KNOWN if pending else "not enough data"),
         delta_color=format.delta_colour(change, headline.direction) if measured else "off",
         delta_arrow=format.delta_arrow(change) if measured else "off",
         help=help,

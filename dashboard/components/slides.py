@@ -163,6 +163,10 @@ def _headline_row(data: ExperienceMapData) -> None:
         with column.container(border=True):
             frame.headline_metric(headline)
             word, colour = format.status_badge(headline.status)
+            if headline.cohorts is not None:
+                word, colour = format.cohort_status_badge(
+                    headline.status, value=headline.value, cohorts=headline.cohorts
+                )
             st.markdown(f":{colour}-badge[{word}]")
 
 
@@ -191,7 +195,7 @@ def _metric_row(data: JourneyMapData) -> None:
                 delta_color=format.delta_colour(change, metric["direction"]),
                 delta_arrow=format.delta_arrow(change),
             )
-            word, colour = format.status_badge(metric["status"])
+            word, colour = format.metric_badge(metric, data.cohorts)
             st.markdown(f":{colour}-badge[{word}]")
 
 
