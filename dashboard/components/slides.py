@@ -219,6 +219,8 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
     data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
+    word, colour = format.status_badge(data.status)
+    st.badge(f"Stage status: {word}", color=colour)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):
