@@ -216,6 +216,7 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         return
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
         formula = headline.formula or headline.key
+        note = format.cohort_note(headline.cohorts)
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
         word, colour = format.status_badge(headline.status)
@@ -230,6 +231,7 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                     f"{headline.definition}. {format.target_text(headline.target, formula).capitalize()}. "
                     f"Based on {format.count_text(headline.answers)} answers or customers. "
                     "The change compares with the previous period of equal length; green when the move is good."
+                    + (f" {note}" if note else "")
                 ),
             )
             # the target kept on one line: it wraps as a whole below the badge in a narrow tile
@@ -237,9 +239,9 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
             st.markdown(f":{colour}-badge[{word}] {target}")
             if headline.weekly is not None and headline.weekly["value"].drop_nulls().len() > 1:
                 st.altair_chart(experience_map_charts.sparkline(headline.weekly, formula=formula), width="stretch")
-            note = format.cohort_note(headline.cohorts)
-            if note is not None:
-                st.caption(note)
+            tag = format.cohort_tag(headline.cohorts)
+            if tag is not None:
+                st.caption(tag, help=note)
 
 
 def headline_metric(headline: Headline, *, help: str | None = None) -> None:

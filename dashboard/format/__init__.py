@@ -210,6 +210,15 @@ def metric_badge(metric: Mapping[str, object], cohorts: CohortCoverage) -> tuple
     return status_badge(status_key)
 
 
+def cohort_tag(cohorts: CohortCoverage | None) -> str | None:
+    """`cohort_note` in a few words, for a tile: "Cohorts to 01 Oct 2026 (30-day window)"."""
+    if cohorts is None or (cohorts.through is None and not cohorts.not_yet_known):
+        return None
+    if cohorts.not_yet_known:
+        return f"All cohorts still open ({cohorts.window_days}-day window)"
+    return f"Cohorts to {cohorts.through:%d %b %Y} ({cohorts.window_days}-day window)"
+
+
 def cohort_note(cohorts: CohortCoverage | None) -> str | None:
     """What a conversion counts, when some cohorts of the period are left out: "Cohorts entering up to 31 Oct
     2026; later ones are still inside their 30-day window." None when every cohort of the period has closed."""

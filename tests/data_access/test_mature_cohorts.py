@@ -8,17 +8,24 @@ the numerator and the denominator, everywhere a conversion is shown.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from dashboard import format
 from data_access.changes import load_changes
+from data_access.conversions import CohortMaturity
+from data_access.db import make_engine, upgrade_schema
+from data_access.demo import load_demo
 from data_access.experience_map import ExperienceMapData, load_experience_map
 from data_access.journey_map import JourneyMapData, load_journey_map
+from data_access.journey_map.numbers import stage_metric_trend
 from data_access.metrics import Status
+from data_access.models import EventRollup
 from data_access.scope import Period, resolve_scope, resolve_stage
 from tests.data_access.test_changes_from_raw import _prepare
 from tests.data_access.test_cohort_rollup import START, _import
@@ -130,3 +137,55 @@ def test_a_period_whose_windows_have_all_closed_counts_every_cohort(engine: Engi
     assert tile.value == pytest.approx(0.5)
     assert tile.cohorts is not None and tile.cohorts.through is None
     assert format.cohort_note(tile.cohorts) is None
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The demo at 100k events: weekly cohorts of the onboarding stage large enough to read a trend."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'atlas.db'}")
+    upgrade_schema(engine)
+    load_demo(engine, events=100_000, seed=7)
+    yield engine
+    engine.dispose()
+
+
+def _last_drawn_and_band(weekly: pl.DataFrame) -> tuple[float, tuple[float, float]]:
+    """The last week drawn, and the band it should fall in: the median of the weeks before, give or take
+    their own largest distance from it and 5 points (weekly cohorts of a few dozen customers are noisy)."""
+    drawn = weekly.filter(pl.col("value").is_not_null()).sort("week")["value"].to_list()
+    assert len(drawn) >= 4
+    before = drawn[:-1]
+    median = float(statistics.median(before))
+    spread = max(abs(value - median) for value in before) + 0.05
+    return drawn[-1], (median - spread, median + spread)
+
+
+def test_the_demos_weekly_conversion_does_not_plunge_in_its_last_weeks(demo_engine: Engine) -> None:
+    """Last 90 days of the demo: the last week drawn of "Ordered → installing" (Onboarding) and of the
+    overview's conversion tile is within the band of the weeks before (`_last_drawn_and_band`); counted with
+    the open cohorts, as before the rule, the onboarding trend's last week plunged far below that band."""
+    with demo_engine.connect() as connection:
+        last = connection.execute(select(func.max(EventRollup.day))).scalar()
+        end = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last))
+        period = Period(end - dt.timedelta(days=89), end)
+        scope = resolve_scope(connection, journey_slug="northwind-current", persona_slug=None, period=period)
+        assert scope is not None
+        onboarding = resolve_stage(connection, scope, stage_slug="onboarding")
+        assert onboarding is not None
+        page = load_journey_map(connection, scope=onboarding, min_answers=30)
+        overview = load_experience_map(connection, scope=scope, metric="health", min_answers=30)
+        counted_open = stage_metric_trend(
+            connection, scope=onboarding, min_answers=30, maturity=CohortMaturity(last_day=end, window_days=0)
+        )
+    assert page.cohorts.through == end - dt.timedelta(days=30)
+    trend = page.trend.filter(pl.col("key") == "conversion_onboarding")
+    assert trend["week"].max() <= end - dt.timedelta(days=30)  # no week of open cohorts is drawn
+    shown, (low, high) = _last_drawn_and_band(trend)
+    assert low <= shown <= high
+    plunged, _ = _last_drawn_and_band(counted_open.filter(pl.col("key") == "conversion_onboarding"))
+    assert plunged < low
+
+    tile = next(h for h in overview.headlines if h.key == "conversion")
+    assert tile.weekly is not None
+    shown, (low, high) = _last_drawn_and_band(tile.weekly)
+    assert low <= shown <= high
