@@ -143,14 +143,16 @@ ALL_CLOSED = CohortCoverage(through=None, window_days=DEFAULT_CONVERSION_WINDOW_
 
 
 def cohort_maturity(connection: Connection, *, journey_id: int) -> CohortMaturity:
-    """The journey's `CohortMaturity`: its conversion window and the last day of its events, read from the
-    daily events rollup through its (journey, day) index."""
-    last_day = connection.execute(
-        select(func.max(EventRollup.day)).where(EventRollup.journey_id == journey_id)
-    ).scalar()
+    """The journey's `CohortMaturity`: its conversion window and the last day of its events, read in one
+    statement from the journey and the daily events rollup (through its (journey, day) index)."""
+    last_day = select(func.max(EventRollup.day)).where(EventRollup.journey_id == journey_id).scalar_subquery()
+    found = connection.execute(select(Journey.conversion_window_days, last_day).where(Journey.id == journey_id)).first()
+    if found is None:
+        return OPEN_COHORTS
+    window, day = found
     return CohortMaturity(
-        last_day=None if last_day is None else as_date(last_day),
-        window_days=conversion_window_days(connection, journey_id=journey_id),
+        last_day=None if day is None else as_date(day),
+        window_days=int(window) if window is not None else DEFAULT_CONVERSION_WINDOW_DAYS,
     )
 
 
