@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -139,7 +139,6 @@ class CohortCoverage:
 
 
 OPEN_COHORTS = CohortMaturity(last_day=None)
-ALL_CLOSED = CohortCoverage(through=None, window_days=DEFAULT_CONVERSION_WINDOW_DAYS)
 
 
 def cohort_maturity(connection: Connection, *, journey_id: int) -> CohortMaturity:
@@ -168,7 +167,7 @@ class CohortSums:
     journey_id: int
     period: Period
     persona_id: int | None = None
-    maturity: CohortMaturity = OPEN_COHORTS
+    maturity: CohortMaturity = field(kw_only=True)  # required: a sum without it would count no cohort
 
     def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
         """Customers converted per cohort entry day and pair."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from data_access import metrics
-from data_access.conversions import OPEN_COHORTS, CohortCoverage, CohortMaturity
+from data_access.conversions import CohortCoverage, CohortMaturity
 from data_access.metrics import Status
 from data_access.models import Measure
 from data_access.period_sums import CURRENT, PREVIOUS
@@ -351,7 +351,7 @@ class CohortDays:
 
     entrants: pl.DataFrame
     conversions: pl.DataFrame
-    maturity: CohortMaturity = OPEN_COHORTS
+    maturity: CohortMaturity
     periods: Mapping[str, Period] = field(default_factory=dict)
 
     def coverage(self, period: str) -> CohortCoverage:

@@ -74,7 +74,7 @@ def stage_funnel(
     if steps is None:
         steps = stage_steps(connection, scope=scope)
     maturity = _maturity(connection, scope, maturity)
-    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id, maturity)
+    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id, maturity=maturity)
     entrants = sums.entrants(connection, stage_ids=[scope.stage_id])
     conversions = pair_conversions(sums.converted(connection, stage_ids=[scope.stage_id]), entrants)
     stage_entrants = int(entrants.filter(pl.col("step_id").is_null())["entrants"].sum())
@@ -106,7 +106,7 @@ def _time_to_next(
 ) -> TimeToNextStage:
     if scope.next_stage_id is None:
         return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
-    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity)
+    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
     histograms = sums.durations(connection, stage_ids=[scope.stage_id])
     histograms = histograms.filter(pl.col("next_stage_id") == scope.next_stage_id)
     medians = median_days_by_pair(histograms)
@@ -251,7 +251,7 @@ def _entries_daily(connection: Connection, scope: StageScope, period: Period, ma
     reached this stage within the window (`reached`), so conversion over any days is a sum of these."""
     if scope.previous_stage_id is None:
         return pl.DataFrame(schema={"day": pl.Date, "reached": pl.Int64, "base": pl.Int64})
-    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity)
+    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
     base = (
         sums.entrants(connection, stage_ids=[scope.previous_stage_id])
         .filter(pl.col("step_id").is_null())
