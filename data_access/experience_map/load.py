@@ -8,7 +8,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from data_access.changes import JourneySums, stage_rows
-from data_access.conversions import CohortCoverage, cohort_maturity
+from data_access.conversions import CohortCoverage
 from data_access.detection import feedback_findings
 from data_access.experience_map.assembly import (
     CohortDays,
@@ -102,10 +102,11 @@ def load_experience_map(
         assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
         min_answers=min_answers,
     )
+    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
     cohort_days = CohortDays(
         entrants=stage_entrant_sums(connection, scope=scope, by_day=True),
         conversions=stage_conversion_sums(connection, scope=scope, by_day=True),
-        maturity=cohort_maturity(connection, journey_id=journey_id),
+        maturity=sums.cohorts,
         periods=view_periods(scope),
     )
     entrants = cohort_days.stage_cohorts(CURRENT)
@@ -135,9 +136,7 @@ def load_experience_map(
                 stage_summary(stage_frame, entrants, feedback),
                 open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
             ),
-            stage_statuses(
-                sums if sums is not None else JourneySums.load(connection, scope=scope), min_answers=min_answers
-            ),
+            stage_statuses(sums, min_answers=min_answers),
         ),
         findings=findings,
         cohorts=cohort_days.coverage(CURRENT),
