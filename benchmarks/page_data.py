@@ -28,7 +28,7 @@ from data_access.db import make_engine
 from data_access.experience_map.queries import data_days, journeys
 from data_access.journey_map.comments import comment_band_counts, stage_comments
 from data_access.journey_map.content import journey_stages
-from data_access.models import Event, Feedback
+from data_access.models import Event, Feedback, Journey
 from data_access.scope import Period, Scope, StageScope, resolve_scope, resolve_stage
 
 MIN_ANSWERS = 30  # the app's default ATLAS_MIN_RESPONSES
@@ -127,6 +127,9 @@ def group_by_peer(connection: Connection, view: View) -> pl.DataFrame:
 @dataclass(frozen=True)
 class PolarsNumbers:
     stage_customers: pl.DataFrame  # stage_id, customers first reaching the stage in the period
+    # the same on the days whose cohorts have closed (entered at least the window before the last event's day):
+    # the funnel's cohort
+    closed_stage_customers: pl.DataFrame
     cell_customers: pl.DataFrame  # stage_id, channel_id, customers with an event in the period
     headlines: dict[str, tuple[float | None, int]]  # measure: (value, answers)
 
@@ -144,10 +147,16 @@ def polars_peer(connection: Connection, view: View) -> PolarsNumbers:
         connection,
     )
     in_period = pl.col("occurred_at").dt.date().is_between(view.period.start, view.period.end)
-    stage_customers = (
-        events.group_by("stage_id", "customer_id")
-        .agg(pl.col("occurred_at").min())
-        .filter(in_period)
+    first_entries = events.group_by("stage_id", "customer_id").agg(pl.col("occurred_at").min()).filter(in_period)
+    stage_customers = first_entries.group_by("stage_id").agg(pl.len().cast(pl.Int64).alias("customers"))
+    window = connection.execute(select(Journey.conversion_window_days).where(Journey.id == view.journey_id)).scalar()
+    last_day = events["occurred_at"].max()
+    closed_stage_customers = (
+        first_entries.filter(
+            pl.col("occurred_at").dt.date()
+            <= (last_day.date() if isinstance(last_day, dt.datetime) else view.period.start)
+            - dt.timedelta(days=int(window or 30))
+        )
         .group_by("stage_id")
         .agg(pl.len().cast(pl.Int64).alias("customers"))
     )
@@ -168,7 +177,7 @@ def polars_peer(connection: Connection, view: View) -> PolarsNumbers:
         # below the minimum of answers a metric is unmeasured: no value, as the app says "not enough data"
         value = measured.select(formula.alias("value"))["value"][0] if measured.height >= MIN_ANSWERS else None
         headlines[measure] = (value, measured.height)
-    return PolarsNumbers(stage_customers, cell_customers, headlines)
+    return PolarsNumbers(stage_customers, closed_stage_customers, cell_customers, headlines)
 
 
 def _same(frame: pl.DataFrame, other: pl.DataFrame, keys: list[str]) -> bool:
@@ -191,10 +200,11 @@ def check_numbers(connection: Connection, view: View) -> list[str]:
         )
     stage_row = journey.funnel.filter(pl.col("kind") == "stage")
     stage_id = int(overview.stages.filter(pl.col("stage_slug") == view.stage_slug)["stage_id"][0])
-    expected = peer.stage_customers.filter(pl.col("stage_id") == stage_id)["customers"]
+    expected = peer.closed_stage_customers.filter(pl.col("stage_id") == stage_id)["customers"]
     if stage_row["customers"].to_list() != (expected.to_list() or [0]):
         problems.append(
-            f"customers entering {view.stage_slug}: journey page {stage_row['customers'].to_list()} vs polars "
+            f"customers entering {view.stage_slug} (closed cohorts): journey page "
+            f"{stage_row['customers'].to_list()} vs polars "
             f"{expected.to_list()}"
         )
     if not _same(group_by_peer(connection, view), peer.cell_customers, ["stage_id", "channel_id"]):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
-from data_access.conversions import median_days_by_pair
+from data_access.conversions import OPEN_COHORTS, CohortMaturity, cohort_maturity, median_days_by_pair
 from data_access.journey_map.assembly import FEEDBACK_FORMULAS, SPECIFICITY, STAGE_METRIC_COLUMNS, summed
 from data_access.journey_map.numbers import DEFINITION_SCHEMA, journey_metric_definitions
 from data_access.metrics import (
@@ -333,21 +333,24 @@ class JourneySums:
 
     feedback: pl.DataFrame  # feedback_sums
     events: pl.DataFrame  # event_sums
-    entrants: pl.DataFrame  # stage_entrant_sums
-    conversions: pl.DataFrame  # stage_conversion_sums by duration bin
+    entrants: pl.DataFrame  # stage_entrant_sums of the closed cohorts
+    conversions: pl.DataFrame  # stage_conversion_sums of the closed cohorts, by duration bin
     stages: list[StageScope]  # the view's stages in order (`stage_scopes`)
     definitions: pl.DataFrame  # the journey's metric definitions (`journey_metric_definitions`)
+    cohorts: CohortMaturity = OPEN_COHORTS  # which cohorts `entrants` and `conversions` hold
 
     @classmethod
     def load(cls, connection: Connection, *, scope: Scope) -> JourneySums:
-        """Six statements, whatever the number of stages and metrics."""
+        """Eight statements, whatever the number of stages and metrics."""
+        maturity = cohort_maturity(connection, journey_id=scope.journey_id)
         return cls(
             feedback=feedback_sums(connection, scope=scope),
             events=event_sums(connection, scope=scope),
-            entrants=stage_entrant_sums(connection, scope=scope, by_day=False),
-            conversions=stage_conversion_sums(connection, scope=scope, by_day=False),
+            entrants=stage_entrant_sums(connection, scope=scope, by_day=False, maturity=maturity),
+            conversions=stage_conversion_sums(connection, scope=scope, by_day=False, maturity=maturity),
             stages=stage_scopes(connection, scope),
             definitions=journey_metric_definitions(connection, journey_id=scope.journey_id),
+            cohorts=maturity,
         )
 
 
@@ -357,7 +360,7 @@ def load_changes(
     """Every metric of the journey in `scope.period` and in `scope.compared`, biggest movers first.
 
     See `biggest_movers`. A stage's rows are its `stage_metrics` (the journey page's numbers); every stage
-    is read at once, both periods in each statement: six statements in all, none given the view's `sums`.
+    is read at once, both periods in each statement: eight statements in all, none given the view's `sums`.
     """
     sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
     definitions = sums.definitions

@@ -5,12 +5,20 @@ who first reached `from` on a day in the period (the cohort, `entrants`) and of 
 `to` within the journey's conversion window (`converted`, counted on the cohort's entry day), and the
 histogram of how long that took. `data_access.metrics` turns these sums into conversion, drop-off and
 the median time; see `cohort_rollup` for which pairs exist.
+
+**Only closed cohorts count** (`CohortMaturity`). A cohort's customers have until the end of the window to
+convert, so a cohort that entered less than the window before the data's last day is still open: some of
+its customers will convert and have not yet. Every conversion, drop-off and time to next stage reads only
+the cohorts whose window has closed by the data's last day (the last day any event of the journey was
+recorded, read from the daily events rollup): entry days up to `last_day − window`. Open cohorts are left
+out of both the numerator and the denominator; a period whose cohorts are all open is not yet known.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -24,9 +32,10 @@ from data_access.models import (
     DEFAULT_CONVERSION_WINDOW_DAYS,
     CohortRollup,
     EntryRollup,
+    EventRollup,
     Journey,
 )
-from data_access.scope import Period
+from data_access.scope import Period, as_date
 from data_access.view_rollups import of_persona, period_rows, rollup_for
 
 PAIR = ["stage_id", "step_id", "next_stage_id", "next_step_id"]
@@ -71,13 +80,94 @@ def conversion_window_days(connection: Connection, *, journey_id: int) -> int:
 
 
 @dataclass(frozen=True)
+class CohortMaturity:
+    """Which cohorts of a journey have closed: those whose conversion window ended by the data's last day.
+
+    A customer entering on day d converts if they reach the next stage or step within `window_days` of
+    their entry, so by the end of day d + window at the latest: the cohort of day d is closed when
+    d + window ≤ `last_day`. `last_day` is the last day any event of the journey was recorded (None: the
+    journey has no events, so it has no cohort either).
+    """
+
+    last_day: dt.date | None
+    window_days: int = DEFAULT_CONVERSION_WINDOW_DAYS
+
+    @property
+    def last_cohort_day(self) -> dt.date | None:
+        """The last entry day whose cohort has closed (None without events)."""
+        return None if self.last_day is None else self.last_day - dt.timedelta(days=self.window_days)
+
+    def closed(self, period: Period) -> Period | None:
+        """The days of `period` whose cohorts have closed; None when there are none."""
+        last = self.last_cohort_day
+        if last is None or last < period.start:
+            return None
+        return Period(period.start, min(period.end, last))
+
+    def has_open(self, period: Period) -> bool:
+        """Whether some of the period's days with data hold cohorts still inside their window."""
+        last = self.last_cohort_day
+        return last is not None and self.last_day is not None and period.end > last and period.start <= self.last_day
+
+    def not_yet_known(self, period: Period) -> bool:
+        """Whether every cohort of the period with data is still open: its conversion is not yet known."""
+        return self.has_open(period) and self.closed(period) is None
+
+    def closed_days(self, day: str = "day") -> pl.Expr:
+        """True on the rows whose entry day (`day`) holds a closed cohort."""
+        last = self.last_cohort_day
+        return pl.lit(False) if last is None else pl.col(day) <= pl.lit(last, pl.Date)
+
+    def coverage(self, period: Period) -> CohortCoverage:
+        """What the period's conversions count, for the UI to say."""
+        closed = self.closed(period)
+        return CohortCoverage(
+            through=closed.end if closed is not None and self.has_open(period) else None,
+            window_days=self.window_days,
+            not_yet_known=self.not_yet_known(period),
+        )
+
+
+@dataclass(frozen=True)
+class CohortCoverage:
+    """What a period's conversions count: `through` is the last entry day counted when later cohorts of the
+    period are still open (None when none is), and `not_yet_known` says every cohort of it is still open."""
+
+    through: dt.date | None
+    window_days: int
+    not_yet_known: bool = False
+
+
+OPEN_COHORTS = CohortMaturity(last_day=None)
+
+
+def cohort_maturity(connection: Connection, *, journey_id: int) -> CohortMaturity:
+    """The journey's `CohortMaturity`: its conversion window and the last day of its events, read in one
+    statement from the journey and the daily events rollup (through its (journey, day) index)."""
+    last_day = select(func.max(EventRollup.day)).where(EventRollup.journey_id == journey_id).scalar_subquery()
+    found = connection.execute(select(Journey.conversion_window_days, last_day).where(Journey.id == journey_id)).first()
+    if found is None:
+        return OPEN_COHORTS
+    window, day = found
+    return CohortMaturity(
+        last_day=None if day is None else as_date(day),
+        window_days=int(window) if window is not None else DEFAULT_CONVERSION_WINDOW_DAYS,
+    )
+
+
+@dataclass(frozen=True)
 class CohortSums:
     """The cohort sums of one view: a journey, a persona (None: everyone) and a period; each reader takes
-    `stage_ids` (pairs starting in those stages; None: every stage)."""
+    `stage_ids` (pairs starting in those stages; None: every stage).
+
+    Conversions and durations are of the period's closed cohorts only (`maturity`); `entrants` are the
+    cohorts of those days too, unless asked for every day (`closed_only=False`: customers reaching a stage).
+    """
 
     journey_id: int
     period: Period
     persona_id: int | None = None
+    maturity: CohortMaturity = field(kw_only=True)  # required: a sum without it would count no cohort
 
     def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
         """Customers converted per cohort entry day and pair."""
@@ -85,10 +175,14 @@ class CohortSums:
         keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
         return self._customers_by(connection, r, keys, COHORT_SCHEMA, stage_ids)
 
-    def entrants(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup."""
+    def entrants(
+        self, connection: Connection, *, stage_ids: Sequence[int] | None = None, closed_only: bool = True
+    ) -> pl.DataFrame:
+        """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup;
+        of the closed cohorts' days, or of every day of the period without `closed_only`."""
         r = EntryRollup
-        return self._customers_by(connection, r, (r.day, r.stage_id, r.step_id), ENTRANT_SCHEMA, stage_ids)
+        keys = (r.day, r.stage_id, r.step_id)
+        return self._customers_by(connection, r, keys, ENTRANT_SCHEMA, stage_ids, closed_only=closed_only)
 
     def durations(
         self, connection: Connection, *, stage_ids: Sequence[int] | None = None, stage_to_stage_only: bool = True
@@ -110,14 +204,19 @@ class CohortSums:
         schema: pl.Schema,
         stage_ids: Sequence[int] | None,
         *conditions: Callable[[Any], ColumnElement[bool]],
+        closed_only: bool = True,
     ) -> pl.DataFrame:
-        """A rollup's customers summed by `keys` over the view's journey, period, persona and stages."""
+        """A rollup's customers summed by `keys` over the view's journey, period (its closed cohorts' days
+        with `closed_only`), persona and stages."""
+        period = self.maturity.closed(self.period) if closed_only else self.period
+        if period is None:
+            return pl.DataFrame(schema=schema)
         # a view of every customer reads the view rollup (`view_rollups`): the same columns without persona
         names = [key.key for key in keys]
         read = rollup_for(rollup, self.persona_id, [*names, "customers"])
         rows_of = period_rows(
             read,
-            [self.period],
+            [period],
             [*names, "customers"],
             read.journey_id == self.journey_id,
             of_persona(read, self.persona_id),

@@ -10,7 +10,8 @@ Three rules, each with its evidence, over one stage and one window (see `Detecti
 3. **Drop-off stands out** — a required step's drop-off (1 − the cohort conversion from the required step
    before, the stage entry for the first one) is more than `drop_off_margin` (10 percentage points) above
    the median drop-off of the stage's required steps, and the cohort holds at least `min_base` customers.
-   Optional steps and alternatives are never drop-off: fewer customers chasing is not a loss, and a
+   Only closed cohorts count (`conversions.CohortMaturity`), so a cohort still inside its window never
+   reads as drop-off. Optional steps and alternatives are never drop-off: fewer customers chasing is not a loss, and a
    "late" alternative is a share of the stage's entrants, not customers who left.
 
 Nothing here touches a database: frames in, one frame out, so every rule is tested on crafted frames.

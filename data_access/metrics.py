@@ -8,7 +8,7 @@ thing on every page; how it reads on screen is `dashboard.format`'s job.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -254,6 +254,18 @@ def worst_status_expr(status: str = "status") -> pl.Expr:
         .then(pl.lit(Status.GREEN.value))
         .otherwise(pl.lit(Status.NO_DATA.value))
     )
+
+
+def stage_status(statuses: Iterable[str]) -> Status:
+    """A stage's status, the one the stage strip, the journey page, the slides and the report show: `health`
+    over the metrics its journey page lists (its own, its touchpoints', and the journey's feedback metrics on
+    its answers), given their statuses. Red when any is off target, amber when any is near target, green when
+    at least one is judged and all judged are on target; 'no data' when none is judged."""
+    found = set(statuses)
+    for status in (Status.RED, Status.AMBER, Status.GREEN):
+        if status.value in found:
+            return status
+    return Status.NO_DATA
 
 
 STATUS_RANK = {Status.RED.value: 0, Status.AMBER.value: 1, Status.GREEN.value: 2, Status.NO_DATA.value: 3}

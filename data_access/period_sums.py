@@ -18,6 +18,7 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from data_access.conversions import CohortMaturity
 from data_access.models import CohortRollup, EntryRollup, EventRollup, FeedbackRollup
 from data_access.scope import Period, Scope, as_date
 from data_access.view_rollups import of_persona, period_rows, rollup_for
@@ -27,9 +28,14 @@ CURRENT = "current"
 PREVIOUS = "previous"
 
 
-def view_periods(scope: Scope) -> dict[str, Period]:
-    """The view's period and the one it is compared with, by label."""
-    return {CURRENT: scope.period, PREVIOUS: scope.compared}
+def view_periods(scope: Scope, maturity: CohortMaturity | None = None) -> dict[str, Period]:
+    """The view's period and the one it is compared with, by label; with `maturity`, each one's days whose
+    cohorts have closed (a period with none is left out)."""
+    periods = {CURRENT: scope.period, PREVIOUS: scope.compared}
+    if maturity is None:
+        return periods
+    closed = {label: maturity.closed(period) for label, period in periods.items()}
+    return {label: period for label, period in closed.items() if period is not None}
 
 
 def sums_in_periods(
@@ -41,14 +47,18 @@ def sums_in_periods(
     schema: Mapping[str, pl.DataType | type],
     scope: Scope,
     conditions: Sequence[Callable[[Any], ColumnElement[bool]]] = (),
+    maturity: CohortMaturity | None = None,
 ) -> pl.DataFrame:
     """`sums` of `rollup` by `keys` over the scope's journey and persona in each of its periods
     (`view_periods`), in one statement (see the module).
 
     `schema` names the key columns then the sum columns, in order; the frame has them plus `period`. `keys`
     and `sums` name columns of `rollup`; `conditions` are made for the rollup read (`view_rollups.rollup_for`).
+    With `maturity`, only the days of closed cohorts count (`view_periods`).
     """
-    journey_id, persona_id, periods = scope.journey_id, scope.persona_id, view_periods(scope)
+    journey_id, persona_id, periods = scope.journey_id, scope.persona_id, view_periods(scope, maturity)
+    if not periods:
+        return pl.DataFrame(schema={"period": pl.String, **schema})
     # a view of every customer reads the view rollup: the same columns, summed over persona
     key_names = [key.key for key in keys]
     sum_names = [column.key for column in sums]
@@ -123,20 +133,26 @@ def event_sums(connection: Connection, *, scope: Scope) -> pl.DataFrame:
     )
 
 
-def stage_entrant_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
-    """Customers first reaching each stage per period (and day, with `by_day`): the stages' cohorts."""
+def stage_entrant_sums(
+    connection: Connection, *, scope: Scope, by_day: bool, maturity: CohortMaturity | None = None
+) -> pl.DataFrame:
+    """Customers first reaching each stage per period (and day, with `by_day`): the stages' cohorts (the closed
+    ones only with `maturity`)."""
     r = EntryRollup
     keys = (r.day, r.stage_id) if by_day else (r.stage_id,)
     schema = {"day": pl.Date, "stage_id": pl.Int64} if by_day else {"stage_id": pl.Int64}
     return sums_in_periods(
         connection, r, keys=keys, sums=(r.customers,), schema={**schema, "entrants": pl.Int64}, scope=scope,
-        conditions=(lambda read: read.step_id.is_(None),),
+        conditions=(lambda read: read.step_id.is_(None),), maturity=maturity,
     )  # fmt: skip
 
 
-def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool) -> pl.DataFrame:
+def stage_conversion_sums(
+    connection: Connection, *, scope: Scope, by_day: bool, maturity: CohortMaturity | None = None
+) -> pl.DataFrame:
     """Of each stage's cohort, the customers who reached the next stage within the window, per period × stage
-    (the cohort's) × next stage × duration bin, or per period × entry day × stage × next stage with `by_day`."""
+    (the cohort's) × next stage × duration bin, or per period × entry day × stage × next stage with `by_day`;
+    the closed cohorts only with `maturity`."""
     r = CohortRollup
     keys = (r.day, r.stage_id, r.next_stage_id) if by_day else (r.stage_id, r.next_stage_id, r.duration_bin)
     schema = (
@@ -147,4 +163,5 @@ def stage_conversion_sums(connection: Connection, *, scope: Scope, by_day: bool)
     return sums_in_periods(
         connection, r, keys=keys, sums=(r.customers,), schema={**schema, "converted": pl.Int64}, scope=scope,
         conditions=(lambda read: read.step_id.is_(None), lambda read: read.next_step_id.is_(None)),
+        maturity=maturity,
     )  # fmt: skip

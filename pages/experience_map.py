@@ -50,6 +50,8 @@ open_stage(
     st.altair_chart(charts.stage_strip(data.stages), on_select="rerun", key="overview_stages", width="stretch"),
     charts.STAGE_SELECTION,
 )
+if (cohort_note := format.cohort_note(data.cohorts)) is not None:
+    st.caption(f"A stage's conversion (and its status) counts closed cohorts only. {cohort_note}")
 metric_label = GRID_METRICS[state.metric].split(":")[0]
 frame.share_link(state, page="overview", place=actions.share)
 if data.grid.is_empty():

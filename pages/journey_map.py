@@ -93,7 +93,13 @@ journey_map.metric_cards(data, previous_label=previous_label)
 
 st.header("Funnel through the steps")
 absence = funnel_absence(data.funnel)
-if absence == "no events":
+cohort_note = format.cohort_note(data.cohorts)
+if data.cohorts.not_yet_known:
+    st.info(
+        f"No funnel yet: {cohort_note} Its conversions are known once the window of the first cohorts has closed.",
+        icon=":material/hourglass_top:",
+    )
+elif absence == "no events":
     st.info(
         "No funnel for this view: no customer first reached this stage in the period. The funnel counts "
         "customers from their events, and this view holds none (a journey known from its answers alone has "
@@ -118,7 +124,7 @@ else:
     timing_column.caption(
         f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the customers who "
         "first reached a stage or step in the period. Drop-off (required steps only) stands out when it is more "
-        "than 10 points above the median of the stage's required steps."
+        "than 10 points above the median of the stage's required steps." + (f" {cohort_note}" if cohort_note else "")
     )
     if absence == "no required steps":
         st.caption(

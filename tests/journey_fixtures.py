@@ -7,6 +7,8 @@ period is 2024-02-16..2024-02-29.
 - 10 customers (c0..c9) enter `aware` on 1 March; c0..c7 enter `buy` at browse on 2 March, c0..c5 reach
   cart, c0..c2 pay; c0 enters `use` 3 days after entering `buy`, c1 4 days after. c8 entered `buy` only in
   the previous period. c0..c4 are persona `bargain`, the others `pro`.
+- c9 comes back to `aware` on 13 April, after both periods: the data's last day, so every cohort of the
+  window (entering up to 14 March) has closed its 30-day conversion window and counts.
 - NPS at cart (web): 40 answers in the window (10 promoters, 20 detractors, 10 passives: NPS −25); 40
   promoters in the previous period (NPS 100). CSAT at pay (store): 10 answers of 5 in the window.
 """
@@ -125,6 +127,7 @@ def build_shop(engine: Engine) -> dict[str, int]:
         event(0, at(5), use, None, web)
         event(1, at(6), use, None, web)
         event(8, at(20, month=2), buy, browse, web)
+        event(9, at(13, month=4), aware, None, web)  # the data's last day: the window's cohorts have closed
         session.add_all(events)
 
         answers: list[Feedback] = []

@@ -94,6 +94,14 @@ def what_changed(state: ViewState) -> None:
         "metric's scale (200 NPS or sentiment points, 100 CSAT points, 6 on CES, 1 for a share); time to "
         "next stage relative to its larger value. Status is against target, now."
     )
+    maturity = cache.load_journey_sums(state.journey, state.persona, state.period, compared).cohorts
+    notes = [
+        f"{when}: {note[0].lower()}{note[1:]}"
+        for when, period in (("Now", state.period), ("Then", compared))
+        if (note := format.cohort_note(maturity.coverage(period))) is not None
+    ]
+    if notes:
+        st.caption("Conversions, drop-off and time to next stage count closed cohorts only. " + " ".join(notes))
     shown = movers.select(
         "stage",
         "label",

@@ -216,9 +216,12 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         return
     for column, headline in zip(st.columns(len(headlines)), headlines, strict=True):
         formula = headline.formula or headline.key
+        note = format.cohort_note(headline.cohorts)
         # too few answers: a dash, with the reason in grey below it (the words alone do not fit a card)
         measured = headline.value is not None
         word, colour = format.status_badge(headline.status)
+        if headline.cohorts is not None:
+            word, colour = format.cohort_status_badge(headline.status, value=headline.value, cohorts=headline.cohorts)
         if measured and headline.target is None:
             word, colour = "not judged", "gray"  # a measure the map gives no target: shown, never coloured
         weekly = headline.weekly
@@ -233,6 +236,7 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
                     f"Based on {format.count_text(headline.answers)} answers or customers. "
                     "The change compares with the previous period of equal length; green when the move is good."
                     + weekly_words
+                    + (f" {note}" if note else "")
                 ),
             )
             # the target kept on one line: it wraps as a whole below the badge in a narrow tile
@@ -240,6 +244,9 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
             st.markdown(f":{colour}-badge[{word}] {target}")
             if weekly is not None and drawn:
                 st.image(sparkline_svg(weekly, formula=formula), width="stretch", alt=weekly_words.strip())
+            tag = format.cohort_tag(headline.cohorts)
+            if tag is not None:
+                st.caption(tag, help=note)
 
 
 def headline_metric(headline: Headline, *, help: str | None = None) -> None:
@@ -248,10 +255,13 @@ def headline_metric(headline: Headline, *, help: str | None = None) -> None:
     formula = headline.formula or headline.key
     measured = headline.value is not None
     change = format.change_text(headline.change, formula)
+    pending = headline.cohorts is not None and headline.cohorts.not_yet_known
     st.metric(
         headline.label,
         format.value_text(headline.value, formula),
-        delta=(None if headline.change is None else change) if measured else "not enough data",
+        delta=(None if headline.change is None else change)
+        if measured
+        else (format.NOT_YET_KNOWN if pending else "not enough data"),
         delta_color=format.delta_colour(change, headline.direction) if measured else "off",
         delta_arrow=format.delta_arrow(change) if measured else "off",
         help=help,

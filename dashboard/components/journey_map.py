@@ -18,7 +18,7 @@ from dashboard.format import escaped
 from dashboard.settings import get_settings
 from dashboard.view_state import ViewState
 from data_access.journey_map import NPS_BAND_LABELS, JourneyMapData
-from data_access.metrics import FORMULA_LABELS, Status, worst_first, worst_status_expr
+from data_access.metrics import FORMULA_LABELS, Status, worst_first
 from data_access.stage_notes import MAX_AUTHOR, MAX_BODY, NoteError
 
 LANES = {
@@ -82,8 +82,7 @@ def _lanes(data: JourneyMapData) -> None:
 def stage_summary(data: JourneyMapData) -> None:
     """The first screen's answer: how the stage's metrics stand, its worst metric, and its top finding."""
     judged = data.metrics.filter(pl.col("status") != Status.NO_DATA.value)
-    status = data.metrics.select(worst_status_expr()).item() if data.metrics.height else Status.NO_DATA.value
-    word, colour = format.status_badge(status)
+    word, colour = format.status_badge(data.status)
     on_target = judged.filter(pl.col("status") == Status.GREEN.value).height
     status_line = f":{colour}-badge[{word}] {on_target} of {judged.height} measured metrics on target"
     worst = worst_first(judged).head(1).to_dicts()
@@ -124,10 +123,13 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
                         f"Based on {format.count_text(metric['sample'])} answers or customers."
                     ),
                 )
-                word, colour = format.status_badge(metric["status"])
+                word, colour = format.metric_badge(metric, data.cohorts)
                 scope = metric["touchpoint_name"] or metric["scope"]
                 st.badge(f"{word} · {format.target_text(metric['target'], formula)}", color=colour)
                 st.caption(f"Linked to: {scope}")
+                note = format.cohort_note(data.cohorts) if formula in format.COHORT_FORMULAS else None
+                if note is not None:
+                    st.caption(note)
                 trend = data.trend.filter(pl.col("metric_id") == metric["metric_id"])
                 if trend["value"].drop_nulls().len() > 0:
                     chart = charts.metric_trend(trend, label="Weekly", formats=format.chart_formats(formula))

@@ -163,6 +163,10 @@ def _headline_row(data: ExperienceMapData) -> None:
         with column.container(border=True):
             frame.headline_metric(headline)
             word, colour = format.status_badge(headline.status)
+            if headline.cohorts is not None:
+                word, colour = format.cohort_status_badge(
+                    headline.status, value=headline.value, cohorts=headline.cohorts
+                )
             st.markdown(f":{colour}-badge[{word}]")
 
 
@@ -191,7 +195,7 @@ def _metric_row(data: JourneyMapData) -> None:
                 delta_color=format.delta_colour(change, metric["direction"]),
                 delta_arrow=format.delta_arrow(change),
             )
-            word, colour = format.status_badge(metric["status"])
+            word, colour = format.metric_badge(metric, data.cohorts)
             st.markdown(f":{colour}-badge[{word}]")
 
 
@@ -215,6 +219,8 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     position = list(names).index(stage_slug) + 1
     slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
     data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
+    word, colour = format.status_badge(data.status)
+    st.badge(f"Stage status: {word}", color=colour)
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

@@ -397,7 +397,7 @@ def _notes(pdf: _Report, notes: pl.DataFrame) -> None:
     )
 
 
-def _stage_heading(pdf: _Report, stage: dict[str, Any], *, detail: bool) -> None:
+def _stage_heading(pdf: _Report, stage: dict[str, Any], *, detail: bool, cohort_note: str | None = None) -> None:
     pdf.add_page()
     pdf.heading(f"{stage['stage']} — journey map" if detail else f"Stage {stage['number']}: {stage['stage']}")
     share = stage["conversion"]
@@ -406,11 +406,14 @@ def _stage_heading(pdf: _Report, stage: dict[str, Any], *, detail: bool) -> None
     reached = f"{customers} customers first reached this stage in the period{conversion}"
     if not stage["customers"] and stage.get("answers"):
         reached = f"{format.count_text(stage['answers'])} answers about this stage in the period (no events)"
+    status = format.status_text(stage.get("health_status"))
     pdf.line_of_text(
-        f"{reached} · {stage['findings_detail']}",
+        f"Status: {status} · {reached} · {stage['findings_detail']}",
         size=9,
         muted=True,
     )
+    if cohort_note is not None and share is not None:
+        pdf.line_of_text(cohort_note, size=8, muted=True)
     if stage["stage_description"]:
         pdf.line_of_text(stage["stage_description"], size=9, style="I")
     pdf.ln(2)
@@ -429,10 +432,12 @@ class StageReport:
     notes: pl.DataFrame | None = None
 
 
-def _stage_pages(pdf: _Report, stage: dict[str, Any], evidence: StageReport, *, detail: bool) -> None:
+def _stage_pages(
+    pdf: _Report, stage: dict[str, Any], evidence: StageReport, *, detail: bool, cohort_note: str | None = None
+) -> None:
     """The stage in depth (`detail`, from the journey page) or its key lanes and metrics (from the overview)."""
     data = evidence.journey_map
-    _stage_heading(pdf, stage, detail=detail)
+    _stage_heading(pdf, stage, detail=detail, cohort_note=cohort_note)
     _lanes(pdf, data, DETAIL_LANES if detail else {k: DETAIL_LANES[k] for k in KEY_LANES}, size=7.5)
     pdf.section("What the numbers say")
     _metrics(pdf, data.metrics)
@@ -472,7 +477,13 @@ def build_report(
     for number, row in enumerate(experience_map.stages.to_dicts(), start=1):
         row["number"] = number
         if row["stage_slug"] in stages and (stage is None or row["stage_slug"] == stage):
-            _stage_pages(pdf, row, stages[row["stage_slug"]], detail=stage is not None)
+            _stage_pages(
+                pdf,
+                row,
+                stages[row["stage_slug"]],
+                detail=stage is not None,
+                cohort_note=format.cohort_note(experience_map.cohorts),
+            )
     for write in appendix:
         write(pdf)
     return bytes(pdf.output())

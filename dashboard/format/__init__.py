@@ -40,6 +40,7 @@ from typing import Literal
 
 import polars as pl
 
+from data_access.conversions import CohortCoverage
 from data_access.detection import REASONS
 from data_access.experience_map.assembly import SHORT_LABELS
 from data_access.journey_map.content import open_counts
@@ -183,6 +184,52 @@ def status_badge(status: str | None) -> tuple[str, BadgeColour]:
     """The status word and the colour of its badge."""
     key = status if status is not None and status in STATUS_WORDS else Status.NO_DATA
     return STATUS_WORDS[key], BADGE_COLOURS[key]
+
+
+NOT_YET_KNOWN = "not yet known"
+# formulas counted on cohorts: only the cohorts whose conversion window has closed count
+COHORT_FORMULAS = frozenset({Formula.CONVERSION.value, Formula.DROP_OFF.value, Formula.TIME_TO_NEXT.value})
+
+
+def cohort_status_badge(status: str | None, *, value: float | None, cohorts: CohortCoverage) -> tuple[str, BadgeColour]:
+    """A conversion's status word and badge colour: grey "not yet known" when every cohort of the period is
+    still inside its window (never coloured as good or bad), else `status_badge`."""
+    if value is None and cohorts.not_yet_known:
+        return NOT_YET_KNOWN, BADGE_COLOURS[Status.NO_DATA]
+    return status_badge(status)
+
+
+def metric_badge(metric: Mapping[str, object], cohorts: CohortCoverage) -> tuple[str, BadgeColour]:
+    """A linked metric's status word and badge colour (a `stage_metrics` row): a conversion, drop-off or
+    time to next stage whose cohorts are all still open reads "not yet known"."""
+    status = metric.get("status")
+    status_key = status if isinstance(status, str) else None
+    if metric.get("formula") in COHORT_FORMULAS:
+        value = metric.get("value")
+        return cohort_status_badge(status_key, value=value if isinstance(value, float) else None, cohorts=cohorts)
+    return status_badge(status_key)
+
+
+def cohort_tag(cohorts: CohortCoverage | None) -> str | None:
+    """`cohort_note` in a few words, for a tile: "Cohorts to 01 Oct 2026 (30-day window)"."""
+    if cohorts is None or (cohorts.through is None and not cohorts.not_yet_known):
+        return None
+    if cohorts.not_yet_known:
+        return f"All cohorts still open ({cohorts.window_days}-day window)"
+    return f"Cohorts to {cohorts.through:%d %b %Y} ({cohorts.window_days}-day window)"
+
+
+def cohort_note(cohorts: CohortCoverage | None) -> str | None:
+    """What a conversion counts, when some cohorts of the period are left out: "Cohorts entering up to 31 Oct
+    2026; later ones are still inside their 30-day window." None when every cohort of the period has closed."""
+    if cohorts is None:
+        return None
+    window = f"{cohorts.window_days}-day conversion window"
+    if cohorts.not_yet_known:
+        return f"Conversion not yet known: every cohort of the period is still inside its {window}."
+    if cohorts.through is None:
+        return None
+    return f"Cohorts entering up to {cohorts.through:%d %b %Y}; later ones are still inside their {window}."
 
 
 def chart_formats(formula: str) -> tuple[str, str]:

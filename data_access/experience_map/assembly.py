@@ -6,15 +6,18 @@ overview (what a cell's health is, when a number is 'not enough data') is tested
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from data_access import metrics
+from data_access.conversions import CohortCoverage, CohortMaturity
 from data_access.metrics import Status
 from data_access.models import Measure
 from data_access.period_sums import CURRENT, PREVIOUS
+from data_access.scope import Period
 
 FEEDBACK_MEASURES = [m.value for m in Measure]
 GRID_METRICS: dict[str, str] = {
@@ -231,6 +234,7 @@ class Headline:
     formula: str = ""
     direction: str = "higher"
     weekly: pl.DataFrame | None = None
+    cohorts: CohortCoverage | None = None  # for a conversion: which cohorts of the period it counts
 
     @property
     def change(self) -> float | None:
@@ -360,41 +364,58 @@ class CohortDays:
 
     `entrants`: period, day, stage_id, entrants (customers first reaching the stage that day);
     `conversions`: period, day, stage_id, next_stage_id, converted (of that day's cohort, those who reached
-    the next stage within the window).
+    the next stage within the window). `maturity` says which days' cohorts have closed: only those count
+    towards a conversion (`conversions.CohortMaturity`); `periods` are the periods by label.
     """
 
     entrants: pl.DataFrame
     conversions: pl.DataFrame
+    maturity: CohortMaturity
+    periods: Mapping[str, Period] = field(default_factory=dict)
+
+    def coverage(self, period: str) -> CohortCoverage:
+        """Which cohorts of the period a conversion counts (all, when the period is not known)."""
+        known = self.periods.get(period)
+        if known is None:
+            return CohortCoverage(through=None, window_days=self.maturity.window_days)
+        return self.maturity.coverage(known)
 
     def stage_cohorts(self, period: str) -> pl.DataFrame:
-        """Per stage over the period: its cohort (`customers`) and, of the stage before's cohort, those who
-        reached this one within the window (`converted_in`)."""
+        """Per stage over the period: the customers first reaching it (`customers`), its closed cohorts'
+        customers (`cohort`) and, of the stage before's closed cohorts, those who reached this one within the
+        window (`converted_in`)."""
+        closed = self.maturity.closed_days()
         customers = (
             self.entrants.filter(pl.col("period") == period)
             .group_by("stage_id")
-            .agg(pl.col("entrants").sum().alias("customers"))
+            .agg(
+                pl.col("entrants").sum().alias("customers"),
+                pl.col("entrants").filter(closed).sum().alias("cohort"),
+            )
         )
         converted = (
-            self.conversions.filter(pl.col("period") == period)
+            self.conversions.filter(pl.col("period") == period, closed)
             .group_by(pl.col("next_stage_id").alias("stage_id"))
             .agg(pl.col("converted").sum().alias("converted_in"))
         )
         return customers.join(converted, on="stage_id", how="full", coalesce=True).with_columns(
-            pl.col("customers", "converted_in").fill_null(0)
+            pl.col("customers", "cohort", "converted_in").fill_null(0)
         )
 
     def weekly_conversion(self, *, before: int, stage_id: int, period: str, min_answers: int) -> pl.DataFrame:
-        """Conversion from `before` into `stage_id` per calendar week of cohort entry (Monday first): week,
-        value, answers (the week's cohort). Null below `min_answers` customers in the week's cohort."""
+        """Conversion from `before` into `stage_id` per calendar week of cohort entry (Monday first), over the
+        week's closed cohorts: week, value, answers (the week's closed cohorts). Null below `min_answers`
+        customers; a week whose cohorts are all still open has no row (it is not drawn)."""
         week = pl.col("day").dt.truncate("1w").alias("week")
+        closed = self.maturity.closed_days()
         base = (
-            self.entrants.filter(pl.col("period") == period, pl.col("stage_id") == before)
+            self.entrants.filter(pl.col("period") == period, pl.col("stage_id") == before, closed)
             .group_by(week)
             .agg(pl.col("entrants").sum().alias("answers"))
         )
         reached = (
             self.conversions.filter(
-                pl.col("period") == period, pl.col("stage_id") == before, pl.col("next_stage_id") == stage_id
+                pl.col("period") == period, pl.col("stage_id") == before, pl.col("next_stage_id") == stage_id, closed
             )
             .group_by(week)
             .agg(pl.col("converted").sum())
@@ -438,7 +459,7 @@ def _conversion_headline(
 
     def rate(period: str) -> tuple[float | None, int]:
         frame = cohorts.stage_cohorts(period)
-        sizes = dict(zip(frame["stage_id"], frame["customers"], strict=True))
+        sizes = dict(zip(frame["stage_id"], frame["cohort"], strict=True))
         converted = dict(zip(frame["stage_id"], frame["converted_in"], strict=True))
         return metrics.conversion(converted.get(stage_id, 0), sizes.get(before, 0)), sizes.get(before, 0)
 
@@ -454,7 +475,8 @@ def _conversion_headline(
         label=f"Conversion to {names[stage_id]}",
         definition=(
             f"Of the customers who first reached {names[before]} in the period, the share who reached "
-            f"{names[stage_id]} within the journey's conversion window"
+            f"{names[stage_id]} within the journey's conversion window ({cohorts.maturity.window_days} days), "
+            "counting only the cohorts whose window has closed"
         ),
         value=value,
         previous=rate(PREVIOUS)[0],
@@ -464,6 +486,7 @@ def _conversion_headline(
         formula=metrics.Formula.CONVERSION.value,
         direction=chosen["direction"][0] if len(chosen) else "higher",
         weekly=cohorts.weekly_conversion(before=before, stage_id=stage_id, period=CURRENT, min_answers=min_answers),
+        cohorts=cohorts.coverage(CURRENT),
     )
 
 
@@ -488,20 +511,21 @@ def moments_of_truth(grid: pl.DataFrame, touchpoints: pl.DataFrame) -> pl.DataFr
 
 def stage_summary(stages: pl.DataFrame, entrants: pl.DataFrame, feedback: pl.DataFrame) -> pl.DataFrame:
     """Per stage: customers first reaching it in the period, the answers given about it in the period, and
-    the conversion from the stage before: of that stage's cohort (its customers of the period), the share who
-    reached this one within the window. A journey known from feedback alone has answers and no customers."""
+    the conversion from the stage before: of that stage's closed cohorts (its customers of the period's days
+    whose window has closed), the share who reached this one within the window. A journey known from feedback
+    alone has answers and no customers. `entrants`: `CohortDays.stage_cohorts`."""
     answers = feedback.group_by("stage_id").agg(pl.col("answers").sum())
     return (
         stages.sort("stage_position")
         .join(entrants, on="stage_id", how="left")
         .join(answers, on="stage_id", how="left")
-        .with_columns(pl.col("customers", "converted_in", "answers").fill_null(0))
+        .with_columns(pl.col("customers", "cohort", "converted_in", "answers").fill_null(0))
         .with_columns(
-            pl.when(pl.col("customers").shift(1) > 0)
-            .then(pl.col("converted_in") / pl.col("customers").shift(1))
+            pl.when(pl.col("cohort").shift(1) > 0)
+            .then(pl.col("converted_in") / pl.col("cohort").shift(1))
             .alias("conversion")
         )
-        .drop("converted_in")
+        .drop("converted_in", "cohort")
     )
 
 
@@ -521,10 +545,9 @@ def with_open_findings(stage_rows: pl.DataFrame, findings: pl.DataFrame) -> pl.D
     )
 
 
-def with_stage_health(stage_rows: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
-    """Add each stage's `health_status`: the health of all its touchpoint cells' metrics ('no data' for a
-    stage without a judged cell), whatever metric colours the grid."""
-    health = grid.group_by("stage_slug").agg(metrics.worst_status_expr("health_status").alias("health_status"))
-    return stage_rows.join(health, on="stage_slug", how="left").with_columns(
+def with_stage_health(stage_rows: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
+    """Add each stage's `health_status`, its `metrics.stage_status` ('no data' for a stage without a judged
+    metric), whatever metric colours the grid. `statuses`: stage_slug, health_status."""
+    return stage_rows.join(statuses.select("stage_slug", "health_status"), on="stage_slug", how="left").with_columns(
         pl.col("health_status").fill_null(Status.NO_DATA.value)
     )

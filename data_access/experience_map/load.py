@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
-from data_access.changes import JourneySums
+from data_access.changes import JourneySums, stage_metrics_by_stage
+from data_access.conversions import CohortCoverage
 from data_access.detection import feedback_findings
 from data_access.experience_map.assembly import (
     CohortDays,
@@ -31,7 +32,15 @@ from data_access.experience_map.queries import (
     touchpoints,
 )
 from data_access.journey_map.content import open_findings_by_stage
-from data_access.period_sums import CURRENT, PREVIOUS, feedback_sums, stage_conversion_sums, stage_entrant_sums
+from data_access.metrics import stage_status
+from data_access.period_sums import (
+    CURRENT,
+    PREVIOUS,
+    feedback_sums,
+    stage_conversion_sums,
+    stage_entrant_sums,
+    view_periods,
+)
 from data_access.scope import Scope
 
 
@@ -46,12 +55,27 @@ class ExperienceMapData:
     stages: pl.DataFrame  # with customers, answers, conversion and a one-line summary per stage
     # stages, touchpoints and steps whose low or negative answers point at a problem (`detection.feedback_findings`)
     findings: pl.DataFrame
+    cohorts: CohortCoverage  # which cohorts of the period the conversions count: those whose window has closed
+
+
+def stage_statuses(sums: JourneySums, *, min_answers: int) -> pl.DataFrame:
+    """Each stage's status (`metrics.stage_status`) over the metrics its journey page lists, computed by the
+    journey page's rules from the view's sums (`changes.stage_metrics_by_stage`): stage_slug, health_status."""
+    metrics = stage_metrics_by_stage(sums, min_answers=min_answers)
+    rows = [
+        (stage.stage_slug, stage_status(metrics.filter(pl.col("stage_id") == stage.stage_id)["status"]))
+        for stage in sums.stages
+    ]
+    return pl.DataFrame(
+        {"stage_slug": [slug for slug, _ in rows], "health_status": [status.value for _, status in rows]},
+        schema={"stage_slug": pl.String, "health_status": pl.String},
+    )
 
 
 def load_experience_map(
     connection: Connection, *, scope: Scope, metric: str, min_answers: int, sums: JourneySums | None = None
 ) -> ExperienceMapData:
-    """The experience map of one view; stages carry their journey map's open findings.
+    """The experience map of one view; stages carry their journey map's open findings and their status.
 
     Headlines compare with `scope.compared`; each rollup is read once for both periods. `sums`: the view's
     `changes.JourneySums` when the caller has them (What changed reads them too): its feedback and event sums
@@ -85,9 +109,12 @@ def load_experience_map(
         assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
         min_answers=min_answers,
     )
+    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
     cohort_days = CohortDays(
         entrants=stage_entrant_sums(connection, scope=scope, by_day=True),
         conversions=stage_conversion_sums(connection, scope=scope, by_day=True),
+        maturity=sums.cohorts,
+        periods=view_periods(scope),
     )
     entrants = cohort_days.stage_cohorts(CURRENT)
     headlines = headline_metrics(
@@ -116,7 +143,8 @@ def load_experience_map(
                 stage_summary(stage_frame, entrants, feedback),
                 open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
             ),
-            grid,
+            stage_statuses(sums, min_answers=min_answers),
         ),
         findings=findings,
+        cohorts=cohort_days.coverage(CURRENT),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
+from data_access.conversions import CohortCoverage, cohort_maturity
 from data_access.detection import DetectionRules, detect_pain_points
 from data_access.journey_map.assembly import step_emotion, step_emotions
 from data_access.journey_map.comments import comment_channels, comment_touchpoints, evidence_comments
@@ -22,6 +23,7 @@ from data_access.journey_map.numbers import (
     step_metrics,
     time_to_next_stage,
 )
+from data_access.metrics import Status, stage_status
 from data_access.scope import StageScope
 
 
@@ -41,6 +43,8 @@ class JourneyMapData:
     evidence: pl.DataFrame
     channels: pl.DataFrame
     touchpoints: pl.DataFrame  # the stage's touchpoints, for the comments filter
+    status: Status  # the stage's status (`metrics.stage_status`), as the experience map's stage strip shows it
+    cohorts: CohortCoverage  # which cohorts of the period the conversions count: those whose window has closed
 
 
 def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: int) -> JourneyMapData:
@@ -50,9 +54,10 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     """
     steps = stage_steps(connection, scope=scope)
     items = lane_items(connection, scope=scope)
-    funnel = stage_funnel(connection, scope=scope, steps=steps)
+    maturity = cohort_maturity(connection, journey_id=scope.journey_id)
+    funnel = stage_funnel(connection, scope=scope, steps=steps, maturity=maturity)
     definitions = stage_metric_definitions(connection, scope=scope)
-    reads = StageReads(connection, scope)  # the numbers below share their rollup reads
+    reads = StageReads(connection, scope, maturity)  # the numbers below share their rollup reads
     metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     measured = step_emotion(stage_feedback_daily(connection, scope=scope, reads=reads), min_answers=min_answers)
@@ -75,4 +80,6 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         evidence=evidence_comments(connection, scope=scope, findings=findings),
         channels=comment_channels(connection),
         touchpoints=comment_touchpoints(connection, scope=scope),
+        status=stage_status(metrics["status"]),
+        cohorts=maturity.coverage(scope.period),
     )

@@ -14,8 +14,9 @@ import polars as pl
 from sqlalchemy import Connection, case, func, literal, select
 
 from data_access.conversions import (
+    CohortMaturity,
     CohortSums,
-    conversion_window_days,
+    cohort_maturity,
     median_days_by_pair,
     pair_conversions,
 )
@@ -57,8 +58,9 @@ class StageReads:
     """The rollup reads of one stage's view, each made once however many of the page's numbers use it (the
     metrics, the step metrics, the trend and the emotions read the same sums): `load_journey_map` shares one."""
 
-    def __init__(self, connection: Connection, scope: StageScope) -> None:
+    def __init__(self, connection: Connection, scope: StageScope, maturity: CohortMaturity | None = None) -> None:
         self.connection, self.scope = connection, scope
+        self._maturity = maturity
         self._read: dict[tuple[str, Period, bool], pl.DataFrame] = {}
         self._timing: dict[Period, TimeToNextStage] = {}
 
@@ -78,24 +80,45 @@ class StageReads:
             "events", period, by_day, lambda: _events_daily(self.connection, self.scope, period, by_day=by_day)
         )
 
+    @property
+    def maturity(self) -> CohortMaturity:
+        """Which cohorts the conversions count (`conversions.CohortMaturity`), read once when not given."""
+        if self._maturity is None:
+            self._maturity = cohort_maturity(self.connection, journey_id=self.scope.journey_id)
+        return self._maturity
+
     def entries(self, period: Period) -> pl.DataFrame:
-        return self._once("entries", period, True, lambda: _entries_daily(self.connection, self.scope, period))
+        return self._once(
+            "entries", period, True, lambda: _entries_daily(self.connection, self.scope, period, self.maturity)
+        )
 
     def time_to_next(self, period: Period) -> TimeToNextStage:
         if period not in self._timing:
-            self._timing[period] = _time_to_next(self.connection, self.scope, period)
+            self._timing[period] = _time_to_next(self.connection, self.scope, period, self.maturity)
         return self._timing[period]
 
 
-def stage_funnel(connection: Connection, *, scope: StageScope, steps: pl.DataFrame | None = None) -> pl.DataFrame:
+def _maturity(connection: Connection, scope: StageScope, maturity: CohortMaturity | None) -> CohortMaturity:
+    return maturity if maturity is not None else cohort_maturity(connection, journey_id=scope.journey_id)
+
+
+def stage_funnel(
+    connection: Connection,
+    *,
+    scope: StageScope,
+    steps: pl.DataFrame | None = None,
+    maturity: CohortMaturity | None = None,
+) -> pl.DataFrame:
     """The stage's cohort funnel over the period (see `assembly.cohort_funnel` for its rows and columns).
 
-    Cohorts are the customers who first reached the stage or a step in the period; read from
-    `rollup_cohorts_daily` and `rollup_entries_daily`, so any period is exact. `steps`: `stage_steps`.
+    Cohorts are the customers who first reached the stage or a step on a day of the period whose cohort has
+    closed (`conversions.CohortMaturity`); read from `rollup_cohorts_daily` and `rollup_entries_daily`, so
+    any period is exact. `steps`: `stage_steps`.
     """
     if steps is None:
         steps = stage_steps(connection, scope=scope)
-    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id)
+    maturity = _maturity(connection, scope, maturity)
+    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id, maturity=maturity)
     entrants = sums.entrants(connection, stage_ids=[scope.stage_id])
     conversions = pair_conversions(sums.converted(connection, stage_ids=[scope.stage_id]), entrants)
     stage_entrants = int(entrants.filter(pl.col("step_id").is_null())["entrants"].sum())
@@ -109,23 +132,29 @@ def stage_funnel(connection: Connection, *, scope: StageScope, steps: pl.DataFra
         next_stage,
         conversions,
         stage_entrants,
-        conversion_window_days(connection, journey_id=scope.journey_id),
+        maturity.window_days,
     )
 
 
 def time_to_next_stage(
-    connection: Connection, *, scope: StageScope, reads: StageReads | None = None
+    connection: Connection,
+    *,
+    scope: StageScope,
+    reads: StageReads | None = None,
+    maturity: CohortMaturity | None = None,
 ) -> TimeToNextStage:
-    """Median days from first entering the stage (in the period) to first entering the next one, over the
-    cohort's customers who did so within the window; read from the duration histogram, to within
-    `conversions.MEDIAN_RESOLUTION_DAYS`."""
-    return (reads or StageReads(connection, scope)).time_to_next(scope.period)
+    """Median days from first entering the stage (in the period, closed cohorts only) to first entering the
+    next one, over the cohort's customers who did so within the window; read from the duration histogram,
+    to within `conversions.MEDIAN_RESOLUTION_DAYS`."""
+    return (reads or StageReads(connection, scope, maturity)).time_to_next(scope.period)
 
 
-def _time_to_next(connection: Connection, scope: StageScope, period: Period) -> TimeToNextStage:
+def _time_to_next(
+    connection: Connection, scope: StageScope, period: Period, maturity: CohortMaturity
+) -> TimeToNextStage:
     if scope.next_stage_id is None:
         return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
-    sums = CohortSums(scope.journey_id, period, scope.persona_id)
+    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
     histograms = sums.durations(connection, stage_ids=[scope.stage_id])
     histograms = histograms.filter(pl.col("next_stage_id") == scope.next_stage_id)
     medians = median_days_by_pair(histograms)
@@ -265,12 +294,12 @@ def _events_daily(connection: Connection, scope: StageScope, period: Period, *, 
     return _stage_sums(connection, scope, period, EventRollup, ["channel_id"], ["events"], schema, by_day)
 
 
-def _entries_daily(connection: Connection, scope: StageScope, period: Period) -> pl.DataFrame:
-    """Per cohort entry day: customers of the stage before's cohort (`base`) and those of them who reached
-    this stage within the window (`reached`), so conversion over any days is a sum of these."""
+def _entries_daily(connection: Connection, scope: StageScope, period: Period, maturity: CohortMaturity) -> pl.DataFrame:
+    """Per closed cohort's entry day: customers of the stage before's cohort (`base`) and those of them who
+    reached this stage within the window (`reached`), so conversion over any days is a sum of these."""
     if scope.previous_stage_id is None:
         return pl.DataFrame(schema={"day": pl.Date, "reached": pl.Int64, "base": pl.Int64})
-    sums = CohortSums(scope.journey_id, period, scope.persona_id)
+    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
     base = (
         sums.entrants(connection, stage_ids=[scope.previous_stage_id])
         .filter(pl.col("step_id").is_null())
@@ -309,11 +338,13 @@ def stage_metrics(
     min_answers: int,
     definitions: pl.DataFrame | None = None,
     reads: StageReads | None = None,
+    maturity: CohortMaturity | None = None,
 ) -> pl.DataFrame:
     """Every metric linked to the stage: value, target, status, and change against the compared period.
 
-    The values are over `scope.period`, the previous ones over `scope.compared`. `definitions` are the
-    stage's `stage_metric_definitions`, when the caller has them already.
+    The values are over `scope.period`, the previous ones over `scope.compared`, conversions, drop-offs and
+    time to next stage over their closed cohorts (`maturity`). `definitions` are the stage's
+    `stage_metric_definitions`, when the caller has them already.
 
     Columns: the definition's (see `stage_metric_definitions`), value, sample, previous_value,
     previous_sample, change, improvement (change signed so that positive is better), status
@@ -324,7 +355,7 @@ def stage_metrics(
         definitions = stage_metric_definitions(connection, scope=scope)
     if definitions.is_empty():
         return stage_metric_table(definitions, pl.LazyFrame(), pl.DataFrame(), min_answers=min_answers)
-    reads = reads or StageReads(connection, scope)
+    reads = reads or StageReads(connection, scope, maturity)
     components = pl.concat(
         [
             _stage_components(reads, definitions, period, by_day=False).with_columns(pl.lit(label).alias("period"))
@@ -343,11 +374,13 @@ def stage_metric_trend(
     min_answers: int,
     definitions: pl.DataFrame | None = None,
     reads: StageReads | None = None,
+    maturity: CohortMaturity | None = None,
 ) -> pl.DataFrame:
     """Weekly points of each linked metric over the period: metric_id, key, label, week, value, sample, target.
 
     Weeks start on Monday; the first and last may be partial. A week under `min_answers` has a null value
-    (a gap in the line). Time to next stage has no weekly trend.
+    (a gap in the line). A conversion's or drop-off's week counts its closed cohorts' days only, and a week
+    whose cohorts are all still open has no point. Time to next stage has no weekly trend.
     """
     if definitions is None:
         definitions = stage_metric_definitions(connection, scope=scope)
@@ -364,7 +397,7 @@ def stage_metric_trend(
     )
     if definitions.is_empty():
         return pl.DataFrame(schema=schema)
-    components = _stage_components(reads or StageReads(connection, scope), definitions, scope.period)
+    components = _stage_components(reads or StageReads(connection, scope, maturity), definitions, scope.period)
     weekly = summed(
         components.with_columns(pl.col("day").dt.truncate("1w").alias("week")), ["metric_id", "week"], min_answers
     )

@@ -25,7 +25,7 @@ from data_access.journey_map.numbers import stage_metrics
 from data_access.mapfile import import_map
 from data_access.models import COHORT_BIN_SECONDS, Event, Feedback, Journey, Persona, Stage, Step
 from data_access.scope import Period, resolve_scope, stage_scopes
-from tests.data_access.test_cohort_rollup import MAP, START, _import, direct_cohorts, event_rows
+from tests.data_access.test_cohort_rollup import MAP, START, _import, direct_cohorts, event_rows, last_closed_day
 
 METRICS = """
     metrics:
@@ -86,13 +86,14 @@ def _in(period: Period) -> pl.Expr:
 
 def _direct(rows: list[Any], ids: dict[str, Any], period: Period) -> dict[str, Any]:
     """Conversion into buy and into return, and the median seconds from browse to buy, over the period's
-    cohorts, from the raw rows."""
+    closed cohorts (entered by the last day of events less the window), from the raw rows."""
+    closed = last_closed_day(rows)
     cohorts = direct_cohorts(rows, ids).filter(
-        pl.col("step_id").is_null(), pl.col("next_step_id").is_null(), _in(period)
+        pl.col("step_id").is_null(), pl.col("next_step_id").is_null(), _in(period), pl.col("day") <= closed
     )
     found: dict[str, Any] = {}
     for before, stage in (("browse", "buy"), ("buy", "return")):
-        base = sum(period.start <= day <= period.end for day in _first_entries(rows, before).values())
+        base = sum(period.start <= day <= min(period.end, closed) for day in _first_entries(rows, before).values())
         reached = cohorts.filter(pl.col("next_stage_id") == ids["stages"][stage]).height
         found[stage] = reached / base if base else None
     to_buy = cohorts.filter(pl.col("next_stage_id") == ids["stages"]["buy"])["seconds"]
@@ -113,8 +114,9 @@ def test_what_changed_equals_the_cohorts_of_the_raw_events_in_both_periods(
     then: tuple[int, int],
 ) -> None:
     """Conversion into each stage and the median time from browse to buy, in the period and in the compared
-    one (which may overlap it or be the same), equal the direct cohort computation (the median to within
-    half a histogram bin); each stage's rows are the journey page's numbers."""
+    one (which may overlap it or be the same), equal the direct cohort computation over the closed cohorts
+    (the median to within half a histogram bin); each stage's rows are the journey page's numbers, and the
+    overview's stage strip shows the same conversions."""
     ids = _prepare(engine)
     _import(engine, tmp_path / "events.csv", rows)
     period, compared = (
@@ -129,7 +131,12 @@ def test_what_changed_equals_the_cohorts_of_the_raw_events_in_both_periods(
             stage.stage_name: stage_metrics(connection, scope=stage, min_answers=1)
             for stage in stage_scopes(connection, scope)
         }
+        strip = load_experience_map(connection, scope=scope, metric="health", min_answers=1).stages
     rows_by_key = {row["key"]: row for row in changes.iter_rows(named=True)}
+    strip_conversion = dict(zip(strip["stage_slug"], strip["conversion"], strict=True))
+    direct_now = _direct(rows, ids, period)
+    for slug in ("buy", "return"):
+        assert strip_conversion[slug] == (None if direct_now[slug] is None else pytest.approx(direct_now[slug]))
     for column, chosen in (("value", period), ("compared_value", compared)):
         direct = _direct(rows, ids, chosen)
         assert rows_by_key["conversion"][column] == pytest.approx(direct["buy"])
@@ -152,7 +159,8 @@ def test_the_conversion_tiles_weekly_values_are_the_cohorts_of_each_entry_week(
     engine: Engine, tmp_path: Path, rows: list[tuple[str, int, tuple[str, str | None], str | None]]
 ) -> None:
     """The headline conversion's sparkline: per calendar week of first entering the stage before, the share
-    of that week's cohort who reached the stage within the window, from the raw rows."""
+    of that week's closed cohorts who reached the stage within the window, from the raw rows; a week whose
+    cohorts are all still open is not drawn."""
     ids = _prepare(engine)
     _import(engine, tmp_path / "events.csv", rows)
     period = Period(START.date() - dt.timedelta(days=3), START.date() + dt.timedelta(days=DAYS))
@@ -167,13 +175,16 @@ def test_the_conversion_tiles_weekly_values_are_the_cohorts_of_each_entry_week(
     def monday(day: dt.date) -> dt.date:
         return day - dt.timedelta(days=day.weekday())
 
+    closed = last_closed_day(rows)
     base: dict[dt.date, int] = {}
     for day in _first_entries(rows, "browse").values():
-        base[monday(day)] = base.get(monday(day), 0) + 1
+        if day <= closed:
+            base[monday(day)] = base.get(monday(day), 0) + 1
     cohorts = direct_cohorts(rows, ids).filter(
         pl.col("stage_id") == ids["stages"]["browse"],
         pl.col("step_id").is_null(),
         pl.col("next_stage_id") == ids["stages"]["buy"],
+        pl.col("day") <= closed,
     )
     reached: dict[dt.date, int] = {}
     for day in cohorts["day"].to_list():
@@ -184,3 +195,5 @@ def test_the_conversion_tiles_weekly_values_are_the_cohorts_of_each_entry_week(
     assert dict(zip(tile.weekly["week"].to_list(), tile.weekly["answers"].to_list(), strict=True)) == base
     if base:
         assert tile.value == pytest.approx(sum(reached.values()) / sum(base.values()))
+    else:
+        assert tile.value is None

@@ -119,3 +119,24 @@ def test_bad_parameters_give_notices_not_tracebacks(
     app = run_journey(**params)
     assert not app.exception
     assert notice in _texts(app)
+
+
+def test_the_onboarding_page_says_which_cohorts_its_conversions_count(run_journey: Callable[..., AppTest]) -> None:
+    """Over the last 90 days of the demo, the conversion card and the funnel say that cohorts entering in the
+    window's last 30 days are left out, and the summary's status is the stage's (as on the strip)."""
+    app = run_journey(journey=JOURNEY, stage="onboarding", **{"from": "2026-08-03", "to": "2026-10-31"})
+    assert not app.exception
+    text = _texts(app)
+    assert "Cohorts entering up to 01 Oct 2026; later ones are still inside their 30-day conversion window." in text
+    summary = next(m.value for m in app.markdown if "measured metrics on target" in str(m.value))
+    assert any(word in summary for word in ("on target", "near target", "off target", "not enough data"))
+
+
+def test_a_period_of_open_cohorts_reads_not_yet_known(run_journey: Callable[..., AppTest]) -> None:
+    """The demo's last 20 days: every cohort is still inside its window, so the conversion is not yet known
+    and the funnel says why instead of being drawn."""
+    app = run_journey(journey=JOURNEY, stage="onboarding", **{"from": "2026-10-12", "to": "2026-10-31"})
+    assert not app.exception
+    text = _texts(app)
+    assert "Conversion not yet known: every cohort of the period is still inside its 30-day conversion window." in text
+    assert any(str(m.value).startswith(":gray-badge[not yet known · target") for m in app.markdown)

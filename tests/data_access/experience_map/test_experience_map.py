@@ -166,6 +166,9 @@ EVENTS = [
     # previous period: four enter awareness, one goes on
     *[_event(c, day(2), AWARENESS, WEB, None) for c in ("c5", "c6", "c7", "c8")],
     _event("c5", day(3), PURCHASE, WEB, None),
+    # after both periods, c5 comes back on 13 April: the data's last day, so every cohort of the current
+    # period (entering up to 14 March) has closed its 30-day conversion window and counts
+    _event("c5", dt.datetime(2024, 4, 13, 12), AWARENESS, WEB, None),
 ]
 
 
@@ -381,8 +384,9 @@ def test_conversion_headline_defaults_to_the_last_stage(shop: Engine) -> None:
 
 
 def test_data_days_span_events_and_feedback(shop: Engine) -> None:
+    """From the first answer (20 February) to the last event (13 April)."""
     with shop.connect() as connection:
-        assert data_days(connection, journey_id=SHOP) == Period(dt.date(2024, 2, 20), dt.date(2024, 3, 14))
+        assert data_days(connection, journey_id=SHOP) == Period(dt.date(2024, 2, 20), dt.date(2024, 4, 13))
         assert data_days(connection, journey_id=SHOP + 1) is None
 
 
