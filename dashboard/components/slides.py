@@ -22,6 +22,7 @@ from dashboard.components import frame
 from dashboard.view_state import ViewState
 from data_access.experience_map import GRID_METRICS, ExperienceMapData
 from data_access.journey_map import JourneyMapData
+from data_access.metrics import Status
 
 # Constant CSS only: no user or data text is ever formatted into it. Type grows with the screen's height
 # (vh), so that a slide fits one 1280 × 800 laptop and one 1920 × 1080 room screen without scrolling.
@@ -99,15 +100,26 @@ def _go(state: ViewState, position: int, stage_slugs: Sequence[str]) -> None:
 
 
 def slide_controls(
-    state: ViewState, *, position: int, stage_names: dict[str, str], title: str, catalogue: Catalogue
+    state: ViewState,
+    *,
+    position: int,
+    stage_names: dict[str, str],
+    title: str,
+    catalogue: Catalogue,
+    status: Status | None = None,
 ) -> None:
-    """The slide's title and progress, previous / next (also the ← / → keys) and the way out, on one row."""
+    """The slide's title and progress, previous / next (also the ← / → keys) and the way out, on one row; a
+    stage's `status` as a badge beside its progress (on the line above the title, so the slide keeps its height)."""
     slugs = list(stage_names)
     progress = "Experience map" if position == 0 else f"Stage {position} of {len(slugs)}"
     persona = catalogue.persona_name(state.persona, default=frame.ALL_PERSONAS)
     period = f"{state.date_from:%d %b} – {state.date_to:%d %b %Y}"
     where, previous, following, leave = st.columns([4.4, 1.2, 1.2, 1.5], vertical_alignment="bottom")
-    where.caption(f"{progress} · {format.verbatim(persona)} · {period}")
+    badge = ""
+    if status is not None:
+        word, colour = format.status_badge(status)
+        badge = f" · :{colour}-badge[Stage status: {word}]"
+    where.caption(f"{progress} · {format.verbatim(persona)} · {period}{badge}")
     where.title(format.verbatim(title, limit=None))
     before = "Experience map" if position <= 1 else stage_names[slugs[position - 2]]
     if previous.button(
@@ -217,10 +229,10 @@ def stage_slide(state: ViewState, catalogue: Catalogue) -> None:
     st.query_params.from_dict(state.query(page="journey"))
     _large_type()
     position = list(names).index(stage_slug) + 1
-    slide_controls(state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue)
     data = load_journey_map(state.journey, stage_slug, state.persona, state.period, state.compared)
-    word, colour = format.status_badge(data.status)
-    st.badge(f"Stage status: {word}", color=colour)
+    slide_controls(
+        state, position=position, stage_names=names, title=names[stage_slug], catalogue=catalogue, status=data.status
+    )
     lines = dict(slide_lanes(data).iter_rows())
     for column, (lane, title) in zip(st.columns(len(SLIDE_LANES)), SLIDE_LANES.items(), strict=True):
         with column.container(border=True, height="stretch"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -79,6 +80,18 @@ def test_stage_slide_shows_progress_lanes_and_metrics(run_app: Callable[..., App
     changes = [(m.value, m.delta) for m in app.metric if m.delta]
     assert changes and all(delta[0] in "+-±" for _, delta in changes)
     assert all(delta.endswith(" pts") for value, delta in changes if value.endswith("%") and delta != "±0")
+
+
+@pytest.mark.parametrize("stage", ["purchase", "onboarding"])
+def test_stage_slide_status_is_the_journey_pages(run_app: Callable[..., AppTest], stage: str) -> None:
+    """The stage slide's status badge, on the line above its title, says what the journey page's summary says."""
+    slide = run_app("../pages/journey_map.py", journey=JOURNEY, stage=stage, present="1", **PERIOD)
+    page = run_app("../pages/journey_map.py", journey=JOURNEY, stage=stage, **PERIOD)
+    assert not slide.exception and not page.exception
+    on_slide = re.search(r"-badge\[Stage status: ([a-z ]+)\]", "\n".join(c.value for c in slide.caption))
+    on_page = re.search(r"-badge\[([a-z ]+)\] \d+ of \d+ measured metrics", _texts(page))
+    assert on_slide is not None and on_page is not None
+    assert on_slide.group(1) == on_page.group(1)
 
 
 def test_previous_on_the_first_stage_returns_to_the_experience_map(run_app: Callable[..., AppTest]) -> None:
