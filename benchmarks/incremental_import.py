@@ -102,9 +102,9 @@ class SqliteCopies:
 class PostgresCopies:
     """The base demo in a PostgreSQL database, and copies of it (CREATE DATABASE … TEMPLATE) to import into."""
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, *, prefix: str) -> None:
         self.server = make_url(server_url)
-        self.base = f"atlas_bench_incr_{uuid.uuid4().hex[:8]}"
+        self.base = f"{prefix}{uuid.uuid4().hex[:8]}"
         self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
 
     def _url(self, name: str) -> str:
@@ -180,6 +180,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 50_000, 100_000])
     parser.add_argument("--postgres-url", default=os.environ.get("ATLAS_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--database-prefix", default="atlas_bench_incr_", help="of the PostgreSQL databases made")
     parser.add_argument("--check", action="store_true", help="compare each import's rollups with a rebuild")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-incr-") as where:
@@ -188,7 +189,7 @@ def main() -> None:
         if not args.no_sqlite:
             run("SQLite", SqliteCopies(folder), files, check=args.check)
         if args.postgres_url:
-            copies = PostgresCopies(args.postgres_url)
+            copies = PostgresCopies(args.postgres_url, prefix=args.database_prefix)
             try:
                 run("PostgreSQL", copies, files, check=args.check)
             finally:
