@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     CompoundSelect,
     Connection,
+    Index,
     Integer,
     MetaData,
     Select,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     true,
     tuple_,
     union_all,
@@ -439,6 +441,8 @@ def _merge_first_entries(
 
 def _replace_entries(connection: Connection, stored: Table, merged: Table, *, bulk: bool) -> None:
     entries = _table(StageEntry)
+    for scratch in (stored, merged):
+        _index_by_customer(connection, scratch)
     changes = union_all(
         _entry_rollup_rows(stored, true(), weight=-1), _entry_rollup_rows(merged, true(), weight=1)
     ).subquery()
@@ -448,6 +452,23 @@ def _replace_entries(connection: Connection, stored: Table, merged: Table, *, bu
     _add_cohorts_of(connection, [(stored, -1), (merged, 1)], journey_ids=journey_ids)
     connection.execute(delete(entries).where(entries.c.id.in_(select(stored.c.id))))
     _insert_entries(connection, select(*(merged.c[c] for c in ENTRY_COLUMNS)), bulk=bulk)
+
+
+def _index_by_customer(connection: Connection, scratch: Table) -> None:
+    """Index a scratch table of first entries as `stage_entries` is by customer, and give the planner its size.
+
+    The cohort rows of the touched customers join the table to itself by customer, and look for an earlier
+    alternative with a correlated NOT EXISTS: without an index SQLite scans the whole table for each
+    alternative entry (it builds no automatic index for a correlated subquery), and PostgreSQL, with no
+    statistics on a temporary table (autovacuum never sees one), guesses one row and nests loops over it.
+    Either way the cost grew with the square of the customers an import touches (100k events into a
+    200k-event demo: 75 s of a 89 s import on SQLite). The table is the import's own: no reader waits on
+    this DDL.
+    """
+    Index(f"ix_{scratch.name}", *(scratch.c[c] for c in ("journey_id", "customer_id", "stage_id", "step_id"))).create(
+        connection
+    )
+    connection.execute(text(f"ANALYZE {scratch.name}"))
 
 
 def _insert_entries(

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, event, select
 
-from data_access.db import session_scope
+from data_access.db import make_engine, session_scope, upgrade_schema
 from data_access.importing import import_events, refresh
 from data_access.importing.mapping import parse_mapping
 from data_access.journey_map.numbers import stage_funnel
@@ -415,3 +415,33 @@ def test_changing_a_steps_kind_on_the_map_recomputes_the_journeys_cohorts(engine
     with session_scope(engine) as session:
         import_map(session, MAP)
     assert stored_cohorts(engine) == before
+
+
+def test_an_import_into_stored_customers_finds_each_customers_entries_by_index(tmp_path: Path) -> None:
+    """The cohort rows of the customers an import touches come from scratch tables of their old and new first
+    entries: every lookup of a customer's `to` entry or earlier alternative there goes through an index, not
+    a scan of the table per entry, which grew with the square of the customers (SQLite's plan; PostgreSQL's
+    choice depends on the statistics `rollups._index_by_customer` gives it, checked by
+    benchmarks/incremental_import.py)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'atlas.db'}")
+    upgrade_schema(engine)
+    _prepare(engine)
+    customers = [f"c{i}" for i in range(40)]
+    first = [(c, 3600 * i, place, "saver") for i, c in enumerate(customers) for place in PLACES[:3]]
+    _import(engine, tmp_path / "first.csv", first)
+    plans: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def explain(connection: Any, cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        if "cohort_from" in statement and statement.startswith("INSERT INTO atlas_scratch") and not many:
+            query = statement[statement.index("SELECT") :]
+            plans.extend(row[3] for row in cursor.connection.execute(f"EXPLAIN QUERY PLAN {query}", parameters))
+
+    # the same customers again, earlier and on to the steps: every one of them is touched
+    later = [(c, 60 * i + k, place, "spender") for i, c in enumerate(customers) for k, place in enumerate(PLACES)]
+    _import(engine, tmp_path / "later.csv", later)
+    engine.dispose()
+
+    lookups = [p for p in plans if any(f" {alias}" in p for alias in ("cohort_to", "alternative", "other_alternative"))]
+    assert lookups, "the import recomputed no cohort rows from scratch tables"
+    assert [p for p in lookups if not p.startswith("SEARCH")] == []
