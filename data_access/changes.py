@@ -24,13 +24,18 @@ import polars as pl
 from sqlalchemy import Connection
 
 from data_access.conversions import OPEN_COHORTS, CohortMaturity, cohort_maturity, median_days_by_pair
-from data_access.journey_map.assembly import FEEDBACK_FORMULAS, SPECIFICITY, STAGE_METRIC_COLUMNS, summed
+from data_access.journey_map.assembly import (
+    FEEDBACK_FORMULAS,
+    SPECIFICITY,
+    STAGE_METRIC_COLUMNS,
+    judged_metrics,
+    summed,
+)
 from data_access.journey_map.numbers import DEFINITION_SCHEMA, journey_metric_definitions
 from data_access.metrics import (
     DEFINITION_COLUMNS,
     SHARE_FORMULAS,
     Formula,
-    improvement_expr,
     measure_value_expr,
     status_expr,
     value_span,
@@ -301,27 +306,9 @@ def stage_metrics_by_stage(sums: JourneySums, *, min_answers: int) -> pl.DataFra
     stages = _stage_frame(sums.stages)
     definitions = definitions_by_stage(sums.definitions, stages)
     values = summed(_stage_components(definitions, sums, stages), [STAGE, "metric_id", "period"], min_answers).collect()
-    current = values.filter(pl.col("period") == CURRENT).drop("period")
-    previous = values.filter(pl.col("period") == PREVIOUS).drop("period")
+    timing = _stage_timing(sums, stages, min_answers)
     return (
-        definitions.lazy()
-        .with_row_index("definition_order")
-        .join(current.lazy(), on=[STAGE, "metric_id"], how="left")
-        .join(previous.lazy(), on=[STAGE, "metric_id"], how="left", suffix="_previous")
-        .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
-        .join(_stage_timing(sums, stages, min_answers).lazy(), on=[STAGE, "formula"], how="left", suffix="_timing")
-        .with_columns(
-            pl.coalesce("value", "value_timing").alias("value"),
-            pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
-            pl.coalesce("previous_value", "previous_value_timing").alias("previous_value"),
-            pl.coalesce("previous_sample", "previous_sample_timing").fill_null(0).alias("previous_sample"),
-        )
-        .with_columns(
-            (pl.col("value") - pl.col("previous_value")).alias("change"),
-            improvement_expr().alias("improvement"),
-            status_expr().alias("status"),
-        )
-        .sort("definition_order")
+        judged_metrics(definitions, values, timing, by=[STAGE])
         .select(pl.col(STAGE).alias("stage_id"), *DEFINITION_SCHEMA, *STAGE_METRIC_COLUMNS)
         .collect()
     )

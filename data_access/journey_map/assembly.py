@@ -6,6 +6,8 @@ step's emotion is measured) are tested on crafted frames.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from data_access.metrics import (
@@ -272,15 +274,24 @@ def stage_metric_table(
     if definitions.is_empty():
         return definitions.with_columns(pl.lit(None).alias(c) for c in STAGE_METRIC_COLUMNS)
     values = summed(components, ["metric_id", "period"], min_answers).collect()
+    return judged_metrics(definitions, values, timing).select(*definitions.columns, *STAGE_METRIC_COLUMNS).collect()
+
+
+def judged_metrics(
+    definitions: pl.DataFrame, values: pl.DataFrame, timing: pl.DataFrame, *, by: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Each definition (per `by`, e.g. a stage) with its value now and before, change, improvement and status,
+    in the definitions' order: `values` are `summed` rows with a `period` column ("current" or "previous"),
+    `timing` the time to next stage's (`time_to_next_values`, with `by`)."""
     current = values.filter(pl.col("period") == "current").drop("period")
     previous = values.filter(pl.col("period") == "previous").drop("period")
     return (
         definitions.lazy()
         .with_row_index("definition_order")
-        .join(current.lazy(), on="metric_id", how="left")
-        .join(previous.lazy(), on="metric_id", how="left", suffix="_previous")
+        .join(current.lazy(), on=[*by, "metric_id"], how="left")
+        .join(previous.lazy(), on=[*by, "metric_id"], how="left", suffix="_previous")
         .rename({"value_previous": "previous_value", "sample_previous": "previous_sample"})
-        .join(timing.lazy(), on="formula", how="left", suffix="_timing")
+        .join(timing.lazy(), on=[*by, "formula"], how="left", suffix="_timing")
         .with_columns(
             pl.coalesce("value", "value_timing").alias("value"),
             pl.coalesce("sample", "sample_timing").fill_null(0).alias("sample"),
@@ -293,8 +304,6 @@ def stage_metric_table(
             status_expr().alias("status"),
         )
         .sort("definition_order")
-        .select(*definitions.columns, *STAGE_METRIC_COLUMNS)
-        .collect()
     )
 
 
