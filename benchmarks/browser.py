@@ -43,6 +43,7 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 TIMEOUT_MS = 180_000
 ROOT = APP.parent.parent
 FIRST_CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks'
+DRAWING_REST = "Drawing the rest of the page…"  # dashboard.components.frame's placeholder below the fold
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 YARDSTICK_APP = """\
 import altair as alt
@@ -121,7 +122,7 @@ def streamlit_server(script: Path, *, database_url: str, port: int, log: Path) -
             raise PageDidNotShow(f"port {port} is taken (a server left from an interrupted run?)") from None
     command = server_command("127.0.0.1", port)
     command[command.index(str(APP))] = str(script)
-    env = os.environ | {"ATLAS_DATABASE_URL": database_url}
+    env = os.environ | {"ATLAS_DATABASE_URL": database_url, "ATLAS_DRAW_ABOVE_THE_FOLD_FIRST": "true"}
     with log.open("ab") as output:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -198,6 +199,9 @@ def first_chart(page: Page) -> None:
 
 
 def settled(page: Page) -> None:
+    """Streamlit's script run finished with the whole page drawn: sections below the fold come in a run of
+    their own once the first chart is drawn, so their placeholder must be gone too."""
+    page.get_by_text(DRAWING_REST).wait_for(state="detached")
     page.locator(SETTLED).wait_for(state="attached")
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         ge=1,
         description="The longest a cached view is kept; any write to the data makes views recompute at once.",
     )
+    draw_above_the_fold_first: bool = Field(
+        default=True,
+        description="Draw a page's sections below the fold (What changed, moments of truth, comments) only once "
+        "the browser has drawn the page's first chart; false draws the whole page in one run.",
+    )
     port: int = Field(default=8501, ge=1, le=65_535)
     host: str = Field(
         default="127.0.0.1",

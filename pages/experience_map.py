@@ -79,7 +79,9 @@ frame.answer_findings(state, data.findings)
 
 @st.fragment
 def below_the_fold() -> None:
-    """Drawn after the map above; the review form and the tables rerun only this part."""
+    """Drawn once the browser has drawn the map above; the review form and the tables rerun only this part."""
+    if not frame.above_the_fold_drawn("overview_first_draw"):
+        return
     moments = data.moments_of_truth["stage"].unique().to_list()
     st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
     st.caption(

@@ -25,6 +25,11 @@ from data_access.models import Base
 settings.register_profile("atlas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("atlas")
 
+# AppTest runs no JavaScript, so nothing tells the server that the browser has drawn a page's first chart:
+# pages read through AppTest draw their sections below the fold in the same run. The browser tests' servers
+# draw above the fold first, as a person's browser sees it (tests/browser/conftest.py).
+os.environ["ATLAS_DRAW_ABOVE_THE_FOLD_FIRST"] = "false"
+
 POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 

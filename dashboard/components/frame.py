@@ -38,6 +38,27 @@ from data_access.models import Measure
 from data_access.scope import Period
 
 ALL_PERSONAS = "All customers"
+
+# Tells the server once the browser has drawn the page's first chart (or after two seconds, whatever comes
+# first). Trusted code of our own: it reads the page's DOM and sends one true, nothing from the data.
+_FIRST_DRAW_JS = """
+export default function ({ setStateValue }) {
+  const start = performance.now();
+  const drawn = () => document.querySelector(
+    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks'
+  );
+  const wait = () => {
+    if (drawn() || performance.now() - start > 2000) {
+      requestAnimationFrame(() => setStateValue("drawn", true));
+      return;
+    }
+    setTimeout(wait, 40);
+  };
+  wait();
+}
+"""
+DRAWING_REST = "Drawing the rest of the page…"  # what stands below the fold until it is drawn
+_first_draw = st.components.v2.component("journey_atlas.first_draw", js=_FIRST_DRAW_JS)
 LOG = logging.getLogger(__name__)
 
 
@@ -397,3 +418,19 @@ def answer_findings(state: ViewState, findings: pl.DataFrame, *, shown: int = 3)
         link.page_link(routes.JOURNEY_MAP, label="Open", query_params=target.query(page="journey"))
     if len(findings) > shown:
         st.caption(f"And {len(findings) - shown} more.")
+
+
+def above_the_fold_drawn(key: str) -> bool:
+    """Whether a section below the fold may draw now; call it first thing in that section's fragment.
+
+    On a page's first run the browser gets what is above the fold alone, and this says False (the caller
+    draws nothing more); once the browser has drawn the page's first chart it says so, which reruns only the
+    calling fragment, and this says True from then on, for every later run of the page in this session.
+    With `draw_above_the_fold_first` off (tests that read a whole page in one run) it always says True.
+    """
+    if not get_settings().draw_above_the_fold_first:
+        return True
+    if _first_draw(key=key, on_drawn_change=lambda: None).drawn:
+        return True
+    st.caption(DRAWING_REST)
+    return False

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import polars as pl
 from playwright.sync_api import Browser, Page, expect
 
+from benchmarks.browser import FIRST_CHART
 from tests.browser.conftest import start_server, wait_for_app_run
 
 
@@ -167,3 +168,30 @@ def test_exports_download_from_the_export_menu(app_url: str, page: Page) -> None
     with page.expect_download() as png_download:
         page.get_by_role("button", name="Chart (PNG)").click()
     assert Path(png_download.value.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+FIRST_DRAW_WATCH = """(() => {
+  window.__atlasMarks = {};
+  const mark = (name, found) => {
+    if (!(name in window.__atlasMarks) && found) window.__atlasMarks[name] = performance.now();
+  };
+  new MutationObserver(() => {
+    mark("chart", document.querySelector('%s'));
+    mark("below", [...document.querySelectorAll("h2, h3")].some((h) => h.textContent.includes("%s")));
+    mark("placeholder", document.body && document.body.textContent.includes("Drawing the rest of the page"));
+  }).observe(document, { childList: true, subtree: true });
+})();"""
+
+
+def test_the_map_is_drawn_before_what_is_below_the_fold(app_url: str, page: Page) -> None:
+    """A first visit draws the stage strip and grid first, with a line saying the rest is coming; What changed
+    and the rest follow once a chart is drawn, without a click, and the page then holds every section."""
+    page.add_init_script(FIRST_DRAW_WATCH % (FIRST_CHART, "What changed"))
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="What changed")).to_be_visible()
+    marks = page.evaluate("() => window.__atlasMarks")
+    assert marks["placeholder"] < marks["below"], marks
+    assert marks["chart"] <= marks["below"], marks
+    wait_for_app_run(page)
+    expect(page.get_by_text("Drawing the rest of the page…")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Moments of truth")).to_be_visible()

@@ -47,6 +47,25 @@ def test_overview_shows_title_headlines_and_charts(run_overview: Callable[..., A
     assert not app.warning
 
 
+def test_a_first_run_draws_above_the_fold_alone(
+    run_overview: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the browser's first draw awaited (the served default), the first run of the overview holds the
+    headlines, the stage strip and the grid, and below them only a line saying the rest is coming: no What
+    changed, no emotional curve, no moments of truth (the browser asks for them once a chart is drawn)."""
+    from dashboard.settings import get_settings
+
+    monkeypatch.setenv("ATLAS_DRAW_ABOVE_THE_FOLD_FIRST", "true")
+    get_settings.cache_clear()
+    app = run_overview()
+    assert not app.exception
+    assert len(app.metric) == 5
+    assert len(app.get("vega_lite_chart")) == 2  # the stage strip and the grid
+    assert "Drawing the rest of the page…" in _texts(app)
+    assert not [h.value for h in app.subheader if h.value in ("What changed", "Moments of truth")]
+    get_settings.cache_clear()
+
+
 def test_defaults_are_written_into_the_url(run_overview: Callable[..., AppTest]) -> None:
     """Missing parameters take defaults, and the URL then names them, so the link is complete."""
     app = run_overview()
