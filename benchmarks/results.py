@@ -16,6 +16,8 @@ from benchmarks.imports import ImportTimings
 from benchmarks.page_data import PageDataTimings, View
 
 TEN_MILLION = 10_000_000
+# a demo asked for 10M events stores a few identical rows once (9,999,992 at seed 7): that is the 10M size
+AT_TEN_MILLION = int(TEN_MILLION * 0.999)
 ONE_MILLION = 1_000_000
 SECTIONS = ("## Machine", "## Import", "## Page data", "## Browser", "## Memory", "## Targets")
 
@@ -121,7 +123,7 @@ def verdicts(results: list[SizeResult]) -> list[Verdict]:
     found: list[Verdict] = []
 
     def judge(r: SizeResult, target: str, measured: float, limit: float, *, at_10m: bool, higher: bool = False) -> None:
-        applies = r.events >= TEN_MILLION or not at_10m
+        applies = r.events >= AT_TEN_MILLION or not at_10m
         found.append(Verdict(target, r.database, r.events, measured, limit, higher, applies))
 
     for r in results:
@@ -289,7 +291,7 @@ def render(report: Report) -> str:
     for v in verdicts(report.results):
         unit = "" if "MiB" in v.target else "×"
         lines.append(f"| {v.target} | {v.database} | {v.events:,} | {v.measured:.2f}{unit} | {v.describe()} |")
-    if not any(r.events >= TEN_MILLION for r in report.results):
+    if not any(r.events >= AT_TEN_MILLION for r in report.results):
         lines += ["", "10M events were not run (`--ten-million`): the targets set at 10M are not judged here."]
     lines += ["", "Demo load (context): " + ", ".join(
         f"{r.database} {_size(r.events)} "

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import polars as pl
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from benchmarks.browser import FIRST_CHART
@@ -183,15 +184,26 @@ FIRST_DRAW_WATCH = """(() => {
 })();"""
 
 
-def test_the_map_is_drawn_before_what_is_below_the_fold(app_url: str, page: Page) -> None:
-    """A first visit draws the stage strip and grid first, with a line saying the rest is coming; What changed
-    and the rest follow once a chart is drawn, without a click, and the page then holds every section."""
-    page.add_init_script(FIRST_DRAW_WATCH % (FIRST_CHART, "What changed"))
-    page.goto(app_url)
-    expect(page.get_by_role("heading", name="What changed")).to_be_visible()
+@pytest.mark.parametrize(
+    ("path", "below", "also_below"),
+    [
+        ("/", "What changed", "Moments of truth"),
+        ("/journey?journey=northwind-current&stage=onboarding", "In the customers' words", "Notes from the front line"),
+    ],
+    ids=["overview", "journey page"],
+)
+def test_what_is_above_the_fold_is_drawn_first(
+    app_url: str, page: Page, path: str, below: str, also_below: str
+) -> None:
+    """A first visit draws what is above the fold first (the overview's strip and grid, the journey page's
+    lanes and numbers) with a line saying the rest is coming; the sections below follow once a chart is drawn,
+    without a click, and the page then holds every section."""
+    page.add_init_script(FIRST_DRAW_WATCH % (FIRST_CHART, below))
+    page.goto(app_url + path)
+    expect(page.get_by_role("heading", name=below)).to_be_visible()
     marks = page.evaluate("() => window.__atlasMarks")
     assert marks["placeholder"] < marks["below"], marks
     assert marks["chart"] <= marks["below"], marks
     wait_for_app_run(page)
     expect(page.get_by_text("Drawing the rest of the page…")).to_have_count(0)
-    expect(page.get_by_role("heading", name="Moments of truth")).to_be_visible()
+    expect(page.get_by_role("heading", name=also_below)).to_be_visible()
