@@ -30,8 +30,8 @@ from tests.conftest import DEMO_EVENTS, scratch_postgres_database
 
 pytestmark = pytest.mark.slow
 
-SESSIONS = 10
-ROUNDS = 2  # at least: each session opens the overview and the journey page this many times
+SESSIONS = 20
+ROUNDS = 1  # at least: each session opens the overview and the journey page this many times, then again while the import runs
 IMPORT_EVENTS = 30_000
 JOURNEY_PAGE = "/journey?journey=northwind-current&stage=onboarding"
 # what a page must never show: an exception, a lock, the shared-page race, a fault of the database
@@ -104,7 +104,7 @@ def _load_round(pages: list[Page], url: str) -> list[float]:
 def test_sessions_load_pages_while_an_import_runs(
     browser: Browser, database_url: str, import_file: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """10 sessions open the overview and a journey page over and over during an import: no error on any
+    """20 sessions open the overview and a journey page over and over during an import: no error on any
     page, the import succeeds; the pages' time to settle, alone and under load, is printed."""
     server, base = start_server(database_url, tmp_path / "streamlit.log")
     contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(SESSIONS)]
