@@ -31,7 +31,7 @@ from tests.conftest import DEMO_EVENTS, scratch_postgres_database
 pytestmark = pytest.mark.slow
 
 SESSIONS = 20
-ROUNDS = 1  # at least: each session opens the overview and the journey page this many times, then again while the import runs
+ROUNDS = 1  # at least: each session opens both pages this many times, then again while the import runs
 IMPORT_EVENTS = 30_000
 JOURNEY_PAGE = "/journey?journey=northwind-current&stage=onboarding"
 # what a page must never show: an exception, a lock, the shared-page race, a fault of the database
