@@ -249,7 +249,7 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
         drawn = weekly is not None and weekly["value"].drop_nulls().len() > 1
         # the sparkline is an image: its numbers are told in words in the tile's help
         weekly_words = f" {sparkline_words(weekly, formula=formula)}" if weekly is not None and drawn else ""
-        with column.container(border=True):
+        with column.container(border=True, height="stretch"):  # the tiles of a row as tall as the tallest
             headline_metric(
                 headline,
                 help=(

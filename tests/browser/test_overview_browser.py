@@ -28,6 +28,12 @@ def test_overview_shows_the_map(app_url: str, page: Page) -> None:
         page.locator('path[aria-roledescription="rect mark"][aria-label*="channel_line: Call centre"]').first
     ).to_be_visible()
     assert _params(page.url)["journey"] == "northwind-current"
+    # the headline tiles of the row are as tall as each other, the conversion's cohort line included
+    heights = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].slice(0, 5)
+            .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""
+    )
+    assert len(heights) == 5 and max(heights) - min(heights) < 1, heights
 
 
 def test_clicking_a_cell_opens_its_journey_map_with_channel_and_touchpoint(app_url: str, page: Page) -> None:
