@@ -42,17 +42,19 @@ LABEL_WIDTH, STEP_WIDTH = 1.5, 2.0
 # squeezing steps until words break between letters: the grid is at least this wide, and wider with many steps.
 MIN_WIDTH, STEP_MIN_WIDTH = 1120, 180
 # Constant CSS (no data in it; the grid's width is set beside it from the number of steps). The grid's columns
-# and gap are those of `st.columns` (1rem apart), so the emotion curve drawn in columns under it lines up.
+# touch (each cell keeps half a gap of room on either side), as do the emotion row's two `st.columns` under it,
+# so the curve's step bands span the steps' columns exactly and each point sits under its step.
 LANE_CSS = """
 .st-key-journey_lanes { overflow-x: auto; padding-bottom: 0.5rem; }
 .st-key-journey_lanes [data-testid="stHorizontalBlock"] { min-width: var(--lane-grid-width); flex-wrap: nowrap; }
 .st-key-journey_lanes [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child,
 .lane-grid [role="rowheader"], .lane-grid .lane-corner {
-  position: sticky; left: 0; z-index: 2; background: #FFFFFF; }
-.lane-grid { display: grid; column-gap: 1rem; row-gap: 1rem; min-width: var(--lane-grid-width); line-height: 1.6; }
+  position: sticky; left: 0; z-index: 2; background: #FFFFFF; padding-right: 1rem; }
+.lane-grid { display: grid; row-gap: 1rem; min-width: var(--lane-grid-width); line-height: 1.6; }
 .lane-grid [role="row"] { display: contents; }
 .lane-grid [role="columnheader"], .lane-grid [role="rowheader"] { font-weight: 600; }
-.lane-grid [role="cell"] { display: flex; flex-direction: column; gap: 1rem; min-width: 0; }
+.lane-grid [role="columnheader"], .lane-grid [role="cell"] { padding: 0 0.5rem; min-width: 0; }
+.lane-grid [role="cell"] { display: flex; flex-direction: column; gap: 1rem; }
 .lane-card { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: calc(1rem - 1px);
   word-break: normal; overflow-wrap: break-word; hyphens: auto; }
 .lane-badge { display: inline-block; border-radius: 0.5rem; padding: 0 0.375rem; font-size: 0.875rem;
@@ -105,7 +107,7 @@ def lane_grid(data: JourneyMapData) -> None:
     steps = data.steps.sort("position")
     with st.container(key="journey_lanes"):
         st.html(lane_grid_html(data))
-        label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height])
+        label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height], gap=None)
         label.markdown(f"**{LANES['emotion']}**")
         label.caption(charts.EMOTION_SCALE_NOTE)
         chart = charts.emotion_curve(data.emotions, step_order=steps["step_name"].to_list())
