@@ -94,7 +94,8 @@ def lane_grid_html(data: format.LaneData) -> str:
             + "</div>"
             for step_id in steps["step_id"]
         )
-        rows.append(f'<div role="row" data-lane="{lane}"><div role="rowheader">{title}</div>{cells}</div>')
+        name = f'<div role="rowheader">{format.html_text(title)}</div>'
+        rows.append(f'<div role="row" data-lane="{lane}">{name}{cells}</div>')
     return (
         f"<style>{LANE_CSS}.st-key-journey_lanes {{ --lane-grid-width: {grid_width(steps.height)}px; }}</style>"
         f'<div class="lane-grid" role="table" aria-label="Lanes over the steps" '
