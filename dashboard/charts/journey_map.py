@@ -1,4 +1,5 @@
-"""Chart builders of the journey map: the emotion curve over steps, metric trends, and the step funnel.
+"""Chart builders of the journey map: the emotion curve over steps and the step funnel (the metric cards'
+weekly trends are SVG sparklines, `charts.sparkline`).
 
 Pure: polars frames in, `alt.Chart` out, colours from `palette` so the journey map and the experience
 map speak the same language.
@@ -116,37 +117,6 @@ def emotion_curve(
         color=colour, shape=alt.Shape("source:N", legend=None), tooltip=tooltip
     )
     return (zero + gap + lines + points).properties(height=height, width="container")
-
-
-def metric_trend(
-    trend: pl.DataFrame, *, label: str, formats: tuple[str, str] = (",.2f", ",.2f"), height: int = 140
-) -> alt.Chart:
-    """Weekly values of one metric with its target as a dashed line; weeks with too few answers are gaps.
-
-    `trend`: week, value, sample, target (as `journey_map.stage_metric_trend` returns for one metric).
-    `formats` are the d3 formats of the axis and the tooltips, in the metric's own unit (".0%" for a share).
-    """
-    axis_format, value_format = formats
-    x = alt.X("week:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount="week"))
-    tooltip = [
-        alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
-        alt.Tooltip("value:Q", title=label, format=value_format),
-        alt.Tooltip("sample:Q", title="Answers / customers", format=","),
-    ]
-    base = alt.Chart(trend).encode(x=x)
-    line = base.mark_line(color=MEASURED, strokeWidth=2, point=alt.OverlayMarkDef(color=MEASURED, size=40)).encode(
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=axis_format)),
-        tooltip=tooltip,
-    )
-    target = (
-        alt.Chart(trend)
-        .mark_rule(color=INK, strokeDash=[5, 4], strokeWidth=1.5)
-        .encode(
-            y=alt.Y("mean(target):Q"),
-            tooltip=[alt.Tooltip("mean(target):Q", title="Target", format=value_format)],
-        )
-    )
-    return (line + target).properties(height=height, width="container", title=alt.Title(label, fontSize=13))
 
 
 # the funnel's x axis reaches this many times its longest bar, so that bar's label fits beside it

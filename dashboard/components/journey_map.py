@@ -1,10 +1,14 @@
 """UI pieces of the journey map: the swimlane grid, metric cards, findings, comments and front-line notes.
 
-Lane text written by people goes through `st.markdown` with markdown characters escaped (never
-`unsafe_allow_html`), so a card reads exactly as it was typed.
+The lanes are one block of our own HTML (one element for the browser to draw instead of one per card): every
+text in it written by people is HTML-escaped (`format.html_escaped`), so a card reads exactly as it was typed,
+and only the marks around it (bold, italics, badges, line breaks) are ours. Other text written by people goes
+through `st.markdown` with Markdown's characters escaped, never `unsafe_allow_html`.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import polars as pl
 import streamlit as st
@@ -12,6 +16,7 @@ import streamlit as st
 from dashboard import format
 from dashboard.cache import add_stage_note, load_stage_notes
 from dashboard.charts import journey_map as charts
+from dashboard.charts.sparkline import sparkline_svg, sparkline_words
 from dashboard.components import editing, frame
 from dashboard.editors import NotAnEditor
 from dashboard.format import escaped
@@ -30,53 +35,84 @@ LANES = {
     "opportunity": "Opportunities",
     "backstage": "Backstage",
 }
+# the lanes of the HTML grid: all but the emotion, a curve drawn under it
+GRID_LANES = {lane: title for lane, title in LANES.items() if lane != "emotion"}
 LABEL_WIDTH, STEP_WIDTH = 1.5, 2.0
-# Constant CSS only (no data in it). On a narrow screen the lanes scroll sideways as a whole, with the lane
-# names held at the left, instead of squeezing steps until words break between letters.
+# On a narrow screen the lanes scroll sideways as a whole, with the lane names held at the left, instead of
+# squeezing steps until words break between letters: the grid is at least this wide, and wider with many steps.
+MIN_WIDTH, STEP_MIN_WIDTH = 1120, 180
+# Constant CSS (no data in it; the grid's width is set beside it from the number of steps). The grid's columns
+# touch (each cell keeps half a gap of room on either side), as do the emotion row's two `st.columns` under it,
+# so the curve's step bands span the steps' columns exactly and each point sits under its step.
 LANE_CSS = """
-<style>
 .st-key-journey_lanes { overflow-x: auto; padding-bottom: 0.5rem; }
-.st-key-journey_lanes [data-testid="stHorizontalBlock"] { min-width: 1120px; flex-wrap: nowrap; }
-.st-key-journey_lanes [data-testid="stMarkdownContainer"] p {
-  word-break: normal; overflow-wrap: normal; hyphens: auto; }
-.st-key-journey_lanes [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {
-  position: sticky; left: 0; z-index: 2; background: #FFFFFF; }
-</style>
+.st-key-journey_lanes [data-testid="stHorizontalBlock"] { min-width: var(--lane-grid-width); flex-wrap: nowrap; }
+.st-key-journey_lanes [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child,
+.lane-grid [role="rowheader"], .lane-grid .lane-corner {
+  position: sticky; left: 0; z-index: 2; background: #FFFFFF; padding-right: 1rem; }
+.lane-grid { display: grid; row-gap: 1rem; min-width: var(--lane-grid-width); line-height: 1.6; }
+.lane-grid [role="row"] { display: contents; }
+.lane-grid [role="columnheader"], .lane-grid [role="rowheader"] { font-weight: 600; }
+.lane-grid [role="columnheader"], .lane-grid [role="cell"] { padding: 0 0.5rem; min-width: 0; }
+.lane-grid [role="cell"] { display: flex; flex-direction: column; gap: 1rem; }
+.lane-card { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: calc(1rem - 1px);
+  word-break: normal; overflow-wrap: break-word; hyphens: auto; }
+.lane-badge { display: inline-block; border-radius: 0.5rem; padding: 0 0.375rem; font-size: 0.875rem;
+  line-height: 1.5; white-space: nowrap; }
+.lane-badge-red { background: #FDE2E1; color: #9B1C1C; }
+.lane-badge-orange { background: #FDEBD2; color: #8A4B00; }
+.lane-badge-gray { background: #EEF0F2; color: #3F4752; }
 """
 
 
-def lane_cards(data: JourneyMapData) -> pl.DataFrame:
-    """One markdown card per lane item (plus each step's touchpoint), grouped per lane × step."""
-    cards = format.lane_texts(data, lanes=LANES, markdown=True)
+def lane_cards(data: format.LaneData) -> pl.DataFrame:
+    """One card of our own HTML per lane item (plus each step's touchpoint), grouped per lane × step."""
+    cards = format.lane_texts(data, lanes=GRID_LANES, medium="html")
     return cards.group_by("lane", "step_id", maintain_order=True).agg(pl.col("text").alias("card"))
 
 
-def lane_grid(data: JourneyMapData) -> None:
-    """The swimlanes: one row per lane, one column per step, the emotion curve drawn across the steps."""
-    st.html(LANE_CSS)
-    with st.container(key="journey_lanes"):
-        _lanes(data)
+def grid_width(steps: int) -> int:
+    """The lane grid's least width in px: the lanes scroll sideways below it."""
+    return max(MIN_WIDTH, round(STEP_MIN_WIDTH * (steps + LABEL_WIDTH / STEP_WIDTH)))
 
 
-def _lanes(data: JourneyMapData) -> None:
+def lane_grid_html(data: format.LaneData) -> str:
+    """The swimlanes but the emotion as one HTML grid: a row of step names, then one row per lane, its name in a
+    column held at the left and its cards under each step. Step names and lane texts are escaped."""
     steps = data.steps.sort("position")
-    widths = [LABEL_WIDTH] + [STEP_WIDTH] * steps.height
     cards = {(lane, step): texts for lane, step, texts in lane_cards(data).iter_rows()}
-    for column, name in zip(st.columns(widths)[1:], steps["step_name"], strict=True):
-        column.markdown(f"**{name}**")
-    for lane, title in LANES.items():
-        if lane == "emotion":
-            label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height])
-            label.markdown(f"**{title}**")
-            label.caption(charts.EMOTION_SCALE_NOTE)
-            chart = charts.emotion_curve(data.emotions, step_order=steps["step_name"].to_list())
-            body.altair_chart(chart, width="stretch")
-            continue
-        columns = st.columns(widths)
-        columns[0].markdown(f"**{title}**")
-        for column, step_id in zip(columns[1:], steps["step_id"], strict=True):
-            for card in cards.get((lane, step_id), []):
-                column.container(border=True).markdown(card)
+    columns = f"minmax(0, {LABEL_WIDTH:g}fr) repeat({steps.height}, minmax(0, {STEP_WIDTH:g}fr))"
+    rows = [
+        '<div role="row"><div role="columnheader" class="lane-corner"></div>'
+        + "".join(f'<div role="columnheader">{format.html_text(name)}</div>' for name in steps["step_name"])
+        + "</div>"
+    ]
+    for lane, title in GRID_LANES.items():
+        cells = "".join(
+            '<div role="cell">'
+            + "".join(f'<div class="lane-card">{card}</div>' for card in cards.get((lane, step_id), []))
+            + "</div>"
+            for step_id in steps["step_id"]
+        )
+        name = f'<div role="rowheader">{format.html_text(title)}</div>'
+        rows.append(f'<div role="row" data-lane="{lane}">{name}{cells}</div>')
+    return (
+        f"<style>{LANE_CSS}.st-key-journey_lanes {{ --lane-grid-width: {grid_width(steps.height)}px; }}</style>"
+        f'<div class="lane-grid" role="table" aria-label="Lanes over the steps" '
+        f'style="grid-template-columns: {columns}">{"".join(rows)}</div>'
+    )
+
+
+def lane_grid(data: JourneyMapData) -> None:
+    """The swimlanes: one HTML grid of the lanes over the steps, the emotion curve under it across the steps."""
+    steps = data.steps.sort("position")
+    with st.container(key="journey_lanes"):
+        st.html(lane_grid_html(data))
+        label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height], gap=None)
+        label.markdown(f"**{LANES['emotion']}**")
+        label.caption(charts.EMOTION_SCALE_NOTE)
+        chart = charts.emotion_curve(data.emotions, step_order=steps["step_name"].to_list())
+        body.altair_chart(chart, width="stretch")
 
 
 def stage_summary(data: JourneyMapData) -> None:
@@ -104,12 +140,21 @@ def stage_summary(data: JourneyMapData) -> None:
 
 
 def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3) -> None:
-    """Each linked metric: value, target, status, change against the previous period, weekly trend."""
+    """Each linked metric: value, target, status, change against the previous period, weekly trend.
+
+    The trend is a small SVG image (not a chart of its own), its target a dashed line; its numbers are told
+    in words in the image's alternative text and the value's help.
+    """
     rows = data.metrics.to_dicts()
     for start in range(0, len(rows), per_row):
         for column, metric in zip(st.columns(per_row), rows[start : start + per_row], strict=False):
+            formula, target = metric["formula"], metric["target"]
+            weekly = data.trend.filter(pl.col("metric_id") == metric["metric_id"]).select(
+                "week", "value", pl.col("sample").alias("answers")
+            )
+            drawn = weekly["value"].drop_nulls().len() > 0
+            words = sparkline_words(weekly, formula=formula, target=target) if drawn else None
             with column.container(border=True):
-                formula = metric["formula"]
                 change = format.change_text(metric["change"], formula)
                 measured = metric["change"] is not None and metric["value"] is not None
                 st.metric(
@@ -121,19 +166,22 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
                     help=(
                         f"{FORMULA_LABELS.get(formula, formula)}. "
                         f"Based on {format.count_text(metric['sample'])} answers or customers."
+                        + (f" {words}" if words else "")
                     ),
                 )
                 word, colour = format.metric_badge(metric, data.cohorts)
                 scope = metric["touchpoint_name"] or metric["scope"]
                 st.badge(f"{word} · {format.target_text(metric['target'], formula)}", color=colour)
-                st.caption(f"Linked to: {scope}")
                 note = format.cohort_note(data.cohorts) if formula in format.COHORT_FORMULAS else None
                 if note is not None:
                     st.caption(note)
-                trend = data.trend.filter(pl.col("metric_id") == metric["metric_id"])
-                if trend["value"].drop_nulls().len() > 0:
-                    chart = charts.metric_trend(trend, label="Weekly", formats=format.chart_formats(formula))
-                    st.altair_chart(chart, width="stretch")
+                trend_line = ""
+                if words is not None:
+                    st.image(sparkline_svg(weekly, formula=formula, target=target), width="stretch", alt=words)
+                    weeks: list[dt.date] = weekly["week"].sort().to_list()
+                    dashed = "; dashed: the target" if target is not None else ""
+                    trend_line = f"Weekly, {weeks[0]:%d %b} – {weeks[-1]:%d %b}{dashed}.  \n"
+                st.caption(f"{trend_line}Linked to: {format.verbatim(scope)}")
 
 
 def findings(data: JourneyMapData) -> None:

@@ -184,7 +184,7 @@ def _headline_row(data: ExperienceMapData) -> None:
 
 def slide_lanes(data: JourneyMapData) -> pl.DataFrame:
     """Per slide lane, its items in step order as short markdown lines (escaped, cut to a few words)."""
-    lines = format.lane_texts(data, lanes=SLIDE_LANES, markdown=True, detail=False, words=WORDS_PER_ITEM)
+    lines = format.lane_texts(data, lanes=SLIDE_LANES, medium="markdown", detail=False, words=WORDS_PER_ITEM)
     return lines.group_by("lane", maintain_order=True).agg(pl.col("text").alias("line"))
 
 

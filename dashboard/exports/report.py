@@ -316,7 +316,7 @@ def _lanes(pdf: _Report, data: JourneyMapData, lanes: dict[str, str], *, size: f
     if steps.is_empty():
         pdf.line_of_text("This stage has no steps yet, so there are no lanes.", muted=True)
         return
-    texts = format.lane_texts(data, lanes=lanes, markdown=False).group_by("lane", "step_id", maintain_order=True)
+    texts = format.lane_texts(data, lanes=lanes, medium="plain").group_by("lane", "step_id", maintain_order=True)
     cards = {(lane, step): lines for lane, step, lines in texts.agg("text").iter_rows()}
     step_ids, step_names = steps["step_id"].to_list(), steps["step_name"].to_list()
     if len(step_ids) <= MAX_STEP_COLUMNS:

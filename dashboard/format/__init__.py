@@ -31,6 +31,7 @@ the PDF; `format.lane_texts`), `format.charts` (texts drawn inside the experienc
 from __future__ import annotations
 
 import decimal
+import html
 import math
 import re
 import unicodedata
@@ -416,6 +417,26 @@ def escaped(column: str | pl.Expr) -> pl.Expr:
 
 # bidirectional overrides and isolates: they reorder what follows on screen, so outside text loses them
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# HTML's special characters and their entities, "&" first so no entity is escaped twice
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
+def html_escaped(column: str | pl.Expr) -> pl.Expr:
+    """Text as literal text inside our own HTML (the journey page's lane grid): control characters as spaces,
+    bidirectional overrides dropped, and HTML's special characters as entities, so no tag, attribute or
+    entity of the text's own survives; Markdown means nothing there, so `**` and `[…](…)` stay as typed."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    expr = expr.fill_null("").str.replace_all(r"\p{Cc}", " ").str.replace_all("[\u202a-\u202e\u2066-\u2069]", "")
+    for special, entity in _HTML_ENTITIES.items():
+        expr = expr.str.replace_all(special, entity, literal=True)
+    return expr
+
+
+def html_text(value: object) -> str:
+    """One value from outside as literal text inside our own HTML, cleaned and escaped as `html_escaped`."""
+    text = "" if value is None else str(value)
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text).translate(_BIDI_CONTROLS)
+    return html.escape(text, quote=True)
 
 
 def verbatim(value: object, *, limit: int | None = 120) -> str:

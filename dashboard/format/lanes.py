@@ -6,11 +6,25 @@ Part of `dashboard.format` (re-exported there as `format.lane_texts`), written f
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Literal, Protocol
 
 import polars as pl
 
-from dashboard.format import NO_VALUE, count_expr, escaped
+from dashboard.format import NO_VALUE, count_expr, escaped, html_escaped
+
+# where the text is shown: Markdown (the slides), our own HTML (the journey page's lane grid), plain (the PDF)
+Medium = Literal["markdown", "html", "plain"]
+# the marks each medium writes around already escaped text: strong, emphasis, a line break
+_STRONG = {"markdown": "**{}**", "html": "<strong>{}</strong>", "plain": "{}"}
+_EMPHASIS = {"markdown": "_{}_", "html": "<em>{}</em>", "plain": "{}"}
+_LINE_BREAK = {"markdown": "  \n", "html": "<br>", "plain": "\n"}
+# a pain point's severity: on the page and the slides a badge coloured by severity (4–5 red, 3 orange, 1–2
+# grey; the HTML's classes are styled by the lane grid), plain in the PDF
+_SEVERITY = {
+    "markdown": ":{}-badge[Severity {}/5]",
+    "html": '<span class="lane-badge lane-badge-{}">Severity {}/5</span>',
+    "plain": "Severity {}/5",
+}
 
 
 class LaneData(Protocol):
@@ -30,14 +44,15 @@ def lane_texts(
     data: LaneData,
     *,
     lanes: Iterable[str],
-    markdown: bool,
+    medium: Medium,
     detail: bool = True,
     words: int | None = None,
 ) -> pl.DataFrame:
     """The text of each lane item, in step and item order: columns step_id, lane, text.
 
     The same words everywhere; what differs is the medium and the room:
-    - `markdown`: people's text escaped, emphasis marked (the pages and slides); else plain (the PDF).
+    - `medium`: "markdown" (the slides) and "html" (the journey page's lane grid) escape people's text for
+      that medium and mark emphasis and badges around it; "plain" (the PDF) leaves the text as it is.
     - `detail`: the reach of a pain point's step, an opportunity's owner, impact and effort, the persona
       an item is for, each step's touchpoint and the measured emotion (the journey page and the PDF).
     - `words`: each text cut to that many words with "…" (a slide).
@@ -46,10 +61,15 @@ def lane_texts(
 
     def text(column: str | pl.Expr) -> pl.Expr:
         expr = pl.col(column) if isinstance(column, str) else column
-        return escaped(expr) if markdown else expr.fill_null("")
+        if medium == "markdown":
+            return escaped(expr)
+        return html_escaped(expr) if medium == "html" else expr.fill_null("")
 
     def strong(expr: pl.Expr) -> pl.Expr:
-        return pl.format("**{}**", expr) if markdown else expr
+        return pl.format(_STRONG[medium], expr)
+
+    def emphasis(expr: pl.Expr) -> pl.Expr:
+        return pl.format(_EMPHASIS[medium], expr)
 
     words_of = pl.col("text").str.strip_chars('"“” ').str.split(" ")
     short = words_of.list.join(" ")
@@ -59,10 +79,9 @@ def lane_texts(
         )
     said = text(short)
     level = pl.col("severity").fill_null(0)
-    # on the pages and slides a badge coloured by severity (4–5 red, 3 orange, 1–2 grey); plain in the PDF
     badge = pl.when(level >= 4).then(pl.lit("red")).when(level == 3).then(pl.lit("orange")).otherwise(pl.lit("gray"))
-    severity = pl.format(":{}-badge[Severity {}/5]", badge, level) if markdown else pl.format("Severity {}/5", level)
-    line_break = pl.lit("  \n" if markdown else "\n")
+    severity = pl.format(_SEVERITY[medium], *([badge, level] if medium != "plain" else [level]))
+    line_break = pl.lit(_LINE_BREAK[medium])
     gap = line_break if detail else pl.lit(" · ")
     status = strong(text(pl.col("status").fill_null("idea")))
     opportunity_detail = (
@@ -101,7 +120,7 @@ def lane_texts(
             "position",
             pl.concat_str(
                 pl.when(pl.col("lane") == "thought")
-                .then(pl.format("_“{}”_", said) if markdown else pl.format("“{}”", said))
+                .then(emphasis(pl.format("“{}”", said)))
                 .when(pl.col("lane") == "pain_point")
                 .then(pl.format("{} · {}{}", severity, said, pain_reach))
                 .when(pl.col("lane") == "opportunity")
@@ -116,7 +135,7 @@ def lane_texts(
     parts = [items]
     if detail and "touchpoint" in shown:
         moment = pl.when(pl.col("moment_of_truth")).then(pl.format("{}★ moment of truth", gap)).otherwise(pl.lit(""))
-        channel = pl.format("_{}_", text("channel_name")) if markdown else text("channel_name")
+        channel = emphasis(text("channel_name"))
         parts.append(
             data.steps.filter(pl.col("touchpoint_name").is_not_null()).select(
                 "step_id",

@@ -48,8 +48,11 @@ def test_deep_link_shows_the_stage_with_every_lane(app_url: str, page: Page) -> 
     _heading(page, "Onboarding")
     main = page.get_by_test_id("stMain")
     for lane in LANES:
-        expect(main.get_by_test_id("stMarkdownContainer").get_by_text(lane, exact=True)).to_be_visible()
-    expect(main.get_by_text("Books the installation", exact=True).first).to_be_visible()
+        if lane == "Emotion":  # a curve under the grid, named beside it
+            expect(main.get_by_test_id("stMarkdownContainer").get_by_text(lane, exact=True)).to_be_visible()
+        else:
+            expect(main.get_by_role("rowheader", name=lane, exact=True)).to_be_visible()
+    expect(main.get_by_role("columnheader", name="Books the installation", exact=True)).to_be_visible()
     expect(main.get_by_text("Only all-day (8am–6pm) installation windows").first).to_be_visible()
     expect(main.get_by_text("Persona: Budget-conscious family. 01 Jul 2026 – 30 Sep 2026")).to_be_visible()
     assert urlparse(page.url).path == "/journey"
@@ -153,3 +156,36 @@ def test_the_share_link_opens_the_same_view_in_another_browser(app_url: str, bro
     expect(fresh.get_by_role("heading", level=1)).to_have_text(heading)
     expect(fresh.get_by_text(re.compile("Small business owner"))).to_be_visible()
     second.close()
+
+
+def test_the_emotion_curve_lines_up_under_the_step_columns(app_url: str, browser: Browser) -> None:
+    """At a laptop's and a meeting room's width, each step's emotion points sit under that step's column of the
+    lane grid, and the lane names stay in view when the lanes scroll sideways."""
+    for width, height in ((1280, 800), (1920, 1080)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        _open(page, app_url, **VIEW)
+        lanes = page.locator(".st-key-journey_lanes")
+        points = lanes.locator('[aria-roledescription="point"]')
+        expect(points.first).to_be_visible()
+        headers = page.get_by_role("columnheader").all()[1:]
+        under = 0
+        for header in headers:
+            name = header.inner_text()
+            marks = lanes.locator(f'[aria-roledescription="point"][aria-label*="Step: {name};"]')
+            if not marks.count():
+                continue  # a step with neither an assumed nor a measured emotion has no point
+            box, mark = header.bounding_box(), marks.first.bounding_box()
+            assert box is not None and mark is not None, name
+            assert abs((box["x"] + box["width"] / 2) - (mark["x"] + mark["width"] / 2)) <= 3, (width, name)
+            under += 1
+        assert under >= 5
+        label, first_step = page.get_by_role("rowheader", name="Pain points", exact=True), headers[0]
+        before = (label.bounding_box(), first_step.bounding_box())
+        scrolled = lanes.evaluate("element => { element.scrollLeft = element.scrollWidth; return element.scrollLeft; }")
+        after = (label.bounding_box(), first_step.bounding_box())
+        assert all(box is not None for box in before + after)
+        assert abs(after[0]["x"] - before[0]["x"]) < 1  # type: ignore[index]
+        if width == 1280:  # the grid is wider than a laptop's page: it scrolls, the lane names stay
+            assert scrolled > 0 and after[1]["x"] < before[1]["x"] - scrolled + 1  # type: ignore[index]
+        context.close()

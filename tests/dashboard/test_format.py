@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from dataclasses import dataclass
 
 import polars as pl
@@ -224,7 +226,7 @@ def test_lane_texts_say_the_same_on_the_page_the_slide_and_the_pdf() -> None:
     """One wording; the page marks it up and adds the detail, a slide cuts it short, the PDF is plain."""
     data = _journey_map()
     lanes = ["action", "touchpoint", "thought", "emotion", "pain_point", "opportunity"]
-    page = format.lane_texts(data, lanes=lanes, markdown=True).rows()
+    page = format.lane_texts(data, lanes=lanes, medium="markdown").rows()
     assert page == [
         (1, "pain_point", ":red-badge[Severity 4/5] · Long queue at the till  \n1,500 customers reached this step "
          "in the period  \npersona saver"),
@@ -235,20 +237,42 @@ def test_lane_texts_say_the_same_on_the_page_the_slide_and_the_pdf() -> None:
         (2, "thought", "_“Why \\*so\\* slow?”_"),
         (2, "action", "Pays"),
     ]  # fmt: skip
-    slide = format.lane_texts(data, lanes=["thought", "pain_point", "opportunity"], markdown=True, detail=False,
+    slide = format.lane_texts(data, lanes=["thought", "pain_point", "opportunity"], medium="markdown", detail=False,
                               words=3).rows()  # fmt: skip
     assert slide == [
         (1, "pain_point", ":red-badge[Severity 4/5] · Long queue at…"),
         (1, "opportunity", "Self\\-checkout for one… · **planned**"),
         (2, "thought", "_“Why \\*so\\* slow?”_"),
     ]
-    pdf = dict(((step, lane), text) for step, lane, text in format.lane_texts(data, lanes=lanes, markdown=False).rows())
+    pdf = dict(((step, lane), text) for step, lane, text in format.lane_texts(data, lanes=lanes, medium="plain").rows())
     assert pdf[(2, "thought")] == "“Why *so* slow?”"
     assert (
         pdf[(1, "opportunity")]
         == "Self-checkout for one to five items\nplanned · owner Store ops · impact 3 · effort ?"
     )
     assert pdf[(1, "touchpoint")] == "Till · Store\n★ moment of truth"
+    grid = dict(((step, lane), text) for step, lane, text in format.lane_texts(data, lanes=lanes, medium="html").rows())
+    assert grid[(2, "thought")] == "<em>“Why *so* slow?”</em>"  # Markdown means nothing in HTML: left as typed
+    assert grid[(1, "pain_point")] == (
+        '<span class="lane-badge lane-badge-red">Severity 4/5</span> · Long queue at the till<br>1,500 customers '
+        "reached this step in the period<br>persona saver"
+    )
+    assert grid[(1, "opportunity")] == (
+        "Self-checkout for one to five items<br><strong>planned</strong> · owner Store ops · impact 3 · effort ?"
+    )
+    assert grid[(1, "touchpoint")] == "Till · <em>Store</em><br>★ moment of truth"
+
+
+@given(st.text(max_size=300))
+def test_text_in_html_is_literal_whatever_comes_in(value: str) -> None:
+    """Through the lane grid's escaping, any text reads back as itself (control characters as spaces,
+    bidirectional overrides dropped): no tag, attribute or entity of its own survives."""
+    shown = pl.DataFrame({"text": [value]}).select(format.html_escaped("text")).item()
+    assert shown == format.html_text(value)
+    assert "<" not in shown and ">" not in shown and '"' not in shown
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value if c not in bidi)
+    assert html.unescape(shown) == cleaned
 
 
 @given(st.text(max_size=300))

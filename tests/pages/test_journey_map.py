@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import format
+from dashboard.cache import load_journey_map
 from dashboard.components.journey_map import LANES
+from data_access.journey_map import JourneyMapData
+from data_access.scope import Period
+from tests.lane_grid import LaneGrid, read_lane_grid
 from tests.paths import APP
 
 JOURNEY = "northwind-current"
@@ -45,14 +54,79 @@ def test_every_lane_and_section_is_drawn(run_journey: Callable[..., AppTest]) ->
     assert not app.exception
     text = _texts(app)
     assert "Onboarding" in app.title[0].value
-    for title in LANES.values():
-        assert f"**{title}**" in text
+    (grid,) = [read_lane_grid(block.value) for block in app.get("html") if "lane-grid" in block.value]
+    assert list(grid.lanes) == [title for lane, title in LANES.items() if lane != "emotion"]
+    assert f"**{LANES['emotion']}**" in text  # the emotion: a curve under the grid, named beside it
     for header in ("What the numbers say", "Funnel through the steps", "Where it hurts", "In the customers' words"):
         assert header in text
     assert len(app.metric) >= 2
     assert _param(app, "stage") == "onboarding" and _param(app, "journey") == JOURNEY
     # the small demo's last 90 days are sparse for some metrics: it opens on its whole history
     assert (_param(app, "from") and _param(app, "to")) or _param(app, "period") == "all"
+
+
+# the small demo's whole year: only there do some metrics have weeks with enough answers
+PERIOD = Period(dt.date(2025, 11, 1), dt.date(2026, 10, 31))
+
+
+def _stage_page(run_journey: Callable[..., AppTest], stage: str) -> tuple[AppTest, JourneyMapData]:
+    """A stage's page over PERIOD, and the data it was drawn from (the page's own cached loader)."""
+    app = run_journey(journey=JOURNEY, stage=stage, **{"from": f"{PERIOD.start}", "to": f"{PERIOD.end}"})
+    assert not app.exception
+    assert (_param(app, "from"), _param(app, "to")) == (f"{PERIOD.start}", f"{PERIOD.end}")
+    return app, load_journey_map(JOURNEY, stage, None, PERIOD, PERIOD.previous())
+
+
+def _lane_grid(app: AppTest) -> LaneGrid:
+    (grid,) = [read_lane_grid(block.value) for block in app.get("html") if "lane-grid" in block.value]
+    return grid
+
+
+def test_every_lane_item_is_in_its_lane_under_its_step(run_journey: Callable[..., AppTest]) -> None:
+    """Each lane item of the stage (and each step's touchpoint) is a card in its lane's row, in its step's column,
+    in the steps' order; the emotion lane is the curve, not cards."""
+    app, data = _stage_page(run_journey, "onboarding")
+    grid = _lane_grid(app)
+    steps = data.steps.sort("position")
+    assert grid.steps == steps["step_name"].to_list()
+    column = {step_id: index for index, step_id in enumerate(steps["step_id"])}
+    items = data.lane_items.filter(pl.col("lane") != "emotion")
+    assert items.height >= 15
+    for lane, step_id, text in items.select("lane", "step_id", "text").iter_rows():
+        cards = grid.lanes[LANES[lane]][column[step_id]]
+        assert any(text.strip('"“” ') in card for card in cards), (lane, text)
+    for step_id, touchpoint in steps.drop_nulls("touchpoint_name").select("step_id", "touchpoint_name").iter_rows():
+        assert any(card.startswith(touchpoint) for card in grid.lanes[LANES["touchpoint"]][column[step_id]])
+    shown = sum(len(cards) for cells in grid.lanes.values() for cards in cells)
+    assert shown == items.height + steps["touchpoint_name"].drop_nulls().len()
+
+
+def test_each_metric_card_draws_its_weekly_values_as_an_image_not_a_chart(run_journey: Callable[..., AppTest]) -> None:
+    """A card's trend is an SVG image whose dots are the metric's measured weeks, as the card writes them, over
+    its target; the page's only charts are the emotion curve, the funnel and (when placed) the opportunity matrix."""
+    app, data = _stage_page(run_journey, "purchase")
+    images = [image for element in app.get("image") for image in element.proto.imgs]
+    drawn = [
+        metric
+        for metric in data.metrics.to_dicts()
+        if data.trend.filter(pl.col("metric_id") == metric["metric_id"])["value"].drop_nulls().len() > 0
+    ]
+    assert len(drawn) >= 2 and len(images) == len(drawn)
+    for image, metric in zip(images, drawn, strict=True):
+        svg = ET.fromstring(base64.b64decode(image.url.removeprefix("data:image/svg+xml;base64,")).decode())
+        weekly = data.trend.filter(pl.col("metric_id") == metric["metric_id"]).drop_nulls("value").sort("week")
+        formula = metric["formula"]
+        expected = [
+            f"Week of {week:%d %b %Y}: {format.value_text(value, formula)} ({format.count_text(sample)} answers)"
+            for week, value, sample in weekly.select("week", "value", "sample").iter_rows()
+        ]
+        titles = [title.text for title in svg.iter("{http://www.w3.org/2000/svg}title")]
+        target = f"Target {format.value_text(metric['target'], metric['formula'])} (the dashed line)"
+        assert titles == ([target] if metric["target"] is not None else []) + expected, metric["label"]
+        assert f"latest {format.value_text(weekly['value'][-1], metric['formula'])}" in image.alt
+    specs = [chart.proto.spec for chart in app.get("vega_lite_chart")]
+    assert not any('"week"' in spec for spec in specs)
+    assert len(specs) == 2 + any("opportunit" in spec for spec in specs)
 
 
 def test_a_stage_of_a_journey_without_data_says_so(run_journey: Callable[..., AppTest]) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard import format
 from dashboard.charts import journey_map as charts
 from dashboard.charts.palette import ASSUMED, BAD, MEASURED, MUTED_INK
 from data_access.journey_map.assembly import cohort_funnel
@@ -56,43 +54,6 @@ def test_a_standalone_emotion_curve_names_every_step_in_short_lines() -> None:
     assert all(len(line) <= 14 for label in shown for line in label.split("\n"))
     gap_rows = spec["datasets"][gap["data"]["name"]]
     assert {row["step_line"] for row in gap_rows} <= set(shown)
-
-
-def test_metric_trend_has_a_target_line() -> None:
-    """Weekly values as a temporal line with the target as a dashed rule."""
-    trend = pl.DataFrame(
-        {
-            "week": [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
-            "value": [100.0, None],
-            "sample": [10, 3],
-            "target": [20.0, 20.0],
-        }
-    )
-    spec = charts.metric_trend(trend, label="Buy NPS").to_dict()
-    line, target = layers(spec)
-    assert line["encoding"]["x"]["type"] == "temporal" and line["encoding"]["y"]["type"] == "quantitative"
-    assert target["mark"]["type"] == "rule" and target["mark"]["strokeDash"] == [5, 4]
-    assert spec["title"]["text"] == "Buy NPS"
-
-
-def test_a_conversion_trend_reads_in_percent_like_its_card() -> None:
-    """A share of 0.923 is "92.3%" on the card, so its weekly axis says 80%, 100%, not 0.8, 1.0."""
-    trend = pl.DataFrame(
-        {
-            "week": [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
-            "value": [0.92, 1.05],
-            "sample": [50, 60],
-            "target": [0.97, 0.97],
-        }
-    )
-    formats = format.chart_formats("conversion")
-    spec = charts.metric_trend(trend, label="Weekly", formats=formats).to_dict()
-    line, target = layers(spec)
-    assert line["encoding"]["y"]["axis"]["format"] == ".0%"
-    tooltips = {tip["field"]: tip.get("format") for tip in line["encoding"]["tooltip"]}
-    assert tooltips["value"] == ".1%"
-    assert target["encoding"]["tooltip"][0]["format"] == ".1%"
-    assert format.chart_formats("nps") == ("+.0f", "+.0f")
 
 
 def test_step_funnel_marks_outlying_steps() -> None:

@@ -78,3 +78,18 @@ def test_the_words_say_the_weeks_the_lowest_highest_and_latest_week_and_the_gaps
         "(week of 26 Oct), latest 61.0% (week of 02 Nov); 2 weeks with too few answers left as gaps."
     )
     assert sparkline_words(_weekly([None]), formula="nps").startswith("No week of the period")
+
+
+def test_a_target_is_a_dashed_line_inside_the_drawing_and_in_the_words() -> None:
+    """A metric card's target: a dashed line at its level, the scale stretched to hold it (here above every
+    week), said in its title and in the words; without a target, no line."""
+    weekly = _weekly([3.0, None, 4.0])
+    svg = ET.fromstring(sparkline_svg(weekly, formula="ces", target=5.0))
+    (target,) = svg.findall(f"{SVG}line")
+    assert target.get("stroke-dasharray") == "5 4"
+    assert float(target.get("y1", "nan")) == float(target.get("y2", "nan")) == PAD  # the highest level drawn
+    assert target.findtext(f"{SVG}title") == "Target 5.00 (the dashed line)"
+    (first,), (second,) = sparkline_runs(weekly, formula="ces", target=5.0)
+    assert (first.y, second.y) == (HEIGHT - PAD, HEIGHT / 2)  # 4.0 halfway between 3.0 and the target
+    assert sparkline_words(weekly, formula="ces", target=5.0).endswith(". Target 5.00 (the dashed line).")
+    assert not ET.fromstring(sparkline_svg(weekly, formula="ces")).findall(f"{SVG}line")
