@@ -154,7 +154,7 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
             )
             drawn = weekly["value"].drop_nulls().len() > 0
             words = sparkline_words(weekly, formula=formula, target=target) if drawn else None
-            with column.container(border=True):
+            with column.container(border=True, height="stretch"):  # the cards of a row as tall as each other
                 change = format.change_text(metric["change"], formula)
                 measured = metric["change"] is not None and metric["value"] is not None
                 st.metric(

@@ -189,3 +189,17 @@ def test_the_emotion_curve_lines_up_under_the_step_columns(app_url: str, browser
         if width == 1280:  # the grid is wider than a laptop's page: it scrolls, the lane names stay
             assert scrolled > 0 and after[1]["x"] < before[1]["x"] - scrolled + 1  # type: ignore[index]
         context.close()
+
+
+def test_metric_cards_of_a_row_are_as_tall_as_each_other(app_url: str, page: Page) -> None:
+    """Onboarding's first row of metric cards: one without a weekly trend beside ones with a trend and a cohort
+    note; the cards still line up as one row of equal boxes."""
+    page.goto(f"{app_url}/journey?journey=northwind-current&stage=onboarding")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="What the numbers say")).to_be_visible()
+    heights = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].slice(0, 3)
+            .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""
+    )
+    assert len(heights) == 3 and max(heights) - min(heights) < 1, heights
+
