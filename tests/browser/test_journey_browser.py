@@ -202,4 +202,3 @@ def test_metric_cards_of_a_row_are_as_tall_as_each_other(app_url: str, page: Pag
             .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""
     )
     assert len(heights) == 3 and max(heights) - min(heights) < 1, heights
-
