@@ -278,7 +278,7 @@ def headline_metric(headline: Headline, *, help: str | None = None) -> None:
     change = format.change_text(headline.change, formula)
     pending = headline.cohorts is not None and headline.cohorts.not_yet_known
     st.metric(
-        headline.label,
+        format.verbatim(headline.label),
         format.value_text(headline.value, formula),
         delta=(None if headline.change is None else change)
         if measured

@@ -158,7 +158,7 @@ def metric_cards(data: JourneyMapData, *, previous_label: str, per_row: int = 3)
                 change = format.change_text(metric["change"], formula)
                 measured = metric["change"] is not None and metric["value"] is not None
                 st.metric(
-                    metric["label"],
+                    format.verbatim(metric["label"]),
                     format.value_text(metric["value"], formula),
                     delta=f"{change} vs {previous_label}" if measured else None,
                     delta_color=format.delta_colour(change, metric["direction"]),

@@ -201,7 +201,7 @@ def _metric_row(data: JourneyMapData) -> None:
         measured = metric["change"] is not None and metric["value"] is not None
         with column.container(border=True):
             st.metric(
-                metric["label"],
+                format.verbatim(metric["label"]),
                 format.value_text(metric["value"], formula),
                 delta=change if measured else None,
                 delta_color=format.delta_colour(change, metric["direction"]),

@@ -123,3 +123,46 @@ def test_a_hostile_review_label_shows_as_text_in_what_changed(
     assert any(f"On the map since {verbatim(label)}" in body for body in shown)
     for body in shown:
         assert not LIVE_MARKUP.search(body), body[:300]
+
+
+def test_a_hostile_metric_label_shows_as_text_on_its_card(
+    demo_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A metric's label comes from a map file: a link, an image or a formula in it is plain text on the
+    journey page's metric card (Streamlit renders a metric's label as Markdown)."""
+    import streamlit as st
+    from sqlalchemy import update
+
+    from dashboard.settings import get_settings
+    from data_access.db import make_engine, session_scope
+    from data_access.models import MetricDefinition
+
+    copy = tmp_path / "atlas.db"
+    shutil.copy(demo_database_url.removeprefix("sqlite:///"), copy)
+    label = f"{hostile.IMAGE} {hostile.LINK} $$x^2$$"
+    engine = make_engine(f"sqlite:///{copy}")
+    with session_scope(engine) as session:
+        named = MetricDefinition.label == "Onboarding effort"
+        session.execute(update(MetricDefinition).where(named).values(label=label))
+    engine.dispose()
+    monkeypatch.setenv("ATLAS_DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=90)
+        app.run()
+        app.switch_page("../pages/journey_map.py")
+        app.query_params.clear()
+        app.query_params["journey"] = JOURNEY
+        app.query_params["stage"] = "onboarding"
+        app.run()
+    finally:
+        get_settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not app.exception, app.exception
+    labels = [str(metric.label) for metric in app.metric]
+    assert verbatim(label) in labels, labels
+    for shown in labels:
+        assert not LIVE_MARKUP.search(shown), shown
