@@ -236,7 +236,8 @@ def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl
     """Every metric definition of the journey, with the stage it belongs to (its own, or its touchpoint's).
 
     Columns: `DEFINITION_SCHEMA`, plus `stage_id` (the definition's stage, null at journey level) and
-    `touchpoint_stage_id`. `definitions_for_stage` picks one stage's from these.
+    `touchpoint_stage_id`, in the order they were written (by id). `definitions_for_stage` picks one stage's
+    from these.
     """
     m = MetricDefinition
     linked_to = case(
@@ -257,7 +258,8 @@ def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl
             Touchpoint.stage_id,
         )
         .outerjoin(Touchpoint, Touchpoint.id == m.touchpoint_id)
-        .where(m.journey_id == journey_id),
+        .where(m.journey_id == journey_id)
+        .order_by(m.id),
         {**DEFINITION_SCHEMA, "stage_id": pl.Int64, "touchpoint_stage_id": pl.Int64},
     )
 
