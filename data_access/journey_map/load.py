@@ -54,10 +54,11 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     """
     steps = stage_steps(connection, scope=scope)
     items = lane_items(connection, scope=scope)
+    stages = journey_stages(connection, journey_id=scope.journey_id)
     maturity = cohort_maturity(connection, journey_id=scope.journey_id)
-    funnel = stage_funnel(connection, scope=scope, steps=steps, maturity=maturity)
-    definitions = stage_metric_definitions(connection, scope=scope)
     reads = StageReads(connection, scope, maturity)  # the numbers below share their rollup reads
+    funnel = stage_funnel(connection, scope=scope, steps=steps, reads=reads, stages=stages)
+    definitions = stage_metric_definitions(connection, scope=scope)
     metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     measured = step_emotion(stage_feedback_daily(connection, scope=scope, reads=reads), min_answers=min_answers)
@@ -66,7 +67,7 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
         rules=DetectionRules(min_base=min_answers),
     )  # fmt: skip
     return JourneyMapData(
-        stages=journey_stages(connection, journey_id=scope.journey_id),
+        stages=stages,
         steps=steps,
         lane_items=items,
         emotions=step_emotions(steps, items, measured),
