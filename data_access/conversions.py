@@ -169,6 +169,9 @@ class CohortSums:
     periods: tuple[Period, ...]
     persona_id: int | None = None
     maturity: CohortMaturity = field(kw_only=True)  # required: a sum without it would count no cohort
+    # rows keyed by `day` hold a whole calendar week (dated by its Monday) where the view rollup has one inside
+    # the days read, else one day: for sums per week or per period, from fewer rows
+    by_week: bool = field(default=False, kw_only=True)
 
     def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> list[pl.DataFrame]:
         """Customers converted per cohort entry day and pair."""
@@ -224,7 +227,8 @@ class CohortSums:
             of_persona(read, self.persona_id),
             read.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
             *(condition(read) for condition in conditions),
-            by_day="day" in names,
+            by_day="day" in names and not self.by_week,
+            by_week="day" in names and self.by_week,
         )
         group = [rows_of.c.period_index, *(rows_of.c[name] for name in names)]
         query = select(*group, func.sum(rows_of.c.customers)).group_by(*group)

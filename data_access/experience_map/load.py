@@ -25,7 +25,7 @@ from data_access.experience_map.queries import (
     assumed_emotion_by_stage,
     channels,
     feedback_by_step,
-    journey_feedback_by_day,
+    journey_feedback_by_week,
     touchpoints,
 )
 from data_access.journey_map.content import open_findings_by_stage
@@ -105,7 +105,7 @@ def load_experience_map(
     headlines = headline_metrics(
         feedback=feedback,
         previous_feedback=sums.feedback.filter(pl.col("period") == PREVIOUS).drop("period"),
-        daily_feedback=journey_feedback_by_day(
+        daily_feedback=journey_feedback_by_week(
             connection, period=scope.period, journey_id=journey_id, persona_id=persona_id
         ),
         cohorts=cohort_days,

@@ -15,7 +15,6 @@ from data_access.journey_map.content import journey_stages, lane_items, stage_st
 from data_access.journey_map.numbers import (
     StageReads,
     TimeToNextStage,
-    stage_feedback_daily,
     stage_funnel,
     stage_metric_definitions,
     stage_metric_trend,
@@ -61,7 +60,8 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     definitions = stage_metric_definitions(connection, scope=scope)
     metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
-    measured = step_emotion(stage_feedback_daily(connection, scope=scope, reads=reads), min_answers=min_answers)
+    # each step's answers over the period: the sums the metrics read
+    measured = step_emotion(reads.feedback(scope.period, grain="period"), min_answers=min_answers)
     findings = detect_pain_points(
         step_metrics=by_step, touchpoint_metrics=metrics, funnel=funnel, steps=steps, lane_items=items,
         rules=DetectionRules(min_base=min_answers),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from sqlalchemy import Connection, case, func, literal, select
@@ -44,6 +45,10 @@ from data_access.models import (
 from data_access.scope import Period, StageScope
 from data_access.view_rollups import of_persona, period_rows, rollup_for
 
+# how finely a stage's sums are read: per day; per calendar week (whole weeks of the view rollup, dated by their
+# Monday, and single days at the period's ends: no row spans two weeks); or over the whole period
+Grain = Literal["day", "week", "period"]
+
 
 @dataclass(frozen=True)
 class TimeToNextStage:
@@ -67,7 +72,7 @@ class StageReads:
     def __init__(self, connection: Connection, scope: StageScope, maturity: CohortMaturity | None = None) -> None:
         self.connection, self.scope = connection, scope
         self._maturity = maturity
-        self._read: dict[tuple[str, Period, bool], pl.DataFrame] = {}
+        self._read: dict[tuple[str, Period, Grain], pl.DataFrame] = {}
         self._cohorts: dict[Period, tuple[pl.DataFrame, pl.DataFrame]] = {}
         self._timing: dict[Period, TimeToNextStage] = {}
 
@@ -77,23 +82,23 @@ class StageReads:
         return view if period in view else (period,)
 
     def _once(
-        self, what: str, period: Period, by_day: bool, read: Callable[[Sequence[Period]], list[pl.DataFrame]]
+        self, what: str, period: Period, grain: Grain, read: Callable[[Sequence[Period]], list[pl.DataFrame]]
     ) -> pl.DataFrame:
-        key = (what, period, by_day)
+        key = (what, period, grain)
         if key not in self._read:
-            periods = (period,) if by_day else self._periods(period)
+            periods = self._periods(period) if grain == "period" else (period,)
             for each, frame in zip(periods, read(periods), strict=True):
-                self._read.setdefault((what, each, by_day), frame)
+                self._read.setdefault((what, each, grain), frame)
         return self._read[key]
 
-    def feedback(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    def feedback(self, period: Period, *, grain: Grain = "day") -> pl.DataFrame:
         return self._once(
-            "feedback", period, by_day, lambda periods: _feedback_daily(self.connection, self.scope, periods, by_day)
+            "feedback", period, grain, lambda periods: _feedback_daily(self.connection, self.scope, periods, grain)
         )
 
-    def events(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    def events(self, period: Period, *, grain: Grain = "day") -> pl.DataFrame:
         return self._once(
-            "events", period, by_day, lambda periods: _events_daily(self.connection, self.scope, periods, by_day)
+            "events", period, grain, lambda periods: _events_daily(self.connection, self.scope, periods, grain)
         )
 
     @property
@@ -109,7 +114,9 @@ class StageReads:
         if period not in self._cohorts:
             periods = self._periods(period)
             stage_ids = [i for i in (self.scope.previous_stage_id, self.scope.stage_id) if i is not None]
-            sums = CohortSums(self.scope.journey_id, periods, self.scope.persona_id, maturity=self.maturity)
+            sums = CohortSums(
+                self.scope.journey_id, periods, self.scope.persona_id, maturity=self.maturity, by_week=True
+            )
             entrants = sums.entrants(self.connection, stage_ids=stage_ids)
             converted = sums.converted(self.connection, stage_ids=stage_ids)
             for each, *frames in zip(periods, entrants, converted, strict=True):
@@ -117,7 +124,9 @@ class StageReads:
         return self._cohorts[period]
 
     def entries(self, period: Period) -> pl.DataFrame:
-        return self._once("entries", period, True, lambda periods: [_entries_daily(self.scope, *self.cohorts(period))])
+        return self._once(
+            "entries", period, "week", lambda periods: [_entries_daily(self.scope, *self.cohorts(period))]
+        )
 
     def time_to_next(self, period: Period) -> TimeToNextStage:
         if period not in self._timing:
@@ -225,12 +234,12 @@ def stage_feedback_daily(connection: Connection, *, scope: StageScope, reads: St
 
 
 def _feedback_daily(
-    connection: Connection, scope: StageScope, periods: Sequence[Period], by_day: bool
+    connection: Connection, scope: StageScope, periods: Sequence[Period], grain: Grain
 ) -> list[pl.DataFrame]:
-    """The stage's answers per day in each period; without `by_day`, summed over each period, dated by its first
-    day (for sums over the whole period: one row per key, read from the view rollup's pieces of the period)."""
+    """The stage's answers in each period per day, per week (`Grain`), or summed over the period and dated by its
+    first day (for sums over the whole period: one row per key, read from the view rollup's pieces of it)."""
     keys = ["step_id", "touchpoint_id", "channel_id", "measure"]
-    return _stage_sums(connection, scope, periods, FeedbackRollup, keys, FEEDBACK_SUMS, FEEDBACK_DAILY_SCHEMA, by_day)
+    return _stage_sums(connection, scope, periods, FeedbackRollup, keys, FEEDBACK_SUMS, FEEDBACK_DAILY_SCHEMA, grain)
 
 
 def _stage_sums(
@@ -241,7 +250,7 @@ def _stage_sums(
     keys: list[str],
     sums: Sequence[str],
     schema: Schema,
-    by_day: bool,
+    grain: Grain,
 ) -> list[pl.DataFrame]:
     """A rollup's `sums` of the stage by day (or the whole period) and `keys`, in `schema` (day first), in each
     of `periods`: one statement, a frame per period."""
@@ -253,16 +262,17 @@ def _stage_sums(
         r.journey_id == scope.journey_id,
         r.stage_id == scope.stage_id,
         of_persona(r, scope.persona_id),
-        by_day=by_day,
+        by_day=grain == "day",
+        by_week=grain == "week",
     )
-    group = [rows_of.c[key] for key in (["day", *keys] if by_day else keys)]
+    group = [rows_of.c[key] for key in (keys if grain == "period" else ["day", *keys])]
     query = select(rows_of.c.period_index, *group, *(func.sum(rows_of.c[name]) for name in sums)).group_by(
         rows_of.c.period_index, *group
     )
     by_index: list[list[tuple[object, ...]]] = [[] for _ in periods]
     for index, *row in connection.execute(query).all():
         by_index[index].append(tuple(row))
-    if by_day:
+    if grain != "period":
         return [pl.DataFrame(rows, schema=schema, orient="row") for rows in by_index]
     summed_schema = {name: kind for name, kind in schema.items() if name != "day"}
     return [
@@ -342,11 +352,11 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
 
 
 def _events_daily(
-    connection: Connection, scope: StageScope, periods: Sequence[Period], by_day: bool
+    connection: Connection, scope: StageScope, periods: Sequence[Period], grain: Grain
 ) -> list[pl.DataFrame]:
-    """The stage's events per day (or over the whole period, as `_feedback_daily`) in each period."""
+    """The stage's events in each period, per `grain` as `_feedback_daily`."""
     schema: Schema = {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64}
-    return _stage_sums(connection, scope, periods, EventRollup, ["channel_id"], ["events"], schema, by_day)
+    return _stage_sums(connection, scope, periods, EventRollup, ["channel_id"], ["events"], schema, grain)
 
 
 def _entries_daily(scope: StageScope, entrants: pl.DataFrame, converted: pl.DataFrame) -> pl.DataFrame:
@@ -367,14 +377,13 @@ def _entries_daily(scope: StageScope, entrants: pl.DataFrame, converted: pl.Data
     )
 
 
-def _stage_components(
-    reads: StageReads, definitions: pl.DataFrame, period: Period, *, by_day: bool = True
-) -> pl.LazyFrame:
-    """The parts of the stage's metrics per day, or (without `by_day`) per rows that only add up to the period."""
+def _stage_components(reads: StageReads, definitions: pl.DataFrame, period: Period, *, grain: Grain) -> pl.LazyFrame:
+    """The parts of the stage's metrics per `grain` (a row of `day` never spans two calendar weeks unless the
+    grain is the period: its rows only add up to the period)."""
     return metric_components(
         definitions,
-        reads.feedback(period, by_day=by_day),
-        reads.events(period, by_day=by_day),
+        reads.feedback(period, grain=grain),
+        reads.events(period, grain=grain),
         reads.entries(period),
     )
 
@@ -406,7 +415,7 @@ def stage_metrics(
     reads = reads or StageReads(connection, scope, maturity)
     components = pl.concat(
         [
-            _stage_components(reads, definitions, period, by_day=False).with_columns(pl.lit(label).alias("period"))
+            _stage_components(reads, definitions, period, grain="period").with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
@@ -445,7 +454,9 @@ def stage_metric_trend(
     )
     if definitions.is_empty():
         return pl.DataFrame(schema=schema)
-    components = _stage_components(reads or StageReads(connection, scope, maturity), definitions, scope.period)
+    components = _stage_components(
+        reads or StageReads(connection, scope, maturity), definitions, scope.period, grain="week"
+    )
     weekly = summed(
         components.with_columns(pl.col("day").dt.truncate("1w").alias("week")), ["metric_id", "week"], min_answers
     )
@@ -477,7 +488,7 @@ def step_metrics(
     reads = reads or StageReads(connection, scope)
     feedback_daily = pl.concat(
         [
-            reads.feedback(period, by_day=False).with_columns(pl.lit(label).alias("period"))
+            reads.feedback(period, grain="period").with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
