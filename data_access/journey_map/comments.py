@@ -260,21 +260,24 @@ def evidence_comments(
     ]
     if not wanted:
         return pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    # the pages' ids in one UNION ALL (each an index range of its own), their comments joined once
     pages = [
-        _comment_rows(
+        select(
+            literal(index, Integer).label("evidence_order"),
             _comment_page(
                 scope,
                 band="low",
                 step_id=scope_id if kind == "step" else None,
                 touchpoint_id=scope_id if kind == "touchpoint" else None,
                 limit=per_scope,
-            ),
-            literal(index, Integer).label("evidence_order"),
+            ).c.id,
         )
         for index, (kind, scope_id) in enumerate(wanted)
     ]
     every = union_all(*pages).subquery("evidence")
-    query = select(every).order_by(every.c.evidence_order, every.c.occurred_at.desc(), every.c.id.desc())
+    query = _comment_rows(every, every.c.evidence_order).order_by(
+        every.c.evidence_order, Feedback.occurred_at.desc(), Feedback.id.desc()
+    )
     rows = [tuple(row) for row in connection.execute(query).all()]
     comments = pl.DataFrame([row[1:] for row in rows], schema=COMMENT_SCHEMA, orient="row")
     found = pl.DataFrame(
