@@ -229,10 +229,13 @@ def load_changes(journey: str, persona: str | None, period: Period, compared: Pe
 
 @view_loader()
 def load_journey_sums(journey: str, persona: str | None, period: Period, compared: Period) -> changes.JourneySums:
-    """The rollup sums of every stage in both periods, which What changed and the opportunity matrix share."""
+    """The rollup sums of every stage in both periods, which the map, What changed and the opportunity matrix
+    share, with every stage's metrics computed once: each loader gets its own copy of the cached sums."""
     scope = load_scope(journey, persona, period, compared)
     with engine().connect() as connection:
-        return changes.JourneySums.load(connection, scope=scope)
+        sums = changes.JourneySums.load(connection, scope=scope)
+    sums.stage_metrics(min_answers=get_settings().min_responses)
+    return sums
 
 
 @view_loader()

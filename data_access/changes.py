@@ -18,7 +18,7 @@ queries of the experience map and the journey map, with the ids of the view's sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 from sqlalchemy import Connection
@@ -49,7 +49,7 @@ from data_access.period_sums import (
     stage_conversion_sums,
     stage_entrant_sums,
 )
-from data_access.scope import Scope, StageScope, stage_scopes
+from data_access.scope import Scope, StageScope, scopes_of_stages, stage_rows
 
 JOURNEY_MEASURES = (Measure.NPS, Measure.CSAT, Measure.CES, Measure.SENTIMENT)
 WHOLE_JOURNEY = "Whole journey"
@@ -316,29 +316,57 @@ def stage_metrics_by_stage(sums: JourneySums, *, min_answers: int) -> pl.DataFra
 
 @dataclass(frozen=True)
 class JourneySums:
-    """The rollup sums of a view for every stage, per period ("current", "previous"): see `period_sums`."""
+    """The rollup sums of a view for every stage, per period ("current", "previous"): see `period_sums`.
+
+    The experience map reads its stages, definitions and cohorts per day from here too, so a view reads each
+    of them once; `stage_metrics` is computed once per number of answers and kept with the sums.
+    """
 
     feedback: pl.DataFrame  # feedback_sums
     events: pl.DataFrame  # event_sums
-    entrants: pl.DataFrame  # stage_entrant_sums of the closed cohorts
+    # stage_entrant_sums by day over every day of both periods: `entrants` keeps the closed cohorts' days
+    entrant_days: pl.DataFrame
     conversions: pl.DataFrame  # stage_conversion_sums of the closed cohorts, by duration bin
-    stages: list[StageScope]  # the view's stages in order (`stage_scopes`)
+    conversion_days: pl.DataFrame  # stage_conversion_sums by day over every day of both periods
+    stage_rows: pl.DataFrame  # the journey's stages in order (`scope.stage_rows`)
+    stages: list[StageScope]  # the view's stages in order (`scope.scopes_of_stages`)
     definitions: pl.DataFrame  # the journey's metric definitions (`journey_metric_definitions`)
     cohorts: CohortMaturity = OPEN_COHORTS  # which cohorts `entrants` and `conversions` hold
+    _stage_metrics: dict[int, pl.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, connection: Connection, *, scope: Scope) -> JourneySums:
         """Eight statements, whatever the number of stages and metrics."""
         maturity = cohort_maturity(connection, journey_id=scope.journey_id)
+        stages = stage_rows(connection, journey_id=scope.journey_id)
         return cls(
             feedback=feedback_sums(connection, scope=scope),
             events=event_sums(connection, scope=scope),
-            entrants=stage_entrant_sums(connection, scope=scope, by_day=False, maturity=maturity),
+            entrant_days=stage_entrant_sums(connection, scope=scope, by_day=True),
             conversions=stage_conversion_sums(connection, scope=scope, by_day=False, maturity=maturity),
-            stages=stage_scopes(connection, scope),
+            conversion_days=stage_conversion_sums(connection, scope=scope, by_day=True),
+            stage_rows=stages,
+            stages=scopes_of_stages(scope, stages),
             definitions=journey_metric_definitions(connection, journey_id=scope.journey_id),
             cohorts=maturity,
         )
+
+    @property
+    def entrants(self) -> pl.DataFrame:
+        """Customers first reaching each stage per period on the days whose cohorts have closed: period,
+        stage_id, entrants (`stage_entrant_sums` with the view's maturity, from the sums per day)."""
+        return (
+            self.entrant_days.filter(self.cohorts.closed_days())
+            .group_by("period", "stage_id", maintain_order=True)
+            .agg(pl.col("entrants").sum())
+        )
+
+    def stage_metrics(self, *, min_answers: int) -> pl.DataFrame:
+        """`stage_metrics_by_stage` of these sums, computed once per `min_answers` (the stage strip, What
+        changed and the opportunity matrix all read it)."""
+        if min_answers not in self._stage_metrics:
+            self._stage_metrics[min_answers] = stage_metrics_by_stage(self, min_answers=min_answers)
+        return self._stage_metrics[min_answers]
 
 
 def load_changes(
@@ -367,5 +395,5 @@ def load_changes(
         schema={"stage_id": pl.Int64, "stage_slug": pl.String, "stage": pl.String, "stage_position": pl.Int64},
         orient="row",
     )
-    parts.append(stage_changes(stage_metrics_by_stage(sums, min_answers=min_answers), stages))
+    parts.append(stage_changes(sums.stage_metrics(min_answers=min_answers), stages))
     return biggest_movers(pl.concat(parts, how="vertical"))

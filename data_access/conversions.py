@@ -157,19 +157,23 @@ def cohort_maturity(connection: Connection, *, journey_id: int) -> CohortMaturit
 
 @dataclass(frozen=True)
 class CohortSums:
-    """The cohort sums of one view: a journey, a persona (None: everyone) and a period; each reader takes
-    `stage_ids` (pairs starting in those stages; None: every stage).
+    """The cohort sums of one view: a journey, a persona (None: everyone) and its periods (the period shown and
+    the one compared with, say); each reader takes `stage_ids` (pairs starting in those stages; None: every
+    stage) and answers with one frame per period, in the order of `periods`, read in one statement.
 
-    Conversions and durations are of the period's closed cohorts only (`maturity`); `entrants` are the
+    Conversions and durations are of each period's closed cohorts only (`maturity`); `entrants` are the
     cohorts of those days too, unless asked for every day (`closed_only=False`: customers reaching a stage).
     """
 
     journey_id: int
-    period: Period
+    periods: tuple[Period, ...]
     persona_id: int | None = None
     maturity: CohortMaturity = field(kw_only=True)  # required: a sum without it would count no cohort
+    # rows keyed by `day` hold a whole calendar week (dated by its Monday) where the view rollup has one inside
+    # the days read, else one day: for sums per week or per period, from fewer rows
+    by_week: bool = field(default=False, kw_only=True)
 
-    def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    def converted(self, connection: Connection, *, stage_ids: Sequence[int] | None = None) -> list[pl.DataFrame]:
         """Customers converted per cohort entry day and pair."""
         r = CohortRollup
         keys = (r.day, r.stage_id, r.step_id, r.next_stage_id, r.next_step_id)
@@ -177,7 +181,7 @@ class CohortSums:
 
     def entrants(
         self, connection: Connection, *, stage_ids: Sequence[int] | None = None, closed_only: bool = True
-    ) -> pl.DataFrame:
+    ) -> list[pl.DataFrame]:
         """Cohort sizes: customers first reaching each stage (step null) or step per day, from the entry rollup;
         of the closed cohorts' days, or of every day of the period without `closed_only`."""
         r = EntryRollup
@@ -186,7 +190,7 @@ class CohortSums:
 
     def durations(
         self, connection: Connection, *, stage_ids: Sequence[int] | None = None, stage_to_stage_only: bool = True
-    ) -> pl.DataFrame:
+    ) -> list[pl.DataFrame]:
         """How long the converted customers of the period's cohorts took, per pair, in COHORT_BIN_SECONDS bins."""
         r = CohortRollup
         keys = (r.stage_id, r.step_id, r.next_stage_id, r.next_step_id, r.duration_bin)
@@ -205,29 +209,34 @@ class CohortSums:
         stage_ids: Sequence[int] | None,
         *conditions: Callable[[Any], ColumnElement[bool]],
         closed_only: bool = True,
-    ) -> pl.DataFrame:
-        """A rollup's customers summed by `keys` over the view's journey, period (its closed cohorts' days
-        with `closed_only`), persona and stages."""
-        period = self.maturity.closed(self.period) if closed_only else self.period
-        if period is None:
-            return pl.DataFrame(schema=schema)
+    ) -> list[pl.DataFrame]:
+        """A rollup's customers summed by `keys` over the view's journey, persona and stages in each period (its
+        closed cohorts' days with `closed_only`), one statement for all: a frame per period."""
+        read_periods = [self.maturity.closed(period) if closed_only else period for period in self.periods]
+        chosen = [period for period in read_periods if period is not None]
+        if not chosen:
+            return [pl.DataFrame(schema=schema) for _ in self.periods]
         # a view of every customer reads the view rollup (`view_rollups`): the same columns without persona
         names = [key.key for key in keys]
         read = rollup_for(rollup, self.persona_id, [*names, "customers"])
         rows_of = period_rows(
             read,
-            [period],
+            chosen,
             [*names, "customers"],
             read.journey_id == self.journey_id,
             of_persona(read, self.persona_id),
             read.stage_id.in_(stage_ids) if stage_ids is not None else literal(True),
             *(condition(read) for condition in conditions),
-            by_day="day" in names,
+            by_day="day" in names and not self.by_week,
+            by_week="day" in names and self.by_week,
         )
-        group = [rows_of.c[name] for name in names]
+        group = [rows_of.c.period_index, *(rows_of.c[name] for name in names)]
         query = select(*group, func.sum(rows_of.c.customers)).group_by(*group)
-        rows = [tuple(row) for row in connection.execute(query).all()]
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        by_index: list[list[tuple[Any, ...]]] = [[] for _ in chosen]
+        for index, *row in connection.execute(query).all():
+            by_index[index].append(tuple(row))
+        frames = iter(pl.DataFrame(rows, schema=schema, orient="row") for rows in by_index)
+        return [pl.DataFrame(schema=schema) if period is None else next(frames) for period in read_periods]
 
 
 # --- pure --------------------------------------------------------------------------------------

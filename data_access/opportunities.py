@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from data_access.changes import JourneySums, stage_metrics_by_stage
+from data_access.changes import JourneySums
 from data_access.journey_map.content import visible_items
 from data_access.journey_map.sql import Schema, frame, persona_filter
 from data_access.models import Direction, EntryRollup, Lane, LaneItem, Persona, Stage, Step
@@ -195,7 +195,7 @@ def load_opportunity_matrix(
     # every stage's metrics from the journey's grouped sums (What changed's): a handful of statements in all
     chosen = [stage.stage_id for stage in stages if stage.stage_id in with_items]
     metrics = (
-        stage_metrics_by_stage(sums, min_answers=min_answers)
+        sums.stage_metrics(min_answers=min_answers)
         .filter(pl.col("stage_id").is_in(chosen))
         .select("key", "label", "formula", "scope", "touchpoint_id", "direction", "target", "value", "stage_id")
     )

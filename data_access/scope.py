@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields
 
+import polars as pl
 from sqlalchemy import Connection, select
 
 from data_access.models import Journey, Persona, Stage
@@ -101,27 +102,50 @@ def resolve_scope(
     )
 
 
-def stage_scopes(connection: Connection, scope: Scope) -> list[StageScope]:
-    """The scope of every stage of the journey, in the journey's order (one query)."""
-    stages = connection.execute(
-        select(Stage.id, Stage.slug, Stage.name, Stage.position)
-        .where(Stage.journey_id == scope.journey_id)
+STAGE_ROW_SCHEMA: dict[str, pl.DataType | type] = {
+    "stage_id": pl.Int64,
+    "stage_slug": pl.String,
+    "stage": pl.String,
+    "stage_position": pl.Int64,
+    "stage_description": pl.String,
+}
+
+
+def stage_rows(connection: Connection, *, journey_id: int) -> pl.DataFrame:
+    """The journey's stages in order (`STAGE_ROW_SCHEMA`), one query: what `scopes_of_stages` and the
+    experience map's stage columns are made from."""
+    rows = connection.execute(
+        select(Stage.id, Stage.slug, Stage.name, Stage.position, Stage.description)
+        .where(Stage.journey_id == journey_id)
         .order_by(Stage.position, Stage.id)
     ).all()
+    return pl.DataFrame([tuple(row) for row in rows], schema=STAGE_ROW_SCHEMA, orient="row")
+
+
+def scopes_of_stages(scope: Scope, stages: pl.DataFrame) -> list[StageScope]:
+    """The scope of every stage of `stages` (`stage_rows`, in the journey's order) within the view `scope`."""
     common = {f.name: getattr(scope, f.name) for f in fields(Scope)}
+    ids, slugs = stages["stage_id"].to_list(), stages["stage_slug"].to_list()
+    names, positions = stages["stage"].to_list(), stages["stage_position"].to_list()
+    last = len(ids) - 1
     return [
         StageScope(
             **common,
-            stage_id=here.id,
-            stage_slug=here.slug,
-            stage_name=here.name,
-            stage_position=here.position,
-            previous_stage_id=stages[index - 1].id if index > 0 else None,
-            next_stage_id=stages[index + 1].id if index + 1 < len(stages) else None,
-            next_stage_slug=stages[index + 1].slug if index + 1 < len(stages) else None,
+            stage_id=ids[index],
+            stage_slug=slugs[index],
+            stage_name=names[index],
+            stage_position=positions[index],
+            previous_stage_id=ids[index - 1] if index > 0 else None,
+            next_stage_id=ids[index + 1] if index < last else None,
+            next_stage_slug=slugs[index + 1] if index < last else None,
         )
-        for index, here in enumerate(stages)
+        for index in range(len(ids))
     ]
+
+
+def stage_scopes(connection: Connection, scope: Scope) -> list[StageScope]:
+    """The scope of every stage of the journey, in the journey's order (one query)."""
+    return scopes_of_stages(scope, stage_rows(connection, journey_id=scope.journey_id))
 
 
 def resolve_stage(connection: Connection, scope: Scope, *, stage_slug: str) -> StageScope | None:

@@ -58,6 +58,7 @@ from data_access.models import (
 from data_access.scope import Period
 
 SPANS = (1, 7, 28)  # each a whole number of the one before
+WEEK_SPANS = SPANS[:2]  # days and the calendar weeks (Monday first) that hold them
 EPOCH = dt.date(1970, 1, 5)  # a Monday: weeks and blocks start on days a whole number of spans from it
 EPOCH_JULIAN_DAY = EPOCH.toordinal() + 1_721_424  # its julian day, less the half day
 
@@ -118,18 +119,23 @@ def of_persona(rollup: type[Any], persona_id: int | None) -> ColumnElement[bool]
     return column == persona_id
 
 
-def period_ranges(rollup: type[Any], period: Period, *, by_day: bool = False) -> list[ColumnElement[bool]]:
+def period_ranges(
+    rollup: type[Any], period: Period, *, by_day: bool = False, by_week: bool = False
+) -> list[ColumnElement[bool]]:
     """The rollup's rows that together cover the days of `period` once, as conditions that each select one
     range of an index (journey, span, day): a daily rollup's days, or a view rollup's pieces
-    (`period_pieces`); with `by_day`, a view rollup's single days (for sums per day)."""
+    (`period_pieces`); with `by_day`, a view rollup's single days (for sums per day); with `by_week`, its
+    whole weeks and single days (for sums per calendar week: no row spans two weeks)."""
     day: Any = rollup.day
     if not issubclass(rollup, ViewRollup):
         return [and_(day >= period.start, day <= period.end)]
     span: Any = rollup.span
     if by_day:
         return [and_(span == 1, day >= period.start, day <= period.end)]
+    spans = WEEK_SPANS if by_week else SPANS
     return [
-        and_(span == size, day >= first, day <= last) for size, first, last in period_pieces(period.start, period.end)
+        and_(span == size, day >= first, day <= last)
+        for size, first, last in period_pieces(period.start, period.end, spans=spans)
     ]
 
 
@@ -139,16 +145,18 @@ def period_rows(
     columns: Sequence[str],
     *where: ColumnElement[bool],
     by_day: bool = False,
+    by_week: bool = False,
 ) -> Subquery:
     """The rollup's `columns` on the rows covering each of `periods` once, with the period's index in
     `period_index` (a row in two periods comes twice), filtered by `where`. One index range per piece, joined
-    by UNION ALL: SQLite reads a condition OR-ing the pieces as a scan of the journey's rows."""
+    by UNION ALL: SQLite reads a condition OR-ing the pieces as a scan of the journey's rows. `by_day`,
+    `by_week`: as `period_ranges`."""
     branches = [
         select(*(getattr(rollup, column) for column in columns), literal(index, Integer).label("period_index")).where(
             *where, piece
         )
         for index, period in enumerate(periods)
-        for piece in period_ranges(rollup, period, by_day=by_day)
+        for piece in period_ranges(rollup, period, by_day=by_day, by_week=by_week)
     ]
     return union_all(*branches).subquery("period_rows")
 
@@ -157,13 +165,14 @@ def _aligned(day: dt.date, span: int) -> bool:
     return (day - EPOCH).days % span == 0
 
 
-def period_pieces(start: dt.date, end: dt.date) -> list[tuple[int, dt.date, dt.date]]:
+def period_pieces(start: dt.date, end: dt.date, *, spans: Sequence[int] = SPANS) -> list[tuple[int, dt.date, dt.date]]:
     """Rows that cover `start`..`end` exactly once, as (span, first row's day, last row's day) runs of rows of
-    one span: from `start`, each step takes the longest span that starts there (aligned) and ends by `end`."""
+    one span: from `start`, each step takes the longest of `spans` that starts there (aligned) and ends by
+    `end`."""
     pieces: list[tuple[int, dt.date]] = []
     day = start
     while day <= end:
-        span = max(s for s in SPANS if _aligned(day, s) and day + dt.timedelta(days=s - 1) <= end)
+        span = max(s for s in spans if _aligned(day, s) and day + dt.timedelta(days=s - 1) <= end)
         pieces.append((span, day))
         day += dt.timedelta(days=span)
     return [

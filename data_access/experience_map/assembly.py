@@ -247,7 +247,8 @@ def _journey_values(feedback: pl.DataFrame, min_answers: int) -> dict[str, tuple
 
 
 def weekly_values(daily_feedback: pl.DataFrame, *, measure: str, min_answers: int) -> pl.DataFrame:
-    """A measure's value per calendar week (Monday first) from its daily rollup rows: week, value, answers."""
+    """A measure's value per calendar week (Monday first) from its rollup rows of single days or of whole weeks
+    dated by their Monday: week, value, answers."""
     return (
         daily_feedback.filter(pl.col("measure") == measure)
         .with_columns(pl.col("day").dt.truncate("1w").alias("week"))

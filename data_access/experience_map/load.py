@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
-from data_access.changes import JourneySums, stage_metrics_by_stage
+from data_access.changes import JourneySums
 from data_access.conversions import CohortCoverage
 from data_access.detection import feedback_findings
 from data_access.experience_map.assembly import (
@@ -24,23 +24,13 @@ from data_access.experience_map.assembly import (
 from data_access.experience_map.queries import (
     assumed_emotion_by_stage,
     channels,
-    events_by_cell,
     feedback_by_step,
-    journey_feedback_by_day,
-    metric_definitions,
-    stages,
+    journey_feedback_by_week,
     touchpoints,
 )
 from data_access.journey_map.content import open_findings_by_stage
-from data_access.metrics import stage_status
-from data_access.period_sums import (
-    CURRENT,
-    PREVIOUS,
-    feedback_sums,
-    stage_conversion_sums,
-    stage_entrant_sums,
-    view_periods,
-)
+from data_access.metrics import DEFINITION_COLUMNS, stage_status
+from data_access.period_sums import CURRENT, PREVIOUS, view_periods
 from data_access.scope import Scope
 
 
@@ -61,7 +51,7 @@ class ExperienceMapData:
 def stage_statuses(sums: JourneySums, *, min_answers: int) -> pl.DataFrame:
     """Each stage's status (`metrics.stage_status`) over the metrics its journey page lists, computed by the
     journey page's rules from the view's sums (`changes.stage_metrics_by_stage`): stage_slug, health_status."""
-    metrics = stage_metrics_by_stage(sums, min_answers=min_answers)
+    metrics = sums.stage_metrics(min_answers=min_answers)
     rows = [
         (stage.stage_slug, stage_status(metrics.filter(pl.col("stage_id") == stage.stage_id)["status"]))
         for stage in sums.stages
@@ -77,21 +67,17 @@ def load_experience_map(
 ) -> ExperienceMapData:
     """The experience map of one view; stages carry their journey map's open findings and their status.
 
-    Headlines compare with `scope.compared`; each rollup is read once for both periods. `sums`: the view's
-    `changes.JourneySums` when the caller has them (What changed reads them too): its feedback and event sums
-    are then not read again.
+    Headlines compare with `scope.compared`. The journey's stages, metric definitions, feedback and event sums
+    and cohorts per day come from the view's `changes.JourneySums` (`sums`, when the caller has them: What
+    changed reads them too), each rollup read once for both periods.
     """
     journey_id, persona_id = scope.journey_id, scope.persona_id
-    stage_frame = stages(connection, journey_id=journey_id)
+    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
+    stage_frame = sums.stage_rows
     touchpoint_frame = touchpoints(connection, journey_id=journey_id)
-    definitions = metric_definitions(connection, journey_id=journey_id)
-    both_feedback = sums.feedback if sums is not None else feedback_sums(connection, scope=scope)
-    feedback = both_feedback.filter(pl.col("period") == CURRENT).drop("period")
-    cell_events = (
-        sums.events.filter(pl.col("period") == CURRENT).drop("period")
-        if sums is not None
-        else events_by_cell(connection, period=scope.period, journey_id=journey_id, persona_id=persona_id)
-    )
+    definitions = sums.definitions.select(*DEFINITION_COLUMNS, "stage_id", "touchpoint_id")
+    feedback = sums.feedback.filter(pl.col("period") == CURRENT).drop("period")
+    cell_events = sums.events.filter(pl.col("period") == CURRENT).drop("period")
     channel_frame = channels(connection)
     grid = touchpoint_grid(
         stages=stage_frame,
@@ -109,18 +95,17 @@ def load_experience_map(
         assumed=assumed_emotion_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
         min_answers=min_answers,
     )
-    sums = sums if sums is not None else JourneySums.load(connection, scope=scope)
     cohort_days = CohortDays(
-        entrants=stage_entrant_sums(connection, scope=scope, by_day=True),
-        conversions=stage_conversion_sums(connection, scope=scope, by_day=True),
+        entrants=sums.entrant_days,
+        conversions=sums.conversion_days,
         maturity=sums.cohorts,
         periods=view_periods(scope),
     )
     entrants = cohort_days.stage_cohorts(CURRENT)
     headlines = headline_metrics(
         feedback=feedback,
-        previous_feedback=both_feedback.filter(pl.col("period") == PREVIOUS).drop("period"),
-        daily_feedback=journey_feedback_by_day(
+        previous_feedback=sums.feedback.filter(pl.col("period") == PREVIOUS).drop("period"),
+        daily_feedback=journey_feedback_by_week(
             connection, period=scope.period, journey_id=journey_id, persona_id=persona_id
         ),
         cohorts=cohort_days,
@@ -141,7 +126,7 @@ def load_experience_map(
         stages=with_stage_health(
             with_open_findings(
                 stage_summary(stage_frame, entrants, feedback),
-                open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id),
+                open_findings_by_stage(connection, journey_id=journey_id, persona_id=persona_id, stages=stage_frame),
             ),
             stage_statuses(sums, min_answers=min_answers),
         ),

@@ -119,10 +119,12 @@ def data_days_by_journey(connection: Connection) -> dict[int, Period]:
     return {journey: Period(min(days), max(days)) for journey, days in bounds.items() if days}
 
 
-def journey_feedback_by_day(
+def journey_feedback_by_week(
     connection: Connection, *, journey_id: int, period: Period, persona_id: int | None = None
 ) -> pl.DataFrame:
-    """Summed answers of the whole journey per day × measure, from the feedback rollups (sparklines)."""
+    """Summed answers of the whole journey per measure and day or whole calendar week, from the feedback
+    rollups (the headlines' weekly sparklines): a row's `day` is its week's Monday when it sums a whole week
+    of the period (the view rollup's weeks), else its own day, so no row spans two weeks."""
     r = rollup_for(FeedbackRollup, persona_id)
     rows_of = period_rows(
         r,
@@ -130,7 +132,7 @@ def journey_feedback_by_day(
         ["day", "measure", *ANSWER_SUMS],
         r.journey_id == journey_id,
         of_persona(r, persona_id),
-        by_day=True,
+        by_week=True,
     )
     query = select(rows_of.c.day, rows_of.c.measure, *(func.sum(rows_of.c[name]) for name in ANSWER_SUMS)).group_by(
         rows_of.c.day, rows_of.c.measure

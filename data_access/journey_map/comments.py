@@ -7,8 +7,22 @@ persona; their counts per band come from the feedback rollups.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.journey_map.sql import Schema, day_bounds, frame, persona_filter
@@ -129,6 +143,62 @@ COMMENT_SCHEMA: Schema = {
 }
 
 
+def _comment_page(
+    scope: StageScope,
+    *,
+    band: str | None = None,
+    measure: str | None = None,
+    channel_slug: str | None = None,
+    step_id: int | None = None,
+    touchpoint_id: int | None = None,
+    touchpoint_slug: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> Subquery:
+    """The ids of one page of the stage's comments (see `stage_comments`), newest first."""
+    filters = _comment_filters(
+        scope,
+        measure=measure,
+        channel_slug=channel_slug,
+        step_id=step_id,
+        touchpoint_id=touchpoint_id,
+        touchpoint_slug=touchpoint_slug,
+    )
+    if band is not None:
+        filters.append(_band_filter(band))
+    return (
+        select(Feedback.id)
+        .where(*filters)
+        .order_by(Feedback.occurred_at.desc(), Feedback.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+
+
+def _comment_rows(page: Subquery, *leading: ColumnElement[Any]) -> Select[Any]:
+    """The comments of `page` with their band, channel, step and touchpoint (`COMMENT_SCHEMA`), after `leading`."""
+    return (
+        select(
+            *leading,
+            Feedback.id,
+            Feedback.occurred_at,
+            Feedback.measure,
+            Feedback.score,
+            _band_case(),
+            Channel.name,
+            Feedback.step_id,
+            Step.name,
+            Touchpoint.name,
+            Feedback.comment,
+        )
+        .join(page, page.c.id == Feedback.id)
+        .outerjoin(Channel, Channel.id == Feedback.channel_id)
+        .outerjoin(Step, Step.id == Feedback.step_id)
+        .outerjoin(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)
+    )
+
+
 def stage_comments(
     connection: Connection,
     *,
@@ -146,43 +216,20 @@ def stage_comments(
     index; narrowed to one step, touchpoint, channel, measure or score band when given. A touchpoint's
     comments by id (the evidence of a finding) are its answers given at its own steps, or with no step
     recorded; by slug (the reader's filter), every answer that names it."""
-    filters = _comment_filters(
+    page = _comment_page(
         scope,
+        band=band,
         measure=measure,
         channel_slug=channel_slug,
         step_id=step_id,
         touchpoint_id=touchpoint_id,
         touchpoint_slug=touchpoint_slug,
-    )
-    if band is not None:
-        filters.append(_band_filter(band))
-    page = (
-        select(Feedback.id)
-        .where(*filters)
-        .order_by(Feedback.occurred_at.desc(), Feedback.id.desc())
-        .limit(limit)
-        .offset(offset)
-        .subquery()
+        limit=limit,
+        offset=offset,
     )
     return frame(
         connection,
-        select(
-            Feedback.id,
-            Feedback.occurred_at,
-            Feedback.measure,
-            Feedback.score,
-            _band_case(),
-            Channel.name,
-            Feedback.step_id,
-            Step.name,
-            Touchpoint.name,
-            Feedback.comment,
-        )
-        .join(page, page.c.id == Feedback.id)
-        .outerjoin(Channel, Channel.id == Feedback.channel_id)
-        .outerjoin(Step, Step.id == Feedback.step_id)
-        .outerjoin(Touchpoint, Touchpoint.id == Feedback.touchpoint_id)
-        .order_by(Feedback.occurred_at.desc(), Feedback.id.desc()),
+        _comment_rows(page).order_by(Feedback.occurred_at.desc(), Feedback.id.desc()),
         COMMENT_SCHEMA,
     )
 
@@ -204,24 +251,39 @@ def evidence_comments(
     `per_scope` low-band comments of the view's period and persona whose feedback row names that step
     (scope "step") or that touchpoint at one of its own steps (scope "touchpoint"), never another step of
     the stage. Columns: scope, scope_id, then `stage_comments`' columns; a finding without rows has
-    no comment to quote.
+    no comment to quote. Every finding's page is read in one statement (one `stage_comments` page each).
     """
-    pages = []
-    for kind, scope_id in findings.select("scope", "scope_id").unique(maintain_order=True).iter_rows():
-        if kind not in EVIDENCE_SCOPES or scope_id is None:
-            continue
-        page = stage_comments(
-            connection,
-            scope=scope,
-            band="low",
-            step_id=scope_id if kind == "step" else None,
-            touchpoint_id=scope_id if kind == "touchpoint" else None,
-            limit=per_scope,
+    wanted = [
+        (kind, scope_id)
+        for kind, scope_id in findings.select("scope", "scope_id").unique(maintain_order=True).iter_rows()
+        if kind in EVIDENCE_SCOPES and scope_id is not None
+    ]
+    if not wanted:
+        return pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    # the pages' ids in one UNION ALL (each an index range of its own), their comments joined once
+    pages = [
+        select(
+            literal(index, Integer).label("evidence_order"),
+            _comment_page(
+                scope,
+                band="low",
+                step_id=scope_id if kind == "step" else None,
+                touchpoint_id=scope_id if kind == "touchpoint" else None,
+                limit=per_scope,
+            ).c.id,
         )
-        pages.append(
-            page.select(pl.lit(kind).alias("scope"), pl.lit(scope_id, dtype=pl.Int64).alias("scope_id"), pl.all())
-        )
-    return pl.concat(pages) if pages else pl.DataFrame(schema=EVIDENCE_SCHEMA)
+        for index, (kind, scope_id) in enumerate(wanted)
+    ]
+    every = union_all(*pages).subquery("evidence")
+    query = _comment_rows(every, every.c.evidence_order).order_by(
+        every.c.evidence_order, Feedback.occurred_at.desc(), Feedback.id.desc()
+    )
+    rows = [tuple(row) for row in connection.execute(query).all()]
+    comments = pl.DataFrame([row[1:] for row in rows], schema=COMMENT_SCHEMA, orient="row")
+    found = pl.DataFrame(
+        [wanted[row[0]] for row in rows], schema={"scope": pl.String, "scope_id": pl.Int64}, orient="row"
+    )
+    return pl.concat([found, comments], how="horizontal")
 
 
 def comment_channels(connection: Connection) -> pl.DataFrame:

@@ -141,14 +141,19 @@ def lane_items(connection: Connection, *, scope: StageScope) -> pl.DataFrame:
     return frame(connection, query, LANE_SCHEMA)
 
 
-def open_findings_by_stage(connection: Connection, *, journey_id: int, persona_id: int | None) -> pl.DataFrame:
+def open_findings_by_stage(
+    connection: Connection, *, journey_id: int, persona_id: int | None, stages: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Open pain points and opportunities per stage of the journey map, as the persona view shows them.
 
     Columns: stage_slug, open_pain_points, open_opportunities; one row per stage in order, zeros included.
     "Open" is `is_open_expr`, the one definition the journey page, the slides and the report count with; only
     the journey's pain points and opportunities (a few rows of the map, no facts) leave the database.
+    `stages`: the journey's stages in order (stage_id, stage_slug) when the caller has them.
     """
-    stages = journey_stages(connection, journey_id=journey_id).select("stage_id", "stage_slug")
+    if stages is None:
+        stages = journey_stages(connection, journey_id=journey_id)
+    stages = stages.select("stage_id", "stage_slug")
     items = frame(
         connection,
         select(Step.stage_id, LaneItem.lane, LaneItem.status)

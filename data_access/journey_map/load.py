@@ -15,7 +15,6 @@ from data_access.journey_map.content import journey_stages, lane_items, stage_st
 from data_access.journey_map.numbers import (
     StageReads,
     TimeToNextStage,
-    stage_feedback_daily,
     stage_funnel,
     stage_metric_definitions,
     stage_metric_trend,
@@ -54,19 +53,21 @@ def load_journey_map(connection: Connection, *, scope: StageScope, min_answers: 
     """
     steps = stage_steps(connection, scope=scope)
     items = lane_items(connection, scope=scope)
+    stages = journey_stages(connection, journey_id=scope.journey_id)
     maturity = cohort_maturity(connection, journey_id=scope.journey_id)
-    funnel = stage_funnel(connection, scope=scope, steps=steps, maturity=maturity)
-    definitions = stage_metric_definitions(connection, scope=scope)
     reads = StageReads(connection, scope, maturity)  # the numbers below share their rollup reads
+    funnel = stage_funnel(connection, scope=scope, steps=steps, reads=reads, stages=stages)
+    definitions = stage_metric_definitions(connection, scope=scope)
     metrics = stage_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
     by_step = step_metrics(connection, scope=scope, min_answers=min_answers, definitions=definitions, reads=reads)
-    measured = step_emotion(stage_feedback_daily(connection, scope=scope, reads=reads), min_answers=min_answers)
+    # each step's answers over the period: the sums the metrics read
+    measured = step_emotion(reads.feedback(scope.period, grain="period"), min_answers=min_answers)
     findings = detect_pain_points(
         step_metrics=by_step, touchpoint_metrics=metrics, funnel=funnel, steps=steps, lane_items=items,
         rules=DetectionRules(min_base=min_answers),
     )  # fmt: skip
     return JourneyMapData(
-        stages=journey_stages(connection, journey_id=scope.journey_id),
+        stages=stages,
         steps=steps,
         lane_items=items,
         emotions=step_emotions(steps, items, measured),

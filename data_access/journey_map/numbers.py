@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from sqlalchemy import Connection, case, func, literal, select
@@ -44,6 +45,10 @@ from data_access.models import (
 from data_access.scope import Period, StageScope
 from data_access.view_rollups import of_persona, period_rows, rollup_for
 
+# how finely a stage's sums are read: per day; per calendar week (whole weeks of the view rollup, dated by their
+# Monday, and single days at the period's ends: no row spans two weeks); or over the whole period
+Grain = Literal["day", "week", "period"]
+
 
 @dataclass(frozen=True)
 class TimeToNextStage:
@@ -56,28 +61,44 @@ class TimeToNextStage:
 
 class StageReads:
     """The rollup reads of one stage's view, each made once however many of the page's numbers use it (the
-    metrics, the step metrics, the trend and the emotions read the same sums): `load_journey_map` shares one."""
+    metrics, the step metrics, the trend, the emotions, the funnel and time to next stage read the same sums):
+    `load_journey_map` shares one.
+
+    The page compares the view's period with the compared one, so a read over the whole of either (sums over
+    the period, the cohorts, time to next stage) reads both in one statement; sums per day are read for the
+    period asked only.
+    """
 
     def __init__(self, connection: Connection, scope: StageScope, maturity: CohortMaturity | None = None) -> None:
         self.connection, self.scope = connection, scope
         self._maturity = maturity
-        self._read: dict[tuple[str, Period, bool], pl.DataFrame] = {}
+        self._read: dict[tuple[str, Period, Grain], pl.DataFrame] = {}
+        self._cohorts: dict[Period, tuple[pl.DataFrame, pl.DataFrame]] = {}
         self._timing: dict[Period, TimeToNextStage] = {}
 
-    def _once(self, what: str, period: Period, by_day: bool, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-        key = (what, period, by_day)
+    def _periods(self, period: Period) -> tuple[Period, ...]:
+        """The periods read together with `period`: the view's two when it is one of them."""
+        view = (self.scope.period, self.scope.compared)
+        return view if period in view else (period,)
+
+    def _once(
+        self, what: str, period: Period, grain: Grain, read: Callable[[Sequence[Period]], list[pl.DataFrame]]
+    ) -> pl.DataFrame:
+        key = (what, period, grain)
         if key not in self._read:
-            self._read[key] = read()
+            periods = self._periods(period) if grain == "period" else (period,)
+            for each, frame in zip(periods, read(periods), strict=True):
+                self._read.setdefault((what, each, grain), frame)
         return self._read[key]
 
-    def feedback(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    def feedback(self, period: Period, *, grain: Grain = "day") -> pl.DataFrame:
         return self._once(
-            "feedback", period, by_day, lambda: _feedback_daily(self.connection, self.scope, period, by_day=by_day)
+            "feedback", period, grain, lambda periods: _feedback_daily(self.connection, self.scope, periods, grain)
         )
 
-    def events(self, period: Period, *, by_day: bool = True) -> pl.DataFrame:
+    def events(self, period: Period, *, grain: Grain = "day") -> pl.DataFrame:
         return self._once(
-            "events", period, by_day, lambda: _events_daily(self.connection, self.scope, period, by_day=by_day)
+            "events", period, grain, lambda periods: _events_daily(self.connection, self.scope, periods, grain)
         )
 
     @property
@@ -87,19 +108,34 @@ class StageReads:
             self._maturity = cohort_maturity(self.connection, journey_id=self.scope.journey_id)
         return self._maturity
 
+    def cohorts(self, period: Period) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The closed cohorts of the period's days of the stage and of the stage before: entrants and converted
+        per day (`conversions.CohortSums`), two statements for the view's two periods."""
+        if period not in self._cohorts:
+            periods = self._periods(period)
+            stage_ids = [i for i in (self.scope.previous_stage_id, self.scope.stage_id) if i is not None]
+            sums = CohortSums(
+                self.scope.journey_id, periods, self.scope.persona_id, maturity=self.maturity, by_week=True
+            )
+            entrants = sums.entrants(self.connection, stage_ids=stage_ids)
+            converted = sums.converted(self.connection, stage_ids=stage_ids)
+            for each, *frames in zip(periods, entrants, converted, strict=True):
+                self._cohorts.setdefault(each, (frames[0], frames[1]))
+        return self._cohorts[period]
+
     def entries(self, period: Period) -> pl.DataFrame:
         return self._once(
-            "entries", period, True, lambda: _entries_daily(self.connection, self.scope, period, self.maturity)
+            "entries", period, "week", lambda periods: [_entries_daily(self.scope, *self.cohorts(period))]
         )
 
     def time_to_next(self, period: Period) -> TimeToNextStage:
         if period not in self._timing:
-            self._timing[period] = _time_to_next(self.connection, self.scope, period, self.maturity)
+            periods = self._periods(period)
+            for each, timing in zip(
+                periods, _time_to_next(self.connection, self.scope, periods, self.maturity), strict=True
+            ):
+                self._timing.setdefault(each, timing)
         return self._timing[period]
-
-
-def _maturity(connection: Connection, scope: StageScope, maturity: CohortMaturity | None) -> CohortMaturity:
-    return maturity if maturity is not None else cohort_maturity(connection, journey_id=scope.journey_id)
 
 
 def stage_funnel(
@@ -108,23 +144,29 @@ def stage_funnel(
     scope: StageScope,
     steps: pl.DataFrame | None = None,
     maturity: CohortMaturity | None = None,
+    reads: StageReads | None = None,
+    stages: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The stage's cohort funnel over the period (see `assembly.cohort_funnel` for its rows and columns).
 
     Cohorts are the customers who first reached the stage or a step on a day of the period whose cohort has
     closed (`conversions.CohortMaturity`); read from `rollup_cohorts_daily` and `rollup_entries_daily`, so
-    any period is exact. `steps`: `stage_steps`.
+    any period is exact. `steps`: `stage_steps`; `stages`: the journey's (`content.journey_stages`), for the
+    next stage's name.
     """
     if steps is None:
         steps = stage_steps(connection, scope=scope)
-    maturity = _maturity(connection, scope, maturity)
-    sums = CohortSums(scope.journey_id, scope.period, scope.persona_id, maturity=maturity)
-    entrants = sums.entrants(connection, stage_ids=[scope.stage_id])
-    conversions = pair_conversions(sums.converted(connection, stage_ids=[scope.stage_id]), entrants)
+    reads = reads or StageReads(connection, scope, maturity)
+    of_stage = pl.col("stage_id") == scope.stage_id
+    entrants, converted = (frame.filter(of_stage) for frame in reads.cohorts(scope.period))
+    conversions = pair_conversions(converted, entrants)
     stage_entrants = int(entrants.filter(pl.col("step_id").is_null())["entrants"].sum())
     next_stage = None
     if scope.next_stage_id is not None:
-        name = connection.execute(select(Stage.name).where(Stage.id == scope.next_stage_id)).scalar_one()
+        if stages is None:
+            name = connection.execute(select(Stage.name).where(Stage.id == scope.next_stage_id)).scalar_one()
+        else:
+            name = stages.filter(pl.col("stage_id") == scope.next_stage_id)["stage_name"].item()
         next_stage = (scope.next_stage_id, name)
     return cohort_funnel(
         (scope.stage_id, scope.stage_name),
@@ -132,7 +174,7 @@ def stage_funnel(
         next_stage,
         conversions,
         stage_entrants,
-        maturity.window_days,
+        reads.maturity.window_days,
     )
 
 
@@ -150,21 +192,26 @@ def time_to_next_stage(
 
 
 def _time_to_next(
-    connection: Connection, scope: StageScope, period: Period, maturity: CohortMaturity
-) -> TimeToNextStage:
+    connection: Connection, scope: StageScope, periods: Sequence[Period], maturity: CohortMaturity
+) -> list[TimeToNextStage]:
+    """Time to next stage in each of `periods`, from one read of the duration histograms."""
     if scope.next_stage_id is None:
-        return TimeToNextStage(next_stage_slug=None, median_days=None, customers=0)
-    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
-    histograms = sums.durations(connection, stage_ids=[scope.stage_id])
-    histograms = histograms.filter(pl.col("next_stage_id") == scope.next_stage_id)
-    medians = median_days_by_pair(histograms)
-    if medians.is_empty():
-        return TimeToNextStage(next_stage_slug=scope.next_stage_slug, median_days=None, customers=0)
-    return TimeToNextStage(
-        next_stage_slug=scope.next_stage_slug,
-        median_days=medians["median_days"][0],
-        customers=int(medians["customers"][0]),
-    )
+        return [TimeToNextStage(next_stage_slug=None, median_days=None, customers=0) for _ in periods]
+    sums = CohortSums(scope.journey_id, tuple(periods), scope.persona_id, maturity=maturity)
+    timings = []
+    for histograms in sums.durations(connection, stage_ids=[scope.stage_id]):
+        medians = median_days_by_pair(histograms.filter(pl.col("next_stage_id") == scope.next_stage_id))
+        if medians.is_empty():
+            timings.append(TimeToNextStage(next_stage_slug=scope.next_stage_slug, median_days=None, customers=0))
+            continue
+        timings.append(
+            TimeToNextStage(
+                next_stage_slug=scope.next_stage_slug,
+                median_days=medians["median_days"][0],
+                customers=int(medians["customers"][0]),
+            )
+        )
+    return timings
 
 
 FEEDBACK_DAILY_SCHEMA: Schema = {
@@ -186,40 +233,54 @@ def stage_feedback_daily(connection: Connection, *, scope: StageScope, reads: St
     return (reads or StageReads(connection, scope)).feedback(scope.period)
 
 
-def _feedback_daily(connection: Connection, scope: StageScope, period: Period, *, by_day: bool = True) -> pl.DataFrame:
-    """The stage's answers per day; without `by_day`, summed over the period, dated by its first day (for
-    sums over the whole period: one row per key, read from the view rollup's pieces of the period)."""
+def _feedback_daily(
+    connection: Connection, scope: StageScope, periods: Sequence[Period], grain: Grain
+) -> list[pl.DataFrame]:
+    """The stage's answers in each period per day, per week (`Grain`), or summed over the period and dated by its
+    first day (for sums over the whole period: one row per key, read from the view rollup's pieces of it)."""
     keys = ["step_id", "touchpoint_id", "channel_id", "measure"]
-    return _stage_sums(connection, scope, period, FeedbackRollup, keys, FEEDBACK_SUMS, FEEDBACK_DAILY_SCHEMA, by_day)
+    return _stage_sums(connection, scope, periods, FeedbackRollup, keys, FEEDBACK_SUMS, FEEDBACK_DAILY_SCHEMA, grain)
 
 
 def _stage_sums(
     connection: Connection,
     scope: StageScope,
-    period: Period,
+    periods: Sequence[Period],
     daily: type[FeedbackRollup] | type[EventRollup],
     keys: list[str],
     sums: Sequence[str],
     schema: Schema,
-    by_day: bool,
-) -> pl.DataFrame:
-    """A rollup's `sums` of the stage by day (or the whole period) and `keys`, in `schema` (day first)."""
+    grain: Grain,
+) -> list[pl.DataFrame]:
+    """A rollup's `sums` of the stage by day (or the whole period) and `keys`, in `schema` (day first), in each
+    of `periods`: one statement, a frame per period."""
     r = rollup_for(daily, scope.persona_id)
     rows_of = period_rows(
         r,
-        [period],
+        periods,
         ["day", *keys, *sums],
         r.journey_id == scope.journey_id,
         r.stage_id == scope.stage_id,
         of_persona(r, scope.persona_id),
-        by_day=by_day,
+        by_day=grain == "day",
+        by_week=grain == "week",
     )
-    group = [rows_of.c[key] for key in (["day", *keys] if by_day else keys)]
-    query = select(*group, *(func.sum(rows_of.c[name]) for name in sums)).group_by(*group)
-    if by_day:
-        return frame(connection, query, schema)
-    summed = frame(connection, query, {name: kind for name, kind in schema.items() if name != "day"})
-    return summed.select(pl.lit(period.start, pl.Date).alias("day"), pl.all())
+    group = [rows_of.c[key] for key in (keys if grain == "period" else ["day", *keys])]
+    query = select(rows_of.c.period_index, *group, *(func.sum(rows_of.c[name]) for name in sums)).group_by(
+        rows_of.c.period_index, *group
+    )
+    by_index: list[list[tuple[object, ...]]] = [[] for _ in periods]
+    for index, *row in connection.execute(query).all():
+        by_index[index].append(tuple(row))
+    if grain != "period":
+        return [pl.DataFrame(rows, schema=schema, orient="row") for rows in by_index]
+    summed_schema = {name: kind for name, kind in schema.items() if name != "day"}
+    return [
+        pl.DataFrame(rows, schema=summed_schema, orient="row").select(
+            pl.lit(period.start, pl.Date).alias("day"), pl.all()
+        )
+        for period, rows in zip(periods, by_index, strict=True)
+    ]
 
 
 DEFINITION_SCHEMA: Schema = {
@@ -236,7 +297,8 @@ def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl
     """Every metric definition of the journey, with the stage it belongs to (its own, or its touchpoint's).
 
     Columns: `DEFINITION_SCHEMA`, plus `stage_id` (the definition's stage, null at journey level) and
-    `touchpoint_stage_id`. `definitions_for_stage` picks one stage's from these.
+    `touchpoint_stage_id`, in the order they were written (by id). `definitions_for_stage` picks one stage's
+    from these.
     """
     m = MetricDefinition
     linked_to = case(
@@ -257,7 +319,8 @@ def journey_metric_definitions(connection: Connection, *, journey_id: int) -> pl
             Touchpoint.stage_id,
         )
         .outerjoin(Touchpoint, Touchpoint.id == m.touchpoint_id)
-        .where(m.journey_id == journey_id),
+        .where(m.journey_id == journey_id)
+        .order_by(m.id),
         {**DEFINITION_SCHEMA, "stage_id": pl.Int64, "touchpoint_stage_id": pl.Int64},
     )
 
@@ -288,30 +351,25 @@ def stage_metric_definitions(connection: Connection, *, scope: StageScope) -> pl
     )
 
 
-def _events_daily(connection: Connection, scope: StageScope, period: Period, *, by_day: bool = True) -> pl.DataFrame:
-    """The stage's events per day (or over the whole period, as `_feedback_daily`)."""
+def _events_daily(
+    connection: Connection, scope: StageScope, periods: Sequence[Period], grain: Grain
+) -> list[pl.DataFrame]:
+    """The stage's events in each period, per `grain` as `_feedback_daily`."""
     schema: Schema = {"day": pl.Date, "channel_id": pl.Int64, "events": pl.Int64}
-    return _stage_sums(connection, scope, period, EventRollup, ["channel_id"], ["events"], schema, by_day)
+    return _stage_sums(connection, scope, periods, EventRollup, ["channel_id"], ["events"], schema, grain)
 
 
-def _entries_daily(connection: Connection, scope: StageScope, period: Period, maturity: CohortMaturity) -> pl.DataFrame:
+def _entries_daily(scope: StageScope, entrants: pl.DataFrame, converted: pl.DataFrame) -> pl.DataFrame:
     """Per closed cohort's entry day: customers of the stage before's cohort (`base`) and those of them who
-    reached this stage within the window (`reached`), so conversion over any days is a sum of these."""
+    reached this stage within the window (`reached`), so conversion over any days is a sum of these.
+    `entrants`, `converted`: the period's `StageReads.cohorts`."""
     if scope.previous_stage_id is None:
         return pl.DataFrame(schema={"day": pl.Date, "reached": pl.Int64, "base": pl.Int64})
-    sums = CohortSums(scope.journey_id, period, scope.persona_id, maturity=maturity)
-    base = (
-        sums.entrants(connection, stage_ids=[scope.previous_stage_id])
-        .filter(pl.col("step_id").is_null())
-        .select("day", pl.col("entrants").alias("base"))
-    )
-    reached = (
-        sums.converted(connection, stage_ids=[scope.previous_stage_id])
-        .filter(
-            pl.col("step_id").is_null(), pl.col("next_stage_id") == scope.stage_id, pl.col("next_step_id").is_null()
-        )
-        .select("day", pl.col("converted").alias("reached"))
-    )
+    before = pl.col("stage_id") == scope.previous_stage_id
+    base = entrants.filter(before, pl.col("step_id").is_null()).select("day", pl.col("entrants").alias("base"))
+    reached = converted.filter(
+        before, pl.col("step_id").is_null(), pl.col("next_stage_id") == scope.stage_id, pl.col("next_step_id").is_null()
+    ).select("day", pl.col("converted").alias("reached"))
     return (
         base.join(reached, on="day", how="full", coalesce=True)
         .select("day", pl.col("reached").fill_null(0), pl.col("base").fill_null(0))
@@ -319,14 +377,13 @@ def _entries_daily(connection: Connection, scope: StageScope, period: Period, ma
     )
 
 
-def _stage_components(
-    reads: StageReads, definitions: pl.DataFrame, period: Period, *, by_day: bool = True
-) -> pl.LazyFrame:
-    """The parts of the stage's metrics per day, or (without `by_day`) per rows that only add up to the period."""
+def _stage_components(reads: StageReads, definitions: pl.DataFrame, period: Period, *, grain: Grain) -> pl.LazyFrame:
+    """The parts of the stage's metrics per `grain` (a row of `day` never spans two calendar weeks unless the
+    grain is the period: its rows only add up to the period)."""
     return metric_components(
         definitions,
-        reads.feedback(period, by_day=by_day),
-        reads.events(period, by_day=by_day),
+        reads.feedback(period, grain=grain),
+        reads.events(period, grain=grain),
         reads.entries(period),
     )
 
@@ -358,7 +415,7 @@ def stage_metrics(
     reads = reads or StageReads(connection, scope, maturity)
     components = pl.concat(
         [
-            _stage_components(reads, definitions, period, by_day=False).with_columns(pl.lit(label).alias("period"))
+            _stage_components(reads, definitions, period, grain="period").with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )
@@ -397,7 +454,9 @@ def stage_metric_trend(
     )
     if definitions.is_empty():
         return pl.DataFrame(schema=schema)
-    components = _stage_components(reads or StageReads(connection, scope, maturity), definitions, scope.period)
+    components = _stage_components(
+        reads or StageReads(connection, scope, maturity), definitions, scope.period, grain="week"
+    )
     weekly = summed(
         components.with_columns(pl.col("day").dt.truncate("1w").alias("week")), ["metric_id", "week"], min_answers
     )
@@ -429,7 +488,7 @@ def step_metrics(
     reads = reads or StageReads(connection, scope)
     feedback_daily = pl.concat(
         [
-            reads.feedback(period, by_day=False).with_columns(pl.lit(label).alias("period"))
+            reads.feedback(period, grain="period").with_columns(pl.lit(label).alias("period"))
             for label, period in (("current", scope.period), ("previous", scope.compared))
         ]
     )

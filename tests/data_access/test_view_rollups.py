@@ -19,7 +19,7 @@ from data_access.importing import refresh
 from data_access.models import Feedback, Stage
 from data_access.rollups import add_to_rollups
 from data_access.scope import Period, as_date
-from data_access.view_rollups import EPOCH, SPANS, VIEWS, ViewOf, period_pieces, period_rows
+from data_access.view_rollups import EPOCH, SPANS, VIEWS, WEEK_SPANS, ViewOf, period_pieces, period_rows
 from tests.data_access.test_cohort_rollup import PLACES, START, _import, _prepare
 
 days_from_start = st.integers(0, 75)
@@ -46,6 +46,24 @@ def test_a_periods_pieces_cover_each_of_its_days_once_with_aligned_rows(start: d
         while row <= last:
             assert (row - EPOCH).days % span == 0
             covered += [row + dt.timedelta(days=d) for d in range(span)]
+            row += dt.timedelta(days=span)
+    assert covered == [start + dt.timedelta(days=d) for d in range(days)]
+
+
+@given(start=st.dates(dt.date(1969, 1, 1), dt.date(2030, 1, 1)), days=st.integers(1, 400))
+def test_weekly_pieces_cover_each_day_once_and_no_row_spans_two_calendar_weeks(start: dt.date, days: int) -> None:
+    end = start + dt.timedelta(days=days - 1)
+    covered: list[dt.date] = []
+    for span, first, last in period_pieces(start, end, spans=WEEK_SPANS):
+        assert span in WEEK_SPANS
+        row = first
+        while row <= last:
+            inside = [row + dt.timedelta(days=d) for d in range(span)]
+            # the row's days share one Monday-first week, the one the sparklines and the trend group by
+            assert {day - dt.timedelta(days=day.weekday()) for day in inside} == {
+                row - dt.timedelta(days=row.weekday())
+            }
+            covered += inside
             row += dt.timedelta(days=span)
     assert covered == [start + dt.timedelta(days=d) for d in range(days)]
 
