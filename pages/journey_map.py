@@ -91,50 +91,59 @@ if data.metrics.is_empty():
     st.caption("No metric is linked to this stage or its touchpoints.")
 journey_map.metric_cards(data, previous_label=previous_label)
 
-st.header("Funnel through the steps")
-absence = funnel_absence(data.funnel)
-cohort_note = format.cohort_note(data.cohorts)
-if data.cohorts.not_yet_known:
-    st.info(
-        f"No funnel yet: {cohort_note} Its conversions are known once the window of the first cohorts has closed.",
-        icon=":material/hourglass_top:",
-    )
-elif absence == "no events":
-    st.info(
-        "No funnel for this view: no customer first reached this stage in the period. The funnel counts "
-        "customers from their events, and this view holds none (a journey known from its answers alone has "
-        "none at all); the answers are above and below.",
-        icon=":material/info:",
-    )
-else:
-    funnel_column, timing_column = st.columns([3, 1])
-    outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
-    funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
-    timing = data.time_to_next
-    window = data.funnel["window_days"].drop_nulls().to_list()
-    window_text = f"within {window[0]} days" if window else "within the journey's window"
-    timing_column.metric(
-        "Median time to next stage",
-        "last stage"
-        if timing.next_stage_slug is None
-        else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
-        help="Median time between first entering this stage in the period and first entering the next one, "
-        f"over the customers who did so {window_text}; read from quarter-day bins, so within 3 hours.",
-    )
-    timing_column.caption(
-        f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the customers who "
-        "first reached a stage or step in the period. Drop-off (required steps only) stands out when it is more "
-        "than 10 points above the median of the stage's required steps." + (f" {cohort_note}" if cohort_note else "")
-    )
-    if absence == "no required steps":
-        st.caption(
-            "No step of this stage is required, so none is drop-off: optional steps show the share of the "
-            "stage's entrants who took them, alternatives how they split."
+
+@st.fragment
+def below_the_fold() -> None:
+    """The funnel, where it hurts and the customers' words, drawn once the browser has drawn the page's first
+    chart (the emotion curve under the lanes); the comments' filters rerun only their own part."""
+    if not frame.above_the_fold_drawn("journey_first_draw"):
+        return
+    st.header("Funnel through the steps")
+    absence = funnel_absence(data.funnel)
+    cohort_note = format.cohort_note(data.cohorts)
+    if data.cohorts.not_yet_known:
+        st.info(
+            f"No funnel yet: {cohort_note} Its conversions are known once the window of the first cohorts has closed.",
+            icon=":material/hourglass_top:",
         )
+    elif absence == "no events":
+        st.info(
+            "No funnel for this view: no customer first reached this stage in the period. The funnel counts "
+            "customers from their events, and this view holds none (a journey known from its answers alone has "
+            "none at all); the answers are above and below.",
+            icon=":material/info:",
+        )
+    else:
+        funnel_column, timing_column = st.columns([3, 1])
+        outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
+        funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
+        timing = data.time_to_next
+        window = data.funnel["window_days"].drop_nulls().to_list()
+        window_text = f"within {window[0]} days" if window else "within the journey's window"
+        timing_column.metric(
+            "Median time to next stage",
+            "last stage"
+            if timing.next_stage_slug is None
+            else (f"{timing.median_days:.1f} days" if timing.median_days is not None else "no customer moved on"),
+            help="Median time between first entering this stage in the period and first entering the next one, "
+            f"over the customers who did so {window_text}; read from quarter-day bins, so within 3 hours.",
+        )
+        timing_column.caption(
+            f"Over {timing.customers:,} customers who moved on {window_text}. Conversions follow the customers who "
+            "first reached a stage or step in the period. Drop-off (required steps only) stands out when it is more "
+            "than 10 points above the median of the stage's required steps."
+            + (f" {cohort_note}" if cohort_note else "")
+        )
+        if absence == "no required steps":
+            st.caption(
+                "No step of this stage is required, so none is drop-off: optional steps show the share of the "
+                "stage's entrants who took them, alternatives how they split."
+            )
 
-st.header("Where it hurts")
-journey_map.findings(data)
-opportunities.where_to_act_first(state, stage=stage_slug, page="journey")
+    st.header("Where it hurts")
+    journey_map.findings(data)
+    opportunities.where_to_act_first(state, stage=stage_slug, page="journey")
+    comments.customers_words(state, stage_slug, data)
 
-# below the fold: drawn after everything above, and its filters rerun only this part
-comments.customers_words(state, stage_slug, data)
+
+below_the_fold()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.cache import load_stage_comments
-from dashboard.components import frame, journey_map
+from dashboard.components import journey_map
 from dashboard.view_state import ViewState
 from data_access.journey_map import BANDS, JourneyMapData
 from data_access.models import Measure
@@ -99,10 +99,8 @@ def customers_words(state: ViewState, stage_slug: str, data: JourneyMapData) -> 
     """Below the fold: the stage's comments with their filters, then the notes from the front line.
 
     A fragment: changing a filter, turning a page or adding a note reruns only this part, not the lanes and
-    numbers above it. Drawn once the browser has drawn the page's first chart.
+    numbers above it. Drawn inside the journey page's part below the fold.
     """
-    if not frame.above_the_fold_drawn("journey_first_draw"):
-        return
     st.header("In the customers' words")
     comments_section(state, stage_slug, data)
     journey_map.stage_notes(state, stage_slug)

@@ -427,6 +427,7 @@ def above_the_fold_drawn(key: str) -> bool:
     draws nothing more); once the browser has drawn the page's first chart it says so, which reruns only the
     calling fragment, and this says True from then on, for every later run of the page in this session.
     With `draw_above_the_fold_first` off (tests that read a whole page in one run) it always says True.
+    One call per page: two such fragments told at once may see only one of them rerun.
     """
     if not get_settings().draw_above_the_fold_first:
         return True

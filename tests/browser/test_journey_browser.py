@@ -197,6 +197,7 @@ def test_metric_cards_of_a_row_are_as_tall_as_each_other(app_url: str, page: Pag
     page.goto(f"{app_url}/journey?journey=northwind-current&stage=onboarding")
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="What the numbers say")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").nth(2)).to_be_visible()
     heights = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stMetric"]')].slice(0, 3)
             .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""

@@ -82,6 +82,27 @@ def _lane_grid(app: AppTest) -> LaneGrid:
     return grid
 
 
+def test_a_first_run_draws_the_lanes_and_numbers_alone(
+    run_journey: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the browser's first draw awaited (the served default), the journey page's first run holds the
+    summary, the lanes with their emotion curve and the metric cards, then one line saying the rest is coming:
+    no funnel, no findings, no comments yet (the browser asks for them once the curve is drawn)."""
+    from dashboard.settings import get_settings
+
+    monkeypatch.setenv("ATLAS_DRAW_ABOVE_THE_FOLD_FIRST", "true")
+    get_settings.cache_clear()
+    app = run_journey(journey=JOURNEY, stage="onboarding")
+    get_settings.cache_clear()
+    assert not app.exception
+    headers = [h.value for h in app.header]
+    assert "What the numbers say" in headers
+    assert not {"Funnel through the steps", "Where it hurts", "In the customers' words"} & set(headers), headers
+    assert len(app.get("vega_lite_chart")) == 1  # the emotion curve
+    assert len(app.metric) >= 3
+    assert _texts(app).count("Drawing the rest of the page…") == 1
+
+
 def test_every_lane_item_is_in_its_lane_under_its_step(run_journey: Callable[..., AppTest]) -> None:
     """Each lane item of the stage (and each step's touchpoint) is a card in its lane's row, in its step's column,
     in the steps' order; the emotion lane is the curve, not cards."""
