@@ -162,9 +162,10 @@ def verdicts(results: list[SizeResult]) -> list[Verdict]:
               t["click on a grid cell → journey page"] / journey_warm, 1.5, at_10m=False)  # fmt: skip
         if r.browser.peak_memory_mib is not None:
             judge(r, "app peak memory, MiB (< 400 at 10M)", r.browser.peak_memory_mib, 400, at_10m=True)
-    by_key = {(r.database, r.events): r for r in results}
+    # the 1M run of the same database: a demo asked for 1M events stores a few identical rows once (999,998)
+    base_of = {r.database: r for r in results if int(ONE_MILLION * 0.999) <= r.events <= ONE_MILLION}
     for r in results:
-        base = by_key.get((r.database, ONE_MILLION))
+        base = base_of.get(r.database)
         if r.events <= ONE_MILLION or base is None:
             continue
         for name, attribute in (("overview", "overview_cold"), ("journey page", "journey_cold")):
