@@ -6,6 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+import polars as pl
+
+
+@dataclass(frozen=True)
+class LaneMap:
+    """A stage's lane items, steps, funnel and emotions: what the lane texts and the grid read of a journey map."""
+
+    lane_items: pl.DataFrame
+    steps: pl.DataFrame
+    funnel: pl.DataFrame
+    emotions: pl.DataFrame
+
 
 @dataclass
 class LaneGrid:

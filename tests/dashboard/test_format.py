@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from dataclasses import dataclass
 
 import polars as pl
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from dashboard import format
 from data_access.metrics import Formula, Status
+from tests.lane_grid import LaneMap
 
 # formula, value, its text, a change, its text: the one text per metric the module docstring promises
 TEXTS = [
@@ -183,15 +183,7 @@ def test_finding_evidence_in_words() -> None:
     ]
 
 
-@dataclass(frozen=True)
-class _Map:
-    lane_items: pl.DataFrame
-    steps: pl.DataFrame
-    funnel: pl.DataFrame
-    emotions: pl.DataFrame
-
-
-def _journey_map() -> _Map:
+def _journey_map() -> LaneMap:
     items = pl.DataFrame(
         {
             "step_id": [2, 1, 1, 2],
@@ -219,7 +211,7 @@ def _journey_map() -> _Map:
     )
     funnel = pl.DataFrame({"kind": ["step", "step"], "step_id": [1, 2], "customers": [1500, 900]})
     emotions = pl.DataFrame({"step_id": [1], "measured_emotion": [-0.84], "answers": [1200]})
-    return _Map(items, steps, funnel, emotions)
+    return LaneMap(items, steps, funnel, emotions)
 
 
 def test_lane_texts_say_the_same_on_the_page_the_slide_and_the_pdf() -> None:

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, update
 from streamlit.testing.v1 import AppTest
 
 from dashboard.format import verbatim
+from data_access.db import make_engine, session_scope
 from tests import hostile
 from tests.paths import APP
 
@@ -40,6 +42,27 @@ def run_page(app_env: str) -> Iterator[Callable[[str, dict[str, str]], AppTest]]
         return app.run()
 
     yield run
+
+
+@pytest.fixture
+def demo_copy(demo_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A copy of the demo database that the app reads, with empty caches: a test writes hostile text into it."""
+    import streamlit as st
+
+    from dashboard.settings import get_settings
+
+    copy = tmp_path / "atlas.db"
+    shutil.copy(demo_database_url.removeprefix("sqlite:///"), copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    monkeypatch.setenv("ATLAS_DATABASE_URL", f"sqlite:///{copy}")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def _param(app: AppTest, name: str) -> str:
@@ -87,36 +110,17 @@ def test_dates_at_the_edges_of_the_calendar_are_clamped_with_a_notice(
     assert "2000" < shown["from"] <= shown["to"] < "9000", shown
 
 
-def test_a_hostile_review_label_shows_as_text_in_what_changed(
-    demo_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_hostile_review_label_shows_as_text_in_what_changed(demo_copy: Engine) -> None:
     """A label anyone may save (a link, an image, KaTeX) is plain text in the caption and 'On the map since'."""
-    import streamlit as st
-
-    from dashboard.settings import get_settings
-    from data_access.db import make_engine, session_scope
     from data_access.reviews import create_review
 
-    copy = tmp_path / "atlas.db"
-    shutil.copy(demo_database_url.removeprefix("sqlite:///"), copy)
     label = f"{hostile.IMAGE} {hostile.LINK} $$x^2$$ www.attacker.example"
-    engine = make_engine(f"sqlite:///{copy}")
-    with session_scope(engine) as session:
+    with session_scope(demo_copy) as session:
         slug = create_review(session, journey_slug=JOURNEY, label=label, reviewed_on=dt.date(2026, 9, 30)).slug
-    engine.dispose()
-    monkeypatch.setenv("ATLAS_DATABASE_URL", f"sqlite:///{copy}")
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        app = AppTest.from_file(APP, default_timeout=90)
-        app.query_params["journey"] = JOURNEY
-        app.query_params["review"] = slug
-        app.run()
-    finally:
-        get_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.query_params["journey"] = JOURNEY
+    app.query_params["review"] = slug
+    app.run()
     assert not app.exception, app.exception
     shown = _shown(app)
     assert any(verbatim(label) in body and "the period ending on review" in body for body in shown)
@@ -125,42 +129,22 @@ def test_a_hostile_review_label_shows_as_text_in_what_changed(
         assert not LIVE_MARKUP.search(body), body[:300]
 
 
-def test_a_hostile_metric_label_shows_as_text_on_its_card(
-    demo_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_hostile_metric_label_shows_as_text_on_its_card(demo_copy: Engine) -> None:
     """A metric's label comes from a map file: a link, an image or a formula in it is plain text on the
     journey page's metric card (Streamlit renders a metric's label as Markdown)."""
-    import streamlit as st
-    from sqlalchemy import update
-
-    from dashboard.settings import get_settings
-    from data_access.db import make_engine, session_scope
     from data_access.models import MetricDefinition
 
-    copy = tmp_path / "atlas.db"
-    shutil.copy(demo_database_url.removeprefix("sqlite:///"), copy)
     label = f"{hostile.IMAGE} {hostile.LINK} $$x^2$$"
-    engine = make_engine(f"sqlite:///{copy}")
-    with session_scope(engine) as session:
+    with session_scope(demo_copy) as session:
         named = MetricDefinition.label == "Onboarding effort"
         session.execute(update(MetricDefinition).where(named).values(label=label))
-    engine.dispose()
-    monkeypatch.setenv("ATLAS_DATABASE_URL", f"sqlite:///{copy}")
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        app = AppTest.from_file(APP, default_timeout=90)
-        app.run()
-        app.switch_page("../pages/journey_map.py")
-        app.query_params.clear()
-        app.query_params["journey"] = JOURNEY
-        app.query_params["stage"] = "onboarding"
-        app.run()
-    finally:
-        get_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("../pages/journey_map.py")
+    app.query_params.clear()
+    app.query_params["journey"] = JOURNEY
+    app.query_params["stage"] = "onboarding"
+    app.run()
     assert not app.exception, app.exception
     labels = [str(metric.label) for metric in app.metric]
     assert verbatim(label) in labels, labels

@@ -3,13 +3,11 @@ the lane grid's HTML."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from dashboard.components.journey_map import LANES, band_label, finding_quotes, lane_grid_html
 from dashboard.format import escaped
-from tests.lane_grid import read_lane_grid
+from tests.lane_grid import LaneMap, read_lane_grid
 
 
 def test_markdown_characters_are_escaped() -> None:
@@ -53,15 +51,7 @@ def test_a_finding_quotes_its_own_scope_and_the_same_words_once() -> None:
 HOSTILE = ["<img src=x onerror=alert(1)>", "**bold**", "[link](http://x)", "</div><script>alert(1)</script>"]
 
 
-@dataclass(frozen=True)
-class _Map:
-    lane_items: pl.DataFrame
-    steps: pl.DataFrame
-    funnel: pl.DataFrame
-    emotions: pl.DataFrame
-
-
-def _hostile_map() -> _Map:
+def _hostile_map() -> LaneMap:
     """Two steps whose names, touchpoint, channel, owner, persona and lane texts are all markup."""
     lanes = ["action", "thought", "pain_point", "opportunity", "backstage", "emotion"]
     items = pl.DataFrame(
@@ -92,7 +82,7 @@ def _hostile_map() -> _Map:
     )
     funnel = pl.DataFrame({"kind": ["step"], "step_id": [2], "customers": [1500]})
     emotions = pl.DataFrame({"step_id": [2], "measured_emotion": [0.4], "answers": [40]})
-    return _Map(items, steps, funnel, emotions)
+    return LaneMap(items, steps, funnel, emotions)
 
 
 def test_the_lane_grid_shows_hostile_text_literally() -> None:
