@@ -7,6 +7,7 @@ thread of its own, so the server starts as fast as it did without it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
@@ -18,6 +19,18 @@ from streamlit.web import cli as streamlit_cli
 
 LOG = logging.getLogger(__name__)
 WAIT_SECONDS = 120
+# Altair looks these up in `sys.modules` without importing them (an isinstance check while it turns a chart into a
+# dict); Streamlit imports pandas lazily, in whichever script run needs it first. With two sessions' runs (or a run
+# and the warm-up) in threads at once, the one building a chart could find pandas half-imported and fail with
+# "partially initialized module 'pandas' has no attribute 'Timestamp'". Imported before the first thread starts,
+# they are whole for every run.
+SHARED_BEFORE_THREADS = ("numpy", "pandas")
+
+
+def import_shared_libraries() -> None:
+    """Import, in the main thread, the libraries that script runs in several threads would otherwise race for."""
+    for name in SHARED_BEFORE_THREADS:
+        importlib.import_module(name)
 
 
 def _warm_up_once_running() -> None:
@@ -40,6 +53,7 @@ def main(argv: list[str]) -> None:
     handler.setFormatter(logging.Formatter("journey-atlas: %(message)s"))
     logging.getLogger("dashboard").addHandler(handler)
     logging.getLogger("dashboard").setLevel(logging.INFO)
+    import_shared_libraries()
     threading.Thread(target=_warm_up_once_running, name="journey-atlas-warm-up-wait", daemon=True).start()
     streamlit_cli.main(args=["run", *argv], prog_name="streamlit")
 

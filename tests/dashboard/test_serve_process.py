@@ -82,3 +82,35 @@ def test_serve_runs_without_terminal_or_home_and_stops_cleanly_on_a_signal(
     assert "the dashboard has stopped" in said
     assert _port_is_free(port), "the Streamlit child still holds the port"
     assert not _healthy(port)
+
+
+def test_the_server_imports_what_altair_looks_up_before_any_script_run_starts() -> None:
+    """Two first visitors at once: a chart built while another run imports pandas must find pandas whole.
+
+    Altair checks `sys.modules` for pandas (without importing it) while it turns a chart into a dict, and Streamlit
+    imports pandas lazily in whichever run needs it first; a run building a chart beside it once failed with
+    "partially initialized module 'pandas' has no attribute 'Timestamp'". The server imports it before Streamlit
+    starts any thread: checked here in a fresh interpreter, at the moment Streamlit would start.
+    """
+    probe = """
+import sys
+import altair, streamlit  # noqa: F401  what a script run has imported before its first chart
+import dashboard.charts.experience_map  # noqa: F401
+assert "pandas" not in sys.modules, "pandas is imported by then anyway: this test no longer shows the race"
+from streamlit.web import cli as streamlit_cli
+from dashboard import server
+from altair.utils.schemapi import _get_optional_modules
+
+def started(**_: object) -> None:
+    found = _get_optional_modules(np_opt="numpy", pd_opt="pandas")
+    print("pandas whole:", hasattr(found["pd_opt"], "Timestamp"), "numpy whole:", hasattr(found["np_opt"], "ndarray"))
+
+streamlit_cli.main = started
+server.threading.Thread = lambda **_: type("NoThread", (), {"start": lambda self: None})()
+server.main(["dashboard/app.py"])
+"""
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "pandas whole: True numpy whole: True" in finished.stdout
