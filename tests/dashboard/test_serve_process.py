@@ -114,3 +114,17 @@ server.main(["dashboard/app.py"])
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "pandas whole: True numpy whole: True" in finished.stdout
+
+
+def test_the_served_app_leaves_garbage_to_the_interpreter_rather_than_collecting_after_every_run() -> None:
+    """A full collection after each script run held the interpreter's lock for every session; the project turns it off.
+
+    Streamlit reads `.streamlit/config.toml` from the folder it runs in, as `journey-atlas serve` does from ROOT.
+    """
+    probe = "from streamlit import config; config.get_config_options(force_reparse=True); "
+    probe += "print('collect after each run:', config.get_option('runner.postScriptGC'))"
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "collect after each run: False" in finished.stdout
