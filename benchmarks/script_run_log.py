@@ -38,7 +38,7 @@ def read_runs(log: Path, *, start: int = 0, end: int | None = None) -> list[Scri
 
 def main(argv: list[str]) -> None:
     handler = logging.FileHandler(argv[0], encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(logging.Formatter("%(created).3f %(threadName)s %(message)s"))
     runs = logging.getLogger("dashboard.script_runs")
     runs.setLevel(logging.DEBUG)
     runs.addHandler(handler)
