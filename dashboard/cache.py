@@ -9,6 +9,10 @@ bumped by every write that changes a view, in the write's transaction), read onc
 page's run (`begin_run`: one primary-key query). A cached view stays valid until the data changes, and the
 first run after an import shows it. The TTL is only a backstop, and every loader has a bound on entries.
 
+Charts too: `chart_spec` builds a chart (the pure builders of `dashboard.charts`) and turns it into its Vega-Lite
+specification, validated, once per distinct input; a page draws the specification. Building and validating an
+Altair chart was about two thirds of a warm overview's own work in the server, repeated for every view.
+
 The engine resource only makes the engine: `journey-atlas serve` (and `init`, `demo`) bring the schema up to
 date and fill an empty database before the server starts.
 """
@@ -16,10 +20,13 @@ date and fill an empty database before the server starts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
+import altair as alt
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
@@ -45,6 +52,7 @@ from data_access.scope import Period, Scope, StageScope, journey_id, resolve_sco
 
 TTL = get_settings().cache_ttl_seconds
 ENTRIES = 64
+CHART_ENTRIES = 256  # specifications of a few tens of kB: a few MB at most
 # how stale the warm-up's data version may be (pages read it at the start of each run: `begin_run`)
 VERSION_SECONDS = 2
 RUN_VERSION_KEY = "atlas_data_version"  # session state: the data version of the page's current run
@@ -126,6 +134,25 @@ def view_loader(
         return ViewLoader(load, max_entries=max_entries, spinner=spinner)
 
     return decorate
+
+
+@st.cache_data(max_entries=CHART_ENTRIES, show_spinner=False)
+def _chart_spec(key: str, _build: Callable[[], alt.TopLevelMixin]) -> dict[str, Any]:
+    """The specification of `_build()`, cached under `key` alone (what the chart is built from)."""
+    spec: dict[str, Any] = _build().to_dict()  # validated against Vega-Lite's schema, once per key
+    return spec
+
+
+def chart_spec(build: Callable[P, alt.TopLevelMixin], /, *args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+    """The Vega-Lite specification of `build(*args, **kwargs)`, built once per distinct input.
+
+    The key is a digest of the builder and its arguments pickled (a function by its module and name, a partial
+    with its arguments, frames by content), so the same data gives the same chart without building it again,
+    and other data gives another.
+    """
+    pickled = pickle.dumps((build, args, sorted(kwargs.items())), protocol=5)
+    key = hashlib.blake2b(pickled, digest_size=20).hexdigest()
+    return _chart_spec(key, lambda: build(*args, **kwargs))
 
 
 @dataclass(frozen=True)

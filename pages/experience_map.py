@@ -1,9 +1,11 @@
 """Experience map: every stage against every channel, the emotional curve, moments of truth, headlines."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import load_experience_map
+from dashboard.cache import chart_spec, load_experience_map
 from dashboard.charts import experience_map as charts
 from dashboard.components import changes, frame, future_state, opportunities, slides
 from dashboard.exports import files
@@ -47,7 +49,9 @@ def open_stage(selection_event: object, name: str) -> None:
 
 stage_order = data.stages["stage"].to_list()
 open_stage(
-    st.altair_chart(charts.stage_strip(data.stages), on_select="rerun", key="overview_stages", width="stretch"),
+    st.vega_lite_chart(
+        chart_spec(charts.stage_strip, data.stages), on_select="rerun", key="overview_stages", width="stretch"
+    ),
     charts.STAGE_SELECTION,
 )
 if (cohort_note := format.cohort_note(data.cohorts)) is not None:
@@ -61,8 +65,13 @@ if data.grid.is_empty():
     )
     grid = None
 else:
-    grid = charts.touchpoint_heatmap(data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order)
-    open_stage(st.altair_chart(grid, on_select="rerun", key="overview_grid", width="stretch"), charts.CELL_SELECTION)
+    grid = partial(
+        charts.touchpoint_heatmap, data.grid, metric=state.metric, metric_label=metric_label, stage_order=stage_order
+    )
+    open_stage(
+        st.vega_lite_chart(chart_spec(grid), on_select="rerun", key="overview_grid", width="stretch"),
+        charts.CELL_SELECTION,
+    )
 frame.export_menu(
     state, page="overview", scope="overview", table=files.touchpoint_table(data.grid), chart=grid, place=actions.export
 )
@@ -82,8 +91,8 @@ def below_the_fold() -> None:
     """Drawn once the browser has drawn the map above; the review form and the tables rerun only this part."""
     if not frame.above_the_fold_drawn("overview_first_draw"):
         return
-    moments = data.moments_of_truth["stage"].unique().to_list()
-    st.altair_chart(charts.emotional_curve(data.curve, moments=moments), width="stretch")
+    moments = data.moments_of_truth["stage"].unique(maintain_order=True).to_list()
+    st.vega_lite_chart(chart_spec(charts.emotional_curve, data.curve, moments=moments), width="stretch")
     st.caption(
         "Measured: 2 × (share of favourable answers − share of the rest), −2..+2: positive only when most "
         "answers are favourable (NPS 9–10, CSAT 4–5, CES 5–7, positive sentiment). Assumed: the team's emotion "

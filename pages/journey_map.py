@@ -1,10 +1,12 @@
 """Journey map: one stage in depth — lanes over its steps, its metrics, funnel, findings and comments."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import load_journey_map, load_journey_stages
+from dashboard.cache import chart_spec, load_journey_map, load_journey_stages
 from dashboard.charts import journey_map as charts
 from dashboard.components import comments, frame, journey_map, opportunities, slides
 from dashboard.exports import files
@@ -71,7 +73,7 @@ frame.share_link(state, page="journey", place=actions.share)
 frame.no_data_note(state, catalogue)
 journey_map.stage_summary(data)
 step_order = data.steps.sort("position")["step_name"].to_list()
-emotion = files.stage_emotion_chart(data.emotions, step_order=step_order, stage_name=stage["stage_name"])
+emotion = partial(files.stage_emotion_chart, data.emotions, step_order=step_order, stage_name=stage["stage_name"])
 frame.export_menu(
     state,
     page="journey",
@@ -116,7 +118,9 @@ def below_the_fold() -> None:
     else:
         funnel_column, timing_column = st.columns([3, 1])
         outliers = data.findings.filter(pl.col("reason") == "drop-off stands out")["step_id"].to_list()
-        funnel_column.altair_chart(charts.step_funnel(data.funnel, outlier_steps=outliers), width="stretch")
+        funnel_column.vega_lite_chart(
+            chart_spec(charts.step_funnel, data.funnel, outlier_steps=outliers), width="stretch"
+        )
         timing = data.time_to_next
         window = data.funnel["window_days"].drop_nulls().to_list()
         window_text = f"within {window[0]} days" if window else "within the journey's window"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, NamedTuple
@@ -310,14 +310,15 @@ def export_menu(
     page: str,
     scope: str,
     table: pl.DataFrame,
-    chart: alt.TopLevelMixin | None,
+    chart: Callable[[], alt.TopLevelMixin] | None,
     place: Any = None,
     report: bool = True,
 ) -> None:
     """A popover (in `place`, else the sidebar) with the view's numbers as CSV, its main chart as PNG and SVG,
     and (with `report`) a PDF report. `page` keys the buttons; `scope` names the files.
 
-    `chart` is None when the view has no main chart to show (a map without touchpoints): no image buttons then.
+    `chart` builds the view's main chart, called only when an image is asked for; None when the view has no main
+    chart to show (a map without touchpoints): no image buttons then.
 
     Images and the report are rendered only when their button is clicked (vl-convert takes a second or two).
     """
@@ -340,8 +341,8 @@ def export_menu(
     with (place or st.sidebar).popover("Export", icon=":material/download:", width="stretch"):
         download("Numbers (CSV)", files.csv_bytes(table), "csv", "text/csv")
         if chart is not None:
-            download("Chart (PNG)", partial(files.chart_png, chart), "png", "image/png")
-            download("Chart (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml")
+            download("Chart (PNG)", lambda: files.chart_png(chart()), "png", "image/png")
+            download("Chart (SVG)", lambda: files.chart_svg(chart()), "svg", "image/svg+xml")
         if not report:
             return
         stage = state.stage if page == "journey" else None

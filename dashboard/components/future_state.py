@@ -6,6 +6,8 @@ current journey, and a wrong pair gets a notice naming what the map says instead
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -13,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import Catalogue, load_journey_links
+from dashboard.cache import Catalogue, chart_spec, load_journey_links
 from dashboard.charts import future_state as charts
 from dashboard.components import frame
 from dashboard.exports import files
@@ -200,13 +202,14 @@ def targets_section(comparison: FutureComparison) -> pl.DataFrame:
     return table
 
 
-def emotion_chart(comparison: FutureComparison) -> alt.LayerChart:
-    chart = charts.assumed_emotions(comparison.emotions)
-    st.altair_chart(chart, width="stretch")
+def emotion_chart(comparison: FutureComparison) -> Callable[[], alt.TopLevelMixin]:
+    """Draw the assumed emotions today and in the future state; returns the chart's builder (for its images)."""
+    chart = partial(charts.assumed_emotions, comparison.emotions)
+    st.vega_lite_chart(chart_spec(chart), width="stretch")
     return chart
 
 
-def export(state: ViewState, future: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
+def export(state: ViewState, future: str, table: pl.DataFrame, chart: Callable[[], alt.TopLevelMixin]) -> None:
     """The share link, the targets table (CSV) and the emotion chart (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, future)))
     frame.export_menu(state, page="compare", scope=f"compare-{future}", table=table, chart=chart, report=False)

@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format
-from dashboard.cache import add_stage_note, load_stage_notes
+from dashboard.cache import add_stage_note, chart_spec, load_stage_notes
 from dashboard.charts import journey_map as charts
 from dashboard.charts.sparkline import sparkline_svg, sparkline_words
 from dashboard.components import editing, frame
@@ -111,8 +111,9 @@ def lane_grid(data: JourneyMapData) -> None:
         label, body = st.columns([LABEL_WIDTH, STEP_WIDTH * steps.height], gap=None)
         label.markdown(f"**{LANES['emotion']}**")
         label.caption(charts.EMOTION_SCALE_NOTE)
-        chart = charts.emotion_curve(data.emotions, step_order=steps["step_name"].to_list())
-        body.altair_chart(chart, width="stretch")
+        body.vega_lite_chart(
+            chart_spec(charts.emotion_curve, data.emotions, step_order=steps["step_name"].to_list()), width="stretch"
+        )
 
 
 def stage_summary(data: JourneyMapData) -> None:

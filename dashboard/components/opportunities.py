@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import routes
-from dashboard.cache import load_opportunity_matrix
+from dashboard.cache import chart_spec, load_opportunity_matrix
 from dashboard.charts import opportunities as charts
 from dashboard.exports import files
 from dashboard.view_state import ViewState
@@ -46,10 +46,11 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
     if matrix.is_empty():
         st.caption(f"No opportunity is written on the map for {scope} yet.")
         return
-    chart = charts.opportunity_matrix(matrix)
     placed = charts.plotted(matrix).height
+    chart = partial(charts.opportunity_matrix, matrix)
     if placed:
-        open_stage(st.altair_chart(chart, on_select="rerun", key=f"{page}_opportunities", width="stretch"), state)
+        spec = chart_spec(chart)
+        open_stage(st.vega_lite_chart(spec, on_select="rerun", key=f"{page}_opportunities", width="stretch"), state)
     unplaced = matrix.height - placed
     note = (
         f" {unplaced} of {matrix.height} opportunities have no measured value or no effort score yet: "
@@ -87,8 +88,8 @@ def where_to_act_first(state: ViewState, *, stage: str | None, page: str) -> Non
     downloads: list[tuple[str, Any, str, str]] = [("Opportunities (CSV)", table_csv, "csv", "text/csv")]
     if placed:
         downloads += [
-            ("Matrix (PNG)", partial(files.chart_png, chart), "png", "image/png"),
-            ("Matrix (SVG)", partial(files.chart_svg, chart), "svg", "image/svg+xml"),
+            ("Matrix (PNG)", lambda: files.chart_png(chart()), "png", "image/png"),
+            ("Matrix (SVG)", lambda: files.chart_svg(chart()), "svg", "image/svg+xml"),
         ]
     for column, (label, data, extension, mime) in zip(st.columns(3), downloads, strict=False):
         column.download_button(

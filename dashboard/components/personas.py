@@ -6,12 +6,15 @@ Text written on the map goes through `format.verbatim` (Markdown escaped, never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboard import format, routes
-from dashboard.cache import Catalogue, load_experience_map
+from dashboard.cache import Catalogue, chart_spec, load_experience_map
 from dashboard.charts import experience_map as experience_map_charts
 from dashboard.charts import personas as charts
 from dashboard.components import frame
@@ -100,7 +103,7 @@ def measured_section(state: ViewState) -> pl.DataFrame:
             ),
         )
     st.caption("Below each value: the persona minus all customers, green when the persona is better off.")
-    st.altair_chart(experience_map_charts.emotional_curve(persona.curve, moments=[]), width="stretch")
+    st.vega_lite_chart(chart_spec(experience_map_charts.emotional_curve, persona.curve, moments=[]), width="stretch")
     worst_stage_column, worst_cell_column = st.columns(2)
     with worst_stage_column:
         st.markdown("**Three worst stages** (lowest measured emotion)")
@@ -164,8 +167,8 @@ def persona_detail(state: ViewState, data: PersonaData) -> None:
     measured_section(state)
 
 
-def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerChart:
-    """The personas side by side, coloured by the metric chosen (held in the URL); returns the chart."""
+def comparison(state: ViewState, data: PersonaData, metric: str) -> Callable[[], alt.TopLevelMixin]:
+    """The personas side by side, coloured by the metric chosen (held in the URL); returns the chart's builder."""
     st.header("Personas side by side")
     if not state.present:
         st.columns([1, 2])[0].selectbox(
@@ -176,8 +179,8 @@ def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerCha
             key="personas_metric",
             on_change=_set_metric,
         )
-    chart = charts.persona_comparison(data.comparison, metric=metric, metric_label=COMPARISON_METRICS[metric])
-    st.altair_chart(chart, width="stretch")
+    chart = partial(charts.persona_comparison, data.comparison, metric=metric, metric_label=COMPARISON_METRICS[metric])
+    st.vega_lite_chart(chart_spec(chart), width="stretch")
     st.caption(
         "One row per persona, one column per stage; all customers first for reference. Grey dashed cells "
         "(n/a) have too few answers: not enough data, not a bad score."
@@ -185,7 +188,7 @@ def comparison(state: ViewState, data: PersonaData, metric: str) -> alt.LayerCha
     return chart
 
 
-def export(state: ViewState, metric: str, table: pl.DataFrame, chart: alt.TopLevelMixin) -> None:
+def export(state: ViewState, metric: str, table: pl.DataFrame, chart: Callable[[], alt.TopLevelMixin]) -> None:
     """The share link, and the comparison's numbers (CSV) and heatmap (PNG, SVG), in the sidebar."""
     frame.show_link(files.view_link(st.context.url, page=PAGE, query=view_query(state, metric)))
     frame.export_menu(state, page="personas", scope=f"personas-{metric}", table=table, chart=chart, report=False)
