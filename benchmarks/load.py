@@ -19,7 +19,8 @@ be shared. Results go to benchmarks/RESULTS-load.md.
 
 The browsers stand in for people on their own computers, yet here they share the server's cores: by default they
 run at the lowest CPU priority (`--browser-nice 19`, through `nice`), so the server's script runs and the import
-are not slowed by twenty Chromiums drawing pages. `--browser-nice 0` runs them as any other process.
+are not slowed by twenty Chromiums drawing pages; `--browser-idle` puts them in Linux's idle scheduling class
+(`chrt --idle`: they run only when nothing else wants the CPU). `--browser-nice 0` runs them as any other process.
 """
 
 from __future__ import annotations
@@ -263,12 +264,14 @@ async def sample_load(found: Measured, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=5)
 
 
-def chromium_at(nice: int, folder: Path) -> Path:
-    """Debian's Chromium, or a wrapper that starts it (and so every process it forks) at `nice` priority."""
-    if nice == 0:
+def chromium_at(nice: int, folder: Path, *, idle: bool = False) -> Path:
+    """Debian's Chromium, or a wrapper that starts it (and so every process it forks) at `nice` priority, and
+    with `idle` in the idle scheduling class."""
+    if nice == 0 and not idle:
         return CHROMIUM
-    wrapper = folder / f"chromium-nice-{nice}"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {nice} {CHROMIUM} "$@"\n', encoding="utf-8")
+    wrapper = folder / f"chromium-nice-{nice}{'-idle' if idle else ''}"
+    idle_class = "chrt --idle 0 " if idle else ""
+    wrapper.write_text(f'#!/bin/sh\nexec {idle_class}nice -n {nice} {CHROMIUM} "$@"\n', encoding="utf-8")
     wrapper.chmod(0o755)
     return wrapper
 
@@ -279,7 +282,7 @@ async def measure(
     found = Measured(kind, import_from, args.sessions)
     with timed_server(database_url, port=args.port or free_port(), folder=args.workdir) as (base, runs_log, server_log):
         async with async_playwright() as playwright:
-            chromium = chromium_at(args.browser_nice, args.workdir)
+            chromium = chromium_at(args.browser_nice, args.workdir, idle=args.browser_idle)
             browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
             contexts = [
                 await browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(args.sessions)
@@ -379,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline-views", type=int, default=20, help="loads by the single session")
     parser.add_argument("--browser-nice", type=int, default=19, choices=range(20), metavar="0..19",
                         help="the browsers' CPU priority (nice); 0: as any process")  # fmt: skip
+    parser.add_argument("--browser-idle", action="store_true", help="the browsers in the idle scheduling class")
     parser.add_argument("--port", type=int, default=8741)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".local" / "load")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS-load.md")
@@ -398,7 +402,8 @@ def write_results(
         f"{args.events:,} demo events served; {args.import_events:,} events imported; {args.sessions} sessions, "
         f"each opening the overview and the Onboarding journey page in turn until the import is done "
         f"(at least {args.rounds} rounds); the single session's {args.baseline_views} loads come first. "
-        f"The browsers ran at nice {args.browser_nice} (the server and the import at 0).",
+        f"The browsers ran at nice {args.browser_nice}{' in the idle scheduling class' if args.browser_idle else ''} "
+        "(the server and the import at nice 0).",
         "",
         "Script run: the page's run in the server (`dashboard.routes.run_timed`), wall-clock and the run's own "
         "thread CPU time; browser times from `goto` in a context of its own per session (Chromium).",
