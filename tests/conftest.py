@@ -30,6 +30,16 @@ settings.load_profile("atlas")
 # draw above the fold first, as a person's browser sees it (tests/browser/conftest.py).
 os.environ["ATLAS_DRAW_ABOVE_THE_FOLD_FIRST"] = "false"
 
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite runs on two workers (pytest-xdist, `--dist loadgroup`): every browser test on the same one,
+    one after another, as each starts a server and a browser that take a core or two; the rest share both."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 

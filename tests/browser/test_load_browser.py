@@ -1,7 +1,9 @@
 """Load held: many sessions opening the overview and a journey page while an import runs, on SQLite and
 PostgreSQL; and two app processes on one PostgreSQL database seeing each other's writes after a reload.
 
-Marked slow: the load test takes about a minute per database on two cores.
+Marked slow: the load test takes about a minute per database on two cores. Its twenty browser sessions run in
+Linux's idle scheduling class, as in `benchmarks.load --browser-idle`: they stand in for people's own computers,
+so they take only the CPU that the server and the import leave.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from benchmarks.browser import CHROMIUM_FLAGS
 from benchmarks.imports import COLUMNS, export_demo_events
+from benchmarks.load import chromium_at
 from data_access.db import make_engine, upgrade_schema
 from data_access.demo import load_demo
 from data_access.models import Event
@@ -50,6 +54,15 @@ def import_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     mapping = folder / "mapping.yaml"
     mapping.write_text("kind: events\ncolumns: {" + ", ".join(f"{c}: {c}" for c in COLUMNS) + "}\n", encoding="utf-8")
     return files["parquet"], mapping
+
+
+@pytest.fixture(scope="module")
+def idle_browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Chromium at nice 19 in the idle scheduling class (and every process it starts)."""
+    chromium = chromium_at(19, tmp_path_factory.mktemp("chromium"), idle=True)
+    launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +115,12 @@ def _load_round(pages: list[Page], url: str) -> list[float]:
 
 
 def test_sessions_load_pages_while_an_import_runs(
-    browser: Browser, database_url: str, import_file: tuple[Path, Path], tmp_path: Path
+    idle_browser: Browser, database_url: str, import_file: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """20 sessions open the overview and a journey page over and over during an import: no error on any
     page, the import succeeds; the pages' time to settle, alone and under load, is printed."""
     server, base = start_server(database_url, tmp_path / "streamlit.log")
-    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(SESSIONS)]
+    contexts = [idle_browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(SESSIONS)]
     try:
         pages = [context.new_page() for context in contexts]
         for page in pages:
