@@ -31,19 +31,6 @@ settings.load_profile("atlas")
 os.environ["ATLAS_DRAW_ABOVE_THE_FOLD_FIRST"] = "false"
 
 
-BROWSER_TESTS = Path(__file__).parent / "browser"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The suite runs on two workers (pytest-xdist, `--dist loadgroup`): every browser test on the same one,
-    one after another, as each starts a server and a browser that take a core or two; the rest share both.
-    First of the hooks: xdist reads the group when it collects."""
-    for item in items:
-        if item.get_closest_marker("browser") or BROWSER_TESTS in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 

@@ -31,8 +31,8 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def _run(tmp_path: Path, *extra: str, own_process: bool = False) -> dict[str, str]:
-    """Run the benchmark (`own_process`: as `python -m benchmarks.run`, beside the browser tests' Playwright driver,
-    which one process can run only one of) and check what every run writes."""
+    """Run the benchmark (`own_process`: as `python -m benchmarks.run`, so that its Playwright driver never meets
+    the browser tests' one in the same process, which can run only one) and check what every run writes."""
     output = tmp_path / "RESULTS.md"
     arguments = ["--events", SIZE, "--runs", "1", "--output", str(output), "--workdir", str(tmp_path), *extra]
     if own_process:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import wait_for_app_run
 
@@ -198,8 +200,9 @@ def test_metric_cards_of_a_row_are_as_tall_as_each_other(app_url: str, page: Pag
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="What the numbers say")).to_be_visible()
     expect(page.get_by_test_id("stMetric").nth(2)).to_be_visible()
-    heights = page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].slice(0, 3)
-            .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""
-    )
+    card_heights = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].slice(0, 3)
+        .map((metric) => metric.closest('[data-testid="stVerticalBlock"]').getBoundingClientRect().height)"""
+    with suppress(PlaywrightTimeoutError):  # on a loaded machine the trend images may take a moment to lay out
+        page.wait_for_function(f"() => {{ const h = ({card_heights})(); return Math.max(...h) - Math.min(...h) < 1; }}")
+    heights = page.evaluate(card_heights)
     assert len(heights) == 3 and max(heights) - min(heights) < 1, heights
