@@ -27,9 +27,15 @@ SCALES: dict[str, tuple[str, list[float] | None]] = {
 def value_label_expr(metric: str) -> pl.Expr:
     """A cell's value as the page writes it: the metric's own text rule; emotion with its sign, 1 decimal."""
     if metric == "emotion":
-        value = pl.col("value")
-        text = pl.when(value > 0).then(pl.format("+{}", value.round(1))).otherwise(value.round(1).cast(pl.String))
-        return pl.when(value.is_null()).then(pl.lit("n/a")).otherwise(text)
+        shown = pl.col("value").round(1)  # the sign of what is shown: -0.04 reads 0.0, never -0.0 or +0.0
+        text = (
+            pl.when(shown > 0)
+            .then(pl.format("+{}", shown))
+            .when(shown < 0)
+            .then(shown.cast(pl.String))
+            .otherwise(pl.lit("0.0"))
+        )
+        return pl.when(shown.is_null()).then(pl.lit("n/a")).otherwise(text)
     formula = Formula.VOLUME.value if metric == "customers" else metric
     return (
         pl.when(pl.col("value").is_null())
