@@ -40,21 +40,39 @@ from data_access.scope import Period
 ALL_PERSONAS = "All customers"
 
 # Tells the server once the browser has drawn the page's first chart (or after two seconds, whatever comes
-# first). Trusted code of our own: it reads the page's DOM and sends one true, nothing from the data.
+# first). Trusted code of our own: it reads the page's DOM and sends one true, nothing from the data. It sends
+# nothing once the reader has asked for another page (a link into the app, the browser's back or forward) or the
+# component has left the page: a late signal would arrive after the click's request and rerun the page the reader
+# left, leaving the new page's main area empty.
 _FIRST_DRAW_JS = """
 export default function ({ setStateValue }) {
   const start = performance.now();
+  let done = false;
+  let timer;
+  const leave = () => { done = true; clearTimeout(timer); };
+  const onClick = (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (link && link.target !== "_blank" && new URL(link.href, location.href).origin === location.origin) leave();
+  };
+  document.addEventListener("click", onClick, true);
+  window.addEventListener("popstate", leave);
   const drawn = () => document.querySelector(
     '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks'
   );
   const wait = () => {
+    if (done) return;
     if (drawn() || performance.now() - start > 2000) {
-      requestAnimationFrame(() => setStateValue("drawn", true));
+      requestAnimationFrame(() => { if (!done) { done = true; setStateValue("drawn", true); } });
       return;
     }
-    setTimeout(wait, 40);
+    timer = setTimeout(wait, 40);
   };
   wait();
+  return () => {
+    leave();
+    document.removeEventListener("click", onClick, true);
+    window.removeEventListener("popstate", leave);
+  };
 }
 """
 DRAWING_REST = "Drawing the rest of the page…"  # what stands below the fold until it is drawn
@@ -137,6 +155,10 @@ def _set_param(name: str, key: str) -> None:
             st.query_params.pop("period", None)
             st.query_params["from"], st.query_params["to"] = value[0].isoformat(), value[1].isoformat()
     elif name == "period":
+        if not value and st.query_params.get("period") != WHOLE_HISTORY:
+            # Already a bounded period: nothing to change. (A click that leaves a page while its script still
+            # runs can replay the switch as changed; keeping the URL's dates keeps the reader's view.)
+            return
         st.query_params.pop("from", None)
         st.query_params.pop("to", None)
         st.query_params["period"] = WHOLE_HISTORY if value else "recent"

@@ -6,7 +6,7 @@ import re
 from contextlib import suppress
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import wait_for_app_run
@@ -206,3 +206,58 @@ def test_metric_cards_of_a_row_are_as_tall_as_each_other(app_url: str, page: Pag
         page.wait_for_function(f"() => {{ const h = ({card_heights})(); return Math.max(...h) - Math.min(...h) < 1; }}")
     heights = page.evaluate(card_heights)
     assert len(heights) == 3 and max(heights) - min(heights) < 1, heights
+
+
+# Hides the drawn charts from the page's first-draw signal, so it is sent on its two-second fallback, after the
+# reader has already clicked away from a page whose first chart has not been drawn (as on a busy machine).
+_CHARTS_NOT_YET_DRAWN = """
+const querySelector = Document.prototype.querySelector;
+Document.prototype.querySelector = function (selector) {
+  return selector.includes("stVegaLiteChart") ? null : querySelector.call(this, selector);
+};
+"""
+
+
+def test_clicking_away_before_the_first_chart_is_drawn_opens_the_overview(app_url: str, page: Page) -> None:
+    """A reader who clicks "← Experience map" before the journey page has drawn its first chart gets the
+    overview: the journey page's late "first chart drawn" signal must not pull the session back to the page
+    it left. The server is kept busy by holding the browser's messages from the click until past the
+    signal's fallback, so the click and any late signal reach it together."""
+    page.add_init_script(_CHARTS_NOT_YET_DRAWN)
+    holding: list[bool] = []
+    held: list[str | bytes] = []
+    servers = []
+
+    def route(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        servers.append(server)
+
+        def from_page(message: str | bytes) -> None:
+            if holding:
+                held.append(message)
+            else:
+                server.send(message)
+
+        socket.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"_stcore/stream"), route)
+    overview = {key: value for key, value in VIEW.items() if key != "stage"}
+    page.goto(f"{app_url}/?{'&'.join(f'{key}={value}' for key, value in overview.items())}")
+    wait_for_app_run(page)  # the overview's data is cached: it is drawn at once when asked for again
+    page.goto(f"{app_url}/journey?{'&'.join(f'{key}={value}' for key, value in VIEW.items())}")
+    back = page.get_by_role("link", name="← Experience map")
+    expect(back).to_be_visible()
+    expect(page.get_by_text("Drawing the rest of the page…")).to_be_visible()  # the signal is not yet sent
+    holding.append(True)
+    back.click()
+    page.wait_for_timeout(3_000)  # past the signal's two-second fallback
+    holding.clear()
+    for message in held:
+        servers[-1].send(message)
+
+    expect(page.get_by_role("heading", level=1, name="Experience map")).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    wait_for_app_run(page)
+    assert urlparse(page.url).path == "/"
+    assert "stage" not in _params(page.url)
+    expect(page.get_by_role("heading", name=re.compile("journey map"))).to_have_count(0)

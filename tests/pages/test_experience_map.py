@@ -232,3 +232,34 @@ def test_a_map_without_touchpoints_says_so_instead_of_an_empty_grid(orders_app: 
     assert ":gray-badge[not enough data] no\u00a0target" in [m.value for m in app.markdown]
     # the stage strip and the emotional curve are still drawn
     assert len(app.get("vega_lite_chart")) == 2
+
+
+def _switch_whole_history(value: bool) -> None:
+    """The whole-history switch's callback, as Streamlit calls it when the switch reports `value`."""
+    import streamlit as st
+
+    from dashboard.components.frame import _set_param
+
+    st.session_state["overview_whole_history"] = value
+    _set_param("period", "overview_whole_history")
+
+
+@pytest.mark.parametrize(
+    ("url", "switch", "expected"),
+    [
+        ({"from": "2026-07-01", "to": "2026-09-30"}, True, {"period": "all"}),
+        ({"period": "all"}, False, {"period": "recent"}),
+        # A switch replayed as off on a view that already has its dates (a click that leaves a page while its
+        # script runs) keeps the reader's dates.
+        ({"from": "2026-07-01", "to": "2026-09-30"}, False, {"from": "2026-07-01", "to": "2026-09-30"}),
+    ],
+)
+def test_the_whole_history_switch_writes_the_period_into_the_url(
+    url: dict[str, str], switch: bool, expected: dict[str, str]
+) -> None:
+    app = AppTest.from_function(_switch_whole_history, args=(switch,), default_timeout=30)
+    for name, value in url.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    assert dict(app.query_params) == expected
