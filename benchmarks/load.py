@@ -326,8 +326,8 @@ def lines_for(found: Measured) -> list[str]:
     """The run's figures as Markdown, also printed."""
     wall_alone, wall_loaded = figures([r.wall for r in found.runs_alone]), figures([r.wall for r in found.runs_loaded])
     cpu_alone, cpu_loaded = figures([r.cpu for r in found.runs_alone]), figures([r.cpu for r in found.runs_loaded])
-    ratio = wall_loaded[0] / wall_alone[0]
-    verdict = "**met**" if ratio <= RATIO_TARGET else "**missed**"
+    ratio, ratio_p90 = wall_loaded[0] / wall_alone[0], wall_loaded[1] / wall_alone[1]
+    verdict = "**met**" if max(ratio, ratio_p90) <= RATIO_TARGET else "**missed**"
     first_alone, first_loaded = (
         figures([x.first_chart for x in found.alone]),
         figures([x.first_chart for x in found.loaded]),
@@ -352,8 +352,8 @@ def lines_for(found: Measured) -> list[str]:
         "| per page view | alone, median / p90 | under load, median / p90 | ratio of medians / p90s |",
         "| --- | --- | --- | --- |",
         f"| server script run, wall-clock | {wall_alone[0]:.3f} / {wall_alone[1]:.3f} s | "
-        f"{wall_loaded[0]:.3f} / {wall_loaded[1]:.3f} s | {ratio:.2f}× / {wall_loaded[1] / wall_alone[1]:.2f}× "
-        f"(target ≤ {RATIO_TARGET:.0f}×: {verdict}) |",
+        f"{wall_loaded[0]:.3f} / {wall_loaded[1]:.3f} s | {ratio:.2f}× / {ratio_p90:.2f}× "
+        f"(target ≤ {RATIO_TARGET:.0f}× at both: {verdict}) |",
         f"| server script run, the run's own CPU | {cpu_alone[0]:.3f} / {cpu_alone[1]:.3f} s | "
         f"{cpu_loaded[0]:.3f} / {cpu_loaded[1]:.3f} s | {cpu_loaded[0] / cpu_alone[0]:.2f}× / "
         f"{cpu_loaded[1] / cpu_alone[1]:.2f}× |",
