@@ -195,8 +195,10 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         return 2
     command = "journey-atlas bench " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     report = Report(command=command.strip())
-    if args.postgres_url:
-        report.postgres_version = postgres_version(args.postgres_url)
+    postgres_urls = [args.postgres_url] if args.postgres_url else []
+    postgres_urls += [url for url in args.existing or [] if url.startswith("postgresql")]
+    if postgres_urls:  # the server's version, also when only `--existing` names a PostgreSQL database
+        report.postgres_version = postgres_version(postgres_urls[0])
     if args.notes is not None:
         report.notes = args.notes.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="atlas-bench-") as workdir:
