@@ -155,9 +155,10 @@ def _set_param(name: str, key: str) -> None:
             st.query_params.pop("period", None)
             st.query_params["from"], st.query_params["to"] = value[0].isoformat(), value[1].isoformat()
     elif name == "period":
-        if not value and st.query_params.get("period") != WHOLE_HISTORY:
-            # Already a bounded period: nothing to change. (A click that leaves a page while its script still
-            # runs can replay the switch as changed; keeping the URL's dates keeps the reader's view.)
+        named = "from" in st.query_params and "to" in st.query_params
+        if not value and named and st.query_params.get("period") != WHOLE_HISTORY:
+            # The link already names its dates: nothing to change. (A click that leaves a page while its script
+            # still runs can replay the switch as changed; keeping the URL's dates keeps the reader's view.)
             return
         st.query_params.pop("from", None)
         st.query_params.pop("to", None)

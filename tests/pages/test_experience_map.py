@@ -249,6 +249,9 @@ def _switch_whole_history(value: bool) -> None:
     [
         ({"from": "2026-07-01", "to": "2026-09-30"}, True, {"period": "all"}),
         ({"period": "all"}, False, {"period": "recent"}),
+        # the default view of a short history is the whole of it, with nothing in the link
+        ({}, False, {"period": "recent"}),
+        ({"period": "all", "from": "2026-07-01", "to": "2026-09-30"}, False, {"period": "recent"}),
         # A switch replayed as off on a view that already has its dates (a click that leaves a page while its
         # script runs) keeps the reader's dates.
         ({"from": "2026-07-01", "to": "2026-09-30"}, False, {"from": "2026-07-01", "to": "2026-09-30"}),
