@@ -25,11 +25,34 @@ WAIT_SECONDS = 120
 # "partially initialized module 'pandas' has no attribute 'Timestamp'". Imported before the first thread starts,
 # they are whole for every run.
 SHARED_BEFORE_THREADS = ("numpy", "pandas")
+# What the pages import that does not need Streamlit's runtime (`dashboard.cache` declares its loaders with
+# Streamlit's cache, so it waits for it): the libraries and the project's own data and export modules, about 1.5 s
+# of imports. Imported before the server answers, the first visitor's run (and the warm-up beside it) does not
+# wait for them, and no two runs can find one of them half-imported either.
+PAGES_NEED = (
+    "pyarrow",
+    "polars",
+    "sqlalchemy",
+    "alembic",
+    "altair",
+    "fpdf",
+    "data_access.db",
+    "data_access.importing",
+    "data_access.experience_map",
+    "data_access.journey_map",
+    "data_access.changes",
+    "data_access.opportunities",
+    "data_access.personas",
+    "data_access.reviews",
+    "dashboard.charts.experience_map",
+    "dashboard.exports.report",
+)
 
 
 def import_shared_libraries() -> None:
-    """Import, in the main thread, the libraries that script runs in several threads would otherwise race for."""
-    for name in SHARED_BEFORE_THREADS:
+    """Import, in the main thread, the libraries that script runs in several threads would otherwise race for,
+    and what the pages need that does not need Streamlit's runtime (`PAGES_NEED`)."""
+    for name in (*SHARED_BEFORE_THREADS, *PAGES_NEED):
         importlib.import_module(name)
 
 

@@ -104,6 +104,8 @@ from altair.utils.schemapi import _get_optional_modules
 def started(**_: object) -> None:
     found = _get_optional_modules(np_opt="numpy", pd_opt="pandas")
     print("pandas whole:", hasattr(found["pd_opt"], "Timestamp"), "numpy whole:", hasattr(found["np_opt"], "ndarray"))
+    print("pages' modules in:", all(name in sys.modules for name in server.PAGES_NEED))
+    print("streamlit's cache used before its runtime:", "dashboard.cache" in sys.modules)
 
 streamlit_cli.main = started
 server.threading.Thread = lambda **_: type("NoThread", (), {"start": lambda self: None})()
@@ -114,6 +116,9 @@ server.main(["dashboard/app.py"])
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "pandas whole: True numpy whole: True" in finished.stdout
+    # what the pages import is in place before the server answers, and nothing declared a cached loader early
+    assert "pages' modules in: True" in finished.stdout
+    assert "streamlit's cache used before its runtime: False" in finished.stdout
 
 
 def test_the_served_app_leaves_garbage_to_the_interpreter_rather_than_collecting_after_every_run() -> None:
