@@ -30,7 +30,6 @@ settings.load_profile("atlas")
 # draw above the fold first, as a person's browser sees it (tests/browser/conftest.py).
 os.environ["ATLAS_DRAW_ABOVE_THE_FOLD_FIRST"] = "false"
 
-
 POSTGRES_URL = os.environ.get("ATLAS_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "ATLAS_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
