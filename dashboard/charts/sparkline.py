@@ -121,6 +121,15 @@ def _target_words(target: float, formula: str) -> str:
     return f"Target {format.value_text(target, formula)} (the dashed line)"
 
 
+def sparkline_coverage(weekly: pl.DataFrame) -> str | None:
+    """Under a sparkline with gaps, how many of its weeks are drawn ("2 of 13 weeks measured"), so that a line
+    of two dots says why at a glance; None when every week is measured."""
+    measured = weekly["value"].drop_nulls().len()
+    if measured == weekly.height:
+        return None
+    return f"{measured} of {weekly.height} weeks measured"
+
+
 def sparkline_words(weekly: pl.DataFrame, *, formula: str, target: float | None = None) -> str:
     """What the sparkline shows, in words (its image's alternative text and the tile's help): the weeks it
     spans, its lowest, highest and latest measured week, how many weeks are gaps, and the target when drawn."""

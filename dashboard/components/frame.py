@@ -26,7 +26,7 @@ from dashboard.cache import (
     load_filter_slugs,
     load_report_pdf,
 )
-from dashboard.charts.sparkline import sparkline_svg, sparkline_words
+from dashboard.charts.sparkline import sparkline_coverage, sparkline_svg, sparkline_words
 from dashboard.components import changes
 from dashboard.exports import files
 from dashboard.settings import DATABASE_URL_SETTING, get_settings
@@ -288,6 +288,8 @@ def headline_cards(headlines: Sequence[Headline]) -> None:
             st.markdown(f":{colour}-badge[{word}] {target}")
             if weekly is not None and drawn:
                 st.image(sparkline_svg(weekly, formula=formula), width="stretch", alt=weekly_words.strip())
+                if (coverage := sparkline_coverage(weekly)) is not None:
+                    st.caption(coverage, help="A week with too few answers is a gap in the line, not a zero.")
             tag = format.cohort_tag(headline.cohorts)
             if tag is not None:
                 st.caption(tag, help=note)

@@ -124,3 +124,28 @@ def test_the_demo_overview_tiles_are_the_journeys_metrics_with_target_and_status
     assert all(" target " in b for b in badges)
     words = ("on target", "near target", "off target", "not enough data")
     assert all(any(f"[{w}]" in b for w in words) for b in badges)
+
+
+def _tile_with_gaps() -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from dashboard.components import frame
+    from data_access.experience_map import Headline
+    from data_access.metrics import Status
+
+    weeks = [dt.date(2026, 10, 5) + dt.timedelta(weeks=i) for i in range(4)]
+    weekly = pl.DataFrame(
+        {"week": weeks, "value": [30.0, None, None, 26.0], "answers": [40, 3, 5, 45]},
+        schema_overrides={"value": pl.Float64},
+    )
+    frame.headline_cards([Headline("nps", "NPS", "Net Promoter Score", 27.0, 30.0, Status.AMBER, 30.0, 93, "nps",
+                                   "higher", weekly)])  # fmt: skip
+
+
+def test_a_sparkline_with_gaps_says_how_many_weeks_it_draws(tiles: AppTest) -> None:
+    """Two dots of thirteen weeks read as a broken chart unless the tile says the rest had too few answers."""
+    gaps = AppTest.from_function(_tile_with_gaps, default_timeout=30).run()
+    assert "2 of 4 weeks measured" in [caption.value for caption in gaps.caption]
+    assert not [caption.value for caption in tiles.caption if "weeks measured" in caption.value]  # CES: no gap

@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.charts.palette import MEASURED
-from dashboard.charts.sparkline import HEIGHT, PAD, WIDTH, sparkline_runs, sparkline_svg, sparkline_words
+from dashboard.charts.sparkline import (
+    HEIGHT,
+    PAD,
+    WIDTH,
+    sparkline_coverage,
+    sparkline_runs,
+    sparkline_svg,
+    sparkline_words,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONDAY = dt.date(2026, 10, 5)
@@ -93,3 +101,13 @@ def test_a_target_is_a_dashed_line_inside_the_drawing_and_in_the_words() -> None
     assert (first.y, second.y) == (HEIGHT - PAD, HEIGHT / 2)  # 4.0 halfway between 3.0 and the target
     assert sparkline_words(weekly, formula="ces", target=5.0).endswith(". Target 5.00 (the dashed line).")
     assert not ET.fromstring(sparkline_svg(weekly, formula="ces")).findall(f"{SVG}line")
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(min_value=-100, max_value=100)), min_size=1, max_size=14))
+def test_under_a_line_with_gaps_it_says_how_many_weeks_are_measured(values: list[float | None]) -> None:
+    coverage = sparkline_coverage(_weekly(values))
+    measured = sum(value is not None for value in values)
+    if measured == len(values):
+        assert coverage is None  # nothing to explain
+    else:
+        assert coverage == f"{measured} of {len(values)} weeks measured"
